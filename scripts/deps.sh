@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages quill needs to build, run and test, and only
+# those missing. Used by `make deps` (and so by `make run` and `make test`).
+# Usage: scripts/deps.sh [build|test]   (test includes build)
+set -euo pipefail
+want=${1:-build}
+build_pkgs=(
+  build-essential pkg-config
+  libssl-dev libsqlite3-dev libjansson-dev libmicrohttpd-dev libpsl-dev
+  libinih-dev publicsuffix ca-certificates openssl
+)
+test_pkgs=(
+  clang libclang-rt-14-dev libfuzzer-14-dev libcmocka-dev
+  gnutls-bin default-jre-headless python3 python3-pytest python3-cryptography
+  sqlite3 strace
+)
+pkgs=("${build_pkgs[@]}")
+[ "$want" = test ] && pkgs+=("${test_pkgs[@]}")
+missing=()
+for p in "${pkgs[@]}"; do
+  st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$st" = "install ok installed" ] || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs the system tests (pytest with Debian's interpreter) against build/quill.
+set -u
+cd "$(dirname "$0")/.."
+export QUILL_BIN="$PWD/build/quill"
+/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system "$@"
+rc=$?
+# pytest's 5 means "no tests collected": that is a failure here too
+exit $rc

@@ -1,0 +1,273 @@
+/*
+ * config.c - schema table and INI loading; see config.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "fsutil.h"
+
+enum ctype { CT_STRING, CT_INT, CT_ENUM, CT_URL };
+
+struct setting {
+        const char *section;
+        const char *key;
+        enum ctype type;
+        size_t off;
+        const char *def;
+        long min, max;      /* CT_INT */
+        const char *values; /* CT_ENUM: '|' separated */
+        const char *doc;
+};
+
+#define OFF(f) offsetof(struct qconfig, f)
+
+static const struct setting schema[] = {
+    {"server", "listen", CT_STRING, OFF(server_listen), "127.0.0.1:8080", 0, 0, NULL,
+     "Address and port `quill serve` listens on for HTTP (health, CA certificates, CRLs)."},
+    {"server", "base_url", CT_URL, OFF(server_base_url), "http://127.0.0.1:8080", 0, 0, NULL,
+     "Public URL prefix of this server, written into certificates as the CRL distribution "
+     "point (`/crl/<ca>.crl`), OCSP (`/ocsp`) and caIssuers (`/ca/<ca>.der`) URLs."},
+    {"ca", "passphrase_file", CT_STRING, OFF(ca_passphrase_file), "", 0, 0, NULL,
+     "File holding the passphrase that encrypts CA private keys at rest. The environment "
+     "variable QUILL_CA_PASSPHRASE takes precedence."},
+    {"ca", "crl_hours", CT_INT, OFF(ca_crl_hours), "168", 1, 240, NULL,
+     "Hours between a CRL's thisUpdate and nextUpdate (at most 10 days, as the CA/B Forum "
+     "requires)."},
+    {"keys", "data_key_file", CT_STRING, OFF(keys_data_key_file), "", 0, 0, NULL,
+     "File with the 32-byte data key (64 hex digits) that encrypts subscriber keys the "
+     "service generated. Empty: `<data>/secrets/data.key`, created on first use. "
+     "QUILL_DATA_KEY (64 hex digits) takes precedence."},
+    {"profile", "private_max_days", CT_INT, OFF(private_max_days), "365", 1, 3650, NULL,
+     "Longest validity, in days, of a certificate under the private profile."},
+    {"profile", "public_max_days", CT_INT, OFF(public_max_days), "0", 0, 398, NULL,
+     "Longest validity, in days, of a publicly trusted certificate. 0 follows the CA/B "
+     "Forum schedule on the issue date (200 days from 2026-03-15, 100 from 2027-03-15, 47 "
+     "from 2029-03-15); a value only ever lowers that limit."},
+    {"log", "level", CT_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error",
+     "Lowest level that is logged."},
+    {"store", "busy_ms", CT_INT, OFF(store_busy_ms), "5000", 10, 600000, NULL,
+     "How long a command waits for another quill process holding the database lock."},
+};
+
+#define NSETTINGS (sizeof schema / sizeof schema[0])
+
+static char **str_at(struct qconfig *c, const struct setting *s)
+{
+        return (char **)((char *)c + s->off);
+}
+
+static long *long_at(struct qconfig *c, const struct setting *s)
+{
+        return (long *)((char *)c + s->off);
+}
+
+static bool enum_ok(const char *values, const char *v)
+{
+        size_t n = strlen(v);
+        const char *p = values;
+        while (*p) {
+                const char *bar = strchr(p, '|');
+                size_t len = bar ? (size_t)(bar - p) : strlen(p);
+                if (len == n && strncmp(p, v, n) == 0)
+                        return true;
+                if (!bar)
+                        break;
+                p = bar + 1;
+        }
+        return false;
+}
+
+/* Sets one value; returns NULL or a static reason. */
+static const char *set_value(struct qconfig *c, const struct setting *s, const char *v)
+{
+        if (s->type == CT_INT) {
+                char *end;
+                errno = 0;
+                long x = strtol(v, &end, 10);
+                if (errno || end == v || *end)
+                        return "is not a whole number";
+                if (x < s->min || x > s->max)
+                        return "is out of range";
+                *long_at(c, s) = x;
+                return NULL;
+        }
+        if (s->type == CT_ENUM && !enum_ok(s->values, v))
+                return "is not one of the allowed values";
+        /* written into certificates: an http(s) URL without spaces or commas */
+        if (s->type == CT_URL &&
+            ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) ||
+             strpbrk(v, " ,;\t\r\n\"") || strlen(v) > 400))
+                return "must be an http:// or https:// URL without spaces or commas";
+        if (strlen(v) > 4096)
+                return "is too long";
+        char *dup = strdup(v);
+        if (!dup)
+                return "could not be stored (out of memory)";
+        free(*str_at(c, s));
+        *str_at(c, s) = dup;
+        return NULL;
+}
+
+void config_defaults(struct qconfig *c)
+{
+        memset(c, 0, sizeof *c);
+        for (size_t i = 0; i < NSETTINGS; i++) {
+                const char *why = set_value(c, &schema[i], schema[i].def);
+                (void)why; /* defaults are valid by construction (unit-tested) */
+        }
+}
+
+void config_free(struct qconfig *c)
+{
+        for (size_t i = 0; i < NSETTINGS; i++)
+                if (schema[i].type != CT_INT) {
+                        free(*str_at(c, &schema[i]));
+                        *str_at(c, &schema[i]) = NULL;
+                }
+}
+
+struct parse_ctx {
+        struct qconfig *c;
+        struct qerr_info *ei;
+        const char *name;
+        bool failed;
+        int err_line; /* line of our own first error */
+        /* the reader's position, so the handler knows its line */
+        const char *pos;
+        int line;
+        bool at_line_start;
+};
+
+static int on_line(void *user, const char *section, const char *key, const char *value)
+{
+        struct parse_ctx *pc = user;
+        if (pc->failed)
+                return 0;
+        for (size_t i = 0; i < NSETTINGS; i++) {
+                const struct setting *s = &schema[i];
+                if (strcasecmp(s->section, section) || strcasecmp(s->key, key))
+                        continue;
+                const char *why = set_value(pc->c, s, value);
+                if (why) {
+                        pc->err_line = pc->line;
+                        qerr_set(pc->ei, QERR_CONFIG, "%s.%s %s (%s)", s->section, s->key, why,
+                                 s->type == CT_ENUM ? s->values : "see docs/configuration.md");
+                        pc->failed = true;
+                        return 0;
+                }
+                return 1;
+        }
+        pc->err_line = pc->line;
+        qerr_set(pc->ei, QERR_CONFIG, "unknown setting [%.64s] %.64s", section, key);
+        pc->failed = true;
+        return 0;
+}
+
+/* inih reader over a string: one line per call, counting lines. */
+static char *read_line(char *buf, int num, void *stream)
+{
+        struct parse_ctx *pc = stream;
+        if (!*pc->pos || num < 2)
+                return NULL;
+        if (pc->at_line_start)
+                pc->line++;
+        int n = 0;
+        while (pc->pos[0] && n < num - 1) {
+                char ch = *pc->pos++;
+                buf[n++] = ch;
+                if (ch == '\n')
+                        break;
+        }
+        buf[n] = 0;
+        pc->at_line_start = n > 0 && buf[n - 1] == '\n';
+        return buf;
+}
+
+enum qerr config_parse(const char *text, const char *name, struct qconfig *c, struct qerr_info *ei)
+{
+        struct parse_ctx pc = {.c = c, .ei = ei, .name = name, .pos = text, .at_line_start = true};
+        int rc = ini_parse_stream(read_line, &pc, on_line, &pc);
+        if (pc.failed || rc != 0) {
+                /* inih returns the line of the first error, its own or ours; it
+                 * goes on after a syntax error, so ours may come later */
+                if (!pc.failed || (rc > 0 && rc < pc.err_line)) {
+                        qerr_set(ei, QERR_CONFIG,
+                                 "%s:%d: syntax error (expected [section] or key = value)", name,
+                                 rc);
+                } else {
+                        char why[QERR_MSG_MAX];
+                        snprintf(why, sizeof why, "%s", ei ? ei->msg : "");
+                        qerr_set(ei, QERR_CONFIG, "%s:%d: %s", name, pc.err_line, why);
+                }
+                config_free(c);
+                config_defaults(c);
+                return QERR_CONFIG;
+        }
+        return QERR_OK;
+}
+
+enum qerr config_load(const char *path, struct qconfig *c, struct qerr_info *ei)
+{
+        struct qbuf b;
+        qbuf_init(&b, MAX_CONFIG_BYTES);
+        enum qerr rc = fs_read_file(path, &b, ei);
+        if (rc == QERR_OK) {
+                if (memchr(b.data ? b.data : (const uint8_t *)"", 0, b.len))
+                        rc = qerr_set(ei, QERR_CONFIG, "%s: contains a NUL byte", path);
+                else
+                        rc = config_parse(qbuf_str(&b), path, c, ei);
+        } else {
+                char why[QERR_MSG_MAX]; /* qerr_set writes into ei->msg: copy first */
+                snprintf(why, sizeof why, "%s", qerr_message(ei));
+                rc = qerr_set(ei, QERR_CONFIG, "%s", why);
+        }
+        qbuf_free(&b);
+        return rc;
+}
+
+void config_write_doc(FILE *out)
+{
+        fprintf(out, "# Configuration reference\n\n"
+                     "Generated by `quill config doc` from the schema in `src/base/config.c`; "
+                     "do not edit by hand.\n\n"
+                     "quill reads an INI file: `--config FILE`, else `<data>/quill.conf` when it "
+                     "exists. Unknown settings are errors. Check a file with `quill config check "
+                     "FILE`.\n\n"
+                     "| setting | type | default | allowed | meaning |\n"
+                     "| --- | --- | --- | --- | --- |\n");
+        for (size_t i = 0; i < NSETTINGS; i++) {
+                const struct setting *s = &schema[i];
+                char allowed[128] = "any";
+                if (s->type == CT_INT)
+                        snprintf(allowed, sizeof allowed, "%ld to %ld", s->min, s->max);
+                else if (s->type == CT_ENUM) {
+                        /* one value per code span: a bare '|' would split the table cell */
+                        size_t o = 0;
+                        for (const char *v = s->values; *v && o + 8 < sizeof allowed; v++) {
+                                if (v == s->values)
+                                        allowed[o++] = '`';
+                                if (*v == '|') {
+                                        memcpy(allowed + o, "`, `", 4);
+                                        o += 4;
+                                } else
+                                        allowed[o++] = *v;
+                        }
+                        allowed[o++] = '`';
+                        allowed[o] = 0;
+                } else if (s->type == CT_URL)
+                        snprintf(allowed, sizeof allowed, "http(s) URL");
+                fprintf(out, "| `[%s] %s` | %s | `%s` | %s | %s |\n", s->section, s->key,
+                        s->type == CT_INT   ? "integer"
+                        : s->type == CT_URL ? "URL"
+                                            : "string",
+                        s->def, allowed, s->doc);
+        }
+}

@@ -1,0 +1,45 @@
+/*
+ * config.h - the configuration: a schema table and the loaded values.
+ *
+ * Every setting is one row of the schema (section, key, type, default, range,
+ * a sentence of documentation); the INI reader (libinih) only accepts what the
+ * schema names, so a typo is an error, not a silently ignored line. The
+ * reference page docs/configuration.md is generated from the same table
+ * (`quill config doc`).
+ *
+ * The loaded `struct qconfig` is the one piece of global state besides the
+ * logger: filled once at start by the main thread, read-only afterwards, so any
+ * thread may read it. Strings in it are owned by the struct (config_free).
+ */
+#ifndef QUILL_CONFIG_H
+#define QUILL_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "err.h"
+
+struct qconfig {
+        char *server_listen;      /* "127.0.0.1:8080" */
+        char *server_base_url;    /* URL prefix written into certificates */
+        char *ca_passphrase_file; /* "" = only QUILL_CA_PASSPHRASE */
+        long ca_crl_hours;        /* CRL nextUpdate - thisUpdate */
+        char *keys_data_key_file; /* "" = <data>/secrets/data.key */
+        long private_max_days;
+        long public_max_days; /* 0 = the CA/B Forum schedule */
+        char *log_level;
+        long store_busy_ms;
+};
+
+/* Defaults for every setting. */
+void config_defaults(struct qconfig *c);
+/* Loads `path` over the defaults. QERR_CONFIG with "file:line: ..." on any
+ * unknown key, bad value or syntax error; `c` then holds defaults only. */
+enum qerr config_load(const char *path, struct qconfig *c, struct qerr_info *ei);
+/* Parses config text from memory (used by config_load and the fuzzer). */
+enum qerr config_parse(const char *text, const char *name, struct qconfig *c, struct qerr_info *ei);
+void config_free(struct qconfig *c);
+/* Writes the Markdown reference of the schema. */
+void config_write_doc(FILE *out);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * err.h - errors as values.
+ *
+ * Every failure quill can report is one `enum qerr` value. The X-macro table
+ * below gives, for each value, the stable code a user sees (CLI JSON, REST,
+ * logs), the HTTP status a front door answers with, the CLI exit class and a
+ * default sentence that says how to fix it. Codes are part of the public
+ * contract: never rename one, only add.
+ *
+ * A `struct qerr_info` carries the code plus a specific human sentence. It is
+ * a plain value owned by whoever declared it (usually on the stack); no heap.
+ * Any thread may use these functions: they touch no shared state.
+ */
+#ifndef QUILL_ERR_H
+#define QUILL_ERR_H
+
+#include <stddef.h>
+
+/* Exit classes of the CLI contract. */
+enum qexit {
+        QEXIT_OK = 0,
+        QEXIT_REFUSED = 1, /* a rule or a check said no */
+        QEXIT_USAGE = 2,   /* the command line is wrong */
+        QEXIT_INTERNAL = 3 /* I/O, store, signer, bug */
+};
+
+/* X(name, "stable_code", http_status, exit_class, "default sentence") */
+#define QERR_TABLE(X)                                                                              \
+        X(OK, "ok", 200, QEXIT_OK, "Done.")                                                        \
+        X(USAGE, "usage", 400, QEXIT_USAGE, "The command line is not valid; see 'quill help'.")    \
+        X(INTERNAL, "internal", 500, QEXIT_INTERNAL,                                               \
+          "An internal error happened; the logs have the details. Nothing was changed.")           \
+        X(NOMEM, "out_of_memory", 500, QEXIT_INTERNAL, "Out of memory; nothing was changed.")      \
+        X(IO, "io_error", 500, QEXIT_INTERNAL,                                                     \
+          "A file could not be read or written; check permissions and free space.")                \
+        X(DISK_FULL, "disk_full", 507, QEXIT_INTERNAL,                                             \
+          "The disk is full (or a size limit was hit); free some space and try again. Nothing "    \
+          "was changed.")                                                                          \
+        X(BUSY, "busy", 503, QEXIT_INTERNAL,                                                       \
+          "The data directory is busy with another quill process; try again in a moment.")         \
+        X(STORE, "store_error", 500, QEXIT_INTERNAL,                                               \
+          "The database reported an error; nothing was changed. See the logs.")                    \
+        X(DATA_DIR, "data_dir_missing", 400, QEXIT_INTERNAL,                                       \
+          "The data directory does not exist or is not usable; create it or pass --data DIR.")     \
+        X(CONFIG, "config_invalid", 400, QEXIT_USAGE,                                              \
+          "The configuration is not valid; run 'quill config check FILE' for details.")            \
+        X(NOT_FOUND, "not_found", 404, QEXIT_REFUSED,                                              \
+          "No such object; check the id with 'quill cert list'.")                                  \
+        X(CA_EXISTS, "ca_exists", 409, QEXIT_REFUSED,                                              \
+          "An issuing CA with this key type already exists; use it, or choose another --key.")     \
+        X(CA_MISSING, "ca_not_initialised", 409, QEXIT_REFUSED,                                    \
+          "No issuing CA fits this request; run 'quill ca init' (with a matching --key) first.")   \
+        X(CA_PASSPHRASE_MISSING, "ca_passphrase_missing", 400, QEXIT_USAGE,                        \
+          "No CA passphrase: set QUILL_CA_PASSPHRASE or name a file in ca.passphrase_file.")       \
+        X(CA_PASSPHRASE_WRONG, "ca_passphrase_wrong", 403, QEXIT_REFUSED,                          \
+          "The CA key could not be decrypted: the CA passphrase is wrong.")                        \
+        X(PEM_INVALID, "pem_malformed", 400, QEXIT_REFUSED,                                        \
+          "The file is not valid PEM (or DER); check that it is complete and not truncated.")      \
+        X(CSR_INVALID, "csr_malformed", 400, QEXIT_REFUSED,                                        \
+          "The CSR could not be parsed; provide a PKCS#10 request in PEM or DER form.")            \
+        X(CSR_SIGNATURE, "csr_bad_signature", 400, QEXIT_REFUSED,                                  \
+          "The CSR's self-signature does not verify; generate the CSR again with its own key.")    \
+        X(KEY_WEAK, "key_weak", 400, QEXIT_REFUSED,                                                \
+          "The key is too weak; use RSA 2048 bits or more, ECDSA P-256 or P-384, or SM2.")         \
+        X(KEY_UNSUPPORTED, "key_unsupported", 400, QEXIT_REFUSED,                                  \
+          "This key type is not supported; use rsa2048, rsa3072, rsa4096, ec256, ec384 or sm2.")   \
+        X(KEY_INVALID, "key_malformed", 400, QEXIT_REFUSED,                                        \
+          "The private key could not be read; provide a PEM private key (PKCS#8 or "               \
+          "traditional).")                                                                         \
+        X(KEY_PASSWORD, "key_password_wrong", 403, QEXIT_REFUSED,                                  \
+          "The private key password is wrong (or a password is needed); try again with the "       \
+          "right one.")                                                                            \
+        X(KEY_NOT_HELD, "key_not_held", 409, QEXIT_REFUSED,                                        \
+          "The service does not hold this certificate's private key; this format needs it. "       \
+          "Use --format pem, or build the bundle with your own key.")                              \
+        X(NAME_INVALID, "name_invalid", 400, QEXIT_REFUSED,                                        \
+          "A name is not a valid DNS name (letters, digits, hyphens; labels up to 63 bytes; "      \
+          "253 in all; a wildcard only as the whole first label).")                                \
+        X(POLICY_DENIED, "policy_denied", 403, QEXIT_REFUSED,                                      \
+          "The request breaks issuance policy; see the message for the rule.")                     \
+        X(REVOKE_UPLOADED, "revoke_uploaded", 409, QEXIT_REFUSED,                                  \
+          "Uploaded certificates cannot be revoked here; ask the CA that issued it.")              \
+        X(REVOKE_REISSUED, "revoke_reissued_certificate", 409, QEXIT_REFUSED,                      \
+          "A reissued certificate cannot be revoked on its own; revoke the original, which "       \
+          "revokes every certificate reissued from it.")                                           \
+        X(REVOKE_RENEWAL, "revoke_renewal_in_progress", 409, QEXIT_REFUSED,                        \
+          "The certificate expires within 30 days and a renewal is in progress; finish or cancel " \
+          "the renewal first.")                                                                    \
+        X(REVOKE_ALREADY, "revoke_already_requested", 409, QEXIT_REFUSED,                          \
+          "A revocation was already submitted for this certificate; it cannot be cancelled or "    \
+          "repeated.")                                                                             \
+        X(REVOKE_REASON, "revoke_reason_invalid", 400, QEXIT_USAGE,                                \
+          "Unknown revocation reason; use unspecified, keyCompromise, affiliationChanged, "        \
+          "superseded, cessationOfOperation or privilegeWithdrawn.")                               \
+        X(REVOKE_STATUS, "revoke_not_allowed", 409, QEXIT_REFUSED,                                 \
+          "Only an issued, unexpired certificate can be revoked.")                                 \
+        X(DOWNLOAD_REVOKED, "download_revoked", 409, QEXIT_REFUSED,                                \
+          "The certificate is revoked (or its revocation is pending) and can no longer be "        \
+          "downloaded.")                                                                           \
+        X(DOWNLOAD_STATUS, "download_not_allowed", 409, QEXIT_REFUSED,                             \
+          "The certificate is not issued yet (or was deleted); nothing to download.")              \
+        X(FORMAT_INVALID, "format_invalid", 400, QEXIT_USAGE,                                      \
+          "Unknown download format; use pem, nginx, apache, iis or tomcat.")                       \
+        X(PASSWORD_REQUIRED, "password_required", 400, QEXIT_USAGE,                                \
+          "This format needs a password (--password) to protect the PKCS#12 file.")                \
+        X(REISSUE_STATUS, "reissue_not_allowed", 409, QEXIT_REFUSED,                               \
+          "Only an issued certificate can be reissued.")                                           \
+        X(REISSUE_TOO_LATE, "reissue_validity_too_short", 409, QEXIT_REFUSED,                      \
+          "The certificate has 30 days or less of validity left; apply for a new certificate "     \
+          "instead.")                                                                              \
+        X(REISSUE_LIMIT, "reissue_limit_reached", 409, QEXIT_REFUSED,                              \
+          "A free DV certificate can be reissued only once; apply for a new certificate.")         \
+        X(REISSUE_IN_PROGRESS, "reissue_in_progress", 409, QEXIT_REFUSED,                          \
+          "A reissue of this certificate is already in progress; wait for it to finish.")          \
+        X(REISSUE_DOMAIN_LOCKED, "reissue_domain_locked", 409, QEXIT_REFUSED,                      \
+          "Another certificate under the same registered domain is being reissued; wait for it "   \
+          "to finish.")                                                                            \
+        X(REISSUE_UPLOADED, "reissue_uploaded", 409, QEXIT_REFUSED,                                \
+          "Uploaded certificates cannot be reissued here; upload the new one instead.")            \
+        X(DELETE_NOT_REVOKED, "delete_requires_revocation", 409, QEXIT_REFUSED,                    \
+          "An unexpired certificate can be deleted only after it is revoked; revoke it first.")    \
+        X(UPLOAD_CERT, "upload_cert_invalid", 400, QEXIT_REFUSED,                                  \
+          "The uploaded certificate could not be read; provide it in PEM form.")                   \
+        X(UPLOAD_KEY_MISMATCH, "upload_key_mismatch", 400, QEXIT_REFUSED,                          \
+          "The private key does not belong to the certificate; upload the matching key.")          \
+        X(UPLOAD_CHAIN, "upload_chain_invalid", 400, QEXIT_REFUSED,                                \
+          "The chain does not verify the certificate; include every intermediate up to a "         \
+          "trusted root.")                                                                         \
+        X(UPLOAD_DUPLICATE, "upload_duplicate", 409, QEXIT_REFUSED,                                \
+          "This certificate is already stored here.")                                              \
+        X(SIGNER_REFUSED, "signer_refused", 403, QEXIT_REFUSED,                                    \
+          "The signer refused the request because it is outside the issuing profile.")             \
+        X(SIGNER_UNAVAILABLE, "signer_unavailable", 503, QEXIT_INTERNAL,                           \
+          "The signer process is not available; check the logs and restart quill.")                \
+        X(PROTO, "signer_protocol", 500, QEXIT_INTERNAL,                                           \
+          "A malformed message crossed the signer channel; this is a bug, see the logs.")
+
+enum qerr {
+#define QERR_ENUM(name, code, http, exitc, msg) QERR_##name,
+        QERR_TABLE(QERR_ENUM)
+#undef QERR_ENUM
+            QERR__COUNT
+};
+
+/* A code plus the sentence for this occurrence. `msg` is always a
+ * NUL-terminated string; empty means "use the default sentence". */
+#define QERR_MSG_MAX 512
+struct qerr_info {
+        enum qerr code;
+        char msg[QERR_MSG_MAX];
+};
+
+/* Stable code string ("csr_malformed"); never NULL, static, do not free. */
+const char *qerr_code(enum qerr e);
+/* Default sentence; static, do not free. */
+const char *qerr_default_msg(enum qerr e);
+int qerr_http_status(enum qerr e);
+enum qexit qerr_exit(enum qerr e);
+/* Look up an error by its stable code; QERR__COUNT if unknown. */
+enum qerr qerr_from_code(const char *code);
+
+/* Set `ei` (may be NULL) to `e` with a printf-style sentence; returns `e`
+ * so callers can write `return qerr_set(ei, QERR_X, "...")`. A NULL fmt
+ * takes the default sentence. */
+enum qerr qerr_set(struct qerr_info *ei, enum qerr e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The sentence to show: ei->msg, or the default when it is empty. */
+const char *qerr_message(const struct qerr_info *ei);
+void qerr_clear(struct qerr_info *ei);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * model.c - name tables and destructors for model.h.
+ */
+#include "model.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const status_names[CERT_STATUS__COUNT] = {
+    "issued", "reissuing", "revocation_pending", "revoked", "deleted", "expired",
+};
+
+static const char *const profile_names[PROFILE__COUNT] = {"private", "dv", "ov", "ev"};
+
+void cert_rec_free(struct cert_rec *c)
+{
+        if (!c)
+                return;
+        for (size_t i = 0; i < c->nnames; i++)
+                free(c->names[i]);
+        free(c->names);
+        free(c->issuer);
+        free(c->cert_pem);
+        free(c->chain_pem);
+        free(c->csr_pem);
+        if (c->key_blob) {
+                OPENSSL_cleanse(c->key_blob, c->key_blob_len);
+                free(c->key_blob);
+        }
+        free(c);
+}
+
+void ca_rec_free(struct ca_rec *c)
+{
+        if (!c)
+                return;
+        free(c->subject);
+        free(c->cert_pem);
+        free(c->key_file);
+        free(c);
+}
+
+void event_rec_clear(struct event_rec *e)
+{
+        if (e) {
+                free(e->reason);
+                e->reason = NULL;
+        }
+}
+
+const char *cert_status_name(enum cert_status s)
+{
+        return (unsigned)s < CERT_STATUS__COUNT ? status_names[s] : "unknown";
+}
+
+bool cert_status_from_name(const char *s, enum cert_status *out)
+{
+        for (int i = 0; i < CERT_STATUS__COUNT; i++)
+                if (strcmp(s, status_names[i]) == 0) {
+                        *out = (enum cert_status)i;
+                        return true;
+                }
+        return false;
+}
+
+enum cert_status cert_effective_status(const struct cert_rec *c, qtime_t now)
+{
+        if ((c->status == CERT_ISSUED || c->status == CERT_REISSUING) && c->not_after < now)
+                return CERT_EXPIRED;
+        return c->status;
+}
+
+const char *cert_profile_name(enum cert_profile p)
+{
+        return (unsigned)p < PROFILE__COUNT ? profile_names[p] : "unknown";
+}
+
+bool cert_profile_from_name(const char *s, enum cert_profile *out)
+{
+        for (int i = 0; i < PROFILE__COUNT; i++)
+                if (strcmp(s, profile_names[i]) == 0) {
+                        *out = (enum cert_profile)i;
+                        return true;
+                }
+        return false;
+}
+
+bool cert_profile_is_public(enum cert_profile p)
+{
+        return p != PROFILE_PRIVATE;
+}
+
+const char *cert_origin_name(enum cert_origin o)
+{
+        return o == ORIGIN_UPLOADED ? "uploaded" : "issued";
+}
+
+static const struct {
+        int code;
+        const char *name;
+} reasons[] = {
+    {REASON_UNSPECIFIED, "unspecified"},
+    {REASON_KEY_COMPROMISE, "keyCompromise"},
+    {REASON_AFFILIATION_CHANGED, "affiliationChanged"},
+    {REASON_SUPERSEDED, "superseded"},
+    {REASON_CESSATION, "cessationOfOperation"},
+    {REASON_PRIVILEGE_WITHDRAWN, "privilegeWithdrawn"},
+};
+
+const char *revoke_reason_name(int reason)
+{
+        for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+                if (reasons[i].code == reason)
+                        return reasons[i].name;
+        return "unknown";
+}
+
+bool revoke_reason_from_name(const char *s, int *out)
+{
+        for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+                if (strcmp(reasons[i].name, s) == 0) {
+                        *out = reasons[i].code;
+                        return true;
+                }
+        return false;
+}

@@ -1,0 +1,116 @@
+/*
+ * model.h - the objects of RULES.md §1 as plain C structs.
+ *
+ * These are values passed between the store, the policy rules and the
+ * service. A struct returned by a store or service function is owned by the
+ * caller and released with its *_free function (which accepts NULL). Strings
+ * inside are owned by the struct. No behaviour lives here beyond
+ * name<->enum tables; any thread.
+ */
+#ifndef QUILL_MODEL_H
+#define QUILL_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qtime.h"
+
+#define QUILL_MAX_NAMES 100
+#define QUILL_MAX_NAME_LEN 253
+
+enum cert_origin { ORIGIN_ISSUED = 0, ORIGIN_UPLOADED = 1 };
+
+/* Stored status. `expired` is never stored: it is derived when reading
+ * (cert_effective_status). */
+enum cert_status {
+        CERT_ISSUED = 0,
+        CERT_REISSUING,          /* a reissue of it is in progress */
+        CERT_REVOCATION_PENDING, /* revocation submitted, not yet done */
+        CERT_REVOKED,
+        CERT_DELETED,
+        CERT_EXPIRED, /* derived only */
+        CERT_STATUS__COUNT
+};
+
+/* Profiles: private (operator-trusted) and the public validation types. */
+enum cert_profile { PROFILE_PRIVATE = 0, PROFILE_DV, PROFILE_OV, PROFILE_EV, PROFILE__COUNT };
+
+enum key_protection { KEYPROT_NONE = 0, KEYPROT_DATA_KEY, KEYPROT_PASSWORD };
+
+/* RFC 5280 CRLReason values that a user may ask for. */
+enum revoke_reason {
+        REASON_UNSPECIFIED = 0,
+        REASON_KEY_COMPROMISE = 1,
+        REASON_AFFILIATION_CHANGED = 3,
+        REASON_SUPERSEDED = 4,
+        REASON_CESSATION = 5,
+        REASON_PRIVILEGE_WITHDRAWN = 9,
+};
+
+struct cert_rec {
+        int64_t id;
+        int64_t ca_id;     /* 0 for uploaded */
+        int64_t parent_id; /* 0 unless a reissue */
+        char serial[41];   /* lower-case hex */
+        char **names;
+        size_t nnames;
+        qtime_t not_before, not_after;
+        char key_algorithm[16];
+        enum cert_profile profile;
+        enum cert_origin origin;
+        enum cert_status status;
+        bool free_cert;    /* a free (not paid) certificate */
+        int reissue_count; /* completed reissues from this certificate */
+        qtime_t created_at;
+        qtime_t revoked_at; /* 0 unless revoked */
+        int revoke_reason;  /* -1 unless revoked */
+        char *issuer;       /* issuer DN, one line */
+        char *cert_pem;
+        char *chain_pem; /* issuing CA up to the root (uploads: as given) */
+        char *csr_pem;   /* NULL for uploads */
+        uint8_t *key_blob;
+        size_t key_blob_len;
+        enum key_protection key_protection;
+};
+
+struct ca_rec {
+        int64_t id;
+        int64_t parent_id; /* 0 for a root */
+        bool is_root;
+        char key_algorithm[16];
+        char *subject;
+        char *cert_pem;
+        char *key_file; /* path relative to the data dir */
+        qtime_t not_before, not_after;
+        int64_t crl_number; /* last CRL number used */
+};
+
+struct event_rec {
+        int64_t id;
+        char object_type[16]; /* "certificate", "ca", "revocation", "reissue" */
+        int64_t object_id;
+        char actor[64];
+        qtime_t at;
+        char from_status[32];
+        char to_status[32];
+        char *reason;
+};
+
+void cert_rec_free(struct cert_rec *c);
+void ca_rec_free(struct ca_rec *c);
+void event_rec_clear(struct event_rec *e);
+
+const char *cert_status_name(enum cert_status s);
+bool cert_status_from_name(const char *s, enum cert_status *out);
+/* expired when not_after < now and the stored status is issued/reissuing */
+enum cert_status cert_effective_status(const struct cert_rec *c, qtime_t now);
+const char *cert_profile_name(enum cert_profile p);
+bool cert_profile_from_name(const char *s, enum cert_profile *out);
+bool cert_profile_is_public(enum cert_profile p);
+const char *cert_origin_name(enum cert_origin o);
+const char *revoke_reason_name(int reason);
+/* false when `s` is not one of the names the CLI accepts */
+bool revoke_reason_from_name(const char *s, int *out);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * cli.h - what every subcommand shares: the global options, the service
+ * handle, and the output contract.
+ *
+ * CLI contract (issue 2): every subcommand accepts --data DIR (default
+ * $QUILL_DATA, else ./var), --config FILE (default <data>/quill.conf when it
+ * exists) and --json. With --json it prints exactly one JSON object on stdout.
+ * Exit status: 0 done, 1 refused (a policy rule or a denied check; the object
+ * is {"error":{"code":"...","message":"..."}}), 2 usage error, 3 internal or
+ * I/O error. Without --json, results go to stdout as readable text and
+ * errors to stderr as "quill: <code>: <message>".
+ *
+ * Single-threaded (main thread), except `serve`, which owns its threads.
+ */
+#ifndef QUILL_CLI_H
+#define QUILL_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "../base/config.h"
+#include "../base/err.h"
+#include "../base/model.h"
+#include "../service/service.h"
+
+struct cli_ctx {
+        const char *data_dir;
+        const char *config_path; /* NULL: none given */
+        bool json;
+        struct qconfig cfg;
+        struct service *svc; /* opened by cli_open_service() */
+        const char *prog;
+};
+
+/* Opens ctx->svc (creating data_dir if missing only when `create`). */
+enum qerr cli_open_service(struct cli_ctx *ctx, bool create, struct qerr_info *ei);
+
+/* Prints the error per the contract and returns the exit status. */
+int cli_fail(struct cli_ctx *ctx, const struct qerr_info *ei);
+/* Usage error: prints `msg` (and with --json the error object); returns 2. */
+int cli_usage(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints `obj` (steals the reference) as the one JSON object; returns 0. */
+int cli_print_json(json_t *obj);
+
+/* JSON encoders for records (new references). */
+json_t *cli_cert_json(const struct cert_rec *c, qtime_t now);
+json_t *cli_events_json(const struct event_rec *e, size_t n);
+json_t *cli_ca_json(const struct ca_rec *c);
+/* RFC 3339 UTC string value */
+json_t *cli_time_json(qtime_t t);
+
+/* Subcommands: argv[0] is the subcommand word ("ca", "cert", ...). */
+int cmd_ca(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_cert(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_crl(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_config(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_serve(struct cli_ctx *ctx, int argc, char **argv);
+
+#endif

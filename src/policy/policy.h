@@ -1,0 +1,101 @@
+/*
+ * policy.h - the certificate life-cycle rules of RULES.md §5-§8 as pure
+ * functions.
+ *
+ * Given objects and "now", each function says whether a transition may
+ * happen and, if not, which stable error (with a sentence naming the facts
+ * that decided it). No I/O, no clock, no allocation that outlives a call: the
+ * caller gathers the facts (from the store) and passes them in, so every rule
+ * is tested by a table in tests/unit/test_policy.c. Any thread.
+ *
+ * The one outside data source is the public suffix list behind
+ * policy_registered_domain(): libpsl's built-in list (read-only data).
+ */
+#ifndef QUILL_POLICY_H
+#define QUILL_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../base/err.h"
+#include "../base/model.h"
+#include "../base/qtime.h"
+
+/* Days that decide the windows of §5 and §6. */
+#define POLICY_RENEWAL_WINDOW_DAYS 30
+#define POLICY_REISSUE_MIN_DAYS_LEFT 30
+#define POLICY_REISSUE_NO_REVALIDATION_DAYS 3
+#define POLICY_FREE_DV_REISSUES 1
+
+/* ---- §5 revocation ---- */
+struct revoke_facts {
+        const struct cert_rec *cert;
+        qtime_t now;
+        /* a renewal (a new order or reissue for the same names) is under way;
+         * its description, for the message, e.g. "reissue 7" */
+        bool renewal_in_progress;
+        const char *renewal_label;
+};
+/* QERR_OK, or one of REVOKE_UPLOADED, REVOKE_REISSUED, REVOKE_ALREADY,
+ * REVOKE_STATUS (expired or deleted), REVOKE_RENEWAL. */
+enum qerr policy_may_revoke(const struct revoke_facts *f, struct qerr_info *ei);
+
+/* ---- §5 and §7 download ---- */
+/* QERR_OK, DOWNLOAD_REVOKED (revoked or revocation pending) or DOWNLOAD_STATUS
+ * (deleted). Expired certificates may still be downloaded. */
+enum qerr policy_may_download(const struct cert_rec *c, qtime_t now, struct qerr_info *ei);
+
+/* ---- §6 reissue ---- */
+struct reissue_facts {
+        const struct cert_rec *cert; /* the certificate to reissue */
+        qtime_t now;
+        /* completed reissues in this certificate's lineage (original + its
+         * reissues) */
+        int lineage_reissues;
+        /* another certificate under the same registered domain is being
+         * reissued: its id and the registered domain; 0/NULL when free */
+        int64_t locked_by_cert;
+        const char *locked_domain;
+};
+/* QERR_OK, or REISSUE_UPLOADED, REISSUE_IN_PROGRESS, REISSUE_STATUS,
+ * REISSUE_TOO_LATE, REISSUE_LIMIT, REISSUE_DOMAIN_LOCKED. */
+enum qerr policy_may_reissue(const struct reissue_facts *f, struct qerr_info *ei);
+/* §6: validation is skipped when the CSR is the original one, or when the
+ * reissue comes less than 3 days after the original was issued. */
+bool policy_reissue_needs_validation(bool same_csr, qtime_t original_issued_at, qtime_t now);
+
+/* ---- §7 delete ---- */
+/* QERR_OK when revoked, or expired; DELETE_NOT_REVOKED for an unexpired
+ * certificate that is not revoked (a pending revocation is not enough);
+ * NOT_FOUND when already deleted. Uploaded certificates cannot be revoked
+ * here, so they may be deleted at any time. */
+enum qerr policy_may_delete(const struct cert_rec *c, qtime_t now, struct qerr_info *ei);
+
+/* ---- §8 validity ---- */
+/* Longest validity in days allowed for `profile` on `issue_date`. For public
+ * profiles: the CA/B Forum schedule (398 before 2026-03-15, 200 from then, 100
+ * from 2027-03-15, 47 from 2029-03-15), lowered by `public_cap_days` when that
+ * is > 0. For the private profile: `private_max_days`. */
+long policy_max_validity_days(enum cert_profile profile, qtime_t issue_date, long public_cap_days,
+                              long private_max_days);
+/* QERR_OK or POLICY_DENIED. The validity period counts both ends (RFC 5280,
+ * BR 1.6.1): not_after - not_before + 1 second must be at most max days. */
+enum qerr policy_check_validity(enum cert_profile profile, qtime_t not_before, qtime_t not_after,
+                                long public_cap_days, long private_max_days, struct qerr_info *ei);
+
+/* ---- names ---- */
+/* Checks one requested name and writes its normalised (lower-case, no
+ * trailing dot) form to `out`. DNS names: LDH labels of 1-63 bytes, at most
+ * 253 bytes, at least two labels, no leading/trailing hyphen, a wildcard only
+ * as the whole leftmost label of a name with at least 3 labels when
+ * `allow_wildcard`; IP literals only when `allow_ip` (v4 dotted quad or v6).
+ * QERR_OK, NAME_INVALID, or POLICY_DENIED (IP literal / wildcard not allowed,
+ * or a public suffix itself such as "co.uk" or "*.com"). */
+enum qerr policy_check_name(const char *name, bool allow_wildcard, bool allow_ip, char *out,
+                            size_t outsz, struct qerr_info *ei);
+/* Registered domain of a DNS name by the public suffix list ("a.b.example.co.uk"
+ * -> "example.co.uk"); a leading "*." is ignored. false when the name is a
+ * public suffix itself or has no registrable part. */
+bool policy_registered_domain(const char *name, char *out, size_t outsz);
+
+#endif

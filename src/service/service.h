@@ -1,0 +1,134 @@
+/*
+ * service.h - the application core: the only place where state changes.
+ *
+ * Front doors (CLI, HTTP) decode a request, call one function here, and
+ * encode what it returns. Each function gathers facts from the store, asks
+ * src/policy whether the change may happen, asks the signer for signatures,
+ * and writes the change together with its event rows in one store
+ * transaction. Nothing here parses HTTP or JSON.
+ *
+ * A `struct service` owns one store handle and (started on first need) one
+ * signer process; it is used by one thread at a time. Records returned are
+ * owned by the caller (cert_rec_free, ca_rec_free, store_free_*).
+ */
+#ifndef QUILL_SERVICE_H
+#define QUILL_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/buf.h"
+#include "../base/config.h"
+#include "../base/err.h"
+#include "../base/model.h"
+#include "../store/store.h"
+
+struct service;
+
+struct service_opts {
+        const char *data_dir;
+        const struct qconfig *cfg;
+        const char *actor; /* who acts, for events: "cli:alice", "http" */
+};
+
+/* Opens the store in data_dir (which must exist). */
+enum qerr service_open(const struct service_opts *o, struct service **out, struct qerr_info *ei);
+void service_close(struct service *s);
+/* Starts the signer now (quill serve does this before its threads). */
+enum qerr service_start_signer(struct service *s, struct qerr_info *ei);
+
+/* Fails work that a dead process left in progress (see svc_recover.c). */
+enum qerr service_recover(struct service *s, struct qerr_info *ei);
+
+/* ---- CAs ---- */
+struct ca_init_req {
+        const char *root_alg;    /* NULL: ec384, or sm2 when issuing_alg is sm2 */
+        const char *issuing_alg; /* NULL: ec256 */
+        const char *subject;     /* NULL: "CN=Quill Local CA" */
+};
+/* Creates a root (or reuses the one of that key type) and an issuing CA,
+ * and their first CRLs. `out` receives the issuing CA record. */
+enum qerr service_ca_init(struct service *s, const struct ca_init_req *r, struct ca_rec **out,
+                          struct qerr_info *ei);
+enum qerr service_ca_list(struct service *s, struct ca_rec ***out, size_t *n, struct qerr_info *ei);
+enum qerr service_ca_get(struct service *s, int64_t id, struct ca_rec **out, struct qerr_info *ei);
+
+/* ---- issuing ---- */
+struct sign_req {
+        const uint8_t *csr;
+        size_t csr_len;
+        enum cert_profile profile;
+        long days; /* 0: the longest the profile allows today */
+};
+enum qerr service_cert_sign(struct service *s, const struct sign_req *r, struct cert_rec **out,
+                            struct qerr_info *ei);
+
+struct apply_req {
+        const char *const *names;
+        size_t nnames;
+        const char *key_alg;      /* "ec256", ... */
+        const char *key_password; /* NULL: stored under the data key */
+        enum cert_profile profile;
+        long days;
+};
+enum qerr service_cert_apply(struct service *s, const struct apply_req *r, struct cert_rec **out,
+                             struct qerr_info *ei);
+
+enum qerr service_cert_list(struct service *s, struct cert_rec ***out, size_t *n,
+                            struct qerr_info *ei);
+/* A certificate and its events (events may be NULL when not wanted). */
+enum qerr service_cert_get(struct service *s, int64_t id, struct cert_rec **out,
+                           struct event_rec **events, size_t *nevents, struct qerr_info *ei);
+
+/* ---- life cycle ---- */
+/* Revokes `id` and every certificate reissued from it, then publishes a new
+ * CRL, all in one transaction. `revoked` (may be NULL) receives the ids. */
+enum qerr service_cert_revoke(struct service *s, int64_t id, int reason, int64_t **revoked,
+                              size_t *nrevoked, struct qerr_info *ei);
+
+enum reissue_csr { REISSUE_SAME_CSR, REISSUE_PASTED_CSR, REISSUE_NEW_KEY };
+struct reissue_req {
+        int64_t id;
+        enum reissue_csr csr_source;
+        const uint8_t *csr; /* REISSUE_PASTED_CSR */
+        size_t csr_len;
+        const char *key_alg;      /* REISSUE_NEW_KEY */
+        const char *key_password; /* REISSUE_NEW_KEY, optional */
+        const char *reason;
+};
+enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
+                               struct cert_rec **out, struct qerr_info *ei);
+
+enum qerr service_cert_delete(struct service *s, int64_t id, struct qerr_info *ei);
+
+struct upload_req {
+        const char *cert_pem;
+        size_t cert_len;
+        const char *key_pem;
+        size_t key_len;
+        const char *key_password;
+        const char *chain_pem; /* may be NULL */
+        size_t chain_len;
+};
+enum qerr service_cert_upload(struct service *s, const struct upload_req *r, struct cert_rec **out,
+                              struct qerr_info *ei);
+
+struct download_req {
+        int64_t id;
+        const char *format; /* pem, nginx, apache, iis, tomcat */
+        const char *outdir;
+        const char *password;     /* PKCS#12 password */
+        const char *key_password; /* to open a key stored under the user's password */
+};
+/* Writes the files; `written` receives their paths, one per line. */
+enum qerr service_cert_download(struct service *s, const struct download_req *r,
+                                struct qbuf *written, struct qerr_info *ei);
+
+/* ---- CRLs and CA certificates for publication ---- */
+/* Signs and stores a fresh CRL for every CA. */
+enum qerr service_crl_refresh_all(struct service *s, struct qerr_info *ei);
+/* Latest CRL (DER) of a CA. */
+enum qerr service_crl_get(struct service *s, int64_t ca_id, struct qbuf *der, struct qerr_info *ei);
+
+#endif

@@ -1,0 +1,319 @@
+/*
+ * svc_certs.c - reading certificates and the life-cycle steps that are not
+ * issuance: revoke (RULES.md §5), delete, upload and download (§7).
+ */
+#include "service_internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/fsutil.h"
+#include "../base/log.h"
+#include "../pki/pki_bundle.h"
+#include "../pki/pki_upload.h"
+#include "../policy/policy.h"
+
+enum qerr service_cert_list(struct service *s, struct cert_rec ***out, size_t *n,
+                            struct qerr_info *ei)
+{
+        return ST(s)->ops->cert_list(ST(s), out, n, ei);
+}
+
+enum qerr service_cert_get(struct service *s, int64_t id, struct cert_rec **out,
+                           struct event_rec **events, size_t *nevents, struct qerr_info *ei)
+{
+        struct cert_rec *c = NULL;
+        enum qerr rc = ST(s)->ops->cert_get(ST(s), id, &c, ei);
+        if (rc == QERR_OK && c->status == CERT_DELETED) {
+                /* deleted: gone for users; the events stay for auditors */
+                rc = qerr_set(ei, QERR_NOT_FOUND, "certificate %lld was deleted", (long long)id);
+        }
+        if (rc == QERR_OK && events)
+                rc = ST(s)->ops->event_list(ST(s), "certificate", id, events, nevents, ei);
+        if (rc != QERR_OK) {
+                cert_rec_free(c);
+                return rc;
+        }
+        *out = c;
+        return QERR_OK;
+}
+
+static bool renewal_in_progress(const struct cert_rec *c)
+{
+        /* Until orders exist, the one renewal there can be is a reissue. */
+        return c->status == CERT_REISSUING;
+}
+
+/* Marks one certificate revoked (inside the transaction). */
+enum qerr svc_revoke_one(struct service *s, struct cert_rec *c, int reason, int64_t cascade,
+                         qtime_t now, int64_t *rid_out, struct qerr_info *ei)
+{
+        const char *from = cert_status_name(c->status);
+        int64_t rid = 0;
+        enum qerr rc =
+            ST(s)->ops->revocation_insert(ST(s), c->id, reason, cascade, "done", now, &rid, ei);
+        if (rc != QERR_OK)
+                return rc;
+        if (rid_out)
+                *rid_out = rid;
+        c->status = CERT_REVOKED;
+        c->revoked_at = now;
+        c->revoke_reason = reason;
+        if ((rc = ST(s)->ops->cert_update(ST(s), c, ei)) != QERR_OK)
+                return rc;
+        if ((rc = svc_event(s, "revocation", rid, NULL, "done", "certificate %lld, reason %s",
+                            (long long)c->id, revoke_reason_name(reason))) != QERR_OK)
+                return rc;
+        if (cascade)
+                return svc_event(s, "certificate", c->id, from, "revoked",
+                                 "revoked with the original certificate (revocation %lld); "
+                                 "reason %s",
+                                 (long long)cascade, revoke_reason_name(reason));
+        return svc_event(s, "certificate", c->id, from, "revoked", "reason %s",
+                         revoke_reason_name(reason));
+}
+
+enum qerr service_cert_revoke(struct service *s, int64_t id, int reason, int64_t **revoked,
+                              size_t *nrevoked, struct qerr_info *ei)
+{
+        struct cert_rec *c = NULL;
+        int64_t *desc = NULL, *ids = NULL;
+        size_t nd = 0, ni = 0;
+        int64_t cas[64];
+        size_t ncas = 0;
+        if (strcmp(revoke_reason_name(reason), "unknown") == 0)
+                return qerr_set(ei, QERR_REVOKE_REASON, NULL);
+        enum qerr rc = ST(s)->ops->begin(ST(s), ei);
+        if (rc != QERR_OK)
+                return rc;
+        qtime_t now = qtime_now();
+        rc = ST(s)->ops->cert_get(ST(s), id, &c, ei);
+        if (rc == QERR_OK) {
+                struct revoke_facts f = {.cert = c,
+                                         .now = now,
+                                         .renewal_in_progress = renewal_in_progress(c),
+                                         .renewal_label = "a reissue"};
+                rc = policy_may_revoke(&f, ei);
+        }
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->cert_descendants(ST(s), id, &desc, &nd, ei);
+        if (rc == QERR_OK && !(ids = calloc(nd + 1, sizeof *ids)))
+                rc = qerr_set(ei, QERR_NOMEM, NULL);
+        int64_t first_rev = 0; /* the original's revocation: the cascade points at it */
+        if (rc == QERR_OK) {
+                rc = svc_revoke_one(s, c, reason, 0, now, &first_rev, ei);
+                ids[ni++] = id;
+                cas[ncas++] = c->ca_id;
+        }
+        for (size_t i = 0; rc == QERR_OK && i < nd; i++) {
+                struct cert_rec *d = NULL;
+                rc = ST(s)->ops->cert_get(ST(s), desc[i], &d, ei);
+                if (rc == QERR_OK && d->status != CERT_REVOKED &&
+                    d->status != CERT_REVOCATION_PENDING && d->status != CERT_DELETED) {
+                        rc = svc_revoke_one(s, d, reason, first_rev, now, NULL, ei);
+                        ids[ni++] = d->id;
+                        bool seen = false;
+                        for (size_t k = 0; k < ncas; k++)
+                                seen = seen || cas[k] == d->ca_id;
+                        if (!seen && ncas < 64)
+                                cas[ncas++] = d->ca_id;
+                }
+                cert_rec_free(d);
+        }
+        /* the new CRL goes out in the same transaction as the revocation */
+        for (size_t k = 0; rc == QERR_OK && k < ncas; k++) {
+                struct ca_rec *ca = NULL;
+                rc = ST(s)->ops->ca_get(ST(s), cas[k], &ca, ei);
+                if (rc == QERR_OK)
+                        rc = svc_crl_publish(s, ca, ei);
+                ca_rec_free(ca);
+        }
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->commit(ST(s), ei);
+        else
+                svc_abort(s, rc);
+        cert_rec_free(c);
+        free(desc);
+        if (rc != QERR_OK || !revoked) {
+                free(ids);
+                if (nrevoked)
+                        *nrevoked = rc == QERR_OK ? ni : 0;
+                return rc;
+        }
+        *revoked = ids;
+        *nrevoked = ni;
+        return QERR_OK;
+}
+
+enum qerr service_cert_delete(struct service *s, int64_t id, struct qerr_info *ei)
+{
+        struct cert_rec *c = NULL;
+        enum qerr rc = ST(s)->ops->begin(ST(s), ei);
+        if (rc != QERR_OK)
+                return rc;
+        rc = ST(s)->ops->cert_get(ST(s), id, &c, ei);
+        if (rc == QERR_OK)
+                rc = policy_may_delete(c, qtime_now(), ei);
+        if (rc == QERR_OK) {
+                const char *from = cert_status_name(cert_effective_status(c, qtime_now()));
+                /* The row stays (revoked serials stay on the CRL until they
+                 * expire; events keep their object); the key material goes. */
+                c->status = CERT_DELETED;
+                free(c->key_blob);
+                c->key_blob = NULL;
+                c->key_blob_len = 0;
+                c->key_protection = KEYPROT_NONE;
+                rc = ST(s)->ops->cert_update(ST(s), c, ei);
+                if (rc == QERR_OK)
+                        rc = svc_event(s, "certificate", id, from, "deleted",
+                                       "deleted; private key erased");
+        }
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->commit(ST(s), ei);
+        else
+                svc_abort(s, rc);
+        cert_rec_free(c);
+        return rc;
+}
+
+enum qerr service_cert_upload(struct service *s, const struct upload_req *r, struct cert_rec **out,
+                              struct qerr_info *ei)
+{
+        struct upload_info u;
+        memset(&u, 0, sizeof u);
+        struct ca_rec **cas = NULL;
+        size_t ncas = 0;
+        struct cert_rec *c = NULL;
+        char *trusted = NULL;
+        size_t tlen = 0;
+        enum qerr rc = ST(s)->ops->ca_list(ST(s), &cas, &ncas, ei);
+        if (rc != QERR_OK)
+                return rc;
+        /* our own roots count as trust anchors for uploads */
+        FILE *mf = open_memstream(&trusted, &tlen);
+        for (size_t i = 0; mf && i < ncas; i++)
+                if (cas[i]->is_root)
+                        fputs(cas[i]->cert_pem, mf);
+        if (mf)
+                fclose(mf);
+        store_free_cas(cas, ncas);
+        rc = pki_upload_check(r->cert_pem, r->cert_len, r->key_pem, r->key_len, r->key_password,
+                              r->chain_pem, r->chain_len, trusted, &u, ei);
+        free(trusted);
+        if (rc != QERR_OK)
+                return rc;
+        c = calloc(1, sizeof *c);
+        if (!c) {
+                rc = qerr_set(ei, QERR_NOMEM, NULL);
+                goto out;
+        }
+        c->names = u.names;
+        c->nnames = u.nnames;
+        u.names = NULL;
+        u.nnames = 0;
+        snprintf(c->serial, sizeof c->serial, "%s", u.serial);
+        c->not_before = u.not_before;
+        c->not_after = u.not_after;
+        snprintf(c->key_algorithm, sizeof c->key_algorithm, "%s", u.key_algorithm);
+        c->profile = PROFILE_PRIVATE;
+        c->origin = ORIGIN_UPLOADED;
+        c->status = CERT_ISSUED;
+        c->created_at = qtime_now();
+        c->revoke_reason = -1;
+        c->issuer = u.issuer;
+        u.issuer = NULL;
+        c->cert_pem = u.cert_pem;
+        u.cert_pem = NULL;
+        c->chain_pem = u.chain_pem;
+        u.chain_pem = NULL;
+        rc = svc_store_key(s, u.key, NULL, c, ei);
+        if (rc != QERR_OK)
+                goto out;
+        if ((rc = ST(s)->ops->begin(ST(s), ei)) != QERR_OK)
+                goto out;
+        rc = ST(s)->ops->cert_insert(ST(s), c, ei);
+        if (rc == QERR_OK)
+                rc = svc_event(s, "certificate", c->id, NULL, "issued",
+                               "uploaded; issuer %s; serial %s; chain ends at a %s anchor",
+                               c->issuer, c->serial, u.anchor);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->commit(ST(s), ei);
+        else
+                svc_abort(s, rc);
+out:
+        upload_info_clear(&u);
+        if (rc != QERR_OK) {
+                cert_rec_free(c);
+                return rc;
+        }
+        *out = c;
+        return QERR_OK;
+}
+
+/* A file-name stem from the first name: "*.example.com" -> "star.example.com". */
+static void stem(const struct cert_rec *c, char *out, size_t sz)
+{
+        const char *n = c->nnames ? c->names[0] : "certificate";
+        size_t o = 0;
+        if (n[0] == '*' && n[1] == '.') {
+                o = (size_t)snprintf(out, sz, "star");
+                n++;
+        }
+        for (; *n && o + 1 < sz; n++)
+                out[o++] = (isalnum((unsigned char)*n) || *n == '.' || *n == '-') ? *n : '_';
+        out[o] = 0;
+}
+
+enum qerr service_cert_download(struct service *s, const struct download_req *r,
+                                struct qbuf *written, struct qerr_info *ei)
+{
+        enum bundle_format f;
+        if (!r->format || !bundle_format_from_name(r->format, &f))
+                return qerr_set(ei, QERR_FORMAT_INVALID, NULL);
+        struct cert_rec *c = NULL;
+        EVP_PKEY *key = NULL;
+        enum qerr rc = ST(s)->ops->cert_get(ST(s), r->id, &c, ei);
+        if (rc == QERR_OK)
+                rc = policy_may_download(c, qtime_now(), ei);
+        if (rc == QERR_OK && bundle_needs_password(f) && (!r->password || strlen(r->password) < 4))
+                rc = qerr_set(ei, QERR_PASSWORD_REQUIRED,
+                              "the %s format is a PKCS#12 file and needs --password (at least 4 "
+                              "characters)",
+                              r->format);
+        if (rc == QERR_OK && bundle_needs_key(f) && !c->key_blob)
+                rc = qerr_set(ei, QERR_KEY_NOT_HELD, NULL);
+        bool pem_passthrough =
+            f == BUNDLE_PEM && c && c->key_protection == KEYPROT_PASSWORD && !r->key_password;
+        if (rc == QERR_OK && !pem_passthrough)
+                rc = svc_open_key(s, c, r->key_password, &key, ei);
+        if (rc == QERR_OK) {
+                char base[300];
+                stem(c, base, sizeof base);
+                struct bundle_input in = {.cert_pem = c->cert_pem,
+                                          .chain_pem = c->chain_pem,
+                                          .key = key,
+                                          .password = r->password,
+                                          .basename = base,
+                                          .friendly_name = c->nnames ? c->names[0] : base};
+                rc = pki_bundle_write(f, &in, r->outdir, written, ei);
+        }
+        if (rc == QERR_OK && pem_passthrough && c->key_blob) {
+                /* the key stays encrypted under the applicant's password */
+                char path[4200];
+                snprintf(path, sizeof path, "%s/key.pem", r->outdir);
+                struct qerr_info we;
+                rc = fs_write_file(path, c->key_blob, c->key_blob_len, 0600, true, &we);
+                if (rc == QERR_OK)
+                        qbuf_printf(written, "%s\n", path);
+                else
+                        qerr_set(ei, rc, "%s", qerr_message(&we));
+        }
+        if (rc == QERR_OK)
+                qlog_info("certificate downloaded", "cert=%lld format=%s", (long long)r->id,
+                          r->format);
+        EVP_PKEY_free(key);
+        cert_rec_free(c);
+        return rc;
+}

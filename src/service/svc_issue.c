@@ -1,0 +1,715 @@
+/*
+ * svc_issue.c - issuing certificates: from a pasted CSR (sign), from a key
+ * the service generates (apply), and reissue (RULES.md §6).
+ *
+ * Every path ends in issue_one(): check the names and the validity against
+ * policy, pick the issuing CA, draw a serial, ask the signer, and turn its
+ * answer into a cert_rec that the caller stores together with its events.
+ */
+#include "service_internal.h"
+
+#include <jansson.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/hex.h"
+#include "../base/log.h"
+#include "../pki/pki_csr.h"
+#include "../pki/pki_pem.h"
+#include "../policy/policy.h"
+
+struct issue_input {
+        EVP_PKEY *pub;
+        const char *key_alg;
+        char **names; /* normalised */
+        size_t nnames;
+        enum cert_profile profile;
+        long days;
+        qtime_t not_after; /* reissue: the original's not-after; 0 otherwise */
+        int64_t parent_id;
+        const char *csr_pem;
+};
+
+static void free_names(char **v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+/* Checks and normalises the requested names; refuses duplicates. */
+static enum qerr normalise_names(const char *const *in, size_t n, enum cert_profile profile,
+                                 char ***out, size_t *nout, struct qerr_info *ei)
+{
+        if (n == 0)
+                return qerr_set(ei, QERR_USAGE, "at least one name is required (--name)");
+        if (n > QUILL_MAX_NAMES)
+                return qerr_set(ei, QERR_POLICY_DENIED,
+                                "at most %d names per certificate (%zu "
+                                "asked)",
+                                QUILL_MAX_NAMES, n);
+        char **v = calloc(n, sizeof *v);
+        if (!v)
+                return qerr_set(ei, QERR_NOMEM, NULL);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                char norm[QUILL_MAX_NAME_LEN + 1];
+                enum qerr rc = policy_check_name(in[i], true, profile == PROFILE_PRIVATE, norm,
+                                                 sizeof norm, ei);
+                if (rc != QERR_OK) {
+                        free_names(v, k);
+                        return rc;
+                }
+                bool dup = false;
+                for (size_t j = 0; j < k; j++)
+                        dup = dup || strcmp(v[j], norm) == 0;
+                if (dup)
+                        continue;
+                if (!(v[k] = strdup(norm))) {
+                        free_names(v, k);
+                        return qerr_set(ei, QERR_NOMEM, NULL);
+                }
+                k++;
+        }
+        *out = v;
+        *nout = k;
+        return QERR_OK;
+}
+
+static enum qerr check_profile(enum cert_profile p, struct qerr_info *ei)
+{
+        if (p == PROFILE_PRIVATE)
+                return QERR_OK;
+        return qerr_set(ei, QERR_POLICY_DENIED,
+                        "the %s profile needs domain validation, which this version does not "
+                        "offer yet; use --profile private (operator-trusted names)",
+                        cert_profile_name(p));
+}
+
+static enum qerr new_serial(struct service *s, uint8_t serial[16], char hex[41],
+                            struct qerr_info *ei)
+{
+        for (int tries = 0; tries < 4; tries++) {
+                /* 16 bytes from the CSPRNG; the top bit is cleared (positive) and
+                 * the next set (no leading zero byte): 126 random bits, well above
+                 * the 64 of BR 7.1. */
+                if (RAND_bytes(serial, 16) != 1)
+                        return qerr_set(ei, QERR_INTERNAL, "no randomness for a serial");
+                serial[0] = (uint8_t)((serial[0] & 0x7f) | 0x40);
+                hex_encode(serial, 16, hex, 41);
+                bool used = false;
+                enum qerr rc = ST(s)->ops->cert_serial_exists(ST(s), hex, &used, ei);
+                if (rc != QERR_OK)
+                        return rc;
+                if (!used)
+                        return QERR_OK;
+        }
+        return qerr_set(ei, QERR_INTERNAL, "could not draw an unused serial");
+}
+
+static enum qerr chain_of(struct service *s, const struct ca_rec *issuing, char **out,
+                          struct qerr_info *ei)
+{
+        struct ca_rec *root = NULL;
+        enum qerr rc = QERR_OK;
+        if (issuing->parent_id &&
+            (rc = ST(s)->ops->ca_get(ST(s), issuing->parent_id, &root, ei)) != QERR_OK)
+                return rc;
+        if (asprintf(out, "%s%s", issuing->cert_pem, root ? root->cert_pem : "") < 0) {
+                *out = NULL;
+                rc = qerr_set(ei, QERR_NOMEM, NULL);
+        }
+        ca_rec_free(root);
+        return rc;
+}
+
+/* Signs one certificate; the caller stores the returned record. */
+static enum qerr issue_one(struct service *s, const struct issue_input *in, struct cert_rec **out,
+                           struct qerr_info *ei)
+{
+        struct ca_rec *ca = NULL;
+        struct cert_rec *c = NULL;
+        X509 *x = NULL;
+        struct qbuf spki, cader, frame, pem;
+        qbuf_init(&spki, 8192);
+        qbuf_init(&cader, 64 * 1024);
+        qbuf_init(&frame, MAX_SIGNER_MSG_BYTES);
+        qbuf_init(&pem, 64 * 1024);
+        uint8_t serial[16];
+        char hex[41];
+        qtime_t now = qtime_now();
+        enum qerr rc = check_profile(in->profile, ei);
+        if (rc != QERR_OK)
+                goto out;
+        long max_days = policy_max_validity_days(in->profile, now, s->cfg->public_max_days,
+                                                 s->cfg->private_max_days);
+        long days = in->days ? in->days : max_days;
+        if (in->days < 0 || in->days > 100000) {
+                rc = qerr_set(ei, QERR_USAGE, "--days must be between 1 and %ld", max_days);
+                goto out;
+        }
+        qtime_t not_before = now;
+        qtime_t not_after = not_before + days * QTIME_DAY - 1;
+        if (in->not_after) {
+                /* a reissue keeps the original's not-after, shortened only if the
+                 * limit in force today is shorter (never extended) */
+                not_after = in->not_after;
+                if (not_after > not_before + max_days * QTIME_DAY - 1)
+                        not_after = not_before + max_days * QTIME_DAY - 1;
+        }
+        rc = policy_check_validity(in->profile, not_before, not_after, s->cfg->public_max_days,
+                                   s->cfg->private_max_days, ei);
+        if (rc != QERR_OK)
+                goto out;
+        if ((rc = svc_pick_issuer(s, in->key_alg, &ca, ei)) != QERR_OK)
+                goto out;
+        if (not_after > ca->not_after) {
+                rc = qerr_set(ei, QERR_POLICY_DENIED,
+                              "the certificate would outlive its issuing CA (which expires "
+                              "sooner); ask for fewer --days");
+                goto out;
+        }
+        if ((rc = new_serial(s, serial, hex, ei)) != QERR_OK)
+                goto out;
+        if ((rc = pki_key_spki_der(in->pub, &spki, ei)) != QERR_OK)
+                goto out;
+        X509 *cax = NULL;
+        if ((rc = pki_cert_read(ca->cert_pem, strlen(ca->cert_pem), &cax, ei)) != QERR_OK)
+                goto out;
+        rc = pki_cert_der(cax, &cader, ei);
+        X509_free(cax);
+        if (rc != QERR_OK)
+                goto out;
+        char crl[600], ocsp[600], cai[600];
+        svc_urls(s, ca->id, crl, ocsp, cai, sizeof crl);
+        struct signer_req req = {.type = SMSG_SIGN_CERT};
+        req.issuer_der.p = cader.data;
+        req.issuer_der.len = cader.len;
+        req.spki_der.p = spki.data;
+        req.spki_der.len = spki.len;
+        for (size_t i = 0; i < in->nnames; i++)
+                req.names[i] = sbytes_str(in->names[i]);
+        req.nnames = in->nnames;
+        req.not_before = not_before;
+        req.not_after = not_after;
+        req.serial.p = serial;
+        req.serial.len = sizeof serial;
+        req.profile = sbytes_str(cert_profile_name(in->profile));
+        req.crl_url = sbytes_str(crl);
+        req.ocsp_url = sbytes_str(ocsp);
+        req.ca_issuers_url = sbytes_str(cai);
+        struct signer *sg;
+        struct signer_resp resp;
+        if ((rc = svc_signer(s, &sg, ei)) != QERR_OK)
+                goto out;
+        if ((rc = signer_call(sg, &req, &frame, &resp, ei)) != QERR_OK)
+                goto out;
+        if ((rc = pki_cert_read(resp.der.p, resp.der.len, &x, ei)) != QERR_OK)
+                goto out;
+        if ((rc = pki_cert_pem(x, &pem, ei)) != QERR_OK)
+                goto out;
+        c = calloc(1, sizeof *c);
+        if (!c || !(c->names = calloc(in->nnames, sizeof *c->names))) {
+                rc = qerr_set(ei, QERR_NOMEM, NULL);
+                goto out;
+        }
+        for (size_t i = 0; i < in->nnames; i++) {
+                if (!(c->names[i] = strdup(in->names[i]))) {
+                        rc = qerr_set(ei, QERR_NOMEM, NULL);
+                        goto out;
+                }
+                c->nnames++;
+        }
+        c->ca_id = ca->id;
+        c->parent_id = in->parent_id;
+        memcpy(c->serial, hex, sizeof c->serial);
+        c->not_before = not_before;
+        c->not_after = not_after;
+        snprintf(c->key_algorithm, sizeof c->key_algorithm, "%s", in->key_alg);
+        c->profile = in->profile;
+        c->origin = ORIGIN_ISSUED;
+        c->status = CERT_ISSUED;
+        c->created_at = now;
+        c->revoke_reason = -1;
+        c->issuer = pki_name_oneline(X509_get_issuer_name(x));
+        c->cert_pem = strdup(qbuf_str(&pem));
+        c->csr_pem = in->csr_pem ? strdup(in->csr_pem) : NULL;
+        rc = chain_of(s, ca, &c->chain_pem, ei);
+        if (rc == QERR_OK && (!c->issuer || !c->cert_pem || (in->csr_pem && !c->csr_pem)))
+                rc = qerr_set(ei, QERR_NOMEM, NULL);
+out:
+        X509_free(x);
+        ca_rec_free(ca);
+        qbuf_free(&spki);
+        qbuf_free(&cader);
+        qbuf_free(&frame);
+        qbuf_free(&pem);
+        if (rc != QERR_OK) {
+                cert_rec_free(c);
+                return rc;
+        }
+        *out = c;
+        return QERR_OK;
+}
+
+/* Stores a freshly issued certificate and its event in one transaction. */
+static enum qerr store_new(struct service *s, struct cert_rec *c, const char *why,
+                           struct qerr_info *ei)
+{
+        enum qerr rc = ST(s)->ops->begin(ST(s), ei);
+        if (rc != QERR_OK)
+                return rc;
+        rc = ST(s)->ops->cert_insert(ST(s), c, ei);
+        if (rc == QERR_OK)
+                rc = svc_event(s, "certificate", c->id, NULL, "issued", "%s; serial %s; profile %s",
+                               why, c->serial, cert_profile_name(c->profile));
+        if (rc != QERR_OK)
+                return svc_abort(s, rc);
+        return ST(s)->ops->commit(ST(s), ei);
+}
+
+enum qerr service_cert_sign(struct service *s, const struct sign_req *r, struct cert_rec **out,
+                            struct qerr_info *ei)
+{
+        struct csr_info csr;
+        char **names = NULL;
+        size_t n = 0;
+        struct cert_rec *c = NULL;
+        enum qerr rc = check_profile(r->profile, ei);
+        if (rc != QERR_OK)
+                return rc;
+        if ((rc = pki_csr_parse(r->csr, r->csr_len, &csr, ei)) != QERR_OK)
+                return rc;
+        rc =
+            normalise_names((const char *const *)csr.names, csr.nnames, r->profile, &names, &n, ei);
+        struct qbuf pem;
+        qbuf_init(&pem, MAX_CSR_BYTES * 2);
+        /* store the CSR as PEM whatever form it came in */
+        if (rc == QERR_OK)
+                rc = pki_csr_pem(csr.req, &pem, ei);
+        if (rc == QERR_OK) {
+                struct issue_input in = {.pub = csr.key,
+                                         .key_alg = csr.key_algorithm,
+                                         .names = names,
+                                         .nnames = n,
+                                         .profile = r->profile,
+                                         .days = r->days,
+                                         .csr_pem = qbuf_str(&pem)};
+                rc = issue_one(s, &in, &c, ei);
+        }
+        if (rc == QERR_OK)
+                rc = store_new(s, c, "signed from a CSR", ei);
+        csr_info_clear(&csr);
+        free_names(names, n);
+        qbuf_free(&pem);
+        if (rc != QERR_OK) {
+                cert_rec_free(c);
+                return rc;
+        }
+        *out = c;
+        return QERR_OK;
+}
+
+/* Generates a key of `alg` and a CSR for `names`. */
+static enum qerr new_key_and_csr(const char *alg, char **names, size_t n, EVP_PKEY **key,
+                                 struct qbuf *csr, struct qerr_info *ei)
+{
+        enum key_alg ka;
+        if (!alg || !key_alg_from_name(alg, &ka))
+                return qerr_set(ei, QERR_KEY_UNSUPPORTED,
+                                "unknown key type %s; use ec256, ec384, "
+                                "rsa2048, rsa3072, rsa4096 or sm2",
+                                alg ? alg : "(none)");
+        enum qerr rc = pki_key_generate(ka, key, ei);
+        if (rc == QERR_OK)
+                rc = pki_csr_build(*key, (const char *const *)names, n, csr, ei);
+        if (rc != QERR_OK) {
+                EVP_PKEY_free(*key);
+                *key = NULL;
+        }
+        return rc;
+}
+
+static enum qerr check_key_password(const char *pw, struct qerr_info *ei)
+{
+        if (pw && strlen(pw) < 4)
+                return qerr_set(ei, QERR_USAGE, "--key-password needs at least 4 characters");
+        return QERR_OK;
+}
+
+enum qerr service_cert_apply(struct service *s, const struct apply_req *r, struct cert_rec **out,
+                             struct qerr_info *ei)
+{
+        char **names = NULL;
+        size_t n = 0;
+        EVP_PKEY *key = NULL;
+        struct cert_rec *c = NULL;
+        struct qbuf csr;
+        qbuf_init(&csr, MAX_CSR_BYTES);
+        enum qerr rc = check_profile(r->profile, ei);
+        if (rc == QERR_OK)
+                rc = check_key_password(r->key_password, ei);
+        if (rc == QERR_OK)
+                rc = normalise_names(r->names, r->nnames, r->profile, &names, &n, ei);
+        if (rc == QERR_OK)
+                rc = new_key_and_csr(r->key_alg, names, n, &key, &csr, ei);
+        if (rc == QERR_OK) {
+                struct issue_input in = {.pub = key,
+                                         .key_alg = r->key_alg,
+                                         .names = names,
+                                         .nnames = n,
+                                         .profile = r->profile,
+                                         .days = r->days,
+                                         .csr_pem = qbuf_str(&csr)};
+                rc = issue_one(s, &in, &c, ei);
+        }
+        if (rc == QERR_OK)
+                rc = svc_store_key(s, key, r->key_password, c, ei);
+        if (rc == QERR_OK)
+                rc = store_new(s, c,
+                               r->key_password ? "key generated by the service, stored under the "
+                                                 "applicant's password"
+                                               : "key generated by the service, sealed under the "
+                                                 "data key",
+                               ei);
+        EVP_PKEY_free(key);
+        free_names(names, n);
+        qbuf_free(&csr);
+        if (rc != QERR_OK) {
+                cert_rec_free(c);
+                return rc;
+        }
+        *out = c;
+        return QERR_OK;
+}
+
+/* ---- reissue ---- */
+
+/* JSON array of the registered domains of `c`'s names. */
+static char *registered_domains(const struct cert_rec *c)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < c->nnames; i++) {
+                char rd[QUILL_MAX_NAME_LEN + 1];
+                if (!policy_registered_domain(c->names[i], rd, sizeof rd))
+                        continue; /* IP literals and the like: no registered domain */
+                bool seen = false;
+                size_t j;
+                json_t *v;
+                json_array_foreach(a, j, v) seen = seen || strcmp(json_string_value(v), rd) == 0;
+                if (!seen)
+                        json_array_append_new(a, json_string(rd));
+        }
+        char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+        json_decref(a);
+        return s;
+}
+
+/* Is another certificate under one of `mine`'s registered domains being
+ * reissued? Fills the facts for policy_may_reissue. */
+static enum qerr domain_lock(struct service *s, const struct cert_rec *c, const char *mine,
+                             int64_t *locked_by, char *domain, size_t dsz, struct qerr_info *ei)
+{
+        struct reissue_rec *act = NULL;
+        size_t n = 0;
+        *locked_by = 0;
+        enum qerr rc = ST(s)->ops->reissue_active(ST(s), &act, &n, ei);
+        if (rc != QERR_OK)
+                return rc;
+        json_t *a = json_loads(mine, 0, NULL);
+        for (size_t i = 0; i < n && !*locked_by; i++) {
+                if (act[i].certificate_id == c->id)
+                        continue; /* the certificate's own reissue: REISSUE_IN_PROGRESS */
+                json_t *b = json_loads(act[i].registered_domains, 0, NULL);
+                size_t x, y;
+                json_t *va, *vb;
+                json_array_foreach(a, x, va) json_array_foreach(b, y, vb)
+                {
+                        if (!*locked_by &&
+                            strcmp(json_string_value(va), json_string_value(vb)) == 0) {
+                                *locked_by = act[i].certificate_id;
+                                snprintf(domain, dsz, "%s", json_string_value(va));
+                        }
+                }
+                json_decref(b);
+        }
+        json_decref(a);
+        store_free_reissues(act, n);
+        return QERR_OK;
+}
+
+static bool same_names(char **a, size_t na, char **b, size_t nb)
+{
+        if (na != nb)
+                return false;
+        for (size_t i = 0; i < na; i++) {
+                bool found = false;
+                for (size_t j = 0; j < nb && !found; j++)
+                        found = strcmp(a[i], b[j]) == 0;
+                if (!found)
+                        return false;
+        }
+        return true;
+}
+
+static const char *csr_source_name(enum reissue_csr c)
+{
+        return c == REISSUE_SAME_CSR     ? "original"
+               : c == REISSUE_PASTED_CSR ? "pasted"
+                                         : "generated";
+}
+
+/* Marks the reissue failed and the original issued again (unless it moved on
+ * meanwhile, e.g. was revoked); keeps `rc`. */
+static enum qerr reissue_failed(struct service *s, int64_t cert_id, int64_t rid, enum qerr rc,
+                                const struct qerr_info *why)
+{
+        struct qerr_info ei2;
+        struct cert_rec *fresh = NULL;
+        if (ST(s)->ops->begin(ST(s), &ei2) != QERR_OK)
+                return rc;
+        enum qerr r2 =
+            ST(s)->ops->reissue_finish(ST(s), rid, "failed", 0, qerr_code(rc), qtime_now(), &ei2);
+        if (r2 == QERR_OK)
+                r2 = svc_event(s, "reissue", rid, "in_progress", "failed", "%s: %s", qerr_code(rc),
+                               qerr_message(why));
+        if (r2 == QERR_OK)
+                r2 = ST(s)->ops->cert_get(ST(s), cert_id, &fresh, &ei2);
+        if (r2 == QERR_OK && fresh->status == CERT_REISSUING) {
+                fresh->status = CERT_ISSUED;
+                r2 = ST(s)->ops->cert_update(ST(s), fresh, &ei2);
+                if (r2 == QERR_OK)
+                        r2 = svc_event(s, "certificate", cert_id, "reissuing", "issued",
+                                       "reissue %lld failed", (long long)rid);
+        }
+        cert_rec_free(fresh);
+        if (r2 == QERR_OK)
+                ST(s)->ops->commit(ST(s), &ei2);
+        else
+                svc_abort(s, r2);
+        return rc;
+}
+
+/* Stores the reissued certificate `c` and closes reissue `rid`, in one
+ * transaction. The original is read again first: if it was revoked while
+ * the reissue ran, the new certificate is revoked with it (revoking the
+ * original revokes every certificate reissued from it) and the CRL is signed
+ * in the same transaction. */
+static enum qerr reissue_complete(struct service *s, int64_t orig_id, int64_t rid,
+                                  struct cert_rec *c, struct qerr_info *ei)
+{
+        struct cert_rec *fresh = NULL;
+        struct ca_rec *ca = NULL;
+        enum qerr rc = ST(s)->ops->begin(ST(s), ei);
+        if (rc != QERR_OK)
+                return rc;
+        rc = ST(s)->ops->cert_get(ST(s), orig_id, &fresh, ei);
+        bool revoked = rc == QERR_OK &&
+                       (fresh->status == CERT_REVOKED || fresh->status == CERT_REVOCATION_PENDING);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->cert_insert(ST(s), c, ei);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->reissue_finish(ST(s), rid, "done", c->id, NULL, qtime_now(), ei);
+        if (rc == QERR_OK)
+                rc = svc_event(s, "certificate", c->id, NULL, "issued",
+                               "reissue %lld of certificate %lld; serial %s", (long long)rid,
+                               (long long)orig_id, c->serial);
+        if (rc == QERR_OK)
+                rc = svc_event(s, "reissue", rid, "in_progress", "done", "new certificate %lld",
+                               (long long)c->id);
+        if (rc == QERR_OK && revoked) {
+                rc = svc_revoke_one(s, c, fresh->revoke_reason >= 0 ? fresh->revoke_reason : 0, 0,
+                                    qtime_now(), NULL, ei);
+                if (rc == QERR_OK)
+                        rc = ST(s)->ops->ca_get(ST(s), c->ca_id, &ca, ei);
+                if (rc == QERR_OK)
+                        rc = svc_crl_publish(s, ca, ei);
+        } else if (rc == QERR_OK && fresh->status == CERT_REISSUING) {
+                fresh->status = CERT_ISSUED;
+                rc = ST(s)->ops->cert_update(ST(s), fresh, ei);
+                if (rc == QERR_OK)
+                        rc = svc_event(s, "certificate", orig_id, "reissuing", "issued",
+                                       "reissued as certificate %lld", (long long)c->id);
+        }
+        cert_rec_free(fresh);
+        ca_rec_free(ca);
+        if (rc != QERR_OK)
+                return svc_abort(s, rc);
+        return ST(s)->ops->commit(ST(s), ei);
+}
+
+enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
+                               struct cert_rec **out, struct qerr_info *ei)
+{
+        struct cert_rec *orig = NULL, *c = NULL;
+        struct csr_info csr;
+        memset(&csr, 0, sizeof csr);
+        EVP_PKEY *newkey = NULL, *pub = NULL;
+        char *domains = NULL;
+        struct qbuf newcsr;
+        qbuf_init(&newcsr, MAX_CSR_BYTES);
+        int64_t rid = 0;
+        if (!r->reason || !*r->reason)
+                return qerr_set(ei, QERR_USAGE, "a reissue needs a reason (--reason TEXT)");
+        if (strlen(r->reason) > 500)
+                return qerr_set(ei, QERR_USAGE, "the reason is longer than 500 characters");
+        enum qerr rc = check_key_password(r->key_password, ei);
+        if (rc != QERR_OK)
+                return rc;
+        /* a reissue left behind by a dead process must not lock this one out */
+        if ((rc = service_recover(s, ei)) != QERR_OK)
+                return rc;
+        if ((rc = ST(s)->ops->begin(ST(s), ei)) != QERR_OK)
+                return rc;
+        /* facts and the in-progress mark, under the write lock */
+        rc = ST(s)->ops->cert_get(ST(s), r->id, &orig, ei);
+        if (rc == QERR_OK && orig->status == CERT_DELETED)
+                rc = qerr_set(ei, QERR_NOT_FOUND, "certificate %lld was deleted", (long long)r->id);
+        int lineage = 0;
+        int64_t locked_by = 0;
+        char locked_domain[QUILL_MAX_NAME_LEN + 1] = "";
+        if (rc == QERR_OK && !(domains = registered_domains(orig)))
+                rc = qerr_set(ei, QERR_NOMEM, NULL);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->cert_lineage_reissues(ST(s), orig->id, &lineage, ei);
+        if (rc == QERR_OK)
+                rc = domain_lock(s, orig, domains, &locked_by, locked_domain, sizeof locked_domain,
+                                 ei);
+        if (rc == QERR_OK) {
+                struct reissue_facts f = {.cert = orig,
+                                          .now = qtime_now(),
+                                          .lineage_reissues = lineage,
+                                          .locked_by_cert = locked_by,
+                                          .locked_domain = locked_domain};
+                rc = policy_may_reissue(&f, ei);
+        }
+        struct reissue_rec rr;
+        memset(&rr, 0, sizeof rr);
+        if (rc == QERR_OK) {
+                rr.certificate_id = orig->id;
+                snprintf(rr.csr_source, sizeof rr.csr_source, "%s", csr_source_name(r->csr_source));
+                rr.reason = (char *)r->reason;
+                rr.registered_domains = domains;
+                rr.created_at = qtime_now();
+                svc_owner_self(rr.owner, sizeof rr.owner);
+                rc = ST(s)->ops->reissue_insert(ST(s), &rr, ei);
+                rid = rr.id;
+        }
+        if (rc == QERR_OK) {
+                orig->status = CERT_REISSUING;
+                rc = ST(s)->ops->cert_update(ST(s), orig, ei);
+        }
+        if (rc == QERR_OK)
+                rc = svc_event(s, "reissue", rid, NULL, "in_progress",
+                               "reissue of certificate %lld (%s CSR): %s", (long long)orig->id,
+                               rr.csr_source, r->reason);
+        if (rc == QERR_OK)
+                rc = svc_event(s, "certificate", orig->id, "issued", "reissuing",
+                               "reissue %lld requested: %s", (long long)rid, r->reason);
+        if (rc != QERR_OK) {
+                svc_abort(s, rc);
+                goto out;
+        }
+        if ((rc = ST(s)->ops->commit(ST(s), ei)) != QERR_OK)
+                goto out;
+
+        /* the CSR choice */
+        const char *csr_pem = NULL;
+        const char *alg = orig->key_algorithm;
+        if (r->csr_source == REISSUE_SAME_CSR) {
+                if (!orig->csr_pem) {
+                        rc = qerr_set(ei, QERR_POLICY_DENIED,
+                                      "no original CSR is stored for "
+                                      "this certificate; use --csr or "
+                                      "--key");
+                } else if ((rc = pki_csr_parse(orig->csr_pem, strlen(orig->csr_pem), &csr, ei)) ==
+                           QERR_OK) {
+                        pub = csr.key;
+                        csr_pem = orig->csr_pem;
+                }
+        } else if (r->csr_source == REISSUE_PASTED_CSR) {
+                rc = pki_csr_parse(r->csr, r->csr_len, &csr, ei);
+                if (rc == QERR_OK) {
+                        char **nn = NULL;
+                        size_t nc = 0;
+                        rc = normalise_names((const char *const *)csr.names, csr.nnames,
+                                             orig->profile, &nn, &nc, ei);
+                        if (rc == QERR_OK && !same_names(nn, nc, orig->names, orig->nnames))
+                                rc = qerr_set(ei, QERR_POLICY_DENIED,
+                                              "a reissue keeps the certificate's names; the CSR "
+                                              "names others. Apply for a new certificate to "
+                                              "change names");
+                        free_names(nn, nc);
+                        pub = csr.key;
+                        alg = csr.key_algorithm;
+                        csr_pem = NULL; /* stored below in PEM form */
+                }
+        } else {
+                alg = r->key_alg;
+                rc = new_key_and_csr(r->key_alg, orig->names, orig->nnames, &newkey, &newcsr, ei);
+                pub = newkey;
+                csr_pem = qbuf_str(&newcsr);
+        }
+        if (rc == QERR_OK && r->csr_source == REISSUE_PASTED_CSR) {
+                rc = pki_csr_pem(csr.req, &newcsr, ei);
+                csr_pem = qbuf_str(&newcsr);
+        }
+        /* Private profile: the operator is trusted, so validation never
+         * applies. Public profiles are refused in issue_one until domain
+         * validation exists (policy_reissue_needs_validation decides then). */
+        if (rc == QERR_OK) {
+                struct issue_input in = {.pub = pub,
+                                         .key_alg = alg,
+                                         .names = orig->names,
+                                         .nnames = orig->nnames,
+                                         .profile = orig->profile,
+                                         .not_after = orig->not_after,
+                                         .parent_id = orig->id,
+                                         .csr_pem = csr_pem};
+                rc = issue_one(s, &in, &c, ei);
+        }
+        if (rc == QERR_OK && newkey)
+                rc = svc_store_key(s, newkey, r->key_password, c, ei);
+        if (rc == QERR_OK && !newkey && r->csr_source == REISSUE_SAME_CSR && orig->key_blob) {
+                /* same CSR, same key: the new certificate keeps the stored key */
+                c->key_protection = orig->key_protection;
+                if (orig->key_protection == KEYPROT_PASSWORD) {
+                        c->key_blob = malloc(orig->key_blob_len);
+                        if (c->key_blob) {
+                                memcpy(c->key_blob, orig->key_blob, orig->key_blob_len);
+                                c->key_blob_len = orig->key_blob_len;
+                        }
+                } else {
+                        EVP_PKEY *k = NULL;
+                        rc = svc_open_key(s, orig, NULL, &k, ei);
+                        if (rc == QERR_OK)
+                                rc = svc_store_key(s, k, NULL, c, ei);
+                        EVP_PKEY_free(k);
+                }
+        }
+        if (rc != QERR_OK) {
+                struct qerr_info why = *ei;
+                rc = reissue_failed(s, orig->id, rid, rc, &why);
+                goto out;
+        }
+        rc = reissue_complete(s, orig->id, rid, c, ei);
+        if (rc != QERR_OK) {
+                struct qerr_info why = *ei;
+                rc = reissue_failed(s, orig->id, rid, rc, &why);
+        }
+out:
+        csr_info_clear(&csr);
+        EVP_PKEY_free(newkey);
+        free(domains);
+        qbuf_free(&newcsr);
+        cert_rec_free(orig);
+        if (rc != QERR_OK) {
+                cert_rec_free(c);
+                return rc;
+        }
+        *out = c;
+        return QERR_OK;
+}

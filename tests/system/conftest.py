@@ -1,0 +1,333 @@
+"""Shared helpers for quill's system tests: the real binary, real relying
+parties (openssl, certtool, keytool, curl), no mocks.
+
+Every test gets its own data directory (a copy of one session-wide CA made
+once with `quill ca init`) and the environment QUILL_CA_PASSPHRASE.
+"""
+
+import datetime as dt
+import json as jsonlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+REPO = Path(__file__).resolve().parents[2]
+QUILL = os.environ.get("QUILL_BIN") or str(REPO / "build" / "quill")
+PASSPHRASE = "some-test-passphrase"
+DEFAULT_BASE_URL = "http://127.0.0.1:8080"
+RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+SM2_WITH_SM3 = "1.2.156.10197.1.501"
+SM2_DISTID = "distid:1234567812345678"
+
+
+def pytest_configure(config):
+    if not os.access(QUILL, os.X_OK):
+        raise pytest.UsageError(f"quill binary not found at {QUILL}; run 'make build' "
+                                "or set QUILL_BIN")
+
+
+# ---------------------------------------------------------------- running
+
+
+def quill_env(**overrides):
+    """The environment of a quill run: no inherited QUILL_* settings, the test
+    passphrase, plus `overrides` (a value of None removes the variable)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUILL_")}
+    env["QUILL_CA_PASSPHRASE"] = PASSPHRASE
+    for k, v in overrides.items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = v
+    return env
+
+
+def parse_one_json(stdout):
+    """Asserts `stdout` is exactly one JSON object and returns it."""
+    text = stdout.strip()
+    assert text, "expected one JSON object on stdout, got nothing"
+    obj, end = jsonlib.JSONDecoder().raw_decode(text)
+    assert text[end:].strip() == "", f"more than one JSON value on stdout: {stdout!r}"
+    assert isinstance(obj, dict), f"stdout is JSON but not an object: {stdout!r}"
+    return obj
+
+
+def quill(data_dir, *args, json=True, env=None, check=None, timeout=60, **popen_kw):
+    """Runs `quill --data DIR [--json] ARGS...`; returns (exit code, parsed
+    JSON object (or stdout text without --json), stderr)."""
+    cmd = [QUILL]
+    if data_dir is not None:
+        cmd += ["--data", str(data_dir)]
+    if json:
+        cmd.append("--json")
+    cmd += [str(a) for a in args]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                       env=env if env is not None else quill_env(), **popen_kw)
+    out = parse_one_json(p.stdout) if json else p.stdout
+    if check is not None:
+        assert p.returncode == check, (f"{' '.join(cmd[1:])}: exit {p.returncode}, "
+                                       f"expected {check}\nstdout: {p.stdout}\n"
+                                       f"stderr: {p.stderr[-2000:]}")
+    return p.returncode, out, p.stderr
+
+
+def ok(data_dir, *args, **kw):
+    """Runs quill, asserts exit 0, returns the JSON object."""
+    return quill(data_dir, *args, check=0, **kw)[1]
+
+
+def refused(data_dir, *args, code, exit=1, **kw):
+    """Runs quill, asserts the exit status and the stable error code and a
+    non-empty message; returns the error object."""
+    _, out, _ = quill(data_dir, *args, check=exit, **kw)
+    assert "error" in out, out
+    err = out["error"]
+    assert err["code"] == code, f"expected {code}, got {err}"
+    assert isinstance(err.get("message"), str) and err["message"].strip(), err
+    return err
+
+
+def run(*cmd, check=True, input=None, timeout=60):
+    """Runs an external tool (openssl, certtool, keytool...) with text I/O."""
+    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
+                       input=input, timeout=timeout)
+    if check:
+        assert p.returncode == 0, (f"{' '.join(map(str, cmd))}: exit {p.returncode}\n"
+                                   f"stdout: {p.stdout}\nstderr: {p.stderr}")
+    return p
+
+
+# ---------------------------------------------------------------- domain
+
+
+def apply(data_dir, *names, key="ec256", extra=()):
+    """`cert apply` that must succeed; returns the certificate object."""
+    args = ["cert", "apply"]
+    for n in names:
+        args += ["--name", n]
+    args += ["--key", key, *extra]
+    return ok(data_dir, *args)["certificate"]
+
+
+def cert_list(data_dir):
+    return ok(data_dir, "cert", "list")["certificates"]
+
+
+def list_state(data_dir):
+    """What `cert list` says, without the clock-dependent fields: used to show
+    that a refused command changed nothing."""
+    return sorted((c["id"], c["serial"], c["status"], c["not_after"], c["origin"])
+                  for c in cert_list(data_dir))
+
+
+def show(data_dir, cert_id):
+    return ok(data_dir, "cert", "show", cert_id)["certificate"]
+
+
+def ca_list(data_dir):
+    return ok(data_dir, "ca", "list")["cas"]
+
+
+def ca_files(data_dir, ca_id, dest):
+    """Writes the issuing CA `ca_id` and its root as PEM files under `dest`;
+    returns (root_path, issuing_path)."""
+    cas = {c["id"]: c for c in ca_list(data_dir)}
+    issuing = cas[ca_id]
+    root = cas[issuing["parent_id"]]
+    assert root["is_root"] and not issuing["is_root"]
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    rp, ip = dest / f"root-{root['id']}.pem", dest / f"issuing-{ca_id}.pem"
+    rp.write_text(root["certificate"])
+    ip.write_text(issuing["certificate"])
+    return rp, ip
+
+
+def download(data_dir, cert_id, out_dir, fmt="pem", *extra):
+    """`cert download` that must succeed; returns the reported file paths."""
+    files = ok(data_dir, "cert", "download", cert_id, "--format", fmt,
+               "--out", out_dir, *extra)["files"]
+    return [Path(f) for f in files]
+
+
+def start_reissue_and_catch_it(data, cert_id):
+    """Starts `cert reissue --key rsa3072` (key generation keeps it busy for a
+    while) and returns the Popen once `cert show` reports it in progress, or
+    None when it finished before it could be seen."""
+    p = subprocess.Popen([QUILL, "--data", str(data), "--json", "cert", "reissue",
+                          str(cert_id), "--key", "rsa3072", "--reason", "race"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=quill_env())
+    while p.poll() is None:
+        if show(data, cert_id)["status"] == "reissuing":
+            return p
+    p.communicate()
+    return None
+
+
+def load_cert(pem):
+    if isinstance(pem, Path):
+        pem = pem.read_text()
+    return x509.load_pem_x509_certificate(pem.encode() if isinstance(pem, str) else pem)
+
+
+def split_pems(text):
+    return re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n?",
+                      text, re.S)
+
+
+def rfc3339(s):
+    assert RFC3339_Z.match(s), f"not RFC 3339 UTC with Z: {s!r}"
+    return dt.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
+
+
+def crl_of(data_dir, ca_id, path):
+    """Writes the CRL of issuing CA `ca_id` to `path` with `quill crl`; returns
+    the parsed CRL."""
+    ok(data_dir, "crl", "--ca", ca_id, "--out", path)
+    return x509.load_pem_x509_crl(Path(path).read_bytes())
+
+
+def crl_number(crl):
+    return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+
+
+def openssl_verify(root, issuing, leaf, *opts):
+    return run("openssl", "verify", "-x509_strict", *opts, "-CAfile", root,
+               "-untrusted", issuing, leaf, check=False)
+
+
+def write_conf(data_dir, text):
+    Path(data_dir, "quill.conf").write_text(text)
+
+
+def make_csr(path, names, key=None, cn=None, der=False):
+    """A CSR (made with the cryptography library) for `names`; returns key."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    b = x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn or names[0])]))
+    b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
+                        critical=False)
+    csr = b.sign(key, hashes.SHA256())
+    enc = serialization.Encoding.DER if der else serialization.Encoding.PEM
+    Path(path).write_bytes(csr.public_bytes(enc))
+    return key
+
+
+# ------------------------------------------------ a third-party PKI (uploads)
+
+
+class ThirdParty:
+    """A little CA of the test's own (root -> intermediate -> leaf), made with
+    the cryptography library, written as PEM files for `cert upload`."""
+
+    def __init__(self, dest, name="upload.example.org", days=20):
+        dest = Path(dest)
+        dest.mkdir(parents=True, exist_ok=True)
+        now = dt.datetime.utcnow().replace(microsecond=0)
+        self.root_key = ec.generate_private_key(ec.SECP256R1())
+        self.int_key = ec.generate_private_key(ec.SECP256R1())
+        self.leaf_key = ec.generate_private_key(ec.SECP256R1())
+        self.root = self._cert("Test Third-Party Root", self.root_key, "Test Third-Party Root",
+                               self.root_key, now, 3650, ca=True)
+        self.inter = self._cert("Test Third-Party Intermediate", self.int_key,
+                                "Test Third-Party Root", self.root_key, now, 1000, ca=True)
+        self.leaf = self._cert(name, self.leaf_key, "Test Third-Party Intermediate",
+                               self.int_key, now, days, ca=False, san=[name])
+        pem = lambda c: c.public_bytes(serialization.Encoding.PEM)
+        self.cert_path = dest / "leaf.pem"
+        self.cert_path.write_bytes(pem(self.leaf))
+        self.key_path = dest / "leaf.key"
+        self.key_path.write_bytes(self.leaf_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
+        self.other_key_path = dest / "other.key"
+        self.other_key_path.write_bytes(self.int_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
+        self.chain_path = dest / "chain.pem"
+        self.chain_path.write_bytes(pem(self.inter) + pem(self.root))
+        self.root_only_path = dest / "root-only.pem"
+        self.root_only_path.write_bytes(pem(self.root))
+        self.name = name
+
+    @staticmethod
+    def _cert(subject, key, issuer, issuer_key, now, days, ca, san=None):
+        b = (x509.CertificateBuilder()
+             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+             .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+             .public_key(key.public_key())
+             .serial_number(x509.random_serial_number())
+             .not_valid_before(now - dt.timedelta(minutes=5))
+             .not_valid_after(now + dt.timedelta(days=days))
+             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                            critical=False)
+             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                 issuer_key.public_key()), critical=False))
+        if ca:
+            b = b.add_extension(x509.KeyUsage(False, False, False, False, False, True, True,
+                                              False, False), critical=True)
+        else:
+            b = b.add_extension(x509.KeyUsage(True, False, False, False, False, False, False,
+                                              False, False), critical=True)
+            b = b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
+                                critical=False)
+            b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in san]),
+                                critical=False)
+        return b.sign(issuer_key, hashes.SHA256())
+
+    def upload(self, data_dir):
+        return ok(data_dir, "cert", "upload", "--cert", self.cert_path, "--key", self.key_path,
+                  "--chain", self.chain_path)
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def ca_template(tmp_path_factory):
+    """One data dir with the default CA (root ec384 + issuing ec256), an RSA
+    issuing CA under the same root and an SM2 chain. Tests copy it."""
+    data = tmp_path_factory.mktemp("ca-template") / "data"
+    ok(data, "ca", "init")
+    ok(data, "ca", "init", "--key", "rsa2048")
+    ok(data, "ca", "init", "--root-key", "sm2", "--key", "sm2")
+    return data
+
+
+@pytest.fixture
+def ca_dir(ca_template, tmp_path):
+    """A private copy of the session CA data dir."""
+    data = tmp_path / "data"
+    shutil.copytree(ca_template, data)
+    return data
+
+
+@pytest.fixture
+def issuing_ids(ca_template):
+    """key_algorithm -> id of the issuing CAs of the session CA."""
+    return {c["key_algorithm"]: c["id"] for c in ca_list(ca_template) if not c["is_root"]}
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    w = tmp_path / "work"
+    w.mkdir()
+    return w
+
+
+@pytest.fixture
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
