@@ -8,11 +8,13 @@ build_pkgs=(
   build-essential pkg-config
   libssl-dev libsqlite3-dev libjansson-dev libmicrohttpd-dev libpsl-dev
   libinih-dev publicsuffix ca-certificates openssl
+  libunbound-dev libcurl4-openssl-dev dns-root-data
 )
 test_pkgs=(
   clang libclang-rt-14-dev libfuzzer-14-dev libcmocka-dev
   gnutls-bin default-jre-headless python3 python3-pytest python3-cryptography
   sqlite3 strace
+  knot knot-dnsutils nginx-light
 )
 pkgs=("${build_pkgs[@]}")
 [ "$want" = test ] && pkgs+=("${test_pkgs[@]}")

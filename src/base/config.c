@@ -14,7 +14,7 @@
 #include "buf.h"
 #include "fsutil.h"
 
-enum ctype { CT_STRING, CT_INT, CT_ENUM, CT_URL };
+enum ctype { CT_STRING, CT_INT, CT_ENUM, CT_URL, CT_BOOL };
 
 struct setting {
         const char *section;
@@ -55,6 +55,48 @@ static const struct setting schema[] = {
      "Lowest level that is logged."},
     {"store", "busy_ms", CT_INT, OFF(store_busy_ms), "5000", 10, 600000, NULL,
      "How long a command waits for another quill process holding the database lock."},
+    {"dns", "resolver", CT_STRING, OFF(dns_resolver), "", 0, 0, NULL,
+     "HOST:PORT of a DNS server to send every query to (forwarding), special-use names such "
+     "as .test and .internal included. Empty: full recursion from the root."},
+    {"dns", "timeout_ms", CT_INT, OFF(dns_timeout_ms), "5000", 100, 60000, NULL,
+     "How long one DNS lookup may take before it counts as a timeout (dns_error)."},
+    {"dns", "retries", CT_INT, OFF(dns_retries), "1", 0, 5, NULL,
+     "How many times a lookup that timed out or failed with SERVFAIL is asked again."},
+    {"dns", "trust_anchor_file", CT_STRING, OFF(dns_trust_anchor_file), "/usr/share/dns/root.key",
+     0, 0, NULL,
+     "DNSSEC trust anchors (DS or DNSKEY records in zone-file form). Answers that fail "
+     "validation are dns_error, never permission. Empty: no DNSSEC validation."},
+    {"caa", "identities", CT_STRING, OFF(caa_identities), "quill.invalid", 0, 0, NULL,
+     "Comma-separated issuer domain names of this CA, as CAA `issue` records name it (compared "
+     "case-insensitively)."},
+    {"caa", "climb_past_inapplicable", CT_BOOL, OFF(caa_climb_past_inapplicable), "true", 0, 1,
+     NULL,
+     "true: a CAA set with nothing that applies to the request (e.g. only `issuewild` for a "
+     "non-wildcard name) does not stop the climb to the parent (stricter). false: the first "
+     "non-empty set decides (RFC 8659 as written)."},
+    {"validation", "http_port", CT_INT, OFF(validation_http_port), "80", 1, 65535, NULL,
+     "Port of file validation over http. For tests only: the Baseline Requirements allow 80 "
+     "only."},
+    {"validation", "https_port", CT_INT, OFF(validation_https_port), "443", 1, 65535, NULL,
+     "Port that redirects to https may use. For tests only: the Baseline Requirements allow 443 "
+     "only."},
+    {"validation", "timeout_ms", CT_INT, OFF(validation_timeout_ms), "10000", 100, 120000, NULL,
+     "How long one file fetch may take (connect and transfer)."},
+    {"validation", "source_addresses", CT_STRING, OFF(validation_source_addresses), "", 0, 0, NULL,
+     "The addresses validation requests come from, listed in file_unreachable messages so that "
+     "users can let them through a firewall."},
+    {"validation", "deadline_hours", CT_INT, OFF(validation_deadline_hours), "72", 1, 720, NULL,
+     "How long an order waits for its records to appear before it fails with "
+     "validation_timeout."},
+    {"validation", "token_days", CT_INT, OFF(validation_token_days), "30", 1, 30, NULL,
+     "How long a validation value stays usable (at most 30 days, as the Baseline Requirements "
+     "require)."},
+    {"risk", "words_file", CT_STRING, OFF(risk_words_file), "", 0, 0, NULL,
+     "File of sensitive words and brand names, one per line (# comments). An order with a name "
+     "whose label contains one (case-insensitively, also with digits and hyphens removed) waits "
+     "for manual review."},
+    {"jobs", "workers", CT_INT, OFF(jobs_workers), "2", 1, 32, NULL,
+     "Worker threads of `quill serve` that run validation, CAA and issuance jobs."},
 };
 
 #define NSETTINGS (sizeof schema / sizeof schema[0])
@@ -88,6 +130,15 @@ static bool enum_ok(const char *values, const char *v)
 /* Sets one value; returns NULL or a static reason. */
 static const char *set_value(struct qconfig *c, const struct setting *s, const char *v)
 {
+        if (s->type == CT_BOOL) {
+                if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1"))
+                        *long_at(c, s) = 1;
+                else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0"))
+                        *long_at(c, s) = 0;
+                else
+                        return "is not true or false";
+                return NULL;
+        }
         if (s->type == CT_INT) {
                 char *end;
                 errno = 0;
@@ -128,7 +179,7 @@ void config_defaults(struct qconfig *c)
 void config_free(struct qconfig *c)
 {
         for (size_t i = 0; i < NSETTINGS; i++)
-                if (schema[i].type != CT_INT) {
+                if (schema[i].type != CT_INT && schema[i].type != CT_BOOL) {
                         free(*str_at(c, &schema[i]));
                         *str_at(c, &schema[i]) = NULL;
                 }
@@ -264,6 +315,8 @@ void config_write_doc(FILE *out)
                         allowed[o] = 0;
                 } else if (s->type == CT_URL)
                         snprintf(allowed, sizeof allowed, "http(s) URL");
+                else if (s->type == CT_BOOL)
+                        snprintf(allowed, sizeof allowed, "`true`, `false`");
                 fprintf(out, "| `[%s] %s` | %s | `%s` | %s | %s |\n", s->section, s->key,
                         s->type == CT_INT   ? "integer"
                         : s->type == CT_URL ? "URL"

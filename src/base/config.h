@@ -29,6 +29,21 @@ struct qconfig {
         long public_max_days; /* 0 = the CA/B Forum schedule */
         char *log_level;
         long store_busy_ms;
+        /* domain control (issue 3) */
+        char *dns_resolver; /* "" = full recursion, else HOST:PORT forwarder */
+        long dns_timeout_ms;
+        long dns_retries;
+        char *dns_trust_anchor_file;      /* "" = no DNSSEC validation */
+        char *caa_identities;             /* comma-separated issuer domains */
+        long caa_climb_past_inapplicable; /* bool */
+        long validation_http_port;
+        long validation_https_port;
+        long validation_timeout_ms;
+        char *validation_source_addresses; /* shown in file_unreachable */
+        long validation_deadline_hours;
+        long validation_token_days;
+        char *risk_words_file;
+        long jobs_workers;
 };
 
 /* Defaults for every setting. */

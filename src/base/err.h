@@ -132,6 +132,24 @@ enum qexit {
           "The signer refused the request because it is outside the issuing profile.")             \
         X(SIGNER_UNAVAILABLE, "signer_unavailable", 503, QEXIT_INTERNAL,                           \
           "The signer process is not available; check the logs and restart quill.")                \
+        X(CAA_FORBIDDEN, "caa_forbidden", 403, QEXIT_REFUSED,                                      \
+          "A CAA record forbids this CA for the name; add this CA's identity to the record, or "   \
+          "remove the record.")                                                                    \
+        X(VALIDATION_TIMEOUT, "validation_timeout", 409, QEXIT_REFUSED,                            \
+          "The validation record was not seen before the deadline; publish it and apply again.")   \
+        X(VALIDATION_MISMATCH, "validation_mismatch", 409, QEXIT_REFUSED,                          \
+          "A validation record was found but holds the wrong value; publish the value shown for "  \
+          "the order and apply again.")                                                            \
+        X(FILE_UNREACHABLE, "file_unreachable", 409, QEXIT_REFUSED,                                \
+          "The validation file could not be fetched over http on port 80 (or https on 443); "      \
+          "check the web server and that the validation addresses may reach it.")                  \
+        X(DNS_ERROR, "dns_error", 409, QEXIT_REFUSED,                                              \
+          "A DNS lookup failed (SERVFAIL, DNSSEC failure or timeout); fix the DNS servers of the " \
+          "domain and apply again. A failed lookup is never taken as permission.")                 \
+        X(REVIEW_REJECTED, "review_rejected", 403, QEXIT_REFUSED,                                  \
+          "A reviewer rejected the order; the reason says why.")                                   \
+        X(ORDER_STATE, "order_not_allowed", 409, QEXIT_REFUSED,                                    \
+          "The order is not in a state that allows this; see 'quill order show'.")                 \
         X(PROTO, "signer_protocol", 500, QEXIT_INTERNAL,                                           \
           "A malformed message crossed the signer channel; this is a bug, see the logs.")
 

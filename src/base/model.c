@@ -125,3 +125,50 @@ bool revoke_reason_from_name(const char *s, int *out)
                 }
         return false;
 }
+
+static const char *const order_status_names[ORDER_STATUS__COUNT] = {
+    "pending_validation", "validating", "manual_review", "issuing", "issued", "failed", "cancelled",
+};
+
+const char *order_status_name(enum order_status s)
+{
+        return (unsigned)s < ORDER_STATUS__COUNT ? order_status_names[s] : "unknown";
+}
+
+bool order_status_from_name(const char *s, enum order_status *out)
+{
+        for (int i = 0; i < ORDER_STATUS__COUNT; i++)
+                if (strcmp(s, order_status_names[i]) == 0) {
+                        *out = (enum order_status)i;
+                        return true;
+                }
+        return false;
+}
+
+void order_rec_free(struct order_rec *o)
+{
+        if (!o)
+                return;
+        for (size_t i = 0; i < o->nnames; i++) {
+                free(o->names[i].caa_detail);
+                free(o->names[i].failure_message);
+        }
+        free(o->names);
+        free(o->csr_pem);
+        if (o->key_blob) {
+                OPENSSL_cleanse(o->key_blob, o->key_blob_len);
+                free(o->key_blob);
+        }
+        free(o->org_info);
+        free(o->failure_message);
+        free(o);
+}
+
+void review_rec_clear(struct review_rec *r)
+{
+        if (r) {
+                free(r->detail);
+                free(r->reason);
+                r->detail = r->reason = NULL;
+        }
+}

@@ -97,6 +97,83 @@ struct event_rec {
         char *reason;
 };
 
+/* ---- orders (issue 3) ---- */
+enum order_status {
+        ORDER_PENDING_VALIDATION = 0,
+        ORDER_VALIDATING,
+        ORDER_MANUAL_REVIEW,
+        ORDER_ISSUING,
+        ORDER_ISSUED,
+        ORDER_FAILED,
+        ORDER_CANCELLED,
+        ORDER_STATUS__COUNT
+};
+
+struct order_name_rec {
+        int64_t id;
+        char name[QUILL_MAX_NAME_LEN + 1];
+        char method[8]; /* "dns" or "file" */
+        char token[32]; /* file name stem (file method) */
+        char value[64]; /* the random value to publish */
+        qtime_t value_expires;
+        char validation_status[16]; /* pending, valid, invalid */
+        char caa_status[16];        /* pending, allowed, forbidden, error */
+        qtime_t caa_checked_at;
+        char *caa_detail;      /* where + records + reason of the last check */
+        char failure_code[40]; /* "" when none */
+        char *failure_message;
+        qtime_t validated_at;
+};
+
+struct order_rec {
+        int64_t id;
+        char purpose[16];   /* issue, revoke, reissue */
+        int64_t subject_id; /* revoke: certificate; reissue: reissue row */
+        enum order_status status;
+        enum cert_profile profile;
+        char key_algorithm[16];
+        char *csr_pem;
+        uint8_t *key_blob; /* service-generated key, sealed like certificate keys */
+        size_t key_blob_len;
+        enum key_protection key_protection;
+        char *org_info; /* JSON, OV/EV */
+        char org_hash[65];
+        bool free_cert;
+        long days;
+        int64_t certificate_id;
+        char failure_code[40];
+        char *failure_message;
+        qtime_t deadline, created_at, updated_at;
+        struct order_name_rec *names;
+        size_t nnames;
+};
+
+struct job_rec {
+        int64_t id;
+        char kind[16]; /* validate, issue */
+        int64_t order_id;
+        char state[16];
+        qtime_t run_at;
+        int attempts;
+        char owner[128];
+};
+
+struct review_rec {
+        int64_t id;
+        int64_t order_id;
+        char kind[16];   /* risk, organization */
+        char status[16]; /* pending, approved, rejected */
+        char *detail;
+        char reviewer[64];
+        char *reason;
+        qtime_t created_at, decided_at;
+};
+
+void order_rec_free(struct order_rec *o);
+void review_rec_clear(struct review_rec *r);
+const char *order_status_name(enum order_status s);
+bool order_status_from_name(const char *s, enum order_status *out);
+
 void cert_rec_free(struct cert_rec *c);
 void ca_rec_free(struct ca_rec *c);
 void event_rec_clear(struct event_rec *e);

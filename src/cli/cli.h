@@ -46,6 +46,11 @@ int cli_print_json(json_t *obj);
 json_t *cli_cert_json(const struct cert_rec *c, qtime_t now);
 json_t *cli_events_json(const struct event_rec *e, size_t n);
 json_t *cli_ca_json(const struct ca_rec *c);
+/* Orders and reviews (issue 3). */
+json_t *cli_order_json(const struct order_rec *o, qtime_t now);
+json_t *cli_review_json(const struct review_rec *r);
+/* Prints an order (JSON {"order":...} or text with what to publish); 0. */
+int cli_print_order(struct cli_ctx *ctx, const struct order_rec *o);
 /* RFC 3339 UTC string value */
 json_t *cli_time_json(qtime_t t);
 
@@ -55,5 +60,8 @@ int cmd_cert(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_crl(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_config(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_serve(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_caa(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_order(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_review(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

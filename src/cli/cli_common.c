@@ -259,3 +259,94 @@ json_t *cli_ca_json(const struct ca_rec *c)
         jset(o, "certificate", jstr_or_null(c->cert_pem), &ok);
         return jfinish(o, ok);
 }
+
+/* ---- orders and reviews ---- */
+
+static json_t *failure_json(const char *code, const char *msg)
+{
+        if (!code || !code[0])
+                return json_null();
+        return json_pack("{s:s,s:s}", "code", code, "message", msg ? msg : "");
+}
+
+static json_t *challenge_json(const struct order_name_rec *n)
+{
+        const char *base = n->name[0] == '*' && n->name[1] == '.' ? n->name + 2 : n->name;
+        char rec[QUILL_MAX_NAME_LEN + 32], url[QUILL_MAX_NAME_LEN + 96];
+        if (strcmp(n->method, "file") == 0) {
+                snprintf(url, sizeof url, "http://%s/.well-known/pki-validation/%s.txt", n->name,
+                         n->token);
+                return json_pack("{s:s,s:s,s:s}", "type", "file", "url", url, "content", n->value);
+        }
+        snprintf(rec, sizeof rec, "_acme-challenge.%s", base);
+        return json_pack("{s:s,s:s,s:s}", "type", "dns", "record_name", rec, "record_value",
+                         n->value);
+}
+
+json_t *cli_order_json(const struct order_rec *o, qtime_t now)
+{
+        (void)now;
+        json_t *names = json_array();
+        for (size_t i = 0; names && i < o->nnames; i++) {
+                const struct order_name_rec *n = &o->names[i];
+                json_array_append_new(
+                    names,
+                    json_pack("{s:s,s:s,s:s,s:s,s:s?,s:o,s:o,s:o}", "name", n->name, "method",
+                              n->method, "validation_status", n->validation_status, "caa_status",
+                              n->caa_status, "caa_detail", n->caa_detail, "failure",
+                              failure_json(n->failure_code, n->failure_message), "challenge",
+                              challenge_json(n), "value_expires", cli_time_json(n->value_expires)));
+        }
+        json_t *cert = o->certificate_id ? json_integer(o->certificate_id) : json_null();
+        return json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:o}", "id", (json_int_t)o->id,
+                         "status", order_status_name(o->status), "profile",
+                         cert_profile_name(o->profile), "key_algorithm", o->key_algorithm,
+                         "certificate_id", cert, "failure",
+                         failure_json(o->failure_code, o->failure_message), "deadline",
+                         cli_time_json(o->deadline), "created_at", cli_time_json(o->created_at),
+                         "names", names ? names : json_array(), "free", o->free_cert,
+                         "organization", o->org_info ? json_string(o->org_info) : json_null());
+}
+
+json_t *cli_review_json(const struct review_rec *r)
+{
+        return json_pack("{s:I,s:I,s:s,s:s,s:s,s:s?,s:s?,s:o,s:o}", "id", (json_int_t)r->id,
+                         "order_id", (json_int_t)r->order_id, "kind", r->kind, "status", r->status,
+                         "detail", r->detail ? r->detail : "", "reviewer",
+                         r->reviewer[0] ? r->reviewer : NULL, "reason", r->reason, "created_at",
+                         cli_time_json(r->created_at), "decided_at",
+                         r->decided_at ? cli_time_json(r->decided_at) : json_null());
+}
+
+int cli_print_order(struct cli_ctx *ctx, const struct order_rec *o)
+{
+        qtime_t now = qtime_now();
+        if (ctx->json)
+                return cli_print_json(json_pack("{s:o}", "order", cli_order_json(o, now)));
+        printf("order %lld: %s (%s)\n", (long long)o->id, order_status_name(o->status),
+               cert_profile_name(o->profile));
+        if (o->failure_code[0])
+                printf("  failed: %s: %s\n", o->failure_code,
+                       o->failure_message ? o->failure_message : "");
+        if (o->certificate_id)
+                printf("  certificate: %lld\n", (long long)o->certificate_id);
+        for (size_t i = 0; i < o->nnames; i++) {
+                const struct order_name_rec *n = &o->names[i];
+                printf("  %s: validation %s, CAA %s\n", n->name, n->validation_status,
+                       n->caa_status);
+                if (strcmp(n->validation_status, "valid") != 0) {
+                        const char *base = n->name[0] == '*' ? n->name + 2 : n->name;
+                        if (strcmp(n->method, "file") == 0)
+                                printf("    publish http://%s/.well-known/pki-validation/%s.txt "
+                                       "containing: %s\n",
+                                       n->name, n->token, n->value);
+                        else
+                                printf("    publish TXT _acme-challenge.%s \"%s\"\n", base,
+                                       n->value);
+                }
+                if (n->failure_code[0])
+                        printf("    last failure: %s: %s\n", n->failure_code,
+                               n->failure_message ? n->failure_message : "");
+        }
+        return 0;
+}

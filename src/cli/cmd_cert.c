@@ -34,22 +34,36 @@ enum {
         O_SAME_CSR = 1u << 10,
         O_CERT = 1u << 11,
         O_CHAIN = 1u << 12,
+        O_METHOD = 1u << 13,
+        O_ORG = 1u << 14,
+        O_PAID = 1u << 15,
 };
 
 static const struct option cert_opts[] = {
-    {"csr", required_argument, NULL, 'c'},      {"profile", required_argument, NULL, 'p'},
-    {"days", required_argument, NULL, 'd'},     {"name", required_argument, NULL, 'n'},
-    {"key", required_argument, NULL, 'k'},      {"key-password", required_argument, NULL, 'K'},
-    {"format", required_argument, NULL, 'f'},   {"out", required_argument, NULL, 'o'},
-    {"password", required_argument, NULL, 'P'}, {"reason", required_argument, NULL, 'r'},
-    {"same-csr", no_argument, NULL, 's'},       {"cert", required_argument, NULL, 'C'},
-    {"chain", required_argument, NULL, 'H'},    {NULL, 0, NULL, 0},
+    {"csr", required_argument, NULL, 'c'},
+    {"profile", required_argument, NULL, 'p'},
+    {"days", required_argument, NULL, 'd'},
+    {"name", required_argument, NULL, 'n'},
+    {"key", required_argument, NULL, 'k'},
+    {"key-password", required_argument, NULL, 'K'},
+    {"format", required_argument, NULL, 'f'},
+    {"out", required_argument, NULL, 'o'},
+    {"password", required_argument, NULL, 'P'},
+    {"reason", required_argument, NULL, 'r'},
+    {"same-csr", no_argument, NULL, 's'},
+    {"cert", required_argument, NULL, 'C'},
+    {"chain", required_argument, NULL, 'H'},
+    {"method", required_argument, NULL, 'm'},
+    {"org-file", required_argument, NULL, 'g'},
+    {"paid", no_argument, NULL, 'x'},
+    {NULL, 0, NULL, 0},
 };
 
 struct cert_args {
         int64_t id;
         unsigned seen; /* O_* bits given */
         const char *csr, *key, *key_password, *format, *out, *password, *reason, *cert, *chain;
+        const char *method, *org_file;
         enum cert_profile profile;
         long days;
         const char **names; /* owned array; strings borrowed */
@@ -115,7 +129,8 @@ static const struct {
     {'f', O_FORMAT, "--format"},     {'o', O_OUT, "--out"},
     {'P', O_PASSWORD, "--password"}, {'r', O_REASON, "--reason"},
     {'s', O_SAME_CSR, "--same-csr"}, {'C', O_CERT, "--cert"},
-    {'H', O_CHAIN, "--chain"},
+    {'H', O_CHAIN, "--chain"},       {'m', O_METHOD, "--method"},
+    {'g', O_ORG, "--org-file"},      {'x', O_PAID, "--paid"},
 };
 
 static const char *opt_name(unsigned bit)
@@ -167,6 +182,13 @@ static int store_opt(struct cli_ctx *ctx, struct cert_args *a, int c, const char
                 a->chain = v;
                 break;
         case 's':
+        case 'x':
+                break;
+        case 'm':
+                a->method = v;
+                break;
+        case 'g':
+                a->org_file = v;
                 break;
         case 'p':
                 if (!cert_profile_from_name(v, &a->profile))
@@ -327,8 +349,92 @@ static int run_sign(struct cli_ctx *ctx, const struct cert_args *a)
         return rc;
 }
 
+/* OV/EV organisation details from a JSON file: {"organization": "...",
+ * "country": "DE", "unit": ..., "state": ..., "locality": ...}. */
+static int read_org(struct cli_ctx *ctx, const char *path, json_t **doc, struct org_fields *f)
+{
+        json_error_t jerr;
+        struct qbuf b;
+        struct qerr_info ei;
+        qbuf_init(&b, 64 * 1024);
+        if (fs_read_input(path, &b, QERR_USAGE, &ei) != QERR_OK) {
+                qbuf_free(&b);
+                return cli_fail(ctx, &ei);
+        }
+        *doc = json_loadb((const char *)b.data, b.len, JSON_REJECT_DUPLICATES, &jerr);
+        qbuf_free(&b);
+        if (!json_is_object(*doc))
+                return cli_usage(ctx, "%s: not a JSON object (%s, line %d)", path, jerr.text,
+                                 jerr.line);
+        const char *keys[] = {"organization", "unit", "country", "state", "locality"};
+        const char **slots[] = {&f->organization, &f->unit, &f->country, &f->state, &f->locality};
+        const char *k;
+        json_t *v;
+        json_object_foreach(*doc, k, v)
+        {
+                size_t i = 0;
+                while (i < 5 && strcmp(keys[i], k) != 0)
+                        i++;
+                if (i == 5 || !json_is_string(v))
+                        return cli_usage(ctx,
+                                         "%s: unknown or non-string field \"%s\"; use "
+                                         "organization, unit, country, state, locality",
+                                         path, k);
+                *slots[i] = json_string_value(v);
+        }
+        return 0;
+}
+
+static int run_order_apply(struct cli_ctx *ctx, const struct cert_args *a)
+{
+        struct qerr_info ei;
+        struct qbuf csr;
+        json_t *org = NULL;
+        struct org_fields f = {0};
+        qbuf_init(&csr, MAX_CSR_BYTES);
+        int rc = 0;
+        if (!a->method)
+                rc = cli_usage(ctx, "public profiles need --method dns or --method file");
+        if (rc == 0 && a->csr && fs_read_input(a->csr, &csr, QERR_CSR_INVALID, &ei) != QERR_OK)
+                rc = cli_fail(ctx, &ei);
+        if (rc == 0 && a->org_file)
+                rc = read_org(ctx, a->org_file, &org, &f);
+        if (rc == 0)
+                rc = open_svc(ctx, &ei);
+        struct order_rec *o = NULL;
+        if (rc == 0) {
+                struct order_apply_req r = {.names = a->names,
+                                            .nnames = a->nnames,
+                                            .profile = a->profile,
+                                            .method = a->method,
+                                            .key_alg = a->key,
+                                            .key_password = a->key_password,
+                                            .csr = a->csr ? csr.data : NULL,
+                                            .csr_len = csr.len,
+                                            .org = a->org_file ? &f : NULL,
+                                            .days = a->days,
+                                            .paid = (a->seen & O_PAID) != 0};
+                if (service_order_apply(ctx->svc, &r, &o, &ei) == QERR_OK)
+                        rc = cli_print_order(ctx, o);
+                else
+                        rc = cli_fail(ctx, &ei);
+        }
+        order_rec_free(o);
+        json_decref(org);
+        qbuf_free(&csr);
+        return rc;
+}
+
 static int run_apply(struct cli_ctx *ctx, const struct cert_args *a)
 {
+        if (cert_profile_is_public(a->profile))
+                return run_order_apply(ctx, a);
+        if (a->seen & (O_METHOD | O_ORG | O_CSR | O_PAID))
+                return cli_usage(ctx, "--method, --org-file, --csr and --paid go with --profile "
+                                      "dv, ov or ev; for the private profile use 'cert sign "
+                                      "--csr'");
+        if (!a->nnames || !a->key)
+                return cli_usage(ctx, "cert apply needs --name and --key");
         struct qerr_info ei;
         int rc = open_svc(ctx, &ei);
         if (rc != 0)
@@ -632,7 +738,8 @@ static int run_upload(struct cli_ctx *ctx, const struct cert_args *a)
 
 static const struct cert_cmd cert_cmds[] = {
     {"sign", false, O_CSR | O_PROFILE | O_DAYS, O_CSR, run_sign},
-    {"apply", false, O_NAME | O_KEY | O_KEY_PASSWORD | O_PROFILE | O_DAYS, O_NAME | O_KEY,
+    {"apply", false,
+     O_NAME | O_KEY | O_KEY_PASSWORD | O_PROFILE | O_DAYS | O_CSR | O_METHOD | O_ORG | O_PAID, 0,
      run_apply},
     {"list", false, 0, 0, run_list},
     {"show", true, 0, 0, run_show},
@@ -648,7 +755,9 @@ static const struct cert_cmd cert_cmds[] = {
 static const char cert_usage[] =
     "Usage: quill cert sign --csr FILE [--profile P] [--days N]\n"
     "       quill cert apply --name NAME [--name NAME ...] --key ALG [--key-password P]\n"
-    "                        [--profile P] [--days N]\n"
+    "                        [--profile private] [--days N]\n"
+    "       quill cert apply --profile dv|ov|ev --name NAME ... (--key ALG | --csr FILE)\n"
+    "                        --method dns|file [--org-file F] [--days N] [--paid]\n"
     "       quill cert list\n"
     "       quill cert show ID\n"
     "       quill cert download ID --format pem|nginx|apache|iis|tomcat --out DIR\n"

@@ -124,10 +124,20 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
                 close_service(ctx);
                 return cli_fail(ctx, &ei);
         }
+        /* the job workers: validation, CAA and issuance (threads, after the
+         * signal mask is set so they inherit it) */
+        struct workers *workers = NULL;
+        if (service_workers_start(ctx->data_dir, &ctx->cfg, ctx->svc, (int)ctx->cfg.jobs_workers,
+                                  &workers, &ei) != QERR_OK) {
+                service_close(web);
+                close_service(ctx);
+                return cli_fail(ctx, &ei);
+        }
         size_t nroutes = 0;
         const struct http_route *routes = publish_routes(&nroutes);
         struct http_server *srv = NULL;
         if (http_server_start(listen, routes, nroutes, web, &srv, &ei) != QERR_OK) {
+                service_workers_stop(workers);
                 service_close(web);
                 close_service(ctx);
                 return cli_fail(ctx, &ei);
@@ -162,6 +172,7 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
         }
         qlog_info("stopping", "signal=%s", signal_name(sig));
         http_server_stop(srv);
+        service_workers_stop(workers);
         service_close(web);
         close_service(ctx);
         qlog_info("stopped", "addr=%s", eaddr);

@@ -39,7 +39,9 @@ static const char usage_text[] =
     "  ca list\n"
     "  cert sign --csr FILE [--profile private|dv|ov|ev] [--days N]\n"
     "  cert apply --name NAME [--name NAME ...] --key ALG [--key-password P]\n"
-    "             [--profile P] [--days N]\n"
+    "             [--profile private] [--days N]\n"
+    "  cert apply --profile dv|ov|ev --name NAME ... (--key ALG | --csr FILE)\n"
+    "             --method dns|file [--org-file F] [--days N] [--paid]\n"
     "  cert list\n"
     "  cert show ID\n"
     "  cert download ID --format pem|nginx|apache|iis|tomcat --out DIR [--password P]\n"
@@ -50,9 +52,14 @@ static const char usage_text[] =
     "  cert delete ID\n"
     "  cert upload --cert FILE --key FILE [--chain FILE] [--key-password P]\n"
     "  crl [--ca ID] [--out FILE]\n"
+    "  order list | order show|cancel|validate ID\n"
+    "  review list [--all] | review approve ID [--reason T] | review reject ID --reason T\n"
+    "  caa check [--resolver HOST:PORT] --identity D ... [--account-uri U]\n"
+    "            [--method dns-01|http-01|tls-alpn-01|dns|file] NAME...\n"
+    "  errors\n"
     "  config check [FILE]\n"
     "  config doc\n"
-    "  serve\n"
+    "  serve [--listen HOST:PORT]\n"
     "  help | version\n"
     "\n"
     "A --key-password or --password of \"-\" is read from $QUILL_KEY_PASSWORD.\n"
@@ -111,8 +118,11 @@ static const struct command {
     {"ca", cmd_ca, true},
     {"cert", cmd_cert, true},
     {"crl", cmd_crl, true},
+    {"caa", cmd_caa, false}, /* loads the configuration itself: exit 3 on a bad one */
     {"config", cmd_config, false},
     {"serve", cmd_serve, true},
+    {"order", cmd_order, true},
+    {"review", cmd_review, true},
     {"help", cmd_help, false},
     {"--help", cmd_help, false},
     {"-h", cmd_help, false},
@@ -261,6 +271,11 @@ int main(int argc, char **argv)
             .prog = argc > 0 && argv[0] ? argv[0] : "quill",
         };
         config_defaults(&ctx.cfg);
+        struct qerr_info gei;
+        if (service_global_init(&gei) != QERR_OK) {
+                fprintf(stderr, "quill: %s: %s\n", qerr_code(gei.code), qerr_message(&gei));
+                return QEXIT_INTERNAL;
+        }
         qlog_set_level(level_from_name(ctx.cfg.log_level));
 
         int rc = run(&ctx, argc, argv);

@@ -86,6 +86,25 @@ static bool add_san(X509 *x, const char *const *names, size_t n, bool critical)
         return ok;
 }
 
+/* certificatePolicies with one policy OID and no qualifiers (BR 7.1.6). */
+static bool add_policy(X509 *x, const char *oid)
+{
+        CERTIFICATEPOLICIES *pols = sk_POLICYINFO_new_null();
+        POLICYINFO *pi = POLICYINFO_new();
+        bool ok = pols && pi;
+        if (ok) {
+                ASN1_OBJECT_free(pi->policyid);
+                pi->policyid = OBJ_txt2obj(oid, 1);
+                ok = pi->policyid && sk_POLICYINFO_push(pols, pi);
+        }
+        if (ok)
+                pi = NULL;
+        ok = ok && X509_add1_ext_i2d(x, NID_certificate_policies, pols, 0, X509V3_ADD_DEFAULT) == 1;
+        POLICYINFO_free(pi);
+        CERTIFICATEPOLICIES_free(pols);
+        return ok;
+}
+
 static bool sign(X509 *x, EVP_PKEY *key)
 {
         EVP_MD_CTX *ctx = pki_sign_ctx(key);
@@ -162,7 +181,7 @@ enum qerr pki_issue_ee(X509 *issuer, EVP_PKEY *issuer_key, const struct ee_param
                 const char *oid = p->profile == PROFILE_EV   ? OID_CABF_EV
                                   : p->profile == PROFILE_OV ? OID_CABF_OV
                                                              : OID_CABF_DV;
-                ok = add_ext(x, &ctx, NID_certificate_policies, oid);
+                ok = add_policy(x, oid);
         }
         ok = ok && sign(x, issuer_key);
         X509_NAME_free(subj);

@@ -98,4 +98,13 @@ enum qerr policy_check_name(const char *name, bool allow_wildcard, bool allow_ip
  * public suffix itself or has no registrable part. */
 bool policy_registered_domain(const char *name, char *out, size_t outsz);
 
+/* ---- §4 risk control ---- */
+/* Does any label of `name` contain one of `words` (lower-case), compared
+ * case-insensitively, on the label as written and again with digits and
+ * hyphens removed ("pay-pal1" matches "paypal")? Substring matching: a brand
+ * inside a longer label ("paypal-login") is exactly what review is for.
+ * Writes the first matching word and label into `why`. */
+bool policy_risk_match(const char *name, const char *const *words, size_t nwords, char *why,
+                       size_t whysz);
+
 #endif

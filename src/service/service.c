@@ -11,9 +11,15 @@
 #include "../base/fsutil.h"
 #include "../base/hex.h"
 #include "../base/log.h"
+#include "../validate/validate.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+
+enum qerr service_global_init(struct qerr_info *ei)
+{
+        return validate_global_init(ei);
+}
 
 enum qerr service_open(const struct service_opts *o, struct service **out, struct qerr_info *ei)
 {
@@ -41,7 +47,8 @@ void service_close(struct service *s)
 {
         if (!s)
                 return;
-        signer_stop(s->signer);
+        if (!s->borrowed_signer)
+                signer_stop(s->signer);
         if (s->st)
                 s->st->ops->close(s->st);
         OPENSSL_cleanse(s->data_key, sizeof s->data_key);
@@ -226,8 +233,8 @@ static void key_aad(const struct cert_rec *c, char *out, size_t sz)
         snprintf(out, sz, "quill-key:%s:%s", c->serial, c->issuer ? c->issuer : "");
 }
 
-enum qerr svc_store_key(struct service *s, EVP_PKEY *key, const char *password, struct cert_rec *c,
-                        struct qerr_info *ei)
+enum qerr svc_seal_key(struct service *s, EVP_PKEY *key, const char *password, const char *aad,
+                       uint8_t **blob, size_t *len, enum key_protection *prot, struct qerr_info *ei)
 {
         struct qbuf pem, sealed;
         qbuf_init(&pem, 64 * 1024);
@@ -236,23 +243,19 @@ enum qerr svc_store_key(struct service *s, EVP_PKEY *key, const char *password, 
         if (password) {
                 rc = pki_key_to_pem(key, password, &pem, ei);
                 if (rc == QERR_OK) {
-                        c->key_blob_len = pem.len;
-                        c->key_blob = qbuf_take(&pem, NULL);
-                        c->key_protection = KEYPROT_PASSWORD;
+                        *blob = qbuf_take(&pem, len);
+                        *prot = KEYPROT_PASSWORD;
                 }
         } else {
                 const uint8_t *dk;
-                char aad[600];
-                key_aad(c, aad, sizeof aad);
                 rc = svc_data_key(s, &dk, ei);
                 if (rc == QERR_OK)
                         rc = pki_key_to_pem(key, NULL, &pem, ei);
                 if (rc == QERR_OK)
                         rc = pki_seal(dk, aad, pem.data, pem.len, &sealed, ei);
                 if (rc == QERR_OK) {
-                        c->key_blob_len = sealed.len;
-                        c->key_blob = qbuf_take(&sealed, NULL);
-                        c->key_protection = KEYPROT_DATA_KEY;
+                        *blob = qbuf_take(&sealed, len);
+                        *prot = KEYPROT_DATA_KEY;
                 }
         }
         qbuf_free(&pem);
@@ -260,29 +263,52 @@ enum qerr svc_store_key(struct service *s, EVP_PKEY *key, const char *password, 
         return rc;
 }
 
-enum qerr svc_open_key(struct service *s, const struct cert_rec *c, const char *password,
-                       EVP_PKEY **out, struct qerr_info *ei)
+enum qerr svc_unseal_key(struct service *s, const uint8_t *blob, size_t len,
+                         enum key_protection prot, const char *aad, const char *password,
+                         EVP_PKEY **out, struct qerr_info *ei)
 {
         *out = NULL;
-        if (!c->key_blob || c->key_protection == KEYPROT_NONE)
+        if (!blob || prot == KEYPROT_NONE)
                 return QERR_OK;
-        if (c->key_protection == KEYPROT_PASSWORD) {
+        if (prot == KEYPROT_PASSWORD) {
                 if (!password)
                         return qerr_set(ei, QERR_KEY_PASSWORD,
                                         "this certificate's key is protected by the password "
                                         "given when it was created; pass it with --key-password");
-                return pki_key_from_pem(c->key_blob, c->key_blob_len, password, out, ei);
+                return pki_key_from_pem(blob, len, password, out, ei);
         }
         const uint8_t *dk;
-        char aad[600];
-        key_aad(c, aad, sizeof aad);
         struct qbuf pem;
         qbuf_init(&pem, 64 * 1024);
         enum qerr rc = svc_data_key(s, &dk, ei);
         if (rc == QERR_OK)
-                rc = pki_unseal(dk, aad, c->key_blob, c->key_blob_len, &pem, ei);
+                rc = pki_unseal(dk, aad, blob, len, &pem, ei);
         if (rc == QERR_OK)
                 rc = pki_key_from_pem(pem.data, pem.len, NULL, out, ei);
         qbuf_free(&pem);
         return rc;
+}
+
+enum qerr svc_store_key(struct service *s, EVP_PKEY *key, const char *password, struct cert_rec *c,
+                        struct qerr_info *ei)
+{
+        char aad[600];
+        key_aad(c, aad, sizeof aad);
+        return svc_seal_key(s, key, password, aad, &c->key_blob, &c->key_blob_len,
+                            &c->key_protection, ei);
+}
+
+enum qerr svc_open_key(struct service *s, const struct cert_rec *c, const char *password,
+                       EVP_PKEY **out, struct qerr_info *ei)
+{
+        char aad[600];
+        key_aad(c, aad, sizeof aad);
+        return svc_unseal_key(s, c->key_blob, c->key_blob_len, c->key_protection, aad, password,
+                              out, ei);
+}
+
+void svc_share_signer(struct service *dst, struct service *src)
+{
+        dst->signer = src->signer;
+        dst->borrowed_signer = true;
 }

@@ -22,6 +22,7 @@
 #include "../base/config.h"
 #include "../base/err.h"
 #include "../base/model.h"
+#include "../caa/caa.h"
 #include "../store/store.h"
 
 struct service;
@@ -31,6 +32,10 @@ struct service_opts {
         const struct qconfig *cfg;
         const char *actor; /* who acts, for events: "cli:alice", "http" */
 };
+
+/* Process-wide set-up of the libraries the service uses (libcurl); call
+ * once from main() before any thread starts. */
+enum qerr service_global_init(struct qerr_info *ei);
 
 /* Opens the store in data_dir (which must exist). */
 enum qerr service_open(const struct service_opts *o, struct service **out, struct qerr_info *ei);
@@ -124,6 +129,72 @@ struct download_req {
 /* Writes the files; `written` receives their paths, one per line. */
 enum qerr service_cert_download(struct service *s, const struct download_req *r,
                                 struct qbuf *written, struct qerr_info *ei);
+
+/* ---- orders: public (DV/OV/EV) applications (RULES.md §2-§4) ---- */
+struct org_fields { /* OV/EV organisation details, as the applicant gives them */
+        const char *organization, *unit, *country, *state, *locality;
+};
+
+struct order_apply_req {
+        const char *const *names; /* may be empty when csr is given: the CSR's names */
+        size_t nnames;
+        enum cert_profile profile; /* dv, ov, ev */
+        const char *method;        /* "dns" or "file" */
+        const char *key_alg;       /* generate the key ... */
+        const char *key_password;
+        const uint8_t *csr; /* ... or use this CSR */
+        size_t csr_len;
+        const struct org_fields *org; /* OV/EV */
+        long days;
+        bool paid; /* a paid certificate (free DV certificates reissue once) */
+};
+/* Creates an order in pending_validation with a challenge per name and
+ * queues its validation. */
+enum qerr service_order_apply(struct service *s, const struct order_apply_req *r,
+                              struct order_rec **out, struct qerr_info *ei);
+enum qerr service_order_get(struct service *s, int64_t id, struct order_rec **out,
+                            struct qerr_info *ei);
+enum qerr service_order_list(struct service *s, struct order_rec ***out, size_t *n,
+                             struct qerr_info *ei);
+enum qerr service_order_cancel(struct service *s, int64_t id, struct order_rec **out,
+                               struct qerr_info *ei);
+/* Runs the order's work once in the foreground (validation and CAA of each
+ * name, then review or issuance), as a worker would; returns the order as
+ * it stands afterwards. */
+enum qerr service_order_validate(struct service *s, int64_t id, struct order_rec **out,
+                                 struct qerr_info *ei);
+
+/* ---- reviews (RULES.md §4) ---- */
+/* status NULL: all reviews; "pending" for the queue */
+enum qerr service_review_list(struct service *s, const char *status, struct review_rec **out,
+                              size_t *n, struct qerr_info *ei);
+enum qerr service_review_decide(struct service *s, int64_t id, bool approve, const char *reason,
+                                struct review_rec *out, struct qerr_info *ei);
+
+/* ---- workers of `quill serve` ---- */
+struct workers;
+/* Starts n threads that run due jobs; each opens its own store handle and
+ * resolver and signs through `signer_owner`'s signer (start it first). */
+enum qerr service_workers_start(const char *data_dir, const struct qconfig *cfg,
+                                struct service *signer_owner, int n, struct workers **out,
+                                struct qerr_info *ei);
+/* Asks the workers to stop after their current job and joins them. */
+void service_workers_stop(struct workers *w);
+
+/* ---- CAA (stateless: needs the configuration only, no data directory) ---- */
+struct caa_check_req {
+        const char *const *names;
+        size_t nnames;
+        const char *const *identities; /* NULL: [caa] identities */
+        size_t nidentities;
+        const char *account_uri; /* may be NULL */
+        const char *method;      /* dns-01|http-01|tls-alpn-01|dns|file, or NULL */
+        const char *resolver;    /* HOST:PORT override of [dns] resolver, or NULL */
+};
+/* Checks every name (out[i] for names[i]). QERR_OK when every check ran
+ * (whatever the outcomes); QERR_USAGE/QERR_CONFIG for bad arguments. */
+enum qerr service_caa_check(const struct qconfig *cfg, const struct caa_check_req *r,
+                            struct caa_decision *out, struct qerr_info *ei);
 
 /* ---- CRLs and CA certificates for publication ---- */
 /* Signs and stores a fresh CRL for every CA. */

@@ -19,6 +19,7 @@ struct service {
         char actor[64];
         struct store *st;
         struct signer *signer; /* started on first need */
+        bool borrowed_signer;  /* a worker's: owned by another service handle */
         bool have_data_key;
         uint8_t data_key[SEAL_KEY_BYTES];
 };
@@ -47,9 +48,44 @@ enum qerr svc_abort(struct service *s, enum qerr rc);
  * password. Fills c->key_blob / key_protection. */
 enum qerr svc_store_key(struct service *s, EVP_PKEY *key, const char *password, struct cert_rec *c,
                         struct qerr_info *ei);
+/* The general forms: seal under the data key bound to `aad` (or encrypt
+ * under `password`), and open again. */
+enum qerr svc_seal_key(struct service *s, EVP_PKEY *key, const char *password, const char *aad,
+                       uint8_t **blob, size_t *len, enum key_protection *prot,
+                       struct qerr_info *ei);
+enum qerr svc_unseal_key(struct service *s, const uint8_t *blob, size_t len,
+                         enum key_protection prot, const char *aad, const char *password,
+                         EVP_PKEY **out, struct qerr_info *ei);
+/* Moves an order to a final state (inside the caller's transaction): closes
+ * its jobs and records the event with the failure code, if any. */
+enum qerr svc_order_finish(struct service *s, struct order_rec *o, enum order_status to,
+                           enum qerr code, const char *msg, struct qerr_info *ei);
+/* The data-key binding of a key held by an order before its certificate. */
+void svc_order_key_aad(int64_t order_id, char *out, size_t sz);
+/* Workers sign through the signer of the handle that started it. */
+void svc_share_signer(struct service *dst, struct service *src);
+/* Issues the certificate of a validated order (svc_issue.c); the caller
+ * stores it. */
+enum qerr svc_issue_order(struct service *s, const struct order_rec *o, struct cert_rec **out,
+                          struct qerr_info *ei);
+/* Stores a new certificate with its event inside the caller's transaction. */
+enum qerr svc_insert_cert(struct service *s, struct cert_rec *c, const char *why,
+                          struct qerr_info *ei);
+/* Runs one job (svc_jobs.c) with the caller's resolver. */
+struct job_rec;
+enum qerr svc_run_job(struct service *s, struct dns_resolver *dns, const struct job_rec *j,
+                      struct qerr_info *ei);
 /* Opens a stored key (NULL *out when the certificate holds none). */
 enum qerr svc_open_key(struct service *s, const struct cert_rec *c, const char *password,
                        EVP_PKEY **out, struct qerr_info *ei);
+
+/* A resolver from the configuration ([dns] ...), with an optional
+ * HOST:PORT forwarder override (svc_caa.c). Caller frees it. */
+struct dns_resolver;
+enum qerr svc_dns_new(const struct qconfig *cfg, const char *resolver_override,
+                      struct dns_resolver **out, struct qerr_info *ei);
+/* [caa] identities split at commas into at most `max` entries of `buf`. */
+size_t svc_caa_identities(const struct qconfig *cfg, char buf[][CAA_MAX_NAME], size_t max);
 
 /* The identity of this process as a work owner, and whether an owner
  * recorded earlier is still running (svc_recover.c). */

@@ -40,10 +40,24 @@ enum qerr service_cert_get(struct service *s, int64_t id, struct cert_rec **out,
         return QERR_OK;
 }
 
-static bool renewal_in_progress(const struct cert_rec *c)
+/* A renewal is a reissue of the certificate in progress, or an unfinished
+ * order for any of its names. */
+static enum qerr renewal_in_progress(struct service *s, const struct cert_rec *c, bool *yes,
+                                     char *label, size_t lsz, struct qerr_info *ei)
 {
-        /* Until orders exist, the one renewal there can be is a reissue. */
-        return c->status == CERT_REISSUING;
+        *yes = false;
+        if (c->status == CERT_REISSUING) {
+                *yes = true;
+                snprintf(label, lsz, "a reissue");
+                return QERR_OK;
+        }
+        int64_t order = 0;
+        enum qerr rc = ST(s)->ops->order_active_for_names(ST(s), c->names, c->nnames, &order, ei);
+        if (rc == QERR_OK && order) {
+                *yes = true;
+                snprintf(label, lsz, "order %lld", (long long)order);
+        }
+        return rc;
 }
 
 /* Marks one certificate revoked (inside the transaction). */
@@ -90,11 +104,13 @@ enum qerr service_cert_revoke(struct service *s, int64_t id, int reason, int64_t
                 return rc;
         qtime_t now = qtime_now();
         rc = ST(s)->ops->cert_get(ST(s), id, &c, ei);
+        bool renewing = false;
+        char label[64] = "";
+        if (rc == QERR_OK)
+                rc = renewal_in_progress(s, c, &renewing, label, sizeof label, ei);
         if (rc == QERR_OK) {
-                struct revoke_facts f = {.cert = c,
-                                         .now = now,
-                                         .renewal_in_progress = renewal_in_progress(c),
-                                         .renewal_label = "a reissue"};
+                struct revoke_facts f = {
+                    .cert = c, .now = now, .renewal_in_progress = renewing, .renewal_label = label};
                 rc = policy_may_revoke(&f, ei);
         }
         if (rc == QERR_OK)

@@ -31,6 +31,8 @@ struct issue_input {
         qtime_t not_after; /* reissue: the original's not-after; 0 otherwise */
         int64_t parent_id;
         const char *csr_pem;
+        bool validated; /* a public profile's names passed validation (orders) */
+        bool free_cert;
 };
 
 static void free_names(char **v, size_t n)
@@ -141,7 +143,7 @@ static enum qerr issue_one(struct service *s, const struct issue_input *in, stru
         uint8_t serial[16];
         char hex[41];
         qtime_t now = qtime_now();
-        enum qerr rc = check_profile(in->profile, ei);
+        enum qerr rc = in->validated ? QERR_OK : check_profile(in->profile, ei);
         if (rc != QERR_OK)
                 goto out;
         long max_days = policy_max_validity_days(in->profile, now, s->cfg->public_max_days,
@@ -230,6 +232,7 @@ static enum qerr issue_one(struct service *s, const struct issue_input *in, stru
         c->not_after = not_after;
         snprintf(c->key_algorithm, sizeof c->key_algorithm, "%s", in->key_alg);
         c->profile = in->profile;
+        c->free_cert = in->free_cert;
         c->origin = ORIGIN_ISSUED;
         c->status = CERT_ISSUED;
         c->created_at = now;
@@ -255,6 +258,16 @@ out:
         return QERR_OK;
 }
 
+enum qerr svc_insert_cert(struct service *s, struct cert_rec *c, const char *why,
+                          struct qerr_info *ei)
+{
+        enum qerr rc = ST(s)->ops->cert_insert(ST(s), c, ei);
+        if (rc == QERR_OK)
+                rc = svc_event(s, "certificate", c->id, NULL, "issued", "%s; serial %s; profile %s",
+                               why, c->serial, cert_profile_name(c->profile));
+        return rc;
+}
+
 /* Stores a freshly issued certificate and its event in one transaction. */
 static enum qerr store_new(struct service *s, struct cert_rec *c, const char *why,
                            struct qerr_info *ei)
@@ -262,13 +275,65 @@ static enum qerr store_new(struct service *s, struct cert_rec *c, const char *wh
         enum qerr rc = ST(s)->ops->begin(ST(s), ei);
         if (rc != QERR_OK)
                 return rc;
-        rc = ST(s)->ops->cert_insert(ST(s), c, ei);
-        if (rc == QERR_OK)
-                rc = svc_event(s, "certificate", c->id, NULL, "issued", "%s; serial %s; profile %s",
-                               why, c->serial, cert_profile_name(c->profile));
+        rc = svc_insert_cert(s, c, why, ei);
         if (rc != QERR_OK)
                 return svc_abort(s, rc);
         return ST(s)->ops->commit(ST(s), ei);
+}
+
+enum qerr svc_issue_order(struct service *s, const struct order_rec *o, struct cert_rec **out,
+                          struct qerr_info *ei)
+{
+        struct csr_info csr;
+        struct cert_rec *c = NULL;
+        EVP_PKEY *key = NULL;
+        char **names = calloc(o->nnames ? o->nnames : 1, sizeof *names);
+        if (!names)
+                return qerr_set(ei, QERR_NOMEM, NULL);
+        for (size_t i = 0; i < o->nnames; i++)
+                names[i] = (char *)o->names[i].name; /* borrowed */
+        enum qerr rc = pki_csr_parse(o->csr_pem, o->csr_pem ? strlen(o->csr_pem) : 0, &csr, ei);
+        if (rc == QERR_OK) {
+                struct issue_input in = {.pub = csr.key,
+                                         .key_alg = csr.key_algorithm,
+                                         .names = names,
+                                         .nnames = o->nnames,
+                                         .profile = o->profile,
+                                         .days = o->days,
+                                         .csr_pem = o->csr_pem,
+                                         .validated = true,
+                                         .free_cert = o->free_cert};
+                rc = issue_one(s, &in, &c, ei);
+        }
+        if (rc == QERR_OK && o->key_blob) {
+                /* the order's key becomes the certificate's: re-bound to it */
+                if (o->key_protection == KEYPROT_PASSWORD) {
+                        c->key_blob = malloc(o->key_blob_len);
+                        if (!c->key_blob) {
+                                rc = qerr_set(ei, QERR_NOMEM, NULL);
+                        } else {
+                                memcpy(c->key_blob, o->key_blob, o->key_blob_len);
+                                c->key_blob_len = o->key_blob_len;
+                                c->key_protection = KEYPROT_PASSWORD;
+                        }
+                } else {
+                        char aad[64];
+                        svc_order_key_aad(o->id, aad, sizeof aad);
+                        rc = svc_unseal_key(s, o->key_blob, o->key_blob_len, o->key_protection, aad,
+                                            NULL, &key, ei);
+                        if (rc == QERR_OK)
+                                rc = svc_store_key(s, key, NULL, c, ei);
+                }
+        }
+        EVP_PKEY_free(key);
+        csr_info_clear(&csr);
+        free(names);
+        if (rc != QERR_OK) {
+                cert_rec_free(c);
+                return rc;
+        }
+        *out = c;
+        return QERR_OK;
 }
 
 enum qerr service_cert_sign(struct service *s, const struct sign_req *r, struct cert_rec **out,
@@ -586,6 +651,16 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
                                           .locked_domain = locked_domain};
                 rc = policy_may_reissue(&f, ei);
         }
+        /* §6: a public certificate is validated again unless the CSR is the
+         * original or the certificate is less than 3 days old */
+        bool revalidate = rc == QERR_OK && cert_profile_is_public(orig->profile) &&
+                          policy_reissue_needs_validation(r->csr_source == REISSUE_SAME_CSR,
+                                                          orig->not_before, qtime_now());
+        if (revalidate)
+                rc = qerr_set(ei, QERR_POLICY_DENIED,
+                              "this reissue needs every name validated again (new CSR, and the "
+                              "certificate is more than 3 days old); reissue with --same-csr, "
+                              "or apply for a new certificate");
         struct reissue_rec rr;
         memset(&rr, 0, sizeof rr);
         if (rc == QERR_OK) {
@@ -657,9 +732,9 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
                 rc = pki_csr_pem(csr.req, &newcsr, ei);
                 csr_pem = qbuf_str(&newcsr);
         }
-        /* Private profile: the operator is trusted, so validation never
-         * applies. Public profiles are refused in issue_one until domain
-         * validation exists (policy_reissue_needs_validation decides then). */
+        /* The private profile trusts the operator; a public certificate got
+         * here only when §6 lets the reissue skip validation (checked above):
+         * its names stand validated. */
         if (rc == QERR_OK) {
                 struct issue_input in = {.pub = pub,
                                          .key_alg = alg,
@@ -668,7 +743,9 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
                                          .profile = orig->profile,
                                          .not_after = orig->not_after,
                                          .parent_id = orig->id,
-                                         .csr_pem = csr_pem};
+                                         .csr_pem = csr_pem,
+                                         .validated = true,
+                                         .free_cert = orig->free_cert};
                 rc = issue_one(s, &in, &c, ei);
         }
         if (rc == QERR_OK && newkey)

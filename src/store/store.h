@@ -105,6 +105,57 @@ struct store_ops {
         /* latest CRL of a CA; QERR_NOT_FOUND when none */
         enum qerr (*crl_latest)(struct store *s, int64_t ca_id, struct qbuf *der, int64_t *number,
                                 struct qerr_info *ei);
+        /* orders (with their names) */
+        enum qerr (*order_insert)(struct store *s, struct order_rec *o, struct qerr_info *ei);
+        enum qerr (*order_get)(struct store *s, int64_t id, struct order_rec **out,
+                               struct qerr_info *ei);
+        /* issue orders (not revocation proofs) */
+        enum qerr (*order_list)(struct store *s, struct order_rec ***out, size_t *n,
+                                struct qerr_info *ei);
+        /* writes status, failure, certificate_id, key_blob, updated_at */
+        enum qerr (*order_update)(struct store *s, const struct order_rec *o, struct qerr_info *ei);
+        /* writes the validation/CAA status and failure of one name */
+        enum qerr (*order_name_update)(struct store *s, const struct order_name_rec *n,
+                                       struct qerr_info *ei);
+        /* an unfinished issue order naming any of `names` (0 when none) */
+        enum qerr (*order_active_for_names)(struct store *s, char *const *names, size_t n,
+                                            int64_t *order_id, struct qerr_info *ei);
+
+        /* jobs: rows, so a restart resumes them */
+        enum qerr (*job_insert)(struct store *s, const char *kind, int64_t order_id, qtime_t run_at,
+                                struct qerr_info *ei);
+        /* takes the oldest due queued job for `owner`; QERR_NOT_FOUND when none */
+        enum qerr (*job_claim)(struct store *s, const char *owner, qtime_t now, struct job_rec *out,
+                               struct qerr_info *ei);
+        enum qerr (*job_done)(struct store *s, int64_t id, struct qerr_info *ei);
+        /* back to queued, to run at run_at */
+        enum qerr (*job_retry)(struct store *s, int64_t id, qtime_t run_at, const char *error,
+                               struct qerr_info *ei);
+        enum qerr (*job_list_running)(struct store *s, struct job_rec **out, size_t *n,
+                                      struct qerr_info *ei);
+        /* finishes every open job of an order (cancel, failure, issuance) */
+        enum qerr (*job_close_order)(struct store *s, int64_t order_id, struct qerr_info *ei);
+
+        /* reviews and approved organisations */
+        enum qerr (*review_insert)(struct store *s, struct review_rec *r, struct qerr_info *ei);
+        enum qerr (*review_get)(struct store *s, int64_t id, struct review_rec *out,
+                                struct qerr_info *ei);
+        /* status NULL: every review */
+        enum qerr (*review_list)(struct store *s, const char *status, struct review_rec **out,
+                                 size_t *n, struct qerr_info *ei);
+        enum qerr (*review_decide)(struct store *s, const struct review_rec *r,
+                                   struct qerr_info *ei);
+        enum qerr (*org_is_approved)(struct store *s, const char *org_hash, bool *out,
+                                     struct qerr_info *ei);
+        enum qerr (*org_approve)(struct store *s, const char *org_hash, const char *info,
+                                 int64_t review_id, struct qerr_info *ei);
+        /* DV revocations waiting for proof of control */
+        enum qerr (*revocation_by_order)(struct store *s, int64_t order_id, int64_t *rev_id,
+                                         int64_t *cert_id, int *reason, struct qerr_info *ei);
+        enum qerr (*revocation_finish)(struct store *s, int64_t rev_id, const char *status,
+                                       qtime_t at, struct qerr_info *ei);
+        enum qerr (*revocation_link_order)(struct store *s, int64_t rev_id, int64_t order_id,
+                                           struct qerr_info *ei);
 };
 
 struct store {
@@ -120,5 +171,9 @@ void store_free_certs(struct cert_rec **v, size_t n);
 void store_free_cas(struct ca_rec **v, size_t n);
 void store_free_events(struct event_rec *v, size_t n);
 void store_free_reissues(struct reissue_rec *v, size_t n);
+void store_free_orders(struct order_rec **v, size_t n);
+void store_free_reviews(struct review_rec *v, size_t n);
+void store_free_orders(struct order_rec **v, size_t n);
+void store_free_reviews(struct review_rec *v, size_t n);
 
 #endif

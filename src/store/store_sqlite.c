@@ -20,23 +20,23 @@
 
 #include "../base/log.h"
 #include "migrations.h"
+#include "store_sqlite_int.h"
 
-struct sqlite_store {
-        struct store base;
-        sqlite3 *db;
-        bool in_tx;
-};
+#define DB(s) sq_db(s)
 
-#define DB(s) (((struct sqlite_store *)(s))->db)
+sqlite3 *sq_db(struct store *s)
+{
+        return ((struct sqlite_store *)s)->db;
+}
 
 /* Only a UNIQUE violation means "that already exists"; a foreign key or
  * check failure is a caller bug and stays a store error. */
-static bool is_unique_violation(int rc)
+bool sq_unique_violation(int rc)
 {
         return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
 }
 
-static enum qerr db_err(sqlite3 *db, int rc, struct qerr_info *ei, const char *what)
+enum qerr sq_err(sqlite3 *db, int rc, struct qerr_info *ei, const char *what)
 {
         int base = rc & 0xff;
         /* the OS error behind an I/O error tells a full disk (or a file-size
@@ -60,16 +60,16 @@ static enum qerr db_err(sqlite3 *db, int rc, struct qerr_info *ei, const char *w
                         db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
-static enum qerr exec(sqlite3 *db, const char *sql, struct qerr_info *ei, const char *what)
+enum qerr sq_exec(sqlite3 *db, const char *sql, struct qerr_info *ei, const char *what)
 {
         int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-        return rc == SQLITE_OK ? QERR_OK : db_err(db, rc, ei, what);
+        return rc == SQLITE_OK ? QERR_OK : sq_err(db, rc, ei, what);
 }
 
-static enum qerr prep(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct qerr_info *ei)
+enum qerr sq_prep(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct qerr_info *ei)
 {
         int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
-        return rc == SQLITE_OK ? QERR_OK : db_err(db, rc, ei, "preparing a query");
+        return rc == SQLITE_OK ? QERR_OK : sq_err(db, rc, ei, "preparing a query");
 }
 
 /* ---- transactions ---- */
@@ -77,7 +77,7 @@ static enum qerr prep(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct qe
 static enum qerr s_begin(struct store *s, struct qerr_info *ei)
 {
         struct sqlite_store *ss = (struct sqlite_store *)s;
-        enum qerr rc = exec(ss->db, "BEGIN IMMEDIATE", ei, "starting a transaction");
+        enum qerr rc = sq_exec(ss->db, "BEGIN IMMEDIATE", ei, "starting a transaction");
         if (rc == QERR_OK)
                 ss->in_tx = true;
         return rc;
@@ -86,7 +86,7 @@ static enum qerr s_begin(struct store *s, struct qerr_info *ei)
 static enum qerr s_commit(struct store *s, struct qerr_info *ei)
 {
         struct sqlite_store *ss = (struct sqlite_store *)s;
-        enum qerr rc = exec(ss->db, "COMMIT", ei, "committing");
+        enum qerr rc = sq_exec(ss->db, "COMMIT", ei, "committing");
         if (rc != QERR_OK) {
                 sqlite3_exec(ss->db, "ROLLBACK", NULL, NULL, NULL);
         }
@@ -114,19 +114,19 @@ static void s_close(struct store *s)
 
 /* ---- helpers ---- */
 
-static char *col_dup(sqlite3_stmt *st, int i)
+char *sq_col_dup(sqlite3_stmt *st, int i)
 {
         const unsigned char *t = sqlite3_column_text(st, i);
         return t ? strdup((const char *)t) : NULL;
 }
 
-static void col_copy(sqlite3_stmt *st, int i, char *out, size_t outsz)
+void sq_col_copy(sqlite3_stmt *st, int i, char *out, size_t outsz)
 {
         const unsigned char *t = sqlite3_column_text(st, i);
         snprintf(out, outsz, "%s", t ? (const char *)t : "");
 }
 
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+void sq_bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 {
         if (v)
                 sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
@@ -134,7 +134,7 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
                 sqlite3_bind_null(st, i);
 }
 
-static void bind_id_or_null(sqlite3_stmt *st, int i, int64_t v)
+void sq_bind_id_or_null(sqlite3_stmt *st, int i, int64_t v)
 {
         if (v)
                 sqlite3_bind_int64(st, i, v);
@@ -143,29 +143,29 @@ static void bind_id_or_null(sqlite3_stmt *st, int i, int64_t v)
 }
 
 /* Runs a statement that returns no rows; finalizes it. */
-static enum qerr run(sqlite3 *db, sqlite3_stmt *st, struct qerr_info *ei, const char *what)
+enum qerr sq_run(sqlite3 *db, sqlite3_stmt *st, struct qerr_info *ei, const char *what)
 {
         int rc = sqlite3_step(st);
         sqlite3_finalize(st);
-        return rc == SQLITE_DONE ? QERR_OK : db_err(db, rc, ei, what);
+        return rc == SQLITE_DONE ? QERR_OK : sq_err(db, rc, ei, what);
 }
 
 /* ---- migrations ---- */
 
 static enum qerr migrate(sqlite3 *db, struct qerr_info *ei)
 {
-        enum qerr rc = exec(db, "BEGIN IMMEDIATE", ei, "locking for migrations");
+        enum qerr rc = sq_exec(db, "BEGIN IMMEDIATE", ei, "locking for migrations");
         if (rc != QERR_OK)
                 return rc;
-        rc = exec(db,
-                  "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                  "name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-                  ei, "creating the migrations table");
+        rc = sq_exec(db,
+                     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                     "name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+                     ei, "creating the migrations table");
         for (unsigned i = 0; rc == QERR_OK && i < quill_migration_count; i++) {
                 const struct migration *m = &quill_migrations[i];
                 sqlite3_stmt *st;
-                if ((rc = prep(db, "SELECT 1 FROM schema_migrations WHERE version = ?", &st, ei)) !=
-                    QERR_OK)
+                if ((rc = sq_prep(db, "SELECT 1 FROM schema_migrations WHERE version = ?", &st,
+                                  ei)) != QERR_OK)
                         break;
                 sqlite3_bind_int(st, 1, m->version);
                 int step = sqlite3_step(st);
@@ -173,24 +173,24 @@ static enum qerr migrate(sqlite3 *db, struct qerr_info *ei)
                 if (step == SQLITE_ROW)
                         continue;
                 if (step != SQLITE_DONE) {
-                        rc = db_err(db, step, ei, "reading migrations");
+                        rc = sq_err(db, step, ei, "reading migrations");
                         break;
                 }
-                if ((rc = exec(db, m->sql, ei, m->name)) != QERR_OK)
+                if ((rc = sq_exec(db, m->sql, ei, m->name)) != QERR_OK)
                         break;
-                if ((rc = prep(db,
-                               "INSERT INTO schema_migrations (version, name, applied_at) "
-                               "VALUES (?, ?, strftime('%s','now'))",
-                               &st, ei)) != QERR_OK)
+                if ((rc = sq_prep(db,
+                                  "INSERT INTO schema_migrations (version, name, applied_at) "
+                                  "VALUES (?, ?, strftime('%s','now'))",
+                                  &st, ei)) != QERR_OK)
                         break;
                 sqlite3_bind_int(st, 1, m->version);
                 sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
-                rc = run(db, st, ei, "recording a migration");
+                rc = sq_run(db, st, ei, "recording a migration");
                 if (rc == QERR_OK)
                         qlog_info("migration applied", "version=%d name=%s", m->version, m->name);
         }
         if (rc == QERR_OK)
-                rc = exec(db, "COMMIT", ei, "committing migrations");
+                rc = sq_exec(db, "COMMIT", ei, "committing migrations");
         if (rc != QERR_OK)
                 sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return rc;
@@ -210,10 +210,10 @@ static struct ca_rec *ca_from_row(sqlite3_stmt *st)
         c->id = sqlite3_column_int64(st, 0);
         c->parent_id = sqlite3_column_int64(st, 1);
         c->is_root = sqlite3_column_int(st, 2) != 0;
-        col_copy(st, 3, c->key_algorithm, sizeof c->key_algorithm);
-        c->subject = col_dup(st, 4);
-        c->cert_pem = col_dup(st, 5);
-        c->key_file = col_dup(st, 6);
+        sq_col_copy(st, 3, c->key_algorithm, sizeof c->key_algorithm);
+        c->subject = sq_col_dup(st, 4);
+        c->cert_pem = sq_col_dup(st, 5);
+        c->key_file = sq_col_dup(st, 6);
         c->not_before = sqlite3_column_int64(st, 7);
         c->not_after = sqlite3_column_int64(st, 8);
         c->crl_number = sqlite3_column_int64(st, 9);
@@ -227,14 +227,14 @@ static struct ca_rec *ca_from_row(sqlite3_stmt *st)
 static enum qerr s_ca_insert(struct store *s, struct ca_rec *ca, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = prep(DB(s),
-                            "INSERT INTO cas (parent_id, is_root, key_algorithm, subject, "
-                            "cert_pem, key_file, not_before, not_after, crl_number, created_at) "
-                            "VALUES (?,?,?,?,?,?,?,?,0,strftime('%s','now'))",
-                            &st, ei);
+        enum qerr rc = sq_prep(DB(s),
+                               "INSERT INTO cas (parent_id, is_root, key_algorithm, subject, "
+                               "cert_pem, key_file, not_before, not_after, crl_number, created_at) "
+                               "VALUES (?,?,?,?,?,?,?,?,0,strftime('%s','now'))",
+                               &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        bind_id_or_null(st, 1, ca->parent_id);
+        sq_bind_id_or_null(st, 1, ca->parent_id);
         sqlite3_bind_int(st, 2, ca->is_root);
         sqlite3_bind_text(st, 3, ca->key_algorithm, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 4, ca->subject, -1, SQLITE_TRANSIENT);
@@ -244,11 +244,11 @@ static enum qerr s_ca_insert(struct store *s, struct ca_rec *ca, struct qerr_inf
         sqlite3_bind_int64(st, 8, ca->not_after);
         int step = sqlite3_step(st);
         sqlite3_finalize(st);
-        if (is_unique_violation(step))
+        if (sq_unique_violation(step))
                 return qerr_set(ei, QERR_CA_EXISTS, "a %s CA with key type %s already exists",
                                 ca->is_root ? "root" : "issuing", ca->key_algorithm);
         if (step != SQLITE_DONE)
-                return db_err(DB(s), step, ei, "storing a CA");
+                return sq_err(DB(s), step, ei, "storing a CA");
         ca->id = sqlite3_last_insert_rowid(DB(s));
         return QERR_OK;
 }
@@ -258,7 +258,7 @@ static enum qerr s_ca_list(struct store *s, struct ca_rec ***out, size_t *n, str
         sqlite3_stmt *st;
         *out = NULL;
         *n = 0;
-        enum qerr rc = prep(DB(s), "SELECT " CA_COLS " FROM cas ORDER BY id", &st, ei);
+        enum qerr rc = sq_prep(DB(s), "SELECT " CA_COLS " FROM cas ORDER BY id", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         int step;
@@ -274,7 +274,7 @@ static enum qerr s_ca_list(struct store *s, struct ca_rec ***out, size_t *n, str
                 v[(*n)++] = c;
         }
         if (rc == QERR_OK && step != SQLITE_DONE)
-                rc = db_err(DB(s), step, ei, "listing CAs");
+                rc = sq_err(DB(s), step, ei, "listing CAs");
         sqlite3_finalize(st);
         if (rc != QERR_OK) {
                 store_free_cas(*out, *n);
@@ -287,7 +287,7 @@ static enum qerr s_ca_list(struct store *s, struct ca_rec ***out, size_t *n, str
 static enum qerr s_ca_get(struct store *s, int64_t id, struct ca_rec **out, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = prep(DB(s), "SELECT " CA_COLS " FROM cas WHERE id = ?", &st, ei);
+        enum qerr rc = sq_prep(DB(s), "SELECT " CA_COLS " FROM cas WHERE id = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, id);
@@ -298,7 +298,7 @@ static enum qerr s_ca_get(struct store *s, int64_t id, struct ca_rec **out, stru
         } else if (step == SQLITE_DONE) {
                 rc = qerr_set(ei, QERR_NOT_FOUND, "no CA with id %lld", (long long)id);
         } else {
-                rc = db_err(DB(s), step, ei, "reading a CA");
+                rc = sq_err(DB(s), step, ei, "reading a CA");
         }
         sqlite3_finalize(st);
         return rc;
@@ -308,10 +308,10 @@ static enum qerr s_ca_next_crl_number(struct store *s, int64_t ca_id, int64_t *o
                                       struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = prep(DB(s),
-                            "UPDATE cas SET crl_number = crl_number + 1 WHERE id = ? "
-                            "RETURNING crl_number",
-                            &st, ei);
+        enum qerr rc = sq_prep(DB(s),
+                               "UPDATE cas SET crl_number = crl_number + 1 WHERE id = ? "
+                               "RETURNING crl_number",
+                               &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, ca_id);
@@ -321,7 +321,7 @@ static enum qerr s_ca_next_crl_number(struct store *s, int64_t ca_id, int64_t *o
         else
                 rc = step == SQLITE_DONE
                          ? qerr_set(ei, QERR_NOT_FOUND, "no CA %lld", (long long)ca_id)
-                         : db_err(DB(s), step, ei, "numbering a CRL");
+                         : sq_err(DB(s), step, ei, "numbering a CRL");
         sqlite3_finalize(st);
         return rc;
 }
@@ -374,22 +374,22 @@ static struct cert_rec *cert_from_row(sqlite3_stmt *st)
         c->id = sqlite3_column_int64(st, 0);
         c->ca_id = sqlite3_column_int64(st, 1);
         c->parent_id = sqlite3_column_int64(st, 2);
-        col_copy(st, 3, c->serial, sizeof c->serial);
+        sq_col_copy(st, 3, c->serial, sizeof c->serial);
         bool ok = names_from_json((const char *)sqlite3_column_text(st, 4), c);
         c->not_before = sqlite3_column_int64(st, 5);
         c->not_after = sqlite3_column_int64(st, 6);
-        col_copy(st, 7, c->key_algorithm, sizeof c->key_algorithm);
-        col_copy(st, 8, tmp, sizeof tmp);
+        sq_col_copy(st, 7, c->key_algorithm, sizeof c->key_algorithm);
+        sq_col_copy(st, 8, tmp, sizeof tmp);
         ok = ok && cert_profile_from_name(tmp, &c->profile);
-        col_copy(st, 9, tmp, sizeof tmp);
+        sq_col_copy(st, 9, tmp, sizeof tmp);
         c->origin = strcmp(tmp, "uploaded") == 0 ? ORIGIN_UPLOADED : ORIGIN_ISSUED;
-        col_copy(st, 10, tmp, sizeof tmp);
+        sq_col_copy(st, 10, tmp, sizeof tmp);
         ok = ok && cert_status_from_name(tmp, &c->status);
         c->free_cert = sqlite3_column_int(st, 11) != 0;
-        c->issuer = col_dup(st, 12);
-        c->cert_pem = col_dup(st, 13);
-        c->chain_pem = col_dup(st, 14);
-        c->csr_pem = col_dup(st, 15);
+        c->issuer = sq_col_dup(st, 12);
+        c->cert_pem = sq_col_dup(st, 13);
+        c->chain_pem = sq_col_dup(st, 14);
+        c->csr_pem = sq_col_dup(st, 15);
         int bl = sqlite3_column_bytes(st, 16);
         if (bl > 0) {
                 c->key_blob = malloc((size_t)bl);
@@ -399,7 +399,7 @@ static struct cert_rec *cert_from_row(sqlite3_stmt *st)
                 } else
                         ok = false;
         }
-        col_copy(st, 17, tmp, sizeof tmp);
+        sq_col_copy(st, 17, tmp, sizeof tmp);
         c->key_protection = strcmp(tmp, "data_key") == 0   ? KEYPROT_DATA_KEY
                             : strcmp(tmp, "password") == 0 ? KEYPROT_PASSWORD
                                                            : KEYPROT_NONE;
@@ -425,19 +425,19 @@ static enum qerr s_cert_insert(struct store *s, struct cert_rec *c, struct qerr_
         if (!names)
                 return qerr_set(ei, QERR_NOMEM, NULL);
         sqlite3_stmt *st;
-        enum qerr rc = prep(DB(s),
-                            "INSERT INTO certificates (ca_id, parent_id, serial, names, "
-                            "not_before, not_after, key_algorithm, profile, origin, status, "
-                            "free_cert, issuer, cert_pem, chain_pem, csr_pem, key_blob, "
-                            "key_protection, created_at) "
-                            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                            &st, ei);
+        enum qerr rc = sq_prep(DB(s),
+                               "INSERT INTO certificates (ca_id, parent_id, serial, names, "
+                               "not_before, not_after, key_algorithm, profile, origin, status, "
+                               "free_cert, issuer, cert_pem, chain_pem, csr_pem, key_blob, "
+                               "key_protection, created_at) "
+                               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                               &st, ei);
         if (rc != QERR_OK) {
                 free(names);
                 return rc;
         }
-        bind_id_or_null(st, 1, c->ca_id);
-        bind_id_or_null(st, 2, c->parent_id);
+        sq_bind_id_or_null(st, 1, c->ca_id);
+        sq_bind_id_or_null(st, 2, c->parent_id);
         sqlite3_bind_text(st, 3, c->serial, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 4, names, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 5, c->not_before);
@@ -450,7 +450,7 @@ static enum qerr s_cert_insert(struct store *s, struct cert_rec *c, struct qerr_
         sqlite3_bind_text(st, 12, c->issuer ? c->issuer : "", -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 13, c->cert_pem, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 14, c->chain_pem ? c->chain_pem : "", -1, SQLITE_TRANSIENT);
-        bind_text_or_null(st, 15, c->csr_pem);
+        sq_bind_text_or_null(st, 15, c->csr_pem);
         if (c->key_blob)
                 sqlite3_bind_blob(st, 16, c->key_blob, (int)c->key_blob_len, SQLITE_TRANSIENT);
         else
@@ -460,10 +460,10 @@ static enum qerr s_cert_insert(struct store *s, struct cert_rec *c, struct qerr_
         int step = sqlite3_step(st);
         sqlite3_finalize(st);
         free(names);
-        if (is_unique_violation(step) && c->origin == ORIGIN_UPLOADED)
+        if (sq_unique_violation(step) && c->origin == ORIGIN_UPLOADED)
                 return qerr_set(ei, QERR_UPLOAD_DUPLICATE, NULL);
         if (step != SQLITE_DONE)
-                return db_err(DB(s), step, ei, "storing a certificate");
+                return sq_err(DB(s), step, ei, "storing a certificate");
         c->id = sqlite3_last_insert_rowid(DB(s));
         return QERR_OK;
 }
@@ -473,7 +473,7 @@ static enum qerr s_cert_get(struct store *s, int64_t id, struct cert_rec **out,
 {
         sqlite3_stmt *st;
         enum qerr rc =
-            prep(DB(s), "SELECT " CERT_COLS " FROM certificates c WHERE c.id = ?", &st, ei);
+            sq_prep(DB(s), "SELECT " CERT_COLS " FROM certificates c WHERE c.id = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, id);
@@ -486,7 +486,7 @@ static enum qerr s_cert_get(struct store *s, int64_t id, struct cert_rec **out,
         } else if (step == SQLITE_DONE) {
                 rc = qerr_set(ei, QERR_NOT_FOUND, "no certificate with id %lld", (long long)id);
         } else {
-                rc = db_err(DB(s), step, ei, "reading a certificate");
+                rc = sq_err(DB(s), step, ei, "reading a certificate");
         }
         sqlite3_finalize(st);
         return rc;
@@ -498,10 +498,11 @@ static enum qerr s_cert_list(struct store *s, struct cert_rec ***out, size_t *n,
         sqlite3_stmt *st;
         *out = NULL;
         *n = 0;
-        enum qerr rc = prep(DB(s),
-                            "SELECT " CERT_COLS " FROM certificates c WHERE c.status <> 'deleted' "
-                            "ORDER BY c.id",
-                            &st, ei);
+        enum qerr rc =
+            sq_prep(DB(s),
+                    "SELECT " CERT_COLS " FROM certificates c WHERE c.status <> 'deleted' "
+                    "ORDER BY c.id",
+                    &st, ei);
         if (rc != QERR_OK)
                 return rc;
         int step;
@@ -517,7 +518,7 @@ static enum qerr s_cert_list(struct store *s, struct cert_rec ***out, size_t *n,
                 v[(*n)++] = c;
         }
         if (rc == QERR_OK && step != SQLITE_DONE)
-                rc = db_err(DB(s), step, ei, "listing certificates");
+                rc = sq_err(DB(s), step, ei, "listing certificates");
         sqlite3_finalize(st);
         if (rc != QERR_OK) {
                 store_free_certs(*out, *n);
@@ -530,14 +531,14 @@ static enum qerr s_cert_list(struct store *s, struct cert_rec ***out, size_t *n,
 static enum qerr s_cert_update(struct store *s, const struct cert_rec *c, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = prep(DB(s),
-                            "UPDATE certificates SET status = ?, revoked_at = ?, "
-                            "revoke_reason = ?, key_blob = ?, key_protection = ? WHERE id = ?",
-                            &st, ei);
+        enum qerr rc = sq_prep(DB(s),
+                               "UPDATE certificates SET status = ?, revoked_at = ?, "
+                               "revoke_reason = ?, key_blob = ?, key_protection = ? WHERE id = ?",
+                               &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_text(st, 1, cert_status_name(c->status), -1, SQLITE_STATIC);
-        bind_id_or_null(st, 2, c->revoked_at);
+        sq_bind_id_or_null(st, 2, c->revoked_at);
         if (c->revoke_reason >= 0)
                 sqlite3_bind_int(st, 3, c->revoke_reason);
         else
@@ -548,14 +549,14 @@ static enum qerr s_cert_update(struct store *s, const struct cert_rec *c, struct
                 sqlite3_bind_null(st, 4);
         sqlite3_bind_text(st, 5, keyprot_name(c->key_protection), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 6, c->id);
-        return run(DB(s), st, ei, "updating a certificate");
+        return sq_run(DB(s), st, ei, "updating a certificate");
 }
 
 static enum qerr s_cert_serial_exists(struct store *s, const char *serial, bool *out,
                                       struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = prep(
+        enum qerr rc = sq_prep(
             DB(s), "SELECT 1 FROM certificates WHERE serial = ? AND origin = 'issued'", &st, ei);
         if (rc != QERR_OK)
                 return rc;
@@ -563,7 +564,7 @@ static enum qerr s_cert_serial_exists(struct store *s, const char *serial, bool 
         int step = sqlite3_step(st);
         *out = step == SQLITE_ROW;
         if (step != SQLITE_ROW && step != SQLITE_DONE)
-                rc = db_err(DB(s), step, ei, "checking a serial");
+                rc = sq_err(DB(s), step, ei, "checking a serial");
         sqlite3_finalize(st);
         return rc;
 }
@@ -585,7 +586,7 @@ static enum qerr collect_ids(sqlite3 *db, sqlite3_stmt *st, int64_t **ids, size_
                 v[(*n)++] = sqlite3_column_int64(st, 0);
         }
         if (rc == QERR_OK && step != SQLITE_DONE)
-                rc = db_err(db, step, ei, "walking certificates");
+                rc = sq_err(db, step, ei, "walking certificates");
         sqlite3_finalize(st);
         if (rc != QERR_OK) {
                 free(*ids);
@@ -599,11 +600,11 @@ static enum qerr s_cert_descendants(struct store *s, int64_t id, int64_t **ids, 
                                     struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = prep(DB(s),
-                            "WITH RECURSIVE d(id) AS (SELECT id FROM certificates WHERE "
-                            "parent_id = ?1 UNION SELECT c.id FROM certificates c JOIN d ON "
-                            "c.parent_id = d.id) SELECT id FROM d ORDER BY id",
-                            &st, ei);
+        enum qerr rc = sq_prep(DB(s),
+                               "WITH RECURSIVE d(id) AS (SELECT id FROM certificates WHERE "
+                               "parent_id = ?1 UNION SELECT c.id FROM certificates c JOIN d ON "
+                               "c.parent_id = d.id) SELECT id FROM d ORDER BY id",
+                               &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, id);
@@ -615,15 +616,15 @@ static enum qerr s_cert_lineage_reissues(struct store *s, int64_t id, int *out,
 {
         /* climb to the original, then count every certificate below it */
         sqlite3_stmt *st;
-        enum qerr rc = prep(DB(s),
-                            "WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM "
-                            "certificates WHERE id = ?1 UNION SELECT c.id, c.parent_id FROM "
-                            "certificates c JOIN up ON c.id = up.parent_id), "
-                            "root(id) AS (SELECT id FROM up WHERE parent_id IS NULL), "
-                            "down(id) AS (SELECT id FROM root UNION SELECT c.id FROM "
-                            "certificates c JOIN down ON c.parent_id = down.id) "
-                            "SELECT count(*) - 1 FROM down",
-                            &st, ei);
+        enum qerr rc = sq_prep(DB(s),
+                               "WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM "
+                               "certificates WHERE id = ?1 UNION SELECT c.id, c.parent_id FROM "
+                               "certificates c JOIN up ON c.id = up.parent_id), "
+                               "root(id) AS (SELECT id FROM up WHERE parent_id IS NULL), "
+                               "down(id) AS (SELECT id FROM root UNION SELECT c.id FROM "
+                               "certificates c JOIN down ON c.parent_id = down.id) "
+                               "SELECT count(*) - 1 FROM down",
+                               &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, id);
@@ -631,7 +632,7 @@ static enum qerr s_cert_lineage_reissues(struct store *s, int64_t id, int *out,
         if (step == SQLITE_ROW)
                 *out = sqlite3_column_int(st, 0);
         else
-                rc = db_err(DB(s), step, ei, "counting reissues");
+                rc = sq_err(DB(s), step, ei, "counting reissues");
         sqlite3_finalize(st);
         if (rc == QERR_OK && *out < 0)
                 *out = 0;
@@ -645,11 +646,11 @@ static enum qerr s_crl_entries(struct store *s, int64_t ca_id, qtime_t now, stru
         *rows = NULL;
         *n = 0;
         /* deleted certificates that were revoked stay listed until they expire */
-        enum qerr rc = prep(DB(s),
-                            "SELECT serial, revoked_at, revoke_reason FROM certificates WHERE "
-                            "ca_id = ? AND revoked_at IS NOT NULL AND not_after >= ? "
-                            "ORDER BY id",
-                            &st, ei);
+        enum qerr rc = sq_prep(DB(s),
+                               "SELECT serial, revoked_at, revoke_reason FROM certificates WHERE "
+                               "ca_id = ? AND revoked_at IS NOT NULL AND not_after >= ? "
+                               "ORDER BY id",
+                               &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, ca_id);
@@ -662,13 +663,13 @@ static enum qerr s_crl_entries(struct store *s, int64_t ca_id, qtime_t now, stru
                         break;
                 }
                 *rows = v;
-                col_copy(st, 0, v[*n].serial, sizeof v[*n].serial);
+                sq_col_copy(st, 0, v[*n].serial, sizeof v[*n].serial);
                 v[*n].revoked_at = sqlite3_column_int64(st, 1);
                 v[*n].reason = sqlite3_column_int(st, 2);
                 (*n)++;
         }
         if (rc == QERR_OK && step != SQLITE_DONE)
-                rc = db_err(DB(s), step, ei, "listing revoked certificates");
+                rc = sq_err(DB(s), step, ei, "listing revoked certificates");
         sqlite3_finalize(st);
         if (rc != QERR_OK) {
                 free(*rows);
@@ -683,11 +684,11 @@ static enum qerr s_crl_entries(struct store *s, int64_t ca_id, qtime_t now, stru
 static enum qerr s_reissue_insert(struct store *s, struct reissue_rec *r, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = prep(DB(s),
-                            "INSERT INTO reissues (certificate_id, status, csr_source, reason, "
-                            "registered_domains, created_at, owner) "
-                            "VALUES (?, 'in_progress', ?, ?, ?, ?, ?)",
-                            &st, ei);
+        enum qerr rc = sq_prep(DB(s),
+                               "INSERT INTO reissues (certificate_id, status, csr_source, reason, "
+                               "registered_domains, created_at, owner) "
+                               "VALUES (?, 'in_progress', ?, ?, ?, ?, ?)",
+                               &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, r->certificate_id);
@@ -696,13 +697,13 @@ static enum qerr s_reissue_insert(struct store *s, struct reissue_rec *r, struct
         sqlite3_bind_text(st, 4, r->registered_domains ? r->registered_domains : "[]", -1,
                           SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 5, r->created_at);
-        bind_text_or_null(st, 6, r->owner[0] ? r->owner : NULL);
+        sq_bind_text_or_null(st, 6, r->owner[0] ? r->owner : NULL);
         int step = sqlite3_step(st);
         sqlite3_finalize(st);
-        if (is_unique_violation(step))
+        if (sq_unique_violation(step))
                 return qerr_set(ei, QERR_REISSUE_IN_PROGRESS, NULL);
         if (step != SQLITE_DONE)
-                return db_err(DB(s), step, ei, "storing a reissue request");
+                return sq_err(DB(s), step, ei, "storing a reissue request");
         r->id = sqlite3_last_insert_rowid(DB(s));
         snprintf(r->status, sizeof r->status, "in_progress");
         return QERR_OK;
@@ -713,18 +714,19 @@ static enum qerr s_reissue_finish(struct store *s, int64_t id, const char *statu
                                   struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = prep(DB(s),
-                            "UPDATE reissues SET status = ?, new_certificate_id = ?, failure = ?, "
-                            "finished_at = ? WHERE id = ? AND status = 'in_progress'",
-                            &st, ei);
+        enum qerr rc =
+            sq_prep(DB(s),
+                    "UPDATE reissues SET status = ?, new_certificate_id = ?, failure = ?, "
+                    "finished_at = ? WHERE id = ? AND status = 'in_progress'",
+                    &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_text(st, 1, status, -1, SQLITE_TRANSIENT);
-        bind_id_or_null(st, 2, new_cert_id);
-        bind_text_or_null(st, 3, failure);
+        sq_bind_id_or_null(st, 2, new_cert_id);
+        sq_bind_text_or_null(st, 3, failure);
         sqlite3_bind_int64(st, 4, at);
         sqlite3_bind_int64(st, 5, id);
-        return run(DB(s), st, ei, "finishing a reissue request");
+        return sq_run(DB(s), st, ei, "finishing a reissue request");
 }
 
 static enum qerr s_reissue_active(struct store *s, struct reissue_rec **out, size_t *n,
@@ -733,11 +735,11 @@ static enum qerr s_reissue_active(struct store *s, struct reissue_rec **out, siz
         sqlite3_stmt *st;
         *out = NULL;
         *n = 0;
-        enum qerr rc = prep(DB(s),
-                            "SELECT id, certificate_id, csr_source, reason, registered_domains, "
-                            "created_at, owner FROM reissues WHERE status = 'in_progress' "
-                            "ORDER BY id",
-                            &st, ei);
+        enum qerr rc = sq_prep(DB(s),
+                               "SELECT id, certificate_id, csr_source, reason, registered_domains, "
+                               "created_at, owner FROM reissues WHERE status = 'in_progress' "
+                               "ORDER BY id",
+                               &st, ei);
         if (rc != QERR_OK)
                 return rc;
         int step;
@@ -752,16 +754,16 @@ static enum qerr s_reissue_active(struct store *s, struct reissue_rec **out, siz
                 memset(r, 0, sizeof *r);
                 r->id = sqlite3_column_int64(st, 0);
                 r->certificate_id = sqlite3_column_int64(st, 1);
-                col_copy(st, 2, r->csr_source, sizeof r->csr_source);
-                r->reason = col_dup(st, 3);
-                r->registered_domains = col_dup(st, 4);
+                sq_col_copy(st, 2, r->csr_source, sizeof r->csr_source);
+                r->reason = sq_col_dup(st, 3);
+                r->registered_domains = sq_col_dup(st, 4);
                 r->created_at = sqlite3_column_int64(st, 5);
-                col_copy(st, 6, r->owner, sizeof r->owner);
+                sq_col_copy(st, 6, r->owner, sizeof r->owner);
                 snprintf(r->status, sizeof r->status, "in_progress");
                 (*n)++;
         }
         if (rc == QERR_OK && step != SQLITE_DONE)
-                rc = db_err(DB(s), step, ei, "listing reissues");
+                rc = sq_err(DB(s), step, ei, "listing reissues");
         sqlite3_finalize(st);
         if (rc != QERR_OK) {
                 store_free_reissues(*out, *n);
@@ -776,16 +778,16 @@ static enum qerr s_revocation_insert(struct store *s, int64_t cert_id, int reaso
                                      int64_t *id, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = prep(DB(s),
-                            "INSERT INTO revocations (certificate_id, status, reason_code, "
-                            "cascade_from, requested_at, finished_at) VALUES (?,?,?,?,?,?)",
-                            &st, ei);
+        enum qerr rc = sq_prep(DB(s),
+                               "INSERT INTO revocations (certificate_id, status, reason_code, "
+                               "cascade_from, requested_at, finished_at) VALUES (?,?,?,?,?,?)",
+                               &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, cert_id);
         sqlite3_bind_text(st, 2, status, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int(st, 3, reason);
-        bind_id_or_null(st, 4, cascade_from);
+        sq_bind_id_or_null(st, 4, cascade_from);
         sqlite3_bind_int64(st, 5, at);
         if (strcmp(status, "pending") == 0)
                 sqlite3_bind_null(st, 6);
@@ -793,10 +795,10 @@ static enum qerr s_revocation_insert(struct store *s, int64_t cert_id, int reaso
                 sqlite3_bind_int64(st, 6, at);
         int step = sqlite3_step(st);
         sqlite3_finalize(st);
-        if (is_unique_violation(step))
+        if (sq_unique_violation(step))
                 return qerr_set(ei, QERR_REVOKE_ALREADY, NULL);
         if (step != SQLITE_DONE)
-                return db_err(DB(s), step, ei, "storing a revocation");
+                return sq_err(DB(s), step, ei, "storing a revocation");
         if (id)
                 *id = sqlite3_last_insert_rowid(DB(s));
         return QERR_OK;
@@ -807,20 +809,21 @@ static enum qerr s_revocation_insert(struct store *s, int64_t cert_id, int reaso
 static enum qerr s_event_add(struct store *s, const struct event_rec *e, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = prep(DB(s),
-                            "INSERT INTO events (object_type, object_id, actor, at, from_status, "
-                            "to_status, reason) VALUES (?,?,?,?,?,?,?)",
-                            &st, ei);
+        enum qerr rc =
+            sq_prep(DB(s),
+                    "INSERT INTO events (object_type, object_id, actor, at, from_status, "
+                    "to_status, reason) VALUES (?,?,?,?,?,?,?)",
+                    &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_text(st, 1, e->object_type, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, e->object_id);
         sqlite3_bind_text(st, 3, e->actor, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 4, e->at);
-        bind_text_or_null(st, 5, e->from_status[0] ? e->from_status : NULL);
+        sq_bind_text_or_null(st, 5, e->from_status[0] ? e->from_status : NULL);
         sqlite3_bind_text(st, 6, e->to_status, -1, SQLITE_TRANSIENT);
-        bind_text_or_null(st, 7, e->reason);
-        return run(DB(s), st, ei, "recording an event");
+        sq_bind_text_or_null(st, 7, e->reason);
+        return sq_run(DB(s), st, ei, "recording an event");
 }
 
 static enum qerr s_event_list(struct store *s, const char *object_type, int64_t object_id,
@@ -829,11 +832,11 @@ static enum qerr s_event_list(struct store *s, const char *object_type, int64_t 
         sqlite3_stmt *st;
         *out = NULL;
         *n = 0;
-        enum qerr rc = prep(DB(s),
-                            "SELECT id, object_type, object_id, actor, at, from_status, "
-                            "to_status, reason FROM events WHERE object_type = ? AND "
-                            "object_id = ? ORDER BY id",
-                            &st, ei);
+        enum qerr rc = sq_prep(DB(s),
+                               "SELECT id, object_type, object_id, actor, at, from_status, "
+                               "to_status, reason FROM events WHERE object_type = ? AND "
+                               "object_id = ? ORDER BY id",
+                               &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_text(st, 1, object_type, -1, SQLITE_TRANSIENT);
@@ -849,17 +852,17 @@ static enum qerr s_event_list(struct store *s, const char *object_type, int64_t 
                 struct event_rec *e = &v[*n];
                 memset(e, 0, sizeof *e);
                 e->id = sqlite3_column_int64(st, 0);
-                col_copy(st, 1, e->object_type, sizeof e->object_type);
+                sq_col_copy(st, 1, e->object_type, sizeof e->object_type);
                 e->object_id = sqlite3_column_int64(st, 2);
-                col_copy(st, 3, e->actor, sizeof e->actor);
+                sq_col_copy(st, 3, e->actor, sizeof e->actor);
                 e->at = sqlite3_column_int64(st, 4);
-                col_copy(st, 5, e->from_status, sizeof e->from_status);
-                col_copy(st, 6, e->to_status, sizeof e->to_status);
-                e->reason = col_dup(st, 7);
+                sq_col_copy(st, 5, e->from_status, sizeof e->from_status);
+                sq_col_copy(st, 6, e->to_status, sizeof e->to_status);
+                e->reason = sq_col_dup(st, 7);
                 (*n)++;
         }
         if (rc == QERR_OK && step != SQLITE_DONE)
-                rc = db_err(DB(s), step, ei, "listing events");
+                rc = sq_err(DB(s), step, ei, "listing events");
         sqlite3_finalize(st);
         if (rc != QERR_OK) {
                 store_free_events(*out, *n);
@@ -876,10 +879,11 @@ static enum qerr s_crl_put(struct store *s, int64_t ca_id, int64_t number, qtime
                            struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = prep(DB(s),
-                            "INSERT INTO crls (ca_id, crl_number, this_update, next_update, der) "
-                            "VALUES (?,?,?,?,?)",
-                            &st, ei);
+        enum qerr rc =
+            sq_prep(DB(s),
+                    "INSERT INTO crls (ca_id, crl_number, this_update, next_update, der) "
+                    "VALUES (?,?,?,?,?)",
+                    &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, ca_id);
@@ -887,17 +891,17 @@ static enum qerr s_crl_put(struct store *s, int64_t ca_id, int64_t number, qtime
         sqlite3_bind_int64(st, 3, this_update);
         sqlite3_bind_int64(st, 4, next_update);
         sqlite3_bind_blob(st, 5, der, (int)len, SQLITE_TRANSIENT);
-        return run(DB(s), st, ei, "storing a CRL");
+        return sq_run(DB(s), st, ei, "storing a CRL");
 }
 
 static enum qerr s_crl_latest(struct store *s, int64_t ca_id, struct qbuf *der, int64_t *number,
                               struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = prep(DB(s),
-                            "SELECT der, crl_number FROM crls WHERE ca_id = ? ORDER BY "
-                            "crl_number DESC LIMIT 1",
-                            &st, ei);
+        enum qerr rc = sq_prep(DB(s),
+                               "SELECT der, crl_number FROM crls WHERE ca_id = ? ORDER BY "
+                               "crl_number DESC LIMIT 1",
+                               &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, ca_id);
@@ -911,39 +915,38 @@ static enum qerr s_crl_latest(struct store *s, int64_t ca_id, struct qbuf *der, 
         } else if (step == SQLITE_DONE) {
                 rc = qerr_set(ei, QERR_NOT_FOUND, "no CRL for CA %lld yet", (long long)ca_id);
         } else {
-                rc = db_err(DB(s), step, ei, "reading a CRL");
+                rc = sq_err(DB(s), step, ei, "reading a CRL");
         }
         sqlite3_finalize(st);
         return rc;
 }
 
-static const struct store_ops sqlite_ops = {
-    .name = "sqlite",
-    .close = s_close,
-    .begin = s_begin,
-    .commit = s_commit,
-    .rollback = s_rollback,
-    .ca_insert = s_ca_insert,
-    .ca_list = s_ca_list,
-    .ca_get = s_ca_get,
-    .ca_next_crl_number = s_ca_next_crl_number,
-    .cert_insert = s_cert_insert,
-    .cert_get = s_cert_get,
-    .cert_list = s_cert_list,
-    .cert_update = s_cert_update,
-    .cert_serial_exists = s_cert_serial_exists,
-    .cert_descendants = s_cert_descendants,
-    .cert_lineage_reissues = s_cert_lineage_reissues,
-    .crl_entries = s_crl_entries,
-    .reissue_insert = s_reissue_insert,
-    .reissue_finish = s_reissue_finish,
-    .reissue_active = s_reissue_active,
-    .revocation_insert = s_revocation_insert,
-    .event_add = s_event_add,
-    .event_list = s_event_list,
-    .crl_put = s_crl_put,
-    .crl_latest = s_crl_latest,
-};
+static const struct store_ops sqlite_ops = {.name = "sqlite",
+                                            .close = s_close,
+                                            .begin = s_begin,
+                                            .commit = s_commit,
+                                            .rollback = s_rollback,
+                                            .ca_insert = s_ca_insert,
+                                            .ca_list = s_ca_list,
+                                            .ca_get = s_ca_get,
+                                            .ca_next_crl_number = s_ca_next_crl_number,
+                                            .cert_insert = s_cert_insert,
+                                            .cert_get = s_cert_get,
+                                            .cert_list = s_cert_list,
+                                            .cert_update = s_cert_update,
+                                            .cert_serial_exists = s_cert_serial_exists,
+                                            .cert_descendants = s_cert_descendants,
+                                            .cert_lineage_reissues = s_cert_lineage_reissues,
+                                            .crl_entries = s_crl_entries,
+                                            .reissue_insert = s_reissue_insert,
+                                            .reissue_finish = s_reissue_finish,
+                                            .reissue_active = s_reissue_active,
+                                            .revocation_insert = s_revocation_insert,
+                                            .event_add = s_event_add,
+                                            .event_list = s_event_list,
+                                            .crl_put = s_crl_put,
+                                            .crl_latest = s_crl_latest,
+                                            SQ_ORDER_OPS};
 
 enum qerr store_open_sqlite(const char *data_dir, long busy_ms, struct store **out,
                             struct qerr_info *ei)
@@ -973,12 +976,12 @@ enum qerr store_open_sqlite(const char *data_dir, long busy_ms, struct store **o
         }
         sqlite3_extended_result_codes(ss->db, 1);
         sqlite3_busy_timeout(ss->db, (int)busy_ms);
-        if ((q = exec(ss->db, "PRAGMA foreign_keys = ON", ei, "configuring")) != QERR_OK)
+        if ((q = sq_exec(ss->db, "PRAGMA foreign_keys = ON", ei, "configuring")) != QERR_OK)
                 goto fail;
         /* journal_mode needs the lock briefly; busy_timeout covers it */
-        if ((q = exec(ss->db, "PRAGMA journal_mode = WAL", ei, "enabling WAL")) != QERR_OK)
+        if ((q = sq_exec(ss->db, "PRAGMA journal_mode = WAL", ei, "enabling WAL")) != QERR_OK)
                 goto fail;
-        if ((q = exec(ss->db, "PRAGMA synchronous = FULL", ei, "configuring")) != QERR_OK)
+        if ((q = sq_exec(ss->db, "PRAGMA synchronous = FULL", ei, "configuring")) != QERR_OK)
                 goto fail;
         if ((q = migrate(ss->db, ei)) != QERR_OK)
                 goto fail;

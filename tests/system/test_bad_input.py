@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from conftest import apply, list_state, make_csr, quill, quill_env, refused, write_conf
+from conftest import apply, list_state, make_csr, ok, quill, quill_env, refused, write_conf
 
 
 @pytest.fixture
@@ -74,8 +74,15 @@ def test_invalid_name_is_refused(populated, name):
 
 def test_public_profile_needs_validation(populated, workdir):
     before = list_state(populated)
+    # a public certificate comes only out of an order: without a validation
+    # method there is nothing to apply for ...
     refused(populated, "cert", "apply", "--name", "dv.example.com", "--key", "ec256",
-            "--profile", "dv", code="policy_denied")
+            "--profile", "dv", code="usage", exit=2)
+    # ... and with one, the answer is an order waiting for validation, not a
+    # certificate
+    order = ok(populated, "cert", "apply", "--name", "dv.example.com", "--key", "ec256",
+               "--profile", "dv", "--method", "dns")["order"]
+    assert order["status"] == "pending_validation" and order["certificate_id"] is None
     csr = workdir / "dv.csr"
     make_csr(csr, ["dv.example.com"])
     refused(populated, "cert", "sign", "--csr", csr, "--profile", "dv", code="policy_denied")

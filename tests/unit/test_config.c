@@ -435,6 +435,13 @@ static void test_write_doc_lists_every_setting(void **state)
             "[keys] data_key_file",      "[profile] private_max_days",
             "[profile] public_max_days", "[log] level",
             "[store] busy_ms",
+            "[dns] resolver",            "[dns] timeout_ms",
+            "[dns] retries",             "[dns] trust_anchor_file",
+            "[caa] identities",          "[caa] climb_past_inapplicable",
+            "[validation] http_port",    "[validation] https_port",
+            "[validation] timeout_ms",   "[validation] source_addresses",
+            "[validation] deadline_hours", "[validation] token_days",
+            "[risk] words_file",         "[jobs] workers",
         };
         const size_t nrows = sizeof rows / sizeof rows[0];
         for (size_t i = 0; i < nrows; i++) {

@@ -1,0 +1,79 @@
+/*
+ * store_sqlite_int.h - what the SQLite backend's files share: the handle
+ * struct and small statement helpers. Not for use outside src/store.
+ */
+#ifndef QUILL_STORE_SQLITE_INT_H
+#define QUILL_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "store.h"
+
+struct sqlite_store {
+        struct store base;
+        sqlite3 *db;
+        bool in_tx;
+};
+
+sqlite3 *sq_db(struct store *s);
+/* Maps a SQLite result to a qerr (disk full, busy, constraint, other). */
+enum qerr sq_err(sqlite3 *db, int rc, struct qerr_info *ei, const char *what);
+enum qerr sq_exec(sqlite3 *db, const char *sql, struct qerr_info *ei, const char *what);
+enum qerr sq_prep(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct qerr_info *ei);
+/* Steps a statement that returns no rows, then finalizes it. */
+enum qerr sq_run(sqlite3 *db, sqlite3_stmt *st, struct qerr_info *ei, const char *what);
+char *sq_col_dup(sqlite3_stmt *st, int i);
+void sq_col_copy(sqlite3_stmt *st, int i, char *out, size_t outsz);
+void sq_bind_text_or_null(sqlite3_stmt *st, int i, const char *v);
+void sq_bind_id_or_null(sqlite3_stmt *st, int i, int64_t v);
+bool sq_unique_violation(int rc);
+
+/* store_sqlite_orders.c */
+enum qerr sq_order_insert(struct store *s, struct order_rec *o, struct qerr_info *ei);
+enum qerr sq_order_get(struct store *s, int64_t id, struct order_rec **out, struct qerr_info *ei);
+enum qerr sq_order_list(struct store *s, struct order_rec ***out, size_t *n, struct qerr_info *ei);
+enum qerr sq_order_update(struct store *s, const struct order_rec *o, struct qerr_info *ei);
+enum qerr sq_order_name_update(struct store *s, const struct order_name_rec *n,
+                               struct qerr_info *ei);
+enum qerr sq_order_active_for_names(struct store *s, char *const *names, size_t n,
+                                    int64_t *order_id, struct qerr_info *ei);
+enum qerr sq_job_insert(struct store *s, const char *kind, int64_t order_id, qtime_t run_at,
+                        struct qerr_info *ei);
+enum qerr sq_job_claim(struct store *s, const char *owner, qtime_t now, struct job_rec *out,
+                       struct qerr_info *ei);
+enum qerr sq_job_done(struct store *s, int64_t id, struct qerr_info *ei);
+enum qerr sq_job_retry(struct store *s, int64_t id, qtime_t run_at, const char *error,
+                       struct qerr_info *ei);
+enum qerr sq_job_list_running(struct store *s, struct job_rec **out, size_t *n,
+                              struct qerr_info *ei);
+enum qerr sq_job_close_order(struct store *s, int64_t order_id, struct qerr_info *ei);
+enum qerr sq_review_insert(struct store *s, struct review_rec *r, struct qerr_info *ei);
+enum qerr sq_review_get(struct store *s, int64_t id, struct review_rec *out, struct qerr_info *ei);
+enum qerr sq_review_list(struct store *s, const char *status, struct review_rec **out, size_t *n,
+                         struct qerr_info *ei);
+enum qerr sq_review_decide(struct store *s, const struct review_rec *r, struct qerr_info *ei);
+enum qerr sq_org_is_approved(struct store *s, const char *org_hash, bool *out,
+                             struct qerr_info *ei);
+enum qerr sq_org_approve(struct store *s, const char *org_hash, const char *info, int64_t review_id,
+                         struct qerr_info *ei);
+enum qerr sq_revocation_by_order(struct store *s, int64_t order_id, int64_t *rev_id,
+                                 int64_t *cert_id, int *reason, struct qerr_info *ei);
+enum qerr sq_revocation_finish(struct store *s, int64_t rev_id, const char *status, qtime_t at,
+                               struct qerr_info *ei);
+enum qerr sq_revocation_link_order(struct store *s, int64_t rev_id, int64_t order_id,
+                                   struct qerr_info *ei);
+
+#define SQ_ORDER_OPS                                                                               \
+        .order_insert = sq_order_insert, .order_get = sq_order_get, .order_list = sq_order_list,   \
+        .order_update = sq_order_update, .order_name_update = sq_order_name_update,                \
+        .order_active_for_names = sq_order_active_for_names, .job_insert = sq_job_insert,          \
+        .job_claim = sq_job_claim, .job_done = sq_job_done, .job_retry = sq_job_retry,             \
+        .job_list_running = sq_job_list_running, .job_close_order = sq_job_close_order,            \
+        .review_insert = sq_review_insert, .review_get = sq_review_get,                            \
+        .review_list = sq_review_list, .review_decide = sq_review_decide,                          \
+        .org_is_approved = sq_org_is_approved, .org_approve = sq_org_approve,                      \
+        .revocation_by_order = sq_revocation_by_order, .revocation_finish = sq_revocation_finish,  \
+        .revocation_link_order = sq_revocation_link_order,
+
+#endif
