@@ -298,10 +298,13 @@ json_t *cli_order_json(const struct order_rec *o, qtime_t now)
                               challenge_json(n), "value_expires", cli_time_json(n->value_expires)));
         }
         json_t *cert = o->certificate_id ? json_integer(o->certificate_id) : json_null();
-        return json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:o}", "id", (json_int_t)o->id,
-                         "status", order_status_name(o->status), "profile",
-                         cert_profile_name(o->profile), "key_algorithm", o->key_algorithm,
-                         "certificate_id", cert, "failure",
+        /* purpose: issue, or the proof of control of a revocation or reissue
+         * (for those, status "issued" means the proof completed) */
+        return json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:o}", "id",
+                         (json_int_t)o->id, "purpose", o->purpose, "subject_id",
+                         (json_int_t)o->subject_id, "status", order_status_name(o->status),
+                         "profile", cert_profile_name(o->profile), "key_algorithm",
+                         o->key_algorithm, "certificate_id", cert, "failure",
                          failure_json(o->failure_code, o->failure_message), "deadline",
                          cli_time_json(o->deadline), "created_at", cli_time_json(o->created_at),
                          "names", names ? names : json_array(), "free", o->free_cert,
@@ -323,8 +326,13 @@ int cli_print_order(struct cli_ctx *ctx, const struct order_rec *o)
         qtime_t now = qtime_now();
         if (ctx->json)
                 return cli_print_json(json_pack("{s:o}", "order", cli_order_json(o, now)));
-        printf("order %lld: %s (%s)\n", (long long)o->id, order_status_name(o->status),
-               cert_profile_name(o->profile));
+        if (strcmp(o->purpose, "issue") != 0)
+                printf("order %lld (proof of control for the %s of certificate %lld): %s\n",
+                       (long long)o->id, o->purpose, (long long)o->subject_id,
+                       o->status == ORDER_ISSUED ? "completed" : order_status_name(o->status));
+        else
+                printf("order %lld: %s (%s)\n", (long long)o->id, order_status_name(o->status),
+                       cert_profile_name(o->profile));
         if (o->failure_code[0])
                 printf("  failed: %s: %s\n", o->failure_code,
                        o->failure_message ? o->failure_message : "");

@@ -604,6 +604,21 @@ static int print_revoked(struct cli_ctx *ctx, const struct cert_rec *c, const in
         return QEXIT_OK;
 }
 
+/* A DV revocation or a reissue that waits for proof of control: the
+ * certificate as it stands and the order to validate. */
+static int print_pending(struct cli_ctx *ctx, const struct cert_rec *c, const struct order_rec *o,
+                         const char *what)
+{
+        if (ctx->json)
+                return cli_print_json(
+                    json_pack("{s:o,s:o,s:o}", "certificate", cli_cert_json(c, qtime_now()),
+                              "revoked", json_array(), "order", cli_order_json(o, qtime_now())));
+        printf("the %s of certificate %lld waits for proof of control of its names "
+               "(until %s):\n",
+               what, (long long)c->id, "the order's deadline");
+        return cli_print_order(ctx, o);
+}
+
 static int run_revoke(struct cli_ctx *ctx, const struct cert_args *a)
 {
         struct qerr_info ei;
@@ -620,16 +635,21 @@ static int run_revoke(struct cli_ctx *ctx, const struct cert_args *a)
         int rc = open_svc(ctx, &ei);
         if (rc != 0)
                 return rc;
-        int64_t *ids = NULL;
-        size_t n = 0;
+        struct revoke_req req = {.id = a->id, .reason = reason, .method = a->method};
+        struct revoke_out res;
         struct cert_rec *c = NULL;
-        if (service_cert_revoke(ctx->svc, a->id, reason, &ids, &n, &ei) != QERR_OK ||
-            service_cert_get(ctx->svc, a->id, &c, NULL, NULL, &ei) != QERR_OK)
+        struct order_rec *o = NULL;
+        if (service_cert_revoke(ctx->svc, &req, &res, &ei) != QERR_OK ||
+            service_cert_get(ctx->svc, a->id, &c, NULL, NULL, &ei) != QERR_OK ||
+            (res.proof_order && service_order_get(ctx->svc, res.proof_order, &o, &ei) != QERR_OK))
                 rc = cli_fail(ctx, &ei);
+        else if (o)
+                rc = print_pending(ctx, c, o, "revocation");
         else
-                rc = print_revoked(ctx, c, ids, n);
-        free(ids);
+                rc = print_revoked(ctx, c, res.revoked, res.nrevoked);
+        free(res.revoked);
         cert_rec_free(c);
+        order_rec_free(o);
         return rc;
 }
 
@@ -659,9 +679,24 @@ static int run_reissue(struct cli_ctx *ctx, const struct cert_args *a)
         struct cert_rec *c = NULL;
         if (rc == 0)
                 rc = open_svc(ctx, &ei);
-        if (rc == 0 && service_cert_reissue(ctx->svc, &r, &c, &ei) != QERR_OK)
+        int64_t proof = 0;
+        struct order_rec *o = NULL;
+        r.method = a->method;
+        if (rc == 0 && service_cert_reissue(ctx->svc, &r, &c, &proof, &ei) != QERR_OK)
                 rc = cli_fail(ctx, &ei);
-        else if (rc == 0 && ctx->json)
+        else if (rc == 0 && proof) {
+                struct cert_rec *orig = NULL;
+                if (service_order_get(ctx->svc, proof, &o, &ei) != QERR_OK ||
+                    service_cert_get(ctx->svc, a->id, &orig, NULL, NULL, &ei) != QERR_OK)
+                        rc = cli_fail(ctx, &ei);
+                else if (ctx->json)
+                        rc = cli_print_json(json_pack("{s:n,s:I,s:o}", "certificate", "parent_id",
+                                                      (json_int_t)a->id, "order",
+                                                      cli_order_json(o, qtime_now())));
+                else
+                        rc = print_pending(ctx, orig, o, "reissue");
+                cert_rec_free(orig);
+        } else if (rc == 0 && ctx->json)
                 rc = cli_print_json(json_pack("{s:o,s:I}", "certificate",
                                               cli_cert_json(c, qtime_now()), "parent_id",
                                               (json_int_t)a->id));
@@ -669,6 +704,7 @@ static int run_reissue(struct cli_ctx *ctx, const struct cert_args *a)
                 rc = print_cert(ctx, c, "reissued");
         qbuf_free(&csr);
         cert_rec_free(c);
+        order_rec_free(o);
         return rc;
 }
 
@@ -745,8 +781,8 @@ static const struct cert_cmd cert_cmds[] = {
     {"show", true, 0, 0, run_show},
     {"download", true, O_FORMAT | O_OUT | O_PASSWORD | O_KEY_PASSWORD, O_FORMAT | O_OUT,
      run_download},
-    {"revoke", true, O_REASON, O_REASON, run_revoke},
-    {"reissue", true, O_SAME_CSR | O_CSR | O_KEY | O_KEY_PASSWORD | O_REASON, O_REASON,
+    {"revoke", true, O_REASON | O_METHOD, O_REASON, run_revoke},
+    {"reissue", true, O_SAME_CSR | O_CSR | O_KEY | O_KEY_PASSWORD | O_REASON | O_METHOD, O_REASON,
      run_reissue},
     {"delete", true, 0, 0, run_delete},
     {"upload", false, O_CERT | O_KEY | O_CHAIN | O_KEY_PASSWORD, O_CERT | O_KEY, run_upload},
@@ -762,9 +798,9 @@ static const char cert_usage[] =
     "       quill cert show ID\n"
     "       quill cert download ID --format pem|nginx|apache|iis|tomcat --out DIR\n"
     "                           [--password P] [--key-password P]\n"
-    "       quill cert revoke ID --reason REASON\n"
+    "       quill cert revoke ID --reason REASON [--method dns|file]  (DV: proof of control)\n"
     "       quill cert reissue ID (--same-csr | --csr FILE | --key ALG [--key-password P])\n"
-    "                          --reason TEXT\n"
+    "                          --reason TEXT [--method dns|file]\n"
     "       quill cert delete ID\n"
     "       quill cert upload --cert FILE --key FILE [--chain FILE] [--key-password P]\n";
 

@@ -237,7 +237,7 @@ enum qerr dns_resolver_new(const struct dns_opts *o, struct dns_resolver **out,
                 rc = qerr_set(ei, QERR_NOMEM, "could not create a DNS resolver context");
                 goto out;
         }
-        r->log = fopen("/dev/null", "w");
+        r->log = fopen("/dev/null", "we");
         if (r->log)
                 ub_ctx_debugout(r->ctx, r->log);
         ub_ctx_debuglevel(r->ctx, 0);

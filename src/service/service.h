@@ -88,9 +88,21 @@ enum qerr service_cert_get(struct service *s, int64_t id, struct cert_rec **out,
 
 /* ---- life cycle ---- */
 /* Revokes `id` and every certificate reissued from it, then publishes a new
- * CRL, all in one transaction. `revoked` (may be NULL) receives the ids. */
-enum qerr service_cert_revoke(struct service *s, int64_t id, int reason, int64_t **revoked,
-                              size_t *nrevoked, struct qerr_info *ei);
+ * CRL, all in one transaction. A DV certificate is first proved again
+ * (RULES.md §5): the revocation stays pending, with a proof order
+ * (`proof_order`) whose names must be validated within 3 days. */
+struct revoke_req {
+        int64_t id;
+        int reason;
+        const char *method; /* DV proof: "dns" (default) or "file" */
+};
+struct revoke_out {
+        int64_t *revoked; /* caller frees */
+        size_t nrevoked;
+        int64_t proof_order; /* DV: the order to validate; 0 otherwise */
+};
+enum qerr service_cert_revoke(struct service *s, const struct revoke_req *r, struct revoke_out *out,
+                              struct qerr_info *ei);
 
 enum reissue_csr { REISSUE_SAME_CSR, REISSUE_PASTED_CSR, REISSUE_NEW_KEY };
 struct reissue_req {
@@ -101,9 +113,13 @@ struct reissue_req {
         const char *key_alg;      /* REISSUE_NEW_KEY */
         const char *key_password; /* REISSUE_NEW_KEY, optional */
         const char *reason;
+        const char *method; /* when the names must be validated again: dns|file */
 };
+/* A reissue that must validate the names again (a public certificate, a new
+ * CSR, more than 3 days old) does not finish at once: `out` is NULL and
+ * `*proof_order` names the order to validate. */
 enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
-                               struct cert_rec **out, struct qerr_info *ei);
+                               struct cert_rec **out, int64_t *proof_order, struct qerr_info *ei);
 
 enum qerr service_cert_delete(struct service *s, int64_t id, struct qerr_info *ei);
 

@@ -60,6 +60,21 @@ enum qerr svc_unseal_key(struct service *s, const uint8_t *blob, size_t len,
  * its jobs and records the event with the failure code, if any. */
 enum qerr svc_order_finish(struct service *s, struct order_rec *o, enum order_status to,
                            enum qerr code, const char *msg, struct qerr_info *ei);
+/* Stores a reissued certificate `c` of certificate `orig_id` and closes the
+ * reissue in progress, inside the caller's transaction (svc_issue.c). */
+enum qerr svc_reissue_complete_tx(struct service *s, int64_t orig_id, struct cert_rec *c,
+                                  struct qerr_info *ei);
+/* Revokes `c` and its reissues and publishes CRLs, inside the caller's
+ * transaction; `existing` is a pending revocation row to complete. */
+enum qerr svc_revoke_tree(struct service *s, struct cert_rec *c, int reason, int64_t existing,
+                          int64_t **ids_out, size_t *n_out, struct qerr_info *ei);
+/* An order that proves control of `c`'s names again, for purpose "revoke"
+ * or "reissue" (inside the caller's transaction, with its validate job).
+ * For a reissue, `csr_pem` and `key` are the new CSR and key (key may be
+ * NULL). */
+enum qerr svc_proof_order(struct service *s, const char *purpose, const struct cert_rec *c,
+                          const char *method, qtime_t deadline, const char *csr_pem, EVP_PKEY *key,
+                          const char *key_password, struct order_rec **out, struct qerr_info *ei);
 /* The data-key binding of a key held by an order before its certificate. */
 void svc_order_key_aad(int64_t order_id, char *out, size_t sz);
 /* Workers sign through the signer of the handle that started it. */

@@ -60,14 +60,17 @@ static enum qerr renewal_in_progress(struct service *s, const struct cert_rec *c
         return rc;
 }
 
-/* Marks one certificate revoked (inside the transaction). */
-enum qerr svc_revoke_one(struct service *s, struct cert_rec *c, int reason, int64_t cascade,
-                         qtime_t now, int64_t *rid_out, struct qerr_info *ei)
+/* Marks one certificate revoked (inside the transaction). `existing` is a
+ * pending revocation row to complete (a DV revocation after its proof of
+ * control); 0 inserts a new row. */
+static enum qerr revoke_row(struct service *s, struct cert_rec *c, int reason, int64_t cascade,
+                            int64_t existing, qtime_t now, int64_t *rid_out, struct qerr_info *ei)
 {
         const char *from = cert_status_name(c->status);
-        int64_t rid = 0;
-        enum qerr rc =
-            ST(s)->ops->revocation_insert(ST(s), c->id, reason, cascade, "done", now, &rid, ei);
+        int64_t rid = existing;
+        enum qerr rc = existing ? ST(s)->ops->revocation_finish(ST(s), existing, "done", now, ei)
+                                : ST(s)->ops->revocation_insert(ST(s), c->id, reason, cascade,
+                                                                "done", now, &rid, ei);
         if (rc != QERR_OK)
                 return rc;
         if (rid_out)
@@ -77,8 +80,9 @@ enum qerr svc_revoke_one(struct service *s, struct cert_rec *c, int reason, int6
         c->revoke_reason = reason;
         if ((rc = ST(s)->ops->cert_update(ST(s), c, ei)) != QERR_OK)
                 return rc;
-        if ((rc = svc_event(s, "revocation", rid, NULL, "done", "certificate %lld, reason %s",
-                            (long long)c->id, revoke_reason_name(reason))) != QERR_OK)
+        if ((rc = svc_event(s, "revocation", rid, existing ? "pending" : NULL, "done",
+                            "certificate %lld, reason %s", (long long)c->id,
+                            revoke_reason_name(reason))) != QERR_OK)
                 return rc;
         if (cascade)
                 return svc_event(s, "certificate", c->id, from, "revoked",
@@ -89,38 +93,27 @@ enum qerr svc_revoke_one(struct service *s, struct cert_rec *c, int reason, int6
                          revoke_reason_name(reason));
 }
 
-enum qerr service_cert_revoke(struct service *s, int64_t id, int reason, int64_t **revoked,
-                              size_t *nrevoked, struct qerr_info *ei)
+enum qerr svc_revoke_one(struct service *s, struct cert_rec *c, int reason, int64_t cascade,
+                         qtime_t now, int64_t *rid_out, struct qerr_info *ei)
 {
-        struct cert_rec *c = NULL;
+        return revoke_row(s, c, reason, cascade, 0, now, rid_out, ei);
+}
+
+enum qerr svc_revoke_tree(struct service *s, struct cert_rec *c, int reason, int64_t existing,
+                          int64_t **ids_out, size_t *n_out, struct qerr_info *ei)
+{
         int64_t *desc = NULL, *ids = NULL;
         size_t nd = 0, ni = 0;
         int64_t cas[64];
         size_t ncas = 0;
-        if (strcmp(revoke_reason_name(reason), "unknown") == 0)
-                return qerr_set(ei, QERR_REVOKE_REASON, NULL);
-        enum qerr rc = ST(s)->ops->begin(ST(s), ei);
-        if (rc != QERR_OK)
-                return rc;
         qtime_t now = qtime_now();
-        rc = ST(s)->ops->cert_get(ST(s), id, &c, ei);
-        bool renewing = false;
-        char label[64] = "";
-        if (rc == QERR_OK)
-                rc = renewal_in_progress(s, c, &renewing, label, sizeof label, ei);
-        if (rc == QERR_OK) {
-                struct revoke_facts f = {
-                    .cert = c, .now = now, .renewal_in_progress = renewing, .renewal_label = label};
-                rc = policy_may_revoke(&f, ei);
-        }
-        if (rc == QERR_OK)
-                rc = ST(s)->ops->cert_descendants(ST(s), id, &desc, &nd, ei);
+        enum qerr rc = ST(s)->ops->cert_descendants(ST(s), c->id, &desc, &nd, ei);
         if (rc == QERR_OK && !(ids = calloc(nd + 1, sizeof *ids)))
                 rc = qerr_set(ei, QERR_NOMEM, NULL);
         int64_t first_rev = 0; /* the original's revocation: the cascade points at it */
         if (rc == QERR_OK) {
-                rc = svc_revoke_one(s, c, reason, 0, now, &first_rev, ei);
-                ids[ni++] = id;
+                rc = revoke_row(s, c, reason, 0, existing, now, &first_rev, ei);
+                ids[ni++] = c->id;
                 cas[ncas++] = c->ca_id;
         }
         for (size_t i = 0; rc == QERR_OK && i < nd; i++) {
@@ -128,7 +121,7 @@ enum qerr service_cert_revoke(struct service *s, int64_t id, int reason, int64_t
                 rc = ST(s)->ops->cert_get(ST(s), desc[i], &d, ei);
                 if (rc == QERR_OK && d->status != CERT_REVOKED &&
                     d->status != CERT_REVOCATION_PENDING && d->status != CERT_DELETED) {
-                        rc = svc_revoke_one(s, d, reason, first_rev, now, NULL, ei);
+                        rc = revoke_row(s, d, reason, first_rev, 0, now, NULL, ei);
                         ids[ni++] = d->id;
                         bool seen = false;
                         for (size_t k = 0; k < ncas; k++)
@@ -146,21 +139,87 @@ enum qerr service_cert_revoke(struct service *s, int64_t id, int reason, int64_t
                         rc = svc_crl_publish(s, ca, ei);
                 ca_rec_free(ca);
         }
+        free(desc);
+        if (rc != QERR_OK || !ids_out) {
+                free(ids);
+                return rc;
+        }
+        *ids_out = ids;
+        *n_out = ni;
+        return QERR_OK;
+}
+
+/* RULES.md §5 DV: the requester proves control of every name again within
+ * 3 days; until then the revocation is pending (and downloads stop). */
+static enum qerr revoke_pending(struct service *s, struct cert_rec *c, const struct revoke_req *r,
+                                int64_t *order_id, struct qerr_info *ei)
+{
+        int64_t rev = 0;
+        qtime_t now = qtime_now();
+        const char *method = r->method ? r->method : "dns";
+        enum qerr rc =
+            ST(s)->ops->revocation_insert(ST(s), c->id, r->reason, 0, "pending", now, &rev, ei);
+        struct order_rec *o = NULL;
+        if (rc == QERR_OK)
+                rc = svc_proof_order(s, "revoke", c, method, now + 3 * QTIME_DAY, NULL, NULL, NULL,
+                                     &o, ei);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->revocation_link_order(ST(s), rev, o->id, ei);
+        if (rc == QERR_OK) {
+                const char *from = cert_status_name(c->status);
+                c->status = CERT_REVOCATION_PENDING;
+                rc = ST(s)->ops->cert_update(ST(s), c, ei);
+                if (rc == QERR_OK)
+                        rc = svc_event(s, "certificate", c->id, from, "revocation_pending",
+                                       "revocation %lld (reason %s) waits for proof of control "
+                                       "(order %lld)",
+                                       (long long)rev, revoke_reason_name(r->reason),
+                                       (long long)o->id);
+        }
+        if (rc == QERR_OK)
+                *order_id = o->id;
+        order_rec_free(o);
+        return rc;
+}
+
+enum qerr service_cert_revoke(struct service *s, const struct revoke_req *r, struct revoke_out *out,
+                              struct qerr_info *ei)
+{
+        struct cert_rec *c = NULL;
+        memset(out, 0, sizeof *out);
+        if (strcmp(revoke_reason_name(r->reason), "unknown") == 0)
+                return qerr_set(ei, QERR_REVOKE_REASON, NULL);
+        if (r->method && strcmp(r->method, "dns") && strcmp(r->method, "file"))
+                return qerr_set(ei, QERR_USAGE, "--method must be dns or file");
+        enum qerr rc = ST(s)->ops->begin(ST(s), ei);
+        if (rc != QERR_OK)
+                return rc;
+        rc = ST(s)->ops->cert_get(ST(s), r->id, &c, ei);
+        bool renewing = false;
+        char label[64] = "";
+        if (rc == QERR_OK)
+                rc = renewal_in_progress(s, c, &renewing, label, sizeof label, ei);
+        if (rc == QERR_OK) {
+                struct revoke_facts f = {.cert = c,
+                                         .now = qtime_now(),
+                                         .renewal_in_progress = renewing,
+                                         .renewal_label = label};
+                rc = policy_may_revoke(&f, ei);
+        }
+        if (rc == QERR_OK && c->profile == PROFILE_DV)
+                rc = revoke_pending(s, c, r, &out->proof_order, ei);
+        else if (rc == QERR_OK)
+                rc = svc_revoke_tree(s, c, r->reason, 0, &out->revoked, &out->nrevoked, ei);
         if (rc == QERR_OK)
                 rc = ST(s)->ops->commit(ST(s), ei);
         else
                 svc_abort(s, rc);
         cert_rec_free(c);
-        free(desc);
-        if (rc != QERR_OK || !revoked) {
-                free(ids);
-                if (nrevoked)
-                        *nrevoked = rc == QERR_OK ? ni : 0;
-                return rc;
+        if (rc != QERR_OK) {
+                free(out->revoked);
+                memset(out, 0, sizeof *out);
         }
-        *revoked = ids;
-        *nrevoked = ni;
-        return QERR_OK;
+        return rc;
 }
 
 enum qerr service_cert_delete(struct service *s, int64_t id, struct qerr_info *ei)

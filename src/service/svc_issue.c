@@ -292,7 +292,10 @@ enum qerr svc_issue_order(struct service *s, const struct order_rec *o, struct c
                 return qerr_set(ei, QERR_NOMEM, NULL);
         for (size_t i = 0; i < o->nnames; i++)
                 names[i] = (char *)o->names[i].name; /* borrowed */
+        struct cert_rec *orig = NULL;
         enum qerr rc = pki_csr_parse(o->csr_pem, o->csr_pem ? strlen(o->csr_pem) : 0, &csr, ei);
+        if (rc == QERR_OK && !strcmp(o->purpose, "reissue"))
+                rc = ST(s)->ops->cert_get(ST(s), o->subject_id, &orig, ei);
         if (rc == QERR_OK) {
                 struct issue_input in = {.pub = csr.key,
                                          .key_alg = csr.key_algorithm,
@@ -303,8 +306,14 @@ enum qerr svc_issue_order(struct service *s, const struct order_rec *o, struct c
                                          .csr_pem = o->csr_pem,
                                          .validated = true,
                                          .free_cert = o->free_cert};
+                if (orig) {
+                        /* a reissue keeps the original's not-after */
+                        in.parent_id = orig->id;
+                        in.not_after = orig->not_after;
+                }
                 rc = issue_one(s, &in, &c, ei);
         }
+        cert_rec_free(orig);
         if (rc == QERR_OK && o->key_blob) {
                 /* the order's key becomes the certificate's: re-bound to it */
                 if (o->key_protection == KEYPROT_PASSWORD) {
@@ -563,15 +572,12 @@ static enum qerr reissue_failed(struct service *s, int64_t cert_id, int64_t rid,
  * the reissue ran, the new certificate is revoked with it (revoking the
  * original revokes every certificate reissued from it) and the CRL is signed
  * in the same transaction. */
-static enum qerr reissue_complete(struct service *s, int64_t orig_id, int64_t rid,
-                                  struct cert_rec *c, struct qerr_info *ei)
+static enum qerr reissue_complete_tx(struct service *s, int64_t orig_id, int64_t rid,
+                                     struct cert_rec *c, struct qerr_info *ei)
 {
         struct cert_rec *fresh = NULL;
         struct ca_rec *ca = NULL;
-        enum qerr rc = ST(s)->ops->begin(ST(s), ei);
-        if (rc != QERR_OK)
-                return rc;
-        rc = ST(s)->ops->cert_get(ST(s), orig_id, &fresh, ei);
+        enum qerr rc = ST(s)->ops->cert_get(ST(s), orig_id, &fresh, ei);
         bool revoked = rc == QERR_OK &&
                        (fresh->status == CERT_REVOKED || fresh->status == CERT_REVOCATION_PENDING);
         if (rc == QERR_OK)
@@ -601,14 +607,79 @@ static enum qerr reissue_complete(struct service *s, int64_t orig_id, int64_t ri
         }
         cert_rec_free(fresh);
         ca_rec_free(ca);
+        return rc;
+}
+
+/* Stores the reissued certificate `c` and closes reissue `rid`, in one
+ * transaction. The original is read again first: if it was revoked while
+ * the reissue ran, the new certificate is revoked with it (revoking the
+ * original revokes every certificate reissued from it) and the CRL is signed
+ * in the same transaction. */
+static enum qerr reissue_complete(struct service *s, int64_t orig_id, int64_t rid,
+                                  struct cert_rec *c, struct qerr_info *ei)
+{
+        enum qerr rc = ST(s)->ops->begin(ST(s), ei);
+        if (rc != QERR_OK)
+                return rc;
+        rc = reissue_complete_tx(s, orig_id, rid, c, ei);
         if (rc != QERR_OK)
                 return svc_abort(s, rc);
         return ST(s)->ops->commit(ST(s), ei);
 }
 
-enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
-                               struct cert_rec **out, struct qerr_info *ei)
+enum qerr svc_reissue_complete_tx(struct service *s, int64_t orig_id, struct cert_rec *c,
+                                  struct qerr_info *ei)
 {
+        struct reissue_rec *act = NULL;
+        size_t n = 0;
+        int64_t rid = 0;
+        enum qerr rc = ST(s)->ops->reissue_active(ST(s), &act, &n, ei);
+        for (size_t i = 0; rc == QERR_OK && i < n; i++)
+                if (act[i].certificate_id == orig_id)
+                        rid = act[i].id;
+        store_free_reissues(act, n);
+        if (rc == QERR_OK && !rid)
+                rc = qerr_set(ei, QERR_ORDER_STATE,
+                              "certificate %lld has no reissue in progress any more",
+                              (long long)orig_id);
+        if (rc == QERR_OK)
+                rc = reissue_complete_tx(s, orig_id, rid, c, ei);
+        return rc;
+}
+
+/* The CSR (and new key) of a reissue that validates again: a pasted CSR
+ * naming exactly the certificate's names, or a new key. */
+static enum qerr revalidation_csr(const struct reissue_req *r, const struct cert_rec *orig,
+                                  struct qbuf *csr_pem, EVP_PKEY **key, struct qerr_info *ei)
+{
+        if (r->csr_source == REISSUE_NEW_KEY)
+                return new_key_and_csr(r->key_alg, orig->names, orig->nnames, key, csr_pem, ei);
+        struct csr_info csr;
+        char **nn = NULL;
+        size_t nc = 0;
+        enum qerr rc = pki_csr_parse(r->csr, r->csr_len, &csr, ei);
+        if (rc != QERR_OK)
+                return rc;
+        rc = normalise_names((const char *const *)csr.names, csr.nnames, orig->profile, &nn, &nc,
+                             ei);
+        if (rc == QERR_OK && !same_names(nn, nc, orig->names, orig->nnames))
+                rc = qerr_set(ei, QERR_POLICY_DENIED,
+                              "a reissue keeps the certificate's names; the CSR names others. "
+                              "Apply for a new certificate to change names");
+        if (rc == QERR_OK)
+                rc = pki_csr_pem(csr.req, csr_pem, ei);
+        free_names(nn, nc);
+        csr_info_clear(&csr);
+        return rc;
+}
+
+enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
+                               struct cert_rec **out, int64_t *proof_order, struct qerr_info *ei)
+{
+        if (proof_order)
+                *proof_order = 0;
+        if (out)
+                *out = NULL;
         struct cert_rec *orig = NULL, *c = NULL;
         struct csr_info csr;
         memset(&csr, 0, sizeof csr);
@@ -656,11 +727,10 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
         bool revalidate = rc == QERR_OK && cert_profile_is_public(orig->profile) &&
                           policy_reissue_needs_validation(r->csr_source == REISSUE_SAME_CSR,
                                                           orig->not_before, qtime_now());
-        if (revalidate)
-                rc = qerr_set(ei, QERR_POLICY_DENIED,
-                              "this reissue needs every name validated again (new CSR, and the "
-                              "certificate is more than 3 days old); reissue with --same-csr, "
-                              "or apply for a new certificate");
+        if (revalidate && r->method && strcmp(r->method, "dns") && strcmp(r->method, "file"))
+                rc = qerr_set(ei, QERR_USAGE, "--method must be dns or file");
+        if (revalidate && rc == QERR_OK)
+                rc = revalidation_csr(r, orig, &newcsr, &newkey, ei);
         struct reissue_rec rr;
         memset(&rr, 0, sizeof rr);
         if (rc == QERR_OK) {
@@ -669,7 +739,10 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
                 rr.reason = (char *)r->reason;
                 rr.registered_domains = domains;
                 rr.created_at = qtime_now();
-                svc_owner_self(rr.owner, sizeof rr.owner);
+                /* done here and now: this process owns it; validating again:
+                 * the job queue does (no owner to outlive) */
+                if (!revalidate)
+                        svc_owner_self(rr.owner, sizeof rr.owner);
                 rc = ST(s)->ops->reissue_insert(ST(s), &rr, ei);
                 rid = rr.id;
         }
@@ -684,11 +757,20 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
         if (rc == QERR_OK)
                 rc = svc_event(s, "certificate", orig->id, "issued", "reissuing",
                                "reissue %lld requested: %s", (long long)rid, r->reason);
+        if (rc == QERR_OK && revalidate) {
+                struct order_rec *po = NULL;
+                rc = svc_proof_order(s, "reissue", orig, r->method ? r->method : "dns",
+                                     qtime_now() + s->cfg->validation_deadline_hours * 3600,
+                                     qbuf_str(&newcsr), newkey, r->key_password, &po, ei);
+                if (rc == QERR_OK && proof_order)
+                        *proof_order = po->id;
+                order_rec_free(po);
+        }
         if (rc != QERR_OK) {
                 svc_abort(s, rc);
                 goto out;
         }
-        if ((rc = ST(s)->ops->commit(ST(s), ei)) != QERR_OK)
+        if ((rc = ST(s)->ops->commit(ST(s), ei)) != QERR_OK || revalidate)
                 goto out;
 
         /* the CSR choice */

@@ -190,6 +190,40 @@ static int review_state(struct service *s, int64_t order_id, const char *kind)
         return state;
 }
 
+static enum qerr to_issuing(struct service *s, struct order_rec *o, enum step *next,
+                            const char *why, struct qerr_info *ei)
+{
+        const char *from = order_status_name(o->status);
+        o->status = ORDER_ISSUING;
+        o->updated_at = qtime_now();
+        enum qerr rc = ST(s)->ops->order_update(ST(s), o, ei);
+        if (rc == QERR_OK)
+                rc = svc_event(s, "order", o->id, from, "issuing", "%s", why);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->job_insert(ST(s), "issue", o->id, qtime_now(), ei);
+        *next = STEP_ISSUE;
+        return rc;
+}
+
+/* A DV revocation whose proof of control arrived: revoke (with its reissues)
+ * and publish the CRL, in the caller's transaction. */
+static enum qerr complete_revocation(struct service *s, struct order_rec *o, struct qerr_info *ei)
+{
+        int64_t rev = 0, cert_id = 0;
+        int reason = 0;
+        struct cert_rec *c = NULL;
+        enum qerr rc = ST(s)->ops->revocation_by_order(ST(s), o->id, &rev, &cert_id, &reason, ei);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->cert_get(ST(s), cert_id, &c, ei);
+        if (rc == QERR_OK)
+                rc = svc_revoke_tree(s, c, reason, rev, NULL, NULL, ei);
+        if (rc == QERR_OK)
+                rc = svc_order_finish(s, o, ORDER_ISSUED, QERR_OK,
+                                      "control proved: the certificate is revoked", ei);
+        cert_rec_free(c);
+        return rc;
+}
+
 /* After every name passed: review gates, then issuing (in a transaction). */
 static enum qerr gate(struct service *s, struct order_rec *o, enum step *next, struct qerr_info *ei)
 {
@@ -247,15 +281,8 @@ static enum qerr gate(struct service *s, struct order_rec *o, enum step *next, s
                 *next = STEP_DONE; /* waiting for a reviewer; approval queues a new job */
                 return QERR_OK;
         }
-        o->status = ORDER_ISSUING;
-        o->updated_at = qtime_now();
-        enum qerr rc = ST(s)->ops->order_update(ST(s), o, ei);
-        if (rc == QERR_OK)
-                rc = svc_event(s, "order", o->id, from, "issuing", "every name validated");
-        if (rc == QERR_OK)
-                rc = ST(s)->ops->job_insert(ST(s), "issue", o->id, qtime_now(), ei);
-        *next = STEP_ISSUE;
-        return rc;
+        (void)from;
+        return to_issuing(s, o, next, "every name validated", ei);
 }
 
 /* The first name whose failure decides the order's code at the deadline. */
@@ -281,7 +308,9 @@ static enum qerr step_validate(struct service *s, struct dns_resolver *dns, int6
                 order_rec_free(o);
                 return QERR_OK; /* finished or issuing: nothing to validate */
         }
-        /* network checks, outside any transaction */
+        /* network checks, outside any transaction; a revocation proof is
+         * about control only: CAA governs issuance */
+        const bool need_caa = strcmp(o->purpose, "revoke") != 0;
         enum qerr fail = QERR_OK;
         char failmsg[QERR_MSG_MAX] = "";
         bool all_done = true;
@@ -292,7 +321,7 @@ static enum qerr step_validate(struct service *s, struct dns_resolver *dns, int6
                         snprintf(failmsg, sizeof failmsg, "%s: %s", n->name,
                                  n->failure_message ? n->failure_message : "");
                 }
-                if (fail == QERR_OK && strcmp(n->caa_status, "allowed") &&
+                if (fail == QERR_OK && need_caa && strcmp(n->caa_status, "allowed") &&
                     strcmp(n->caa_status, "forbidden")) {
                         enum caa_outcome c = check_caa(s, dns, n);
                         if (c == CAA_DENIED) {
@@ -302,7 +331,7 @@ static enum qerr step_validate(struct service *s, struct dns_resolver *dns, int6
                         }
                 }
                 all_done = all_done && !strcmp(n->validation_status, "valid") &&
-                           !strcmp(n->caa_status, "allowed");
+                           (!need_caa || !strcmp(n->caa_status, "allowed"));
         }
         if (!active)
                 all_done = true;
@@ -321,6 +350,10 @@ static enum qerr step_validate(struct service *s, struct dns_resolver *dns, int6
         }
         if (rc == QERR_OK && fail != QERR_OK && fail < QERR__COUNT) {
                 rc = svc_order_finish(s, o, ORDER_FAILED, fail, failmsg, ei);
+        } else if (rc == QERR_OK && all_done && !strcmp(o->purpose, "revoke")) {
+                rc = complete_revocation(s, o, ei);
+        } else if (rc == QERR_OK && all_done && !strcmp(o->purpose, "reissue")) {
+                rc = to_issuing(s, o, next, "every name validated again", ei);
         } else if (rc == QERR_OK && all_done) {
                 rc = gate(s, o, next, ei);
         } else if (rc == QERR_OK && qtime_now() >= o->deadline) {
@@ -402,6 +435,17 @@ static enum qerr step_issue(struct service *s, struct dns_resolver *dns, int64_t
                 rc = ST(s)->ops->order_name_update(ST(s), &o->names[i], ei);
         if (rc == QERR_OK && fail != QERR_OK) {
                 rc = svc_order_finish(s, o, ORDER_FAILED, fail, failmsg, ei);
+        } else if (rc == QERR_OK && c && !strcmp(o->purpose, "reissue")) {
+                rc = svc_reissue_complete_tx(s, o->subject_id, c, ei);
+                if (rc == QERR_OK) {
+                        o->certificate_id = c->id;
+                        free(o->key_blob);
+                        o->key_blob = NULL;
+                        o->key_blob_len = 0;
+                        o->key_protection = KEYPROT_NONE;
+                        rc = svc_order_finish(s, o, ORDER_ISSUED, QERR_OK,
+                                              "reissued certificate issued", ei);
+                }
         } else if (rc == QERR_OK && c) {
                 char why[128];
                 snprintf(why, sizeof why, "issued for order %lld", (long long)o->id);
@@ -472,8 +516,6 @@ enum qerr service_order_validate(struct service *s, int64_t id, struct order_rec
         struct dns_resolver *dns = NULL;
         struct order_rec *o = NULL;
         enum qerr rc = ST(s)->ops->order_get(ST(s), id, &o, ei);
-        if (rc == QERR_OK && strcmp(o->purpose, "issue") != 0)
-                rc = qerr_set(ei, QERR_NOT_FOUND, "no order with id %lld", (long long)id);
         order_rec_free(o);
         o = NULL;
         if (rc == QERR_OK)

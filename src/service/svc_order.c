@@ -261,6 +261,51 @@ out:
         return QERR_OK;
 }
 
+enum qerr svc_proof_order(struct service *s, const char *purpose, const struct cert_rec *c,
+                          const char *method, qtime_t deadline, const char *csr_pem, EVP_PKEY *key,
+                          const char *key_password, struct order_rec **out, struct qerr_info *ei)
+{
+        qtime_t now = qtime_now();
+        struct order_rec *o = calloc(1, sizeof *o);
+        if (!o)
+                return qerr_set(ei, QERR_NOMEM, NULL);
+        snprintf(o->purpose, sizeof o->purpose, "%s", purpose);
+        o->subject_id = c->id;
+        o->status = ORDER_PENDING_VALIDATION;
+        o->profile = c->profile;
+        snprintf(o->key_algorithm, sizeof o->key_algorithm, "%s", c->key_algorithm);
+        o->free_cert = c->free_cert;
+        o->deadline = deadline;
+        o->created_at = o->updated_at = now;
+        enum qerr rc = QERR_OK;
+        if (csr_pem && !(o->csr_pem = strdup(csr_pem)))
+                rc = qerr_set(ei, QERR_NOMEM, NULL);
+        if (rc == QERR_OK)
+                rc = new_challenges(s, o, c->names, c->nnames, method, now, ei);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->order_insert(ST(s), o, ei);
+        if (rc == QERR_OK && key) {
+                char aad[64];
+                svc_order_key_aad(o->id, aad, sizeof aad);
+                rc = svc_seal_key(s, key, key_password, aad, &o->key_blob, &o->key_blob_len,
+                                  &o->key_protection, ei);
+                if (rc == QERR_OK)
+                        rc = ST(s)->ops->order_update(ST(s), o, ei);
+        }
+        if (rc == QERR_OK)
+                rc = svc_event(s, "order", o->id, NULL, "pending_validation",
+                               "proof of control for the %s of certificate %lld (%s)", purpose,
+                               (long long)c->id, method);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->job_insert(ST(s), "validate", o->id, now, ei);
+        if (rc != QERR_OK) {
+                order_rec_free(o);
+                return rc;
+        }
+        *out = o;
+        return QERR_OK;
+}
+
 enum qerr service_order_get(struct service *s, int64_t id, struct order_rec **out,
                             struct qerr_info *ei)
 {
@@ -271,6 +316,62 @@ enum qerr service_order_list(struct service *s, struct order_rec ***out, size_t 
                              struct qerr_info *ei)
 {
         return ST(s)->ops->order_list(ST(s), out, n, ei);
+}
+
+/* Moves an order to a final state with its reason (inside a transaction):
+ * closes its jobs and records the event. */
+/* A proof order that failed or was cancelled: the revocation fails (the
+ * certificate stays valid) or the reissue fails (the certificate is free
+ * again). */
+static enum qerr undo_subject(struct service *s, const struct order_rec *o, struct qerr_info *ei)
+{
+        struct cert_rec *c = NULL;
+        enum qerr rc = QERR_OK;
+        if (!strcmp(o->purpose, "revoke")) {
+                int64_t rev = 0, cert = 0;
+                int reason = 0;
+                rc = ST(s)->ops->revocation_by_order(ST(s), o->id, &rev, &cert, &reason, ei);
+                if (rc == QERR_NOT_FOUND)
+                        return QERR_OK;
+                if (rc == QERR_OK)
+                        rc = ST(s)->ops->revocation_finish(ST(s), rev, "failed", qtime_now(), ei);
+                if (rc == QERR_OK)
+                        rc = svc_event(s, "revocation", rev, "pending", "failed",
+                                       "control was not proved (order %lld); the certificate "
+                                       "stays valid",
+                                       (long long)o->id);
+        } else if (!strcmp(o->purpose, "reissue")) {
+                struct reissue_rec *act = NULL;
+                size_t n = 0;
+                rc = ST(s)->ops->reissue_active(ST(s), &act, &n, ei);
+                for (size_t i = 0; rc == QERR_OK && i < n; i++) {
+                        if (act[i].certificate_id != o->subject_id)
+                                continue;
+                        rc = ST(s)->ops->reissue_finish(ST(s), act[i].id, "failed", 0,
+                                                        o->failure_code, qtime_now(), ei);
+                        if (rc == QERR_OK)
+                                rc = svc_event(s, "reissue", act[i].id, "in_progress", "failed",
+                                               "order %lld: %s", (long long)o->id,
+                                               o->failure_code[0] ? o->failure_code : "cancelled");
+                }
+                store_free_reissues(act, n);
+        } else {
+                return QERR_OK;
+        }
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->cert_get(ST(s), o->subject_id, &c, ei);
+        if (rc == QERR_OK &&
+            (c->status == CERT_REVOCATION_PENDING || c->status == CERT_REISSUING)) {
+                const char *from = cert_status_name(c->status);
+                c->status = CERT_ISSUED;
+                rc = ST(s)->ops->cert_update(ST(s), c, ei);
+                if (rc == QERR_OK)
+                        rc = svc_event(s, "certificate", c->id, from, "issued",
+                                       "%s did not complete (order %lld)", o->purpose,
+                                       (long long)o->id);
+        }
+        cert_rec_free(c);
+        return rc;
 }
 
 /* Moves an order to a final state with its reason (inside a transaction):
@@ -293,6 +394,8 @@ enum qerr svc_order_finish(struct service *s, struct order_rec *o, enum order_st
                 rc = svc_event(s, "order", o->id, from, order_status_name(to), "%s%s%s",
                                code != QERR_OK ? qerr_code(code) : "", code != QERR_OK ? ": " : "",
                                msg ? msg : "");
+        if (rc == QERR_OK && (to == ORDER_FAILED || to == ORDER_CANCELLED))
+                rc = undo_subject(s, o, ei);
         return rc;
 }
 

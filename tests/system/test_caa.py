@@ -90,9 +90,12 @@ def lab(tmp_path_factory):
                            knot.bad_trust_anchor("bogus.test"))
         lab = type("Lab", (), {})()
         lab.knot, lab.recursor, lab.dir, lab.anchors = knot, rec_, d, anchors
-        lab.conf = quill_conf(d / "quill.conf", rec_.addr, trust_anchor_file=anchors)
+        # a generous timeout: the recursor's SERVFAIL for the dead delegation
+        # takes about two seconds and must not turn into quill's timeout
+        lab.conf = quill_conf(d / "quill.conf", rec_.addr, trust_anchor_file=anchors,
+                              timeout_ms=8000)
         lab.conf_rfc = quill_conf(d / "quill-rfc.conf", rec_.addr, trust_anchor_file=anchors,
-                                  climb_past_inapplicable=False)
+                                  timeout_ms=8000, climb_past_inapplicable=False)
         yield lab
     finally:
         rec_.stop()
