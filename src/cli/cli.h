@@ -51,6 +51,11 @@ json_t *cli_order_json(const struct order_rec *o, qtime_t now);
 json_t *cli_review_json(const struct review_rec *r);
 /* Prints an order (JSON {"order":...} or text with what to publish); 0. */
 int cli_print_order(struct cli_ctx *ctx, const struct order_rec *o);
+/* A JSON string of `s`; bytes that are not valid UTF-8 become '?'. */
+json_t *cli_json_text(const char *s);
+/* --config FILE, else <data>/quill.conf when it exists, else the defaults
+ * already in ctx->cfg. */
+enum qerr cli_load_config(struct cli_ctx *ctx, struct qerr_info *ei);
 /* RFC 3339 UTC string value */
 json_t *cli_time_json(qtime_t t);
 

@@ -25,7 +25,7 @@ static char actor_buf[64];
 
 /* A JSON string of `s`; bytes that are not valid UTF-8 (a file name, a DN of
  * an uploaded certificate) become '?' rather than failing the output. */
-static json_t *jtext(const char *s)
+json_t *cli_json_text(const char *s)
 {
         json_t *v = json_string(s);
         if (v || !s)
@@ -82,8 +82,8 @@ int cli_fail(struct cli_ctx *ctx, const struct qerr_info *ei)
         const char *code = qerr_code(ei->code);
         const char *msg = qerr_message(ei);
         if (ctx->json) {
-                json_t *o =
-                    json_pack("{s:{s:s,s:o}}", "error", "code", code, "message", jtext(msg));
+                json_t *o = json_pack("{s:{s:s,s:o}}", "error", "code", code, "message",
+                                      cli_json_text(msg));
                 if (!o || cli_print_json(o) != QEXIT_OK)
                         fprintf(stderr, "quill: %s: %s\n", code, msg);
         } else {
@@ -138,7 +138,7 @@ static void jset(json_t *o, const char *k, json_t *v, bool *ok)
 
 static json_t *jstr_or_null(const char *s)
 {
-        return s && *s ? jtext(s) : json_null();
+        return s && *s ? cli_json_text(s) : json_null();
 }
 
 static json_t *jid_or_null(int64_t id)
@@ -182,7 +182,7 @@ static json_t *names_json(char *const *names, size_t n)
 {
         json_t *a = json_array();
         for (size_t i = 0; a && i < n; i++)
-                if (json_array_append_new(a, jtext(names[i])) != 0) {
+                if (json_array_append_new(a, cli_json_text(names[i])) != 0) {
                         json_decref(a);
                         return NULL;
                 }
@@ -225,7 +225,7 @@ static json_t *event_json(const struct event_rec *e)
                 return NULL;
         bool ok = true;
         jset(o, "at", cli_time_json(e->at), &ok);
-        jset(o, "actor", jtext(e->actor), &ok);
+        jset(o, "actor", cli_json_text(e->actor), &ok);
         jset(o, "from", jstr_or_null(e->from_status), &ok);
         jset(o, "to", jstr_or_null(e->to_status), &ok);
         jset(o, "reason", jstr_or_null(e->reason), &ok);
@@ -357,4 +357,19 @@ int cli_print_order(struct cli_ctx *ctx, const struct order_rec *o)
                                n->failure_message ? n->failure_message : "");
         }
         return 0;
+}
+
+enum qerr cli_load_config(struct cli_ctx *ctx, struct qerr_info *ei)
+{
+        char path[4096];
+        const char *p = ctx->config_path;
+        if (!p) {
+                int n = snprintf(path, sizeof path, "%s/quill.conf", ctx->data_dir);
+                if (n < 0 || (size_t)n >= sizeof path)
+                        return qerr_set(ei, QERR_USAGE, "--data path is too long");
+                if (!fs_exists(path))
+                        return QERR_OK;
+                p = path;
+        }
+        return config_load(p, &ctx->cfg, ei);
 }

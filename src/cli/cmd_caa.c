@@ -50,23 +50,6 @@ static int usage(struct cli_ctx *ctx, const char *what, const char *arg)
         return CAA_EXIT_USAGE;
 }
 
-/* A JSON string of ASCII-safe text (bytes past 0x7f become '?'). */
-static json_t *jstr(const char *s)
-{
-        json_t *v = json_string(s);
-        if (v)
-                return v;
-        char *copy = strdup(s);
-        if (!copy)
-                return NULL;
-        for (char *p = copy; *p; p++)
-                if ((unsigned char)*p >= 0x80)
-                        *p = '?';
-        v = json_string(copy);
-        free(copy);
-        return v;
-}
-
 static const char *outcome_word(enum caa_outcome o)
 {
         switch (o) {
@@ -94,11 +77,12 @@ static int print_results(struct cli_ctx *ctx, char **names, size_t n, const stru
                                        d[i].reason);
                         continue;
                 }
-                json_t *o = json_pack("{s:o,s:s,s:o,s:o,s:o}", "name", jstr(names[i]), "outcome",
-                                      outcome_word(d[i].outcome), "where",
-                                      d[i].where[0] ? jstr(d[i].where) : json_null(), "records",
-                                      d[i].records[0] ? jstr(d[i].records) : json_null(), "reason",
-                                      jstr(d[i].reason));
+                json_t *o =
+                    json_pack("{s:o,s:s,s:o,s:o,s:o}", "name", cli_json_text(names[i]), "outcome",
+                              outcome_word(d[i].outcome), "where",
+                              d[i].where[0] ? cli_json_text(d[i].where) : json_null(), "records",
+                              d[i].records[0] ? cli_json_text(d[i].records) : json_null(), "reason",
+                              cli_json_text(d[i].reason));
                 if (!arr || !o || json_array_append_new(arr, o) != 0) {
                         json_decref(arr);
                         struct qerr_info ei;
@@ -185,27 +169,11 @@ static int caa_check_cmd(struct cli_ctx *ctx, int argc, char **argv)
         return ex;
 }
 
-/* The same choice main() makes for the other commands. */
-static enum qerr load_config(struct cli_ctx *ctx, struct qerr_info *ei)
-{
-        char path[4096];
-        const char *p = ctx->config_path;
-        if (!p) {
-                int n = snprintf(path, sizeof path, "%s/quill.conf", ctx->data_dir);
-                if (n < 0 || (size_t)n >= sizeof path)
-                        return qerr_set(ei, QERR_USAGE, "--data path is too long");
-                if (!fs_exists(path))
-                        return QERR_OK;
-                p = path;
-        }
-        return config_load(p, &ctx->cfg, ei);
-}
-
 int cmd_caa(struct cli_ctx *ctx, int argc, char **argv)
 {
         struct qerr_info ei;
         qerr_clear(&ei);
-        if (load_config(ctx, &ei) != QERR_OK) {
+        if (cli_load_config(ctx, &ei) != QERR_OK) {
                 (void)cli_fail(ctx, &ei);
                 return CAA_EXIT_USAGE;
         }

@@ -198,20 +198,10 @@ static enum qlog_level level_from_name(const char *s)
         return QLOG_INFO;
 }
 
-/* --config FILE, else <data>/quill.conf when it exists, else defaults. */
+/* The configuration, then the log level it asks for. */
 static enum qerr load_config(struct cli_ctx *ctx, struct qerr_info *ei)
 {
-        char path[4096];
-        const char *p = ctx->config_path;
-        if (!p) {
-                int n = snprintf(path, sizeof path, "%s/quill.conf", ctx->data_dir);
-                if (n < 0 || (size_t)n >= sizeof path)
-                        return qerr_set(ei, QERR_USAGE, "--data path is too long");
-                if (!fs_exists(path))
-                        return QERR_OK;
-                p = path;
-        }
-        enum qerr rc = config_load(p, &ctx->cfg, ei);
+        enum qerr rc = cli_load_config(ctx, ei);
         if (rc != QERR_OK)
                 return rc;
         qlog_set_level(level_from_name(ctx->cfg.log_level));

@@ -139,6 +139,19 @@ enum qerr pki_issue_ee(X509 *issuer, EVP_PKEY *issuer_key, const struct ee_param
         /* CN = first name when it fits the 64-byte upper bound (RFC 5280
          * ub-common-name); otherwise an empty subject and a critical SAN. */
         bool cn = strlen(p->names[0]) <= 64;
+        /* OV/EV: countryName, stateOrProvinceName, localityName,
+         * organizationName before the CN (BR 7.1.2.7.4; no OU) */
+        const struct {
+                int nid;
+                const char *v;
+        } org[] = {{NID_countryName, p->org_c},
+                   {NID_stateOrProvinceName, p->org_st},
+                   {NID_localityName, p->org_l},
+                   {NID_organizationName, p->org_o}};
+        for (size_t i = 0; ok && i < sizeof org / sizeof org[0]; i++)
+                if (org[i].v && *org[i].v)
+                        ok = X509_NAME_add_entry_by_NID(subj, org[i].nid, MBSTRING_UTF8,
+                                                        (const unsigned char *)org[i].v, -1, -1, 0);
         if (ok && cn)
                 ok = X509_NAME_add_entry_by_NID(subj, NID_commonName, MBSTRING_ASC,
                                                 (const unsigned char *)p->names[0], -1, -1, 0);

@@ -28,6 +28,8 @@ struct ee_params {
         size_t serial_len;
         enum cert_profile profile;
         const char *crl_url, *ocsp_url, *ca_issuers_url; /* may be NULL/"" */
+        /* OV/EV subject organisation (BR 7.1.2.7.4); NULL for DV/private */
+        const char *org_o, *org_c, *org_st, *org_l;
 };
 
 enum qerr pki_issue_ee(X509 *issuer, EVP_PKEY *issuer_key, const struct ee_params *p, X509 **out,

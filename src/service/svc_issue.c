@@ -33,6 +33,7 @@ struct issue_input {
         const char *csr_pem;
         bool validated; /* a public profile's names passed validation (orders) */
         bool free_cert;
+        const char *org; /* OV/EV: "O=..\nC=..\nST=..\nL=.." for the signer */
 };
 
 static void free_names(char **v, size_t n)
@@ -203,6 +204,7 @@ static enum qerr issue_one(struct service *s, const struct issue_input *in, stru
         req.crl_url = sbytes_str(crl);
         req.ocsp_url = sbytes_str(ocsp);
         req.ca_issuers_url = sbytes_str(cai);
+        req.org = sbytes_str(in->org ? in->org : "");
         struct signer *sg;
         struct signer_resp resp;
         if ((rc = svc_signer(s, &sg, ei)) != QERR_OK)
@@ -281,6 +283,65 @@ static enum qerr store_new(struct service *s, struct cert_rec *c, const char *wh
         return ST(s)->ops->commit(ST(s), ei);
 }
 
+/* The order's canonical organisation text ("organization=..\ncountry=..")
+ * in the signer's form ("O=..\nC=..\nST=..\nL=.."); OU is not carried (BR
+ * 7.1.2.7.4 forbids it). */
+static void org_for_signer(const char *canon, char *out, size_t sz)
+{
+        static const struct {
+                const char *key, *attr;
+        } map[] = {{"organization", "O"}, {"country", "C"}, {"state", "ST"}, {"locality", "L"}};
+        size_t o = 0;
+        out[0] = 0;
+        for (size_t m = 0; canon && m < sizeof map / sizeof map[0]; m++) {
+                size_t kl = strlen(map[m].key);
+                for (const char *p = canon; p && *p;) {
+                        const char *nl = strchr(p, '\n');
+                        if (!strncmp(p, map[m].key, kl) && p[kl] == '=') {
+                                const char *v = p + kl + 1;
+                                int len = nl ? (int)(nl - v) : (int)strlen(v);
+                                if (len > 0 && o < sz)
+                                        o += (size_t)snprintf(out + o, sz - o, "%s%s=%.*s",
+                                                              o ? "\n" : "", map[m].attr, len, v);
+                                break;
+                        }
+                        p = nl ? nl + 1 : NULL;
+                }
+        }
+}
+
+/* The organisation of an OV/EV certificate, read from its subject, in the
+ * signer's form (for reissues). */
+static void org_of_cert(const struct cert_rec *c, char *out, size_t sz)
+{
+        static const struct {
+                int nid;
+                const char *attr;
+        } map[] = {{NID_organizationName, "O"},
+                   {NID_countryName, "C"},
+                   {NID_stateOrProvinceName, "ST"},
+                   {NID_localityName, "L"}};
+        X509 *x = NULL;
+        size_t o = 0;
+        out[0] = 0;
+        if (pki_cert_read(c->cert_pem, strlen(c->cert_pem), &x, NULL) != QERR_OK)
+                return;
+        X509_NAME *nm = X509_get_subject_name(x);
+        for (size_t m = 0; m < sizeof map / sizeof map[0]; m++) {
+                int idx = X509_NAME_get_index_by_NID(nm, map[m].nid, -1);
+                unsigned char *u = NULL;
+                int len = -1;
+                if (idx >= 0)
+                        len = ASN1_STRING_to_UTF8(
+                            &u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, idx)));
+                if (len > 0 && o < sz)
+                        o += (size_t)snprintf(out + o, sz - o, "%s%s=%.*s", o ? "\n" : "",
+                                              map[m].attr, len, (const char *)u);
+                OPENSSL_free(u);
+        }
+        X509_free(x);
+}
+
 enum qerr svc_issue_order(struct service *s, const struct order_rec *o, struct cert_rec **out,
                           struct qerr_info *ei)
 {
@@ -306,11 +367,17 @@ enum qerr svc_issue_order(struct service *s, const struct order_rec *o, struct c
                                          .csr_pem = o->csr_pem,
                                          .validated = true,
                                          .free_cert = o->free_cert};
+                char org[520];
                 if (orig) {
-                        /* a reissue keeps the original's not-after */
+                        /* a reissue keeps the original's not-after (and its
+                         * organisation) */
                         in.parent_id = orig->id;
                         in.not_after = orig->not_after;
+                        org_of_cert(orig, org, sizeof org);
+                } else {
+                        org_for_signer(o->org_info, org, sizeof org);
                 }
+                in.org = org[0] ? org : NULL;
                 rc = issue_one(s, &in, &c, ei);
         }
         cert_rec_free(orig);
@@ -828,6 +895,9 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
                                          .csr_pem = csr_pem,
                                          .validated = true,
                                          .free_cert = orig->free_cert};
+                char org[520];
+                org_of_cert(orig, org, sizeof org);
+                in.org = org[0] ? org : NULL;
                 rc = issue_one(s, &in, &c, ei);
         }
         if (rc == QERR_OK && newkey)

@@ -33,6 +33,8 @@
 
 enum step { STEP_DONE, STEP_RETRY, STEP_ISSUE };
 
+static void set_failure(struct order_name_rec *n, enum qerr code, const char *msg);
+
 static const char *caa_method(const char *method)
 {
         return strcmp(method, "file") == 0 ? "http-01" : "dns-01";
@@ -78,6 +80,15 @@ static enum caa_outcome check_caa(struct service *s, struct dns_resolver *dns,
                 }
         }
         n->caa_checked_at = qtime_now();
+        /* the name's failure says what stands in the way: a validation
+         * failure first, else the CAA one */
+        bool control_ok = !strcmp(n->validation_status, "valid");
+        if (d.outcome == CAA_DENIED)
+                set_failure(n, QERR_CAA_FORBIDDEN, n->caa_detail);
+        else if (d.outcome == CAA_LOOKUP_ERROR && (control_ok || !n->failure_code[0]))
+                set_failure(n, QERR_DNS_ERROR, n->caa_detail);
+        else if (d.outcome == CAA_ALLOWED && control_ok)
+                set_failure(n, QERR_OK, NULL);
         return d.outcome;
 }
 
@@ -295,6 +306,19 @@ static const struct order_name_rec *first_failed(const struct order_rec *o)
         return NULL;
 }
 
+/* Inside a transaction: is the order still in `want`? (Another process may
+ * have moved it on, or the applicant cancelled it, while we were out on the
+ * network.) */
+static bool still(struct service *s, int64_t id, enum order_status want)
+{
+        struct order_rec *fresh = NULL;
+        struct qerr_info ei;
+        bool same =
+            ST(s)->ops->order_get(ST(s), id, &fresh, &ei) == QERR_OK && fresh->status == want;
+        order_rec_free(fresh);
+        return same;
+}
+
 static enum qerr step_validate(struct service *s, struct dns_resolver *dns, int64_t order_id,
                                enum step *next, struct qerr_info *ei)
 {
@@ -335,9 +359,15 @@ static enum qerr step_validate(struct service *s, struct dns_resolver *dns, int6
         }
         if (!active)
                 all_done = true;
-        /* write the results and the transition */
+        /* write the results and the transition, unless the order moved on
+         * meanwhile (cancelled, or another process validated it) */
         if ((rc = ST(s)->ops->begin(ST(s), ei)) != QERR_OK)
                 goto out;
+        if (!still(s, o->id, o->status)) {
+                svc_abort(s, QERR_OK);
+                *next = STEP_DONE;
+                goto out;
+        }
         for (size_t i = 0; rc == QERR_OK && active && i < o->nnames; i++)
                 rc = ST(s)->ops->order_name_update(ST(s), &o->names[i], ei);
         if (rc == QERR_OK && o->status == ORDER_PENDING_VALIDATION) {
@@ -416,21 +446,31 @@ static enum qerr step_issue(struct service *s, struct dns_resolver *dns, int64_t
                         lookup_error = true;
                 }
         }
+        /* Sign under the write lock, after reading the order again: a cancel
+         * or another process that got here first wins, and an order gets
+         * exactly one certificate. */
+        if ((rc = ST(s)->ops->begin(ST(s), ei)) != QERR_OK)
+                goto out;
+        if (!still(s, o->id, ORDER_ISSUING)) {
+                svc_abort(s, QERR_OK);
+                goto out;
+        }
         if (fail == QERR_OK && !lookup_error) {
                 struct qerr_info why;
                 enum qerr irc = svc_issue_order(s, o, &c, &why);
                 if (irc == QERR_SIGNER_UNAVAILABLE || irc == QERR_BUSY || irc == QERR_IO ||
                     irc == QERR_DISK_FULL || irc == QERR_STORE) {
-                        *next = STEP_RETRY; /* the service's trouble, not the order's */
+                        /* the service's trouble, not the order's */
                         qlog_warn("issuance will be retried", "order=%lld code=%s",
                                   (long long)o->id, qerr_code(irc));
+                        svc_abort(s, irc);
+                        *next = STEP_RETRY;
+                        goto out;
                 } else if (irc != QERR_OK) {
                         fail = irc;
                         snprintf(failmsg, sizeof failmsg, "%s", qerr_message(&why));
                 }
         }
-        if ((rc = ST(s)->ops->begin(ST(s), ei)) != QERR_OK)
-                goto out;
         for (size_t i = 0; rc == QERR_OK && rechecked && i < o->nnames; i++)
                 rc = ST(s)->ops->order_name_update(ST(s), &o->names[i], ei);
         if (rc == QERR_OK && fail != QERR_OK) {

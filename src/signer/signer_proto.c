@@ -29,6 +29,7 @@ enum tag {
         T_KEY_ID,
         T_CODE,
         T_MESSAGE,
+        T_ORG, /* OV/EV subject: "O=..\nC=..\nST=..\nL=.." */
         T__MAX
 };
 
@@ -44,7 +45,7 @@ static const struct {
                              B(T_KEY_ALG) | B(T_SUBJECT) | B(T_ISSUER)},
     [SMSG_SIGN_CERT] = {B(T_ISSUER) | B(T_SPKI) | B(T_NAME) | B(T_NOT_BEFORE) | B(T_NOT_AFTER) |
                             B(T_SERIAL) | B(T_PROFILE) | B(T_CRL_URL) | B(T_OCSP_URL) |
-                            B(T_CAISSUERS_URL),
+                            B(T_CAISSUERS_URL) | B(T_ORG),
                         B(T_ISSUER) | B(T_SPKI) | B(T_NAME) | B(T_NOT_BEFORE) | B(T_NOT_AFTER) |
                             B(T_SERIAL) | B(T_PROFILE)},
     [SMSG_SIGN_CRL] = {B(T_ISSUER) | B(T_CRL_NUMBER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE) |
@@ -58,6 +59,7 @@ static const uint32_t max_len[T__MAX] = {
     [T_PROFILE] = 16,   [T_CRL_URL] = 512,   [T_OCSP_URL] = 512,  [T_CAISSUERS_URL] = 512,
     [T_CRL_NUMBER] = 8, [T_THIS_UPDATE] = 8, [T_NEXT_UPDATE] = 8, [T_ENTRY] = 1 + 20 + 16,
     [T_DER] = 200000,   [T_KEY_ID] = 64,     [T_CODE] = 8,        [T_MESSAGE] = 1024,
+    [T_ORG] = 512,
 };
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -158,6 +160,8 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
                 ok = ok && field_bytes(out, T_OCSP_URL, r->ocsp_url);
         if (allowed & B(T_CAISSUERS_URL))
                 ok = ok && field_bytes(out, T_CAISSUERS_URL, r->ca_issuers_url);
+        if ((allowed & B(T_ORG)) && r->org.len)
+                ok = ok && field_bytes(out, T_ORG, r->org);
         if (allowed & B(T_CRL_NUMBER))
                 ok = ok && field_i64(out, T_CRL_NUMBER, r->crl_number) &&
                      field_i64(out, T_THIS_UPDATE, r->this_update) &&
@@ -270,6 +274,9 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
                 break;
         case T_CAISSUERS_URL:
                 r->ca_issuers_url = b;
+                break;
+        case T_ORG:
+                r->org = b;
                 break;
         case T_NOT_BEFORE:
         case T_NOT_AFTER:

@@ -63,6 +63,7 @@ struct signer_req {
         struct sbytes serial;
         struct sbytes profile; /* "private", "dv", "ov", "ev" */
         struct sbytes crl_url, ocsp_url, ca_issuers_url;
+        struct sbytes org; /* OV/EV: "O=..\nC=..\nST=..\nL=..", else empty */
         int64_t crl_number;
         int64_t this_update, next_update;
         struct crl_entry_wire *entries; /* owned by the req: signer_req_clear */

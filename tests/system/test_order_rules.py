@@ -11,9 +11,9 @@ The DV certificates come from real orders validated against real DNS
 
 import pytest
 
-from conftest import ok, refused, show
-from test_orders import (configure, dns_lab, issue_dv, load_cert, order_apply, order_show,
-                         pem_files, spki, verify_download)
+from conftest import load_cert, ok, refused, show
+from test_orders import (configure, dns_lab, issue_dv, order_apply, order_show, pem_files,
+                         spki, verify_download)
 
 
 @pytest.fixture(scope="module")

@@ -158,9 +158,6 @@ def test_ov_organisation_review_once_per_org(lab, data, workdir):
     assert r3["kind"] == "organization" and "Hamburg" in r3["detail"], r3
 
 
-@pytest.mark.xfail(strict=True, reason="bug: OV certificates carry only CN in the subject; "
-                   "the approved organisation (O, C, L) is missing although the "
-                   "certificate asserts OV policy 2.23.140.1.2.2 (BR 7.1.2.7.4)")
 def test_ov_certificate_names_the_organisation(lab, data, workdir):
     org = org_file(workdir / "org.json")
     o = validated(lab, data, "ovsubj.example.test", profile="ov", extra=("--org-file", org))

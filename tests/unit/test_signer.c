@@ -392,6 +392,66 @@ static void test_sign_cert_table(void **state)
         }
 }
 
+/* OV/EV subjects: the organisation is required there and refused elsewhere. */
+static void test_org_subject_rules(void **state)
+{
+        struct fixture *f = *state;
+        static const struct {
+                const char *profile, *org;
+                enum qerr want;
+        } cases[] = {
+            {"ov", "O=Acme Ltd\nC=DE\nL=Berlin", QERR_OK},
+            {"ev", "O=Acme Ltd\nC=DE\nST=Berlin", QERR_OK},
+            {"ov", "", QERR_SIGNER_REFUSED},                           /* OV without O */
+            {"ov", "O=Acme\nC=DEU\nL=Berlin", QERR_SIGNER_REFUSED},    /* C not 2 letters */
+            {"ov", "O=Acme\nC=DE", QERR_SIGNER_REFUSED},               /* neither ST nor L */
+            {"ov", "O=Acme\nOU=IT\nC=DE\nL=B", QERR_SIGNER_REFUSED},   /* OU forbidden */
+            {"ov", "O=Acme\nO=Other\nC=DE\nL=B", QERR_SIGNER_REFUSED}, /* repeated */
+            {"private", "O=Acme\nC=DE\nL=Berlin", QERR_SIGNER_REFUSED},
+        };
+        EVP_PKEY *k = make_key("ec256");
+        struct qbuf spki, der;
+        qbuf_init(&spki, 8192);
+        qbuf_init(&der, 65536);
+        struct qerr_info ei;
+        assert_int_equal(pki_key_spki_der(k, &spki, &ei), QERR_OK);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                uint8_t serial[16] = {0x41, (uint8_t)i, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+                struct signer_req r = {.type = SMSG_SIGN_CERT};
+                r.issuer_der.p = f->issuing_der.data;
+                r.issuer_der.len = f->issuing_der.len;
+                r.spki_der.p = spki.data;
+                r.spki_der.len = spki.len;
+                r.names[0] = sbytes_str("org.example.com");
+                r.nnames = 1;
+                r.not_before = qtime_now();
+                r.not_after = r.not_before + 90 * 86400;
+                r.serial.p = serial;
+                r.serial.len = sizeof serial;
+                r.profile = sbytes_str(cases[i].profile);
+                r.org = sbytes_str(cases[i].org);
+                char msg[512] = "";
+                enum qerr rc = call(f->st, &r, &der, msg, sizeof msg);
+                if (rc != cases[i].want)
+                        fail_msg("case %zu (%s): expected %s, got %s (%s)", i, cases[i].profile,
+                                 qerr_code(cases[i].want), qerr_code(rc), msg);
+                if (rc == QERR_OK) {
+                        const unsigned char *p = der.data;
+                        X509 *x = d2i_X509(NULL, &p, (long)der.len);
+                        assert_non_null(x);
+                        X509_NAME *nm = X509_get_subject_name(x);
+                        assert_true(X509_NAME_get_index_by_NID(nm, NID_organizationName, -1) >= 0);
+                        assert_true(X509_NAME_get_index_by_NID(nm, NID_countryName, -1) >= 0);
+                        assert_int_equal(
+                            X509_NAME_get_index_by_NID(nm, NID_organizationalUnitName, -1), -1);
+                        X509_free(x);
+                }
+        }
+        qbuf_free(&spki);
+        qbuf_free(&der);
+        EVP_PKEY_free(k);
+}
+
 static void test_key_files_encrypted(void **state)
 {
         struct fixture *f = *state;
@@ -485,6 +545,7 @@ int main(void)
             cmocka_unit_test(test_resp_refuses_unknown_code),
             cmocka_unit_test_setup_teardown(test_sign_cert_table, setup, teardown),
             cmocka_unit_test_setup_teardown(test_key_files_encrypted, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_org_subject_rules, setup, teardown),
             cmocka_unit_test_setup_teardown(test_passphrase_missing_and_wrong, setup, teardown),
             cmocka_unit_test_setup_teardown(test_crl_profile, setup, teardown),
             cmocka_unit_test_setup_teardown(test_garbage_frame_answers_error, setup, teardown),
