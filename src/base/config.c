@@ -85,9 +85,11 @@ static const struct setting schema[] = {
     {"validation", "source_addresses", CT_STRING, OFF(validation_source_addresses), "", 0, 0, NULL,
      "The addresses validation requests come from, listed in file_unreachable messages so that "
      "users can let them through a firewall."},
-    {"validation", "deadline_hours", CT_INT, OFF(validation_deadline_hours), "72", 1, 720, NULL,
-     "How long an order waits for its records to appear before it fails with "
-     "validation_timeout."},
+    {"validation", "deadline_seconds", CT_INT, OFF(validation_deadline_seconds), "259200", 5,
+     2592000, NULL,
+     "How long an order waits for its records (259200 s = 72 hours) before it fails with "
+     "the last attempt's code (validation_timeout, validation_mismatch, file_unreachable or "
+     "dns_error). Revocation proofs always have 3 days."},
     {"validation", "token_days", CT_INT, OFF(validation_token_days), "30", 1, 30, NULL,
      "How long a validation value stays usable (at most 30 days, as the Baseline Requirements "
      "require)."},

@@ -40,7 +40,7 @@ struct qconfig {
         long validation_https_port;
         long validation_timeout_ms;
         char *validation_source_addresses; /* shown in file_unreachable */
-        long validation_deadline_hours;
+        long validation_deadline_seconds;
         long validation_token_days;
         char *risk_words_file;
         long jobs_workers;

@@ -827,7 +827,7 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
         if (rc == QERR_OK && revalidate) {
                 struct order_rec *po = NULL;
                 rc = svc_proof_order(s, "reissue", orig, r->method ? r->method : "dns",
-                                     qtime_now() + s->cfg->validation_deadline_hours * 3600,
+                                     qtime_now() + s->cfg->validation_deadline_seconds,
                                      qbuf_str(&newcsr), newkey, r->key_password, &po, ei);
                 if (rc == QERR_OK && proof_order)
                         *proof_order = po->id;

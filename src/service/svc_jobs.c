@@ -127,6 +127,13 @@ static bool check_control(struct service *s, struct dns_resolver *dns, struct or
                 return false;
         }
         set_failure(n, r.code, r.msg);
+        /* A wrong value is shown at once but not final: the record of an
+         * earlier order is often still there when a new order is made (the
+         * first check runs seconds later), and resolvers cache the old value
+         * after it was changed. At the deadline the order fails with
+         * validation_mismatch and what was seen. */
+        if (r.code == QERR_VALIDATION_MISMATCH)
+                r.final = false;
         if (r.final)
                 snprintf(n->validation_status, sizeof n->validation_status, "invalid");
         return r.final;

@@ -202,7 +202,7 @@ enum qerr service_order_apply(struct service *s, const struct order_apply_req *r
         o->profile = r->profile;
         o->free_cert = r->profile == PROFILE_DV && !r->paid;
         o->days = r->days;
-        o->deadline = now + s->cfg->validation_deadline_hours * 3600;
+        o->deadline = now + s->cfg->validation_deadline_seconds;
         o->created_at = o->updated_at = now;
         if (r->csr) {
                 snprintf(o->key_algorithm, sizeof o->key_algorithm, "%s", csr.key_algorithm);

@@ -121,18 +121,17 @@ def test_file_404_is_not_final(lab, data, web):
     assert o["status"] == "issued", o
 
 
-def test_file_wrong_content_is_final(lab, data, web):
+def test_file_wrong_content_is_shown_then_fixed(lab, data, web):
     name = "wc.files.example.test"
     o, token, content = file_order(lab, data, name)
     web.put_validation_file(token, "something else entirely\n")
     o = validate(data, o["id"])
-    assert o["status"] == "failed", o
-    assert failure_code(o) == "validation_mismatch", o
+    assert o["status"] == "validating", o
     n = name_of(o, name)
-    assert failure_code(n) == "validation_mismatch" and n["failure"]["message"].strip(), n
-    assert n["validation_status"] == "invalid", n
+    assert failure_code(n) == "validation_mismatch" and "something else" in n["failure"]["message"]
+    assert n["validation_status"] == "pending", n
     web.put_validation_file(token, content)
-    assert validate(data, o["id"])["status"] == "failed"  # never silently retried
+    assert validate(data, o["id"])["status"] == "issued"
 
 
 def test_file_redirect_to_another_port_is_final(lab, data, web):
