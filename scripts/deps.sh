@@ -14,7 +14,7 @@ test_pkgs=(
   clang libclang-rt-14-dev libfuzzer-14-dev libcmocka-dev
   gnutls-bin default-jre-headless python3 python3-pytest python3-cryptography
   sqlite3 strace
-  knot knot-dnsutils nginx-light unbound
+  knot knot-dnsutils nginx-light unbound faketime
 )
 pkgs=("${build_pkgs[@]}")
 [ "$want" = test ] && pkgs+=("${test_pkgs[@]}")
