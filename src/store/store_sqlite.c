@@ -150,6 +150,45 @@ enum qerr sq_run(sqlite3 *db, sqlite3_stmt *st, struct qerr_info *ei, const char
         return rc == SQLITE_DONE ? QERR_OK : sq_err(db, rc, ei, what);
 }
 
+enum qerr sq_collect(sqlite3 *db, sqlite3_stmt *st, size_t elem,
+                     bool (*fill)(sqlite3_stmt *st, void *slot), void (*clear)(void *slot),
+                     void **out, size_t *n, const char *what, struct qerr_info *ei)
+{
+        char *v = NULL;
+        size_t count = 0;
+        enum qerr rc = QERR_OK;
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+                char *nv = realloc(v, (count + 1) * elem);
+                if (!nv) {
+                        rc = qerr_set(ei, QERR_NOMEM, NULL);
+                        break;
+                }
+                v = nv;
+                memset(v + count * elem, 0, elem);
+                if (!fill(st, v + count * elem)) {
+                        if (clear)
+                                clear(v + count * elem);
+                        rc = qerr_set(ei, QERR_STORE, "a row is unreadable while %s", what);
+                        break;
+                }
+                count++;
+        }
+        if (rc == QERR_OK && step != SQLITE_DONE)
+                rc = sq_err(db, step, ei, what);
+        sqlite3_finalize(st);
+        if (rc != QERR_OK) {
+                for (size_t i = 0; clear && i < count; i++)
+                        clear(v + i * elem);
+                free(v);
+                v = NULL;
+                count = 0;
+        }
+        *out = v;
+        *n = count;
+        return rc;
+}
+
 /* ---- migrations ---- */
 
 static enum qerr migrate(sqlite3 *db, struct qerr_info *ei)
@@ -253,35 +292,24 @@ static enum qerr s_ca_insert(struct store *s, struct ca_rec *ca, struct qerr_inf
         return QERR_OK;
 }
 
+static bool ca_fill(sqlite3_stmt *st, void *slot)
+{
+        return (*(struct ca_rec **)slot = ca_from_row(st)) != NULL;
+}
+
+static void ca_clear(void *slot)
+{
+        ca_rec_free(*(struct ca_rec **)slot);
+}
+
 static enum qerr s_ca_list(struct store *s, struct ca_rec ***out, size_t *n, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        *out = NULL;
-        *n = 0;
         enum qerr rc = sq_prep(DB(s), "SELECT " CA_COLS " FROM cas ORDER BY id", &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-                struct ca_rec **v = realloc(*out, (*n + 1) * sizeof *v);
-                struct ca_rec *c = v ? ca_from_row(st) : NULL;
-                if (v)
-                        *out = v;
-                if (!c) {
-                        rc = qerr_set(ei, QERR_NOMEM, NULL);
-                        break;
-                }
-                v[(*n)++] = c;
-        }
-        if (rc == QERR_OK && step != SQLITE_DONE)
-                rc = sq_err(DB(s), step, ei, "listing CAs");
-        sqlite3_finalize(st);
-        if (rc != QERR_OK) {
-                store_free_cas(*out, *n);
-                *out = NULL;
-                *n = 0;
-        }
-        return rc;
+        return sq_collect(DB(s), st, sizeof **out, ca_fill, ca_clear, (void **)out, n,
+                          "listing CAs", ei);
 }
 
 static enum qerr s_ca_get(struct store *s, int64_t id, struct ca_rec **out, struct qerr_info *ei)
@@ -492,12 +520,20 @@ static enum qerr s_cert_get(struct store *s, int64_t id, struct cert_rec **out,
         return rc;
 }
 
+static bool cert_fill(sqlite3_stmt *st, void *slot)
+{
+        return (*(struct cert_rec **)slot = cert_from_row(st)) != NULL;
+}
+
+static void cert_clear(void *slot)
+{
+        cert_rec_free(*(struct cert_rec **)slot);
+}
+
 static enum qerr s_cert_list(struct store *s, struct cert_rec ***out, size_t *n,
                              struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        *out = NULL;
-        *n = 0;
         enum qerr rc =
             sq_prep(DB(s),
                     "SELECT " CERT_COLS " FROM certificates c WHERE c.status <> 'deleted' "
@@ -505,27 +541,8 @@ static enum qerr s_cert_list(struct store *s, struct cert_rec ***out, size_t *n,
                     &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-                struct cert_rec **v = realloc(*out, (*n + 1) * sizeof *v);
-                struct cert_rec *c = v ? cert_from_row(st) : NULL;
-                if (v)
-                        *out = v;
-                if (!c) {
-                        rc = qerr_set(ei, QERR_NOMEM, NULL);
-                        break;
-                }
-                v[(*n)++] = c;
-        }
-        if (rc == QERR_OK && step != SQLITE_DONE)
-                rc = sq_err(DB(s), step, ei, "listing certificates");
-        sqlite3_finalize(st);
-        if (rc != QERR_OK) {
-                store_free_certs(*out, *n);
-                *out = NULL;
-                *n = 0;
-        }
-        return rc;
+        return sq_collect(DB(s), st, sizeof **out, cert_fill, cert_clear, (void **)out, n,
+                          "listing certificates", ei);
 }
 
 static enum qerr s_cert_update(struct store *s, const struct cert_rec *c, struct qerr_info *ei)
@@ -569,31 +586,17 @@ static enum qerr s_cert_serial_exists(struct store *s, const char *serial, bool 
         return rc;
 }
 
+static bool id_fill(sqlite3_stmt *st, void *slot)
+{
+        *(int64_t *)slot = sqlite3_column_int64(st, 0);
+        return true;
+}
+
 static enum qerr collect_ids(sqlite3 *db, sqlite3_stmt *st, int64_t **ids, size_t *n,
                              struct qerr_info *ei)
 {
-        enum qerr rc = QERR_OK;
-        int step;
-        *ids = NULL;
-        *n = 0;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-                int64_t *v = realloc(*ids, (*n + 1) * sizeof *v);
-                if (!v) {
-                        rc = qerr_set(ei, QERR_NOMEM, NULL);
-                        break;
-                }
-                *ids = v;
-                v[(*n)++] = sqlite3_column_int64(st, 0);
-        }
-        if (rc == QERR_OK && step != SQLITE_DONE)
-                rc = sq_err(db, step, ei, "walking certificates");
-        sqlite3_finalize(st);
-        if (rc != QERR_OK) {
-                free(*ids);
-                *ids = NULL;
-                *n = 0;
-        }
-        return rc;
+        return sq_collect(db, st, sizeof **ids, id_fill, NULL, (void **)ids, n,
+                          "walking certificates", ei);
 }
 
 static enum qerr s_cert_descendants(struct store *s, int64_t id, int64_t **ids, size_t *n,
@@ -639,12 +642,19 @@ static enum qerr s_cert_lineage_reissues(struct store *s, int64_t id, int *out,
         return rc;
 }
 
+static bool crl_fill(sqlite3_stmt *st, void *slot)
+{
+        struct crl_row *r = slot;
+        sq_col_copy(st, 0, r->serial, sizeof r->serial);
+        r->revoked_at = sqlite3_column_int64(st, 1);
+        r->reason = sqlite3_column_int(st, 2);
+        return true;
+}
+
 static enum qerr s_crl_entries(struct store *s, int64_t ca_id, qtime_t now, struct crl_row **rows,
                                size_t *n, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        *rows = NULL;
-        *n = 0;
         /* deleted certificates that were revoked stay listed until they expire */
         enum qerr rc = sq_prep(DB(s),
                                "SELECT serial, revoked_at, revoke_reason FROM certificates WHERE "
@@ -655,28 +665,8 @@ static enum qerr s_crl_entries(struct store *s, int64_t ca_id, qtime_t now, stru
                 return rc;
         sqlite3_bind_int64(st, 1, ca_id);
         sqlite3_bind_int64(st, 2, now);
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-                struct crl_row *v = realloc(*rows, (*n + 1) * sizeof *v);
-                if (!v) {
-                        rc = qerr_set(ei, QERR_NOMEM, NULL);
-                        break;
-                }
-                *rows = v;
-                sq_col_copy(st, 0, v[*n].serial, sizeof v[*n].serial);
-                v[*n].revoked_at = sqlite3_column_int64(st, 1);
-                v[*n].reason = sqlite3_column_int(st, 2);
-                (*n)++;
-        }
-        if (rc == QERR_OK && step != SQLITE_DONE)
-                rc = sq_err(DB(s), step, ei, "listing revoked certificates");
-        sqlite3_finalize(st);
-        if (rc != QERR_OK) {
-                free(*rows);
-                *rows = NULL;
-                *n = 0;
-        }
-        return rc;
+        return sq_collect(DB(s), st, sizeof **rows, crl_fill, NULL, (void **)rows, n,
+                          "listing revoked certificates", ei);
 }
 
 /* ---- reissues and revocations ---- */
@@ -729,12 +719,31 @@ static enum qerr s_reissue_finish(struct store *s, int64_t id, const char *statu
         return sq_run(DB(s), st, ei, "finishing a reissue request");
 }
 
+static bool reissue_fill(sqlite3_stmt *st, void *slot)
+{
+        struct reissue_rec *r = slot;
+        r->id = sqlite3_column_int64(st, 0);
+        r->certificate_id = sqlite3_column_int64(st, 1);
+        sq_col_copy(st, 2, r->csr_source, sizeof r->csr_source);
+        r->reason = sq_col_dup(st, 3);
+        r->registered_domains = sq_col_dup(st, 4);
+        r->created_at = sqlite3_column_int64(st, 5);
+        sq_col_copy(st, 6, r->owner, sizeof r->owner);
+        snprintf(r->status, sizeof r->status, "in_progress");
+        return r->registered_domains != NULL;
+}
+
+static void reissue_clear(void *slot)
+{
+        struct reissue_rec *r = slot;
+        free(r->reason);
+        free(r->registered_domains);
+}
+
 static enum qerr s_reissue_active(struct store *s, struct reissue_rec **out, size_t *n,
                                   struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        *out = NULL;
-        *n = 0;
         enum qerr rc = sq_prep(DB(s),
                                "SELECT id, certificate_id, csr_source, reason, registered_domains, "
                                "created_at, owner FROM reissues WHERE status = 'in_progress' "
@@ -742,35 +751,8 @@ static enum qerr s_reissue_active(struct store *s, struct reissue_rec **out, siz
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-                struct reissue_rec *v = realloc(*out, (*n + 1) * sizeof *v);
-                if (!v) {
-                        rc = qerr_set(ei, QERR_NOMEM, NULL);
-                        break;
-                }
-                *out = v;
-                struct reissue_rec *r = &v[*n];
-                memset(r, 0, sizeof *r);
-                r->id = sqlite3_column_int64(st, 0);
-                r->certificate_id = sqlite3_column_int64(st, 1);
-                sq_col_copy(st, 2, r->csr_source, sizeof r->csr_source);
-                r->reason = sq_col_dup(st, 3);
-                r->registered_domains = sq_col_dup(st, 4);
-                r->created_at = sqlite3_column_int64(st, 5);
-                sq_col_copy(st, 6, r->owner, sizeof r->owner);
-                snprintf(r->status, sizeof r->status, "in_progress");
-                (*n)++;
-        }
-        if (rc == QERR_OK && step != SQLITE_DONE)
-                rc = sq_err(DB(s), step, ei, "listing reissues");
-        sqlite3_finalize(st);
-        if (rc != QERR_OK) {
-                store_free_reissues(*out, *n);
-                *out = NULL;
-                *n = 0;
-        }
-        return rc;
+        return sq_collect(DB(s), st, sizeof **out, reissue_fill, reissue_clear, (void **)out, n,
+                          "listing reissues", ei);
 }
 
 static enum qerr s_revocation_insert(struct store *s, int64_t cert_id, int reason,
@@ -826,12 +808,29 @@ static enum qerr s_event_add(struct store *s, const struct event_rec *e, struct 
         return sq_run(DB(s), st, ei, "recording an event");
 }
 
+static bool event_fill(sqlite3_stmt *st, void *slot)
+{
+        struct event_rec *e = slot;
+        e->id = sqlite3_column_int64(st, 0);
+        sq_col_copy(st, 1, e->object_type, sizeof e->object_type);
+        e->object_id = sqlite3_column_int64(st, 2);
+        sq_col_copy(st, 3, e->actor, sizeof e->actor);
+        e->at = sqlite3_column_int64(st, 4);
+        sq_col_copy(st, 5, e->from_status, sizeof e->from_status);
+        sq_col_copy(st, 6, e->to_status, sizeof e->to_status);
+        e->reason = sq_col_dup(st, 7);
+        return true;
+}
+
+static void event_clear(void *slot)
+{
+        event_rec_clear(slot);
+}
+
 static enum qerr s_event_list(struct store *s, const char *object_type, int64_t object_id,
                               struct event_rec **out, size_t *n, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        *out = NULL;
-        *n = 0;
         enum qerr rc = sq_prep(DB(s),
                                "SELECT id, object_type, object_id, actor, at, from_status, "
                                "to_status, reason FROM events WHERE object_type = ? AND "
@@ -841,35 +840,8 @@ static enum qerr s_event_list(struct store *s, const char *object_type, int64_t 
                 return rc;
         sqlite3_bind_text(st, 1, object_type, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, object_id);
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-                struct event_rec *v = realloc(*out, (*n + 1) * sizeof *v);
-                if (!v) {
-                        rc = qerr_set(ei, QERR_NOMEM, NULL);
-                        break;
-                }
-                *out = v;
-                struct event_rec *e = &v[*n];
-                memset(e, 0, sizeof *e);
-                e->id = sqlite3_column_int64(st, 0);
-                sq_col_copy(st, 1, e->object_type, sizeof e->object_type);
-                e->object_id = sqlite3_column_int64(st, 2);
-                sq_col_copy(st, 3, e->actor, sizeof e->actor);
-                e->at = sqlite3_column_int64(st, 4);
-                sq_col_copy(st, 5, e->from_status, sizeof e->from_status);
-                sq_col_copy(st, 6, e->to_status, sizeof e->to_status);
-                e->reason = sq_col_dup(st, 7);
-                (*n)++;
-        }
-        if (rc == QERR_OK && step != SQLITE_DONE)
-                rc = sq_err(DB(s), step, ei, "listing events");
-        sqlite3_finalize(st);
-        if (rc != QERR_OK) {
-                store_free_events(*out, *n);
-                *out = NULL;
-                *n = 0;
-        }
-        return rc;
+        return sq_collect(DB(s), st, sizeof **out, event_fill, event_clear, (void **)out, n,
+                          "listing events", ei);
 }
 
 /* ---- CRLs ---- */

@@ -28,6 +28,12 @@ void sq_col_copy(sqlite3_stmt *st, int i, char *out, size_t outsz);
 void sq_bind_text_or_null(sqlite3_stmt *st, int i, const char *v);
 void sq_bind_id_or_null(sqlite3_stmt *st, int i, int64_t v);
 bool sq_unique_violation(int rc);
+/* Steps `st` to its end, one array element per row: `fill` writes a row
+ * into a zeroed element (false: unreadable); `clear` releases one (may be
+ * NULL). Finalizes `st`. On failure nothing is returned (freed). */
+enum qerr sq_collect(sqlite3 *db, sqlite3_stmt *st, size_t elem,
+                     bool (*fill)(sqlite3_stmt *st, void *slot), void (*clear)(void *slot),
+                     void **out, size_t *n, const char *what, struct qerr_info *ei);
 
 /* store_sqlite_orders.c */
 enum qerr sq_order_insert(struct store *s, struct order_rec *o, struct qerr_info *ei);

@@ -205,32 +205,27 @@ enum qerr sq_order_get(struct store *s, int64_t id, struct order_rec **out, stru
         return QERR_OK;
 }
 
+static bool order_fill(sqlite3_stmt *st, void *slot)
+{
+        return (*(struct order_rec **)slot = order_from_row(st)) != NULL;
+}
+
+static void order_clear(void *slot)
+{
+        order_rec_free(*(struct order_rec **)slot);
+}
+
 enum qerr sq_order_list(struct store *s, struct order_rec ***out, size_t *n, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        *out = NULL;
-        *n = 0;
         enum qerr rc = sq_prep(DB(s),
                                "SELECT " ORDER_COLS " FROM orders WHERE purpose = 'issue' "
                                "ORDER BY id",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-                struct order_rec **v = realloc(*out, (*n + 1) * sizeof *v);
-                struct order_rec *o = v ? order_from_row(st) : NULL;
-                if (v)
-                        *out = v;
-                if (!o) {
-                        rc = qerr_set(ei, QERR_NOMEM, NULL);
-                        break;
-                }
-                v[(*n)++] = o;
-        }
-        if (rc == QERR_OK && step != SQLITE_DONE)
-                rc = sq_err(DB(s), step, ei, "listing orders");
-        sqlite3_finalize(st);
+        rc = sq_collect(DB(s), st, sizeof **out, order_fill, order_clear, (void **)out, n,
+                        "listing orders", ei);
         for (size_t i = 0; rc == QERR_OK && i < *n; i++)
                 rc = load_names(s, (*out)[i], ei);
         if (rc != QERR_OK) {
@@ -400,37 +395,24 @@ enum qerr sq_job_retry(struct store *s, int64_t id, qtime_t run_at, const char *
         return sq_run(DB(s), st, ei, "rescheduling a job");
 }
 
+static bool job_fill(sqlite3_stmt *st, void *slot)
+{
+        job_from_row(st, slot);
+        return true;
+}
+
 enum qerr sq_job_list_running(struct store *s, struct job_rec **out, size_t *n,
                               struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        *out = NULL;
-        *n = 0;
         enum qerr rc = sq_prep(DB(s),
                                "SELECT id, kind, order_id, state, run_at, attempts, owner FROM "
                                "jobs WHERE state = 'running' ORDER BY id",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-                struct job_rec *v = realloc(*out, (*n + 1) * sizeof *v);
-                if (!v) {
-                        rc = qerr_set(ei, QERR_NOMEM, NULL);
-                        break;
-                }
-                *out = v;
-                job_from_row(st, &v[(*n)++]);
-        }
-        if (rc == QERR_OK && step != SQLITE_DONE)
-                rc = sq_err(DB(s), step, ei, "listing running jobs");
-        sqlite3_finalize(st);
-        if (rc != QERR_OK) {
-                free(*out);
-                *out = NULL;
-                *n = 0;
-        }
-        return rc;
+        return sq_collect(DB(s), st, sizeof **out, job_fill, NULL, (void **)out, n,
+                          "listing running jobs", ei);
 }
 
 enum qerr sq_job_close_order(struct store *s, int64_t order_id, struct qerr_info *ei)
@@ -504,12 +486,21 @@ enum qerr sq_review_get(struct store *s, int64_t id, struct review_rec *out, str
         return rc;
 }
 
+static bool review_fill(sqlite3_stmt *st, void *slot)
+{
+        review_from_row(st, slot);
+        return true;
+}
+
+static void review_clear(void *slot)
+{
+        review_rec_clear(slot);
+}
+
 enum qerr sq_review_list(struct store *s, const char *status, struct review_rec **out, size_t *n,
                          struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        *out = NULL;
-        *n = 0;
         enum qerr rc = sq_prep(DB(s),
                                "SELECT " REVIEW_COLS " FROM reviews WHERE ?1 IS NULL OR status = "
                                "?1 ORDER BY id",
@@ -517,25 +508,8 @@ enum qerr sq_review_list(struct store *s, const char *status, struct review_rec 
         if (rc != QERR_OK)
                 return rc;
         sq_bind_text_or_null(st, 1, status);
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-                struct review_rec *v = realloc(*out, (*n + 1) * sizeof *v);
-                if (!v) {
-                        rc = qerr_set(ei, QERR_NOMEM, NULL);
-                        break;
-                }
-                *out = v;
-                review_from_row(st, &v[(*n)++]);
-        }
-        if (rc == QERR_OK && step != SQLITE_DONE)
-                rc = sq_err(DB(s), step, ei, "listing reviews");
-        sqlite3_finalize(st);
-        if (rc != QERR_OK) {
-                store_free_reviews(*out, *n);
-                *out = NULL;
-                *n = 0;
-        }
-        return rc;
+        return sq_collect(DB(s), st, sizeof **out, review_fill, review_clear, (void **)out, n,
+                          "listing reviews", ei);
 }
 
 enum qerr sq_review_decide(struct store *s, const struct review_rec *r, struct qerr_info *ei)
