@@ -35,6 +35,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         signer_req_clear(&r2);
                 }
                 qbuf_free(&b);
+                if (r.org.len) {
+                        struct org_subject org;
+                        if (signer_parse_org(r.org, &org, &ei) == QERR_OK &&
+                            (!org.o[0] || strlen(org.c) != 2))
+                                abort(); /* accepted what it must refuse */
+                }
                 signer_req_clear(&r);
         }
         signer_decode_resp(data, size, &resp, &ei);

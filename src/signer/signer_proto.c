@@ -458,3 +458,59 @@ bool sbytes_cstr(struct sbytes b, char *out, size_t outsz)
         out[b.len] = 0;
         return true;
 }
+
+/* ---- the OV/EV organisation field ---- */
+
+static bool org_value_ok(const char *v)
+{
+        for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
+                        return false;
+        return true;
+}
+
+/* "O=..\nC=..\nST=..\nL=.." -> fields; OV/EV need O, a two-letter C and
+ * ST or L (BR 7.1.2.7.4); nothing else is accepted. */
+enum qerr signer_parse_org(struct sbytes b, struct org_subject *out, struct qerr_info *ei)
+{
+        char text[513];
+        memset(out, 0, sizeof *out);
+        if (!sbytes_cstr(b, text, sizeof text))
+                return qerr_set(ei, QERR_SIGNER_REFUSED, "the organisation is malformed");
+        char *save = NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *eq = strchr(line, '=');
+                if (!eq)
+                        return qerr_set(ei, QERR_SIGNER_REFUSED, "the organisation is malformed");
+                *eq = 0;
+                const char *v = eq + 1;
+                char *dst;
+                size_t max;
+                if (!strcmp(line, "O")) {
+                        dst = out->o;
+                        max = sizeof out->o;
+                } else if (!strcmp(line, "C")) {
+                        dst = out->c;
+                        max = sizeof out->c;
+                } else if (!strcmp(line, "ST")) {
+                        dst = out->st;
+                        max = sizeof out->st;
+                } else if (!strcmp(line, "L")) {
+                        dst = out->l;
+                        max = sizeof out->l;
+                } else {
+                        return qerr_set(ei, QERR_SIGNER_REFUSED,
+                                        "subject attribute %.8s is not allowed", line);
+                }
+                if (dst[0] || strlen(v) >= max || !org_value_ok(v))
+                        return qerr_set(ei, QERR_SIGNER_REFUSED,
+                                        "subject attribute %.8s is repeated, too long or not "
+                                        "printable",
+                                        line);
+                memcpy(dst, v, strlen(v) + 1);
+        }
+        if (!out->o[0] || strlen(out->c) != 2 || (!out->st[0] && !out->l[0]))
+                return qerr_set(ei, QERR_SIGNER_REFUSED,
+                                "an OV/EV subject needs O, a two-letter C, and ST or L");
+        return QERR_OK;
+}

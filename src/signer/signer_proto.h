@@ -95,6 +95,15 @@ void signer_req_clear(struct signer_req *r);
 enum qerr signer_write_frame(int fd, const struct qbuf *frame, struct qerr_info *ei);
 enum qerr signer_read_frame(int fd, struct qbuf *frame, struct qerr_info *ei);
 
+/* The organisation field of an OV/EV request, "O=..\nC=..\nST=..\nL=..":
+ * O, a two-letter C, and ST or L are required (BR 7.1.2.7.4); any other
+ * attribute, a repeat, a control character or an over-long value is refused
+ * (QERR_SIGNER_REFUSED). Fuzzed with the decoder. */
+struct org_subject {
+        char o[65], c[3], st[129], l[129];
+};
+enum qerr signer_parse_org(struct sbytes b, struct org_subject *out, struct qerr_info *ei);
+
 /* Convenience for building requests from C strings. */
 struct sbytes sbytes_str(const char *s);
 /* Copies an sbytes into a NUL-terminated buffer; false if it does not fit or

@@ -145,3 +145,25 @@ def test_oversized_csr_is_malformed_not_a_usage_error(populated, workdir):
     before = list_state(populated)
     refused(populated, "cert", "sign", "--csr", csr, code="csr_malformed")
     assert list_state(populated) == before
+
+
+@pytest.mark.parametrize("text,why", [
+    ("not json at all", "not a JSON object"),
+    ('["organization", "Acme"]', "not a JSON object"),
+    ('{"organization": "Acme", "country": "DE", "ou": "IT"}', "unknown"),
+    ('{"organization": 7, "country": "DE"}', "non-string"),
+    ('{"organization": "Acme", "organization": "Other", "country": "DE"}', "JSON"),
+    ('{"organization": "Acme"}', "country"),
+    ('{"organization": "Acme", "country": "DEU", "locality": "Berlin"}', "two-letter"),
+    ('{"organization": "Ac\\u0001me", "country": "DE", "locality": "Berlin"}', "control"),
+])
+def test_bad_organisation_files(populated, workdir, text, why):
+    org = workdir / "org.json"
+    org.write_text(text)
+    before = list_state(populated)
+    orders_before = ok(populated, "order", "list")["orders"]
+    err = refused(populated, "cert", "apply", "--profile", "ov", "--name", "ov.example.com",
+                  "--key", "ec256", "--method", "dns", "--org-file", org, code="usage", exit=2)
+    assert why.lower() in err["message"].lower(), err
+    assert list_state(populated) == before
+    assert ok(populated, "order", "list")["orders"] == orders_before
