@@ -150,6 +150,10 @@ enum qexit {
           "A reviewer rejected the order; the reason says why.")                                   \
         X(ORDER_STATE, "order_not_allowed", 409, QEXIT_REFUSED,                                    \
           "The order is not in a state that allows this; see 'quill order show'.")                 \
+        X(LETTER_INVALID, "revocation_letter_invalid", 400, QEXIT_REFUSED,                         \
+          "An OV/EV revocation needs the signed letter as a JPG, PNG or PDF file of at most 1.4 "  \
+          "MB "                                                                                    \
+          "(checked by its content); pass it with --letter FILE.")                                 \
         X(PROTO, "signer_protocol", 500, QEXIT_INTERNAL,                                           \
           "A malformed message crossed the signer channel; this is a bug, see the logs.")
 

@@ -160,9 +160,10 @@ struct job_rec {
 
 struct review_rec {
         int64_t id;
-        int64_t order_id;
-        char kind[16];   /* risk, organization */
-        char status[16]; /* pending, approved, rejected */
+        int64_t order_id;      /* 0 for a revocation review */
+        int64_t revocation_id; /* 0 for an order review */
+        char kind[16];         /* risk, organization */
+        char status[16];       /* pending, approved, rejected */
         char *detail;
         char reviewer[64];
         char *reason;

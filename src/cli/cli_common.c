@@ -313,9 +313,11 @@ json_t *cli_order_json(const struct order_rec *o, qtime_t now)
 
 json_t *cli_review_json(const struct review_rec *r)
 {
-        return json_pack("{s:I,s:I,s:s,s:s,s:s,s:s?,s:s?,s:o,s:o}", "id", (json_int_t)r->id,
-                         "order_id", (json_int_t)r->order_id, "kind", r->kind, "status", r->status,
-                         "detail", r->detail ? r->detail : "", "reviewer",
+        json_t *order = r->order_id ? json_integer(r->order_id) : json_null();
+        json_t *rev = r->revocation_id ? json_integer(r->revocation_id) : json_null();
+        return json_pack("{s:I,s:o,s:o,s:s,s:s,s:s,s:s?,s:s?,s:o,s:o}", "id", (json_int_t)r->id,
+                         "order_id", order, "revocation_id", rev, "kind", r->kind, "status",
+                         r->status, "detail", r->detail ? r->detail : "", "reviewer",
                          r->reviewer[0] ? r->reviewer : NULL, "reason", r->reason, "created_at",
                          cli_time_json(r->created_at), "decided_at",
                          r->decided_at ? cli_time_json(r->decided_at) : json_null());

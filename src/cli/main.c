@@ -48,6 +48,7 @@ static const char usage_text[] =
     "                [--key-password P]\n"
     "  cert revoke ID --reason unspecified|keyCompromise|affiliationChanged|superseded|\n"
     "                          cessationOfOperation|privilegeWithdrawn\n"
+    "                 [--method dns|file (DV proof)] [--letter FILE (OV/EV, JPG/PNG/PDF)]\n"
     "  cert reissue ID (--same-csr | --csr FILE | --key ALG [--key-password P]) --reason TEXT\n"
     "  cert delete ID\n"
     "  cert upload --cert FILE --key FILE [--chain FILE] [--key-password P]\n"

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../base/err.h"
 #include "../base/model.h"
@@ -97,6 +98,13 @@ enum qerr policy_check_name(const char *name, bool allow_wildcard, bool allow_ip
  * -> "example.co.uk"); a leading "*." is ignored. false when the name is a
  * public suffix itself or has no registrable part. */
 bool policy_registered_domain(const char *name, char *out, size_t outsz);
+
+/* ---- §5 OV/EV revocation letters ---- */
+#define POLICY_LETTER_MAX_BYTES 1400000 /* 1.4 MB */
+/* The signed letter of an OV/EV revocation: JPG, PNG or PDF, at most 1.4 MB,
+ * recognised by its content (structure markers), never by a file name.
+ * Writes "jpg", "png" or "pdf" to type[4]. QERR_OK or LETTER_INVALID. */
+enum qerr policy_check_letter(const uint8_t *p, size_t len, char type[4], struct qerr_info *ei);
 
 /* ---- §4 risk control ---- */
 /* Does any label of `name` contain one of `words` (lower-case), compared

@@ -90,16 +90,21 @@ enum qerr service_cert_get(struct service *s, int64_t id, struct cert_rec **out,
 /* Revokes `id` and every certificate reissued from it, then publishes a new
  * CRL, all in one transaction. A DV certificate is first proved again
  * (RULES.md §5): the revocation stays pending, with a proof order
- * (`proof_order`) whose names must be validated within 3 days. */
+ * (`proof_order`) whose names must be validated within 3 days. An OV/EV
+ * certificate needs its signed letter and a reviewer's approval
+ * (`review_id`). */
 struct revoke_req {
         int64_t id;
         int reason;
-        const char *method; /* DV proof: "dns" (default) or "file" */
+        const char *method;    /* DV proof: "dns" (default) or "file" */
+        const uint8_t *letter; /* OV/EV: the signed letter (JPG, PNG, PDF) */
+        size_t letter_len;
 };
 struct revoke_out {
         int64_t *revoked; /* caller frees */
         size_t nrevoked;
         int64_t proof_order; /* DV: the order to validate; 0 otherwise */
+        int64_t review_id;   /* OV/EV: the review of the letter; 0 otherwise */
 };
 enum qerr service_cert_revoke(struct service *s, const struct revoke_req *r, struct revoke_out *out,
                               struct qerr_info *ei);

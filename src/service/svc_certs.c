@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "../base/fsutil.h"
+#include "../base/hex.h"
+
+#include <openssl/evp.h>
 #include "../base/log.h"
 #include "../pki/pki_bundle.h"
 #include "../pki/pki_upload.h"
@@ -182,6 +185,52 @@ static enum qerr revoke_pending(struct service *s, struct cert_rec *c, const str
         return rc;
 }
 
+/* RULES.md §5 OV/EV: the signed letter (checked by content) goes to a
+ * reviewer; the revocation is pending until the approval. */
+static enum qerr revoke_with_letter(struct service *s, struct cert_rec *c,
+                                    const struct revoke_req *r, int64_t *review_id,
+                                    struct qerr_info *ei)
+{
+        char type[4];
+        enum qerr rc = policy_check_letter(r->letter, r->letter_len, type, ei);
+        if (rc != QERR_OK)
+                return rc;
+        unsigned char md[32];
+        unsigned int mdlen = 0;
+        char sha[65];
+        EVP_Digest(r->letter, r->letter_len, md, &mdlen, EVP_sha256(), NULL);
+        hex_encode(md, 32, sha, sizeof sha);
+        qtime_t now = qtime_now();
+        int64_t rev = 0;
+        rc = ST(s)->ops->revocation_insert(ST(s), c->id, r->reason, 0, "pending", now, &rev, ei);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->letter_put(ST(s), rev, type, sha, r->letter, r->letter_len, ei);
+        char detail[300];
+        snprintf(detail, sizeof detail,
+                 "revocation %lld of certificate %lld (%s), reason %s: signed letter %s, %zu "
+                 "bytes, sha256 %s",
+                 (long long)rev, (long long)c->id, c->nnames ? c->names[0] : "",
+                 revoke_reason_name(r->reason), type, r->letter_len, sha);
+        struct review_rec rv = {.revocation_id = rev, .detail = detail, .created_at = now};
+        snprintf(rv.kind, sizeof rv.kind, "revocation");
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->review_insert(ST(s), &rv, ei);
+        if (rc == QERR_OK) {
+                const char *from = cert_status_name(c->status);
+                c->status = CERT_REVOCATION_PENDING;
+                rc = ST(s)->ops->cert_update(ST(s), c, ei);
+                if (rc == QERR_OK)
+                        rc = svc_event(s, "certificate", c->id, from, "revocation_pending",
+                                       "revocation %lld (reason %s) waits for review %lld of the "
+                                       "signed letter",
+                                       (long long)rev, revoke_reason_name(r->reason),
+                                       (long long)rv.id);
+        }
+        if (rc == QERR_OK)
+                *review_id = rv.id;
+        return rc;
+}
+
 enum qerr service_cert_revoke(struct service *s, const struct revoke_req *r, struct revoke_out *out,
                               struct qerr_info *ei)
 {
@@ -208,6 +257,8 @@ enum qerr service_cert_revoke(struct service *s, const struct revoke_req *r, str
         }
         if (rc == QERR_OK && c->profile == PROFILE_DV)
                 rc = revoke_pending(s, c, r, &out->proof_order, ei);
+        else if (rc == QERR_OK && (c->profile == PROFILE_OV || c->profile == PROFILE_EV))
+                rc = revoke_with_letter(s, c, r, &out->review_id, ei);
         else if (rc == QERR_OK)
                 rc = svc_revoke_tree(s, c, r->reason, 0, &out->revoked, &out->nrevoked, ei);
         if (rc == QERR_OK)

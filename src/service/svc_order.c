@@ -437,6 +437,57 @@ enum qerr service_review_list(struct service *s, const char *status, struct revi
         return ST(s)->ops->review_list(ST(s), status, out, n, ei);
 }
 
+/* An OV/EV revocation review (inside the caller's transaction): approved,
+ * the certificate and its reissues are revoked and on the CRL; rejected,
+ * the revocation fails and the certificate is valid again. */
+static enum qerr decide_revocation(struct service *s, struct review_rec *r, bool approve,
+                                   const char *reason, struct qerr_info *ei)
+{
+        int64_t cert_id = 0;
+        int code = 0;
+        char status[16] = "";
+        struct cert_rec *c = NULL;
+        enum qerr rc =
+            ST(s)->ops->revocation_get(ST(s), r->revocation_id, &cert_id, &code, status, ei);
+        if (rc == QERR_OK && strcmp(status, "pending") != 0)
+                rc = qerr_set(ei, QERR_ORDER_STATE, "revocation %lld is %s, not pending",
+                              (long long)r->revocation_id, status);
+        if (rc == QERR_OK) {
+                snprintf(r->status, sizeof r->status, "%s", approve ? "approved" : "rejected");
+                snprintf(r->reviewer, sizeof r->reviewer, "%s", s->actor);
+                free(r->reason);
+                r->reason = reason ? strdup(reason) : NULL;
+                r->decided_at = qtime_now();
+                rc = ST(s)->ops->review_decide(ST(s), r, ei);
+        }
+        if (rc == QERR_OK)
+                rc = svc_event(s, "review", r->id, "pending", r->status,
+                               "revocation review of revocation %lld%s%s",
+                               (long long)r->revocation_id, reason ? ": " : "",
+                               reason ? reason : "");
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->cert_get(ST(s), cert_id, &c, ei);
+        if (rc == QERR_OK && approve) {
+                rc = svc_revoke_tree(s, c, code, r->revocation_id, NULL, NULL, ei);
+        } else if (rc == QERR_OK) {
+                rc = ST(s)->ops->revocation_finish(ST(s), r->revocation_id, "failed", qtime_now(),
+                                                   ei);
+                if (rc == QERR_OK)
+                        rc = svc_event(s, "revocation", r->revocation_id, "pending", "failed",
+                                       "the signed letter was rejected: %s", reason);
+                if (rc == QERR_OK && c->status == CERT_REVOCATION_PENDING) {
+                        c->status = CERT_ISSUED;
+                        rc = ST(s)->ops->cert_update(ST(s), c, ei);
+                        if (rc == QERR_OK)
+                                rc = svc_event(s, "certificate", c->id, "revocation_pending",
+                                               "issued", "revocation %lld rejected",
+                                               (long long)r->revocation_id);
+                }
+        }
+        cert_rec_free(c);
+        return rc;
+}
+
 enum qerr service_review_decide(struct service *s, int64_t id, bool approve, const char *reason,
                                 struct review_rec *out, struct qerr_info *ei)
 {
@@ -454,6 +505,10 @@ enum qerr service_review_decide(struct service *s, int64_t id, bool approve, con
         if (rc == QERR_OK && strcmp(r.status, "pending") != 0)
                 rc = qerr_set(ei, QERR_ORDER_STATE, "review %lld was already %s", (long long)id,
                               r.status);
+        if (rc == QERR_OK && r.revocation_id) {
+                rc = decide_revocation(s, &r, approve, reason, ei);
+                goto done;
+        }
         if (rc == QERR_OK)
                 rc = ST(s)->ops->order_get(ST(s), r.order_id, &o, ei);
         if (rc == QERR_OK && o->status != ORDER_MANUAL_REVIEW)
@@ -479,6 +534,7 @@ enum qerr service_review_decide(struct service *s, int64_t id, bool approve, con
          * (to the next review, or to issuance) */
         if (rc == QERR_OK && approve)
                 rc = ST(s)->ops->job_insert(ST(s), "validate", o->id, qtime_now(), ei);
+done:
         if (rc == QERR_OK)
                 rc = ST(s)->ops->commit(ST(s), ei);
         else

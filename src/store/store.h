@@ -156,6 +156,12 @@ struct store_ops {
                                        qtime_t at, struct qerr_info *ei);
         enum qerr (*revocation_link_order)(struct store *s, int64_t rev_id, int64_t order_id,
                                            struct qerr_info *ei);
+        /* OV/EV: the signed letter of a revocation, and the revocation itself */
+        enum qerr (*letter_put)(struct store *s, int64_t rev_id, const char *type,
+                                const char *sha256, const uint8_t *data, size_t len,
+                                struct qerr_info *ei);
+        enum qerr (*revocation_get)(struct store *s, int64_t rev_id, int64_t *cert_id, int *reason,
+                                    char status[16], struct qerr_info *ei);
 };
 
 struct store {

@@ -70,6 +70,11 @@ enum qerr sq_revocation_finish(struct store *s, int64_t rev_id, const char *stat
 enum qerr sq_revocation_link_order(struct store *s, int64_t rev_id, int64_t order_id,
                                    struct qerr_info *ei);
 
+enum qerr sq_letter_put(struct store *s, int64_t rev_id, const char *type, const char *sha256,
+                        const uint8_t *data, size_t len, struct qerr_info *ei);
+enum qerr sq_revocation_get(struct store *s, int64_t rev_id, int64_t *cert_id, int *reason,
+                            char status[16], struct qerr_info *ei);
+
 #define SQ_ORDER_OPS                                                                               \
         .order_insert = sq_order_insert, .order_get = sq_order_get, .order_list = sq_order_list,   \
         .order_update = sq_order_update, .order_name_update = sq_order_name_update,                \
@@ -80,6 +85,7 @@ enum qerr sq_revocation_link_order(struct store *s, int64_t rev_id, int64_t orde
         .review_list = sq_review_list, .review_decide = sq_review_decide,                          \
         .org_is_approved = sq_org_is_approved, .org_approve = sq_org_approve,                      \
         .revocation_by_order = sq_revocation_by_order, .revocation_finish = sq_revocation_finish,  \
-        .revocation_link_order = sq_revocation_link_order,
+        .revocation_link_order = sq_revocation_link_order, .letter_put = sq_letter_put,            \
+        .revocation_get = sq_revocation_get,
 
 #endif

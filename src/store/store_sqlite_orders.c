@@ -433,16 +433,18 @@ enum qerr sq_job_close_order(struct store *s, int64_t order_id, struct qerr_info
 enum qerr sq_review_insert(struct store *s, struct review_rec *r, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
-                               "INSERT INTO reviews (order_id, kind, status, detail, created_at) "
-                               "VALUES (?, ?, 'pending', ?, ?)",
-                               &st, ei);
+        enum qerr rc =
+            sq_prep(DB(s),
+                    "INSERT INTO reviews (order_id, revocation_id, kind, status, detail, "
+                    "created_at) VALUES (?, ?, ?, 'pending', ?, ?)",
+                    &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        sqlite3_bind_int64(st, 1, r->order_id);
-        sqlite3_bind_text(st, 2, r->kind, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 3, r->detail ? r->detail : "", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 4, r->created_at);
+        sq_bind_id_or_null(st, 1, r->order_id);
+        sq_bind_id_or_null(st, 2, r->revocation_id);
+        sqlite3_bind_text(st, 3, r->kind, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, r->detail ? r->detail : "", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 5, r->created_at);
         rc = sq_run(DB(s), st, ei, "storing a review");
         if (rc == QERR_OK) {
                 r->id = sqlite3_last_insert_rowid(DB(s));
@@ -451,7 +453,9 @@ enum qerr sq_review_insert(struct store *s, struct review_rec *r, struct qerr_in
         return rc;
 }
 
-#define REVIEW_COLS "id, order_id, kind, status, detail, reviewer, reason, created_at, decided_at"
+#define REVIEW_COLS                                                                                \
+        "id, order_id, kind, status, detail, reviewer, reason, created_at, decided_at, "           \
+        "revocation_id"
 
 static void review_from_row(sqlite3_stmt *st, struct review_rec *r)
 {
@@ -465,6 +469,7 @@ static void review_from_row(sqlite3_stmt *st, struct review_rec *r)
         r->reason = sq_col_dup(st, 6);
         r->created_at = sqlite3_column_int64(st, 7);
         r->decided_at = sqlite3_column_int64(st, 8);
+        r->revocation_id = sqlite3_column_int64(st, 9);
 }
 
 enum qerr sq_review_get(struct store *s, int64_t id, struct review_rec *out, struct qerr_info *ei)
@@ -631,4 +636,47 @@ void store_free_reviews(struct review_rec *v, size_t n)
         for (size_t i = 0; i < n; i++)
                 review_rec_clear(&v[i]);
         free(v);
+}
+
+enum qerr sq_letter_put(struct store *s, int64_t rev_id, const char *type, const char *sha256,
+                        const uint8_t *data, size_t len, struct qerr_info *ei)
+{
+        sqlite3_stmt *st;
+        enum qerr rc =
+            sq_prep(DB(s),
+                    "INSERT INTO revocation_letters (revocation_id, content_type, "
+                    "sha256, data, created_at) VALUES (?, ?, ?, ?, strftime('%s','now'))",
+                    &st, ei);
+        if (rc != QERR_OK)
+                return rc;
+        sqlite3_bind_int64(st, 1, rev_id);
+        sqlite3_bind_text(st, 2, type, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, sha256, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(st, 4, data, (int)len, SQLITE_TRANSIENT);
+        return sq_run(DB(s), st, ei, "storing a revocation letter");
+}
+
+enum qerr sq_revocation_get(struct store *s, int64_t rev_id, int64_t *cert_id, int *reason,
+                            char status[16], struct qerr_info *ei)
+{
+        sqlite3_stmt *st;
+        enum qerr rc = sq_prep(DB(s),
+                               "SELECT certificate_id, reason_code, status FROM revocations WHERE "
+                               "id = ?",
+                               &st, ei);
+        if (rc != QERR_OK)
+                return rc;
+        sqlite3_bind_int64(st, 1, rev_id);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+                *cert_id = sqlite3_column_int64(st, 0);
+                *reason = sqlite3_column_int(st, 1);
+                sq_col_copy(st, 2, status, 16);
+        } else if (step == SQLITE_DONE) {
+                rc = qerr_set(ei, QERR_NOT_FOUND, "no revocation %lld", (long long)rev_id);
+        } else {
+                rc = sq_err(DB(s), step, ei, "reading a revocation");
+        }
+        sqlite3_finalize(st);
+        return rc;
 }
