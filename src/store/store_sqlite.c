@@ -191,7 +191,40 @@ enum qerr sq_collect(sqlite3 *db, sqlite3_stmt *st, size_t elem,
 
 /* ---- migrations ---- */
 
+static enum qerr migrate_locked(sqlite3 *db, struct qerr_info *ei);
+
+/* Any row that breaks a foreign key (after a migration rebuilt a table). */
+static enum qerr foreign_keys_hold(sqlite3 *db, struct qerr_info *ei)
+{
+        sqlite3_stmt *st;
+        enum qerr rc = sq_prep(db, "PRAGMA foreign_key_check", &st, ei);
+        if (rc != QERR_OK)
+                return rc;
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW)
+                rc = qerr_set(ei, QERR_STORE,
+                              "a migration would leave table %s with a dangling reference; "
+                              "nothing was changed",
+                              sqlite3_column_text(st, 0));
+        else if (step != SQLITE_DONE)
+                rc = sq_err(db, step, ei, "checking foreign keys");
+        sqlite3_finalize(st);
+        return rc;
+}
+
+/* The migrations in one transaction. Foreign keys are switched off while
+ * they run, as SQLite's schema-change procedure requires for rebuilding a
+ * table, and checked as a whole before the commit. */
 static enum qerr migrate(sqlite3 *db, struct qerr_info *ei)
+{
+        enum qerr rc = sq_exec(db, "PRAGMA foreign_keys = OFF", ei, "configuring");
+        if (rc == QERR_OK)
+                rc = migrate_locked(db, ei);
+        enum qerr on = sq_exec(db, "PRAGMA foreign_keys = ON", ei, "configuring");
+        return rc != QERR_OK ? rc : on;
+}
+
+static enum qerr migrate_locked(sqlite3 *db, struct qerr_info *ei)
 {
         enum qerr rc = sq_exec(db, "BEGIN IMMEDIATE", ei, "locking for migrations");
         if (rc != QERR_OK)
@@ -228,6 +261,8 @@ static enum qerr migrate(sqlite3 *db, struct qerr_info *ei)
                 if (rc == QERR_OK)
                         qlog_info("migration applied", "version=%d name=%s", m->version, m->name);
         }
+        if (rc == QERR_OK)
+                rc = foreign_keys_hold(db, ei);
         if (rc == QERR_OK)
                 rc = sq_exec(db, "COMMIT", ei, "committing migrations");
         if (rc != QERR_OK)

@@ -1065,6 +1065,75 @@ static void test_crl_latest_none(void **state)
         qbuf_free(&der);
 }
 
+/* An older database with data in it is upgraded in place: the schema of
+ * migration 3 with an approved organisation (whose row points at a review),
+ * then the store opens it and applies the rest (4 rebuilds reviews). */
+static void test_upgrade_keeps_data(void **state)
+{
+        (void)state;
+        char dir[64];
+        snprintf(dir, sizeof dir, "/tmp/quill-upgrade-XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        char path[128];
+        snprintf(path, sizeof path, "%s/quill.db", dir);
+        sqlite3 *db = NULL;
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db,
+                                      "PRAGMA foreign_keys = ON; CREATE TABLE "
+                                      "schema_migrations (version INTEGER PRIMARY KEY, "
+                                      "name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+        for (unsigned i = 0; i < quill_migration_count && quill_migrations[i].version <= 3; i++) {
+                if (sqlite3_exec(db, quill_migrations[i].sql, NULL, NULL, NULL) != SQLITE_OK)
+                        fail_msg("migration %d: %s", quill_migrations[i].version,
+                                 sqlite3_errmsg(db));
+                char ins[128];
+                snprintf(ins, sizeof ins, "INSERT INTO schema_migrations VALUES (%d, 'old', 0)",
+                         quill_migrations[i].version);
+                assert_int_equal(sqlite3_exec(db, ins, NULL, NULL, NULL), SQLITE_OK);
+        }
+        assert_int_equal(
+            sqlite3_exec(db,
+                         "INSERT INTO orders (purpose, status, profile, key_algorithm, deadline, "
+                         "created_at, updated_at) VALUES ('issue', 'issued', 'ov', 'ec256', 1, 1, "
+                         "1);"
+                         "INSERT INTO reviews (order_id, kind, status, detail, created_at) VALUES "
+                         "(1, 'organization', 'approved', 'Acme', 1);"
+                         "INSERT INTO organizations VALUES ('h', 'Acme', 1, 1);",
+                         NULL, NULL, NULL),
+            SQLITE_OK);
+        sqlite3_close(db);
+
+        struct store *st = NULL;
+        struct qerr_info ei = {0};
+        if (store_open_sqlite(dir, 2000, &st, &ei) != QERR_OK)
+                fail_msg("upgrade failed: %s", qerr_message(&ei));
+        struct review_rec *v = NULL;
+        size_t n = 0;
+        assert_int_equal(st->ops->review_list(st, NULL, &v, &n, &ei), QERR_OK);
+        assert_int_equal(n, 1);
+        assert_int_equal(v[0].order_id, 1);
+        assert_int_equal(v[0].revocation_id, 0);
+        assert_string_equal(v[0].kind, "organization");
+        bool approved = false;
+        assert_int_equal(st->ops->org_is_approved(st, "h", &approved, &ei), QERR_OK);
+        assert_true(approved);
+        store_free_reviews(v, n);
+        st->ops->close(st);
+
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(raw_int(db, "SELECT max(version) FROM schema_migrations"),
+                         (int64_t)quill_migrations[quill_migration_count - 1].version);
+        /* foreign keys are on again: a dangling review id is refused */
+        assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL), SQLITE_OK);
+        assert_int_not_equal(sqlite3_exec(db, "INSERT INTO organizations VALUES ('x', 'i', 99, 1)",
+                                          NULL, NULL, NULL),
+                             SQLITE_OK);
+        sqlite3_close(db);
+        rm_rf(dir);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1092,6 +1161,7 @@ int main(void)
             T(test_begin_busy),
             T(test_crl_put_latest),
             T(test_crl_latest_none),
+            cmocka_unit_test(test_upgrade_keeps_data),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
