@@ -101,6 +101,22 @@ enum qerr svc_event(struct service *s, const char *type, int64_t id, const char 
         return rc;
 }
 
+enum qerr svc_cert_move(struct service *s, struct cert_rec *c, enum cert_status to,
+                        struct qerr_info *ei, const char *reason_fmt, ...)
+{
+        char reason[1024];
+        va_list ap;
+        va_start(ap, reason_fmt);
+        vsnprintf(reason, sizeof reason, reason_fmt, ap);
+        va_end(ap);
+        const char *from = cert_status_name(c->status);
+        c->status = to;
+        enum qerr rc = ST(s)->ops->cert_update(ST(s), c, ei);
+        if (rc == QERR_OK)
+                rc = svc_event(s, "certificate", c->id, from, cert_status_name(to), "%s", reason);
+        return rc;
+}
+
 enum qerr svc_abort(struct service *s, enum qerr rc)
 {
         ST(s)->ops->rollback(ST(s));

@@ -28,6 +28,11 @@ struct service {
 
 /* Starts the signer if it is not running. */
 enum qerr svc_signer(struct service *s, struct signer **out, struct qerr_info *ei);
+/* Moves a certificate to status `to`: writes the row and its event (from
+ * the status it had) inside the caller's transaction. */
+enum qerr svc_cert_move(struct service *s, struct cert_rec *c, enum cert_status to,
+                        struct qerr_info *ei, const char *reason_fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* Appends an event row (inside the caller's transaction). */
 enum qerr svc_event(struct service *s, const char *type, int64_t id, const char *from,
                     const char *to, const char *reason_fmt, ...)

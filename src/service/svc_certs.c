@@ -168,17 +168,11 @@ static enum qerr revoke_pending(struct service *s, struct cert_rec *c, const str
                                      &o, ei);
         if (rc == QERR_OK)
                 rc = ST(s)->ops->revocation_link_order(ST(s), rev, o->id, ei);
-        if (rc == QERR_OK) {
-                const char *from = cert_status_name(c->status);
-                c->status = CERT_REVOCATION_PENDING;
-                rc = ST(s)->ops->cert_update(ST(s), c, ei);
-                if (rc == QERR_OK)
-                        rc = svc_event(s, "certificate", c->id, from, "revocation_pending",
-                                       "revocation %lld (reason %s) waits for proof of control "
-                                       "(order %lld)",
-                                       (long long)rev, revoke_reason_name(r->reason),
-                                       (long long)o->id);
-        }
+        if (rc == QERR_OK)
+                rc = svc_cert_move(s, c, CERT_REVOCATION_PENDING, ei,
+                                   "revocation %lld (reason %s) waits for proof of control "
+                                   "(order %lld)",
+                                   (long long)rev, revoke_reason_name(r->reason), (long long)o->id);
         if (rc == QERR_OK)
                 *order_id = o->id;
         order_rec_free(o);
@@ -215,17 +209,11 @@ static enum qerr revoke_with_letter(struct service *s, struct cert_rec *c,
         snprintf(rv.kind, sizeof rv.kind, "revocation");
         if (rc == QERR_OK)
                 rc = ST(s)->ops->review_insert(ST(s), &rv, ei);
-        if (rc == QERR_OK) {
-                const char *from = cert_status_name(c->status);
-                c->status = CERT_REVOCATION_PENDING;
-                rc = ST(s)->ops->cert_update(ST(s), c, ei);
-                if (rc == QERR_OK)
-                        rc = svc_event(s, "certificate", c->id, from, "revocation_pending",
-                                       "revocation %lld (reason %s) waits for review %lld of the "
-                                       "signed letter",
-                                       (long long)rev, revoke_reason_name(r->reason),
-                                       (long long)rv.id);
-        }
+        if (rc == QERR_OK)
+                rc = svc_cert_move(s, c, CERT_REVOCATION_PENDING, ei,
+                                   "revocation %lld (reason %s) waits for review %lld of the "
+                                   "signed letter",
+                                   (long long)rev, revoke_reason_name(r->reason), (long long)rv.id);
         if (rc == QERR_OK)
                 *review_id = rv.id;
         return rc;

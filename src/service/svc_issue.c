@@ -619,13 +619,9 @@ static enum qerr reissue_failed(struct service *s, int64_t cert_id, int64_t rid,
                                qerr_message(why));
         if (r2 == QERR_OK)
                 r2 = ST(s)->ops->cert_get(ST(s), cert_id, &fresh, &ei2);
-        if (r2 == QERR_OK && fresh->status == CERT_REISSUING) {
-                fresh->status = CERT_ISSUED;
-                r2 = ST(s)->ops->cert_update(ST(s), fresh, &ei2);
-                if (r2 == QERR_OK)
-                        r2 = svc_event(s, "certificate", cert_id, "reissuing", "issued",
-                                       "reissue %lld failed", (long long)rid);
-        }
+        if (r2 == QERR_OK && fresh->status == CERT_REISSUING)
+                r2 = svc_cert_move(s, fresh, CERT_ISSUED, &ei2, "reissue %lld failed",
+                                   (long long)rid);
         cert_rec_free(fresh);
         if (r2 == QERR_OK)
                 ST(s)->ops->commit(ST(s), &ei2);
@@ -666,11 +662,8 @@ static enum qerr reissue_complete_tx(struct service *s, int64_t orig_id, int64_t
                 if (rc == QERR_OK)
                         rc = svc_crl_publish(s, ca, ei);
         } else if (rc == QERR_OK && fresh->status == CERT_REISSUING) {
-                fresh->status = CERT_ISSUED;
-                rc = ST(s)->ops->cert_update(ST(s), fresh, ei);
-                if (rc == QERR_OK)
-                        rc = svc_event(s, "certificate", orig_id, "reissuing", "issued",
-                                       "reissued as certificate %lld", (long long)c->id);
+                rc = svc_cert_move(s, fresh, CERT_ISSUED, ei, "reissued as certificate %lld",
+                                   (long long)c->id);
         }
         cert_rec_free(fresh);
         ca_rec_free(ca);
@@ -813,17 +806,13 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
                 rc = ST(s)->ops->reissue_insert(ST(s), &rr, ei);
                 rid = rr.id;
         }
-        if (rc == QERR_OK) {
-                orig->status = CERT_REISSUING;
-                rc = ST(s)->ops->cert_update(ST(s), orig, ei);
-        }
         if (rc == QERR_OK)
                 rc = svc_event(s, "reissue", rid, NULL, "in_progress",
                                "reissue of certificate %lld (%s CSR): %s", (long long)orig->id,
                                rr.csr_source, r->reason);
         if (rc == QERR_OK)
-                rc = svc_event(s, "certificate", orig->id, "issued", "reissuing",
-                               "reissue %lld requested: %s", (long long)rid, r->reason);
+                rc = svc_cert_move(s, orig, CERT_REISSUING, ei, "reissue %lld requested: %s",
+                                   (long long)rid, r->reason);
         if (rc == QERR_OK && revalidate) {
                 struct order_rec *po = NULL;
                 rc = svc_proof_order(s, "reissue", orig, r->method ? r->method : "dns",

@@ -193,10 +193,10 @@ static int review_state(struct service *s, int64_t order_id, const char *kind)
         size_t n = 0;
         struct qerr_info ei;
         int state = 0;
-        if (ST(s)->ops->review_list(ST(s), NULL, &v, &n, &ei) != QERR_OK)
+        if (ST(s)->ops->review_for_order(ST(s), order_id, &v, &n, &ei) != QERR_OK)
                 return 1; /* unknown: behave as waiting */
         for (size_t i = 0; i < n; i++) {
-                if (v[i].order_id != order_id || strcmp(v[i].kind, kind) != 0)
+                if (strcmp(v[i].kind, kind) != 0)
                         continue;
                 int st = !strcmp(v[i].status, "approved")   ? 2
                          : !strcmp(v[i].status, "rejected") ? 3

@@ -360,16 +360,9 @@ static enum qerr undo_subject(struct service *s, const struct order_rec *o, stru
         }
         if (rc == QERR_OK)
                 rc = ST(s)->ops->cert_get(ST(s), o->subject_id, &c, ei);
-        if (rc == QERR_OK &&
-            (c->status == CERT_REVOCATION_PENDING || c->status == CERT_REISSUING)) {
-                const char *from = cert_status_name(c->status);
-                c->status = CERT_ISSUED;
-                rc = ST(s)->ops->cert_update(ST(s), c, ei);
-                if (rc == QERR_OK)
-                        rc = svc_event(s, "certificate", c->id, from, "issued",
-                                       "%s did not complete (order %lld)", o->purpose,
-                                       (long long)o->id);
-        }
+        if (rc == QERR_OK && (c->status == CERT_REVOCATION_PENDING || c->status == CERT_REISSUING))
+                rc = svc_cert_move(s, c, CERT_ISSUED, ei, "%s did not complete (order %lld)",
+                                   o->purpose, (long long)o->id);
         cert_rec_free(c);
         return rc;
 }
@@ -475,14 +468,9 @@ static enum qerr decide_revocation(struct service *s, struct review_rec *r, bool
                 if (rc == QERR_OK)
                         rc = svc_event(s, "revocation", r->revocation_id, "pending", "failed",
                                        "the signed letter was rejected: %s", reason);
-                if (rc == QERR_OK && c->status == CERT_REVOCATION_PENDING) {
-                        c->status = CERT_ISSUED;
-                        rc = ST(s)->ops->cert_update(ST(s), c, ei);
-                        if (rc == QERR_OK)
-                                rc = svc_event(s, "certificate", c->id, "revocation_pending",
-                                               "issued", "revocation %lld rejected",
-                                               (long long)r->revocation_id);
-                }
+                if (rc == QERR_OK && c->status == CERT_REVOCATION_PENDING)
+                        rc = svc_cert_move(s, c, CERT_ISSUED, ei, "revocation %lld rejected",
+                                           (long long)r->revocation_id);
         }
         cert_rec_free(c);
         return rc;

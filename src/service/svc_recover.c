@@ -102,13 +102,9 @@ enum qerr service_recover(struct service *s, struct qerr_info *ei)
                 struct cert_rec *c = NULL;
                 if (rc == QERR_OK)
                         rc = ST(s)->ops->cert_get(ST(s), act[i].certificate_id, &c, ei);
-                if (rc == QERR_OK && c->status == CERT_REISSUING) {
-                        c->status = CERT_ISSUED;
-                        rc = ST(s)->ops->cert_update(ST(s), c, ei);
-                        if (rc == QERR_OK)
-                                rc = svc_event(s, "certificate", c->id, "reissuing", "issued",
-                                               "reissue %lld abandoned", (long long)act[i].id);
-                }
+                if (rc == QERR_OK && c->status == CERT_REISSUING)
+                        rc = svc_cert_move(s, c, CERT_ISSUED, ei, "reissue %lld abandoned",
+                                           (long long)act[i].id);
                 if (rc == QERR_OK)
                         qlog_warn("abandoned reissue failed", "reissue=%lld cert=%lld",
                                   (long long)act[i].id, (long long)act[i].certificate_id);

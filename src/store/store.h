@@ -143,6 +143,9 @@ struct store_ops {
         /* status NULL: every review */
         enum qerr (*review_list)(struct store *s, const char *status, struct review_rec **out,
                                  size_t *n, struct qerr_info *ei);
+        /* the reviews of one order, oldest first */
+        enum qerr (*review_for_order)(struct store *s, int64_t order_id, struct review_rec **out,
+                                      size_t *n, struct qerr_info *ei);
         enum qerr (*review_decide)(struct store *s, const struct review_rec *r,
                                    struct qerr_info *ei);
         enum qerr (*org_is_approved)(struct store *s, const char *org_hash, bool *out,

@@ -58,6 +58,8 @@ enum qerr sq_review_insert(struct store *s, struct review_rec *r, struct qerr_in
 enum qerr sq_review_get(struct store *s, int64_t id, struct review_rec *out, struct qerr_info *ei);
 enum qerr sq_review_list(struct store *s, const char *status, struct review_rec **out, size_t *n,
                          struct qerr_info *ei);
+enum qerr sq_review_for_order(struct store *s, int64_t order_id, struct review_rec **out, size_t *n,
+                              struct qerr_info *ei);
 enum qerr sq_review_decide(struct store *s, const struct review_rec *r, struct qerr_info *ei);
 enum qerr sq_org_is_approved(struct store *s, const char *org_hash, bool *out,
                              struct qerr_info *ei);
@@ -86,6 +88,6 @@ enum qerr sq_revocation_get(struct store *s, int64_t rev_id, int64_t *cert_id, i
         .org_is_approved = sq_org_is_approved, .org_approve = sq_org_approve,                      \
         .revocation_by_order = sq_revocation_by_order, .revocation_finish = sq_revocation_finish,  \
         .revocation_link_order = sq_revocation_link_order, .letter_put = sq_letter_put,            \
-        .revocation_get = sq_revocation_get,
+        .revocation_get = sq_revocation_get, .review_for_order = sq_review_for_order,
 
 #endif

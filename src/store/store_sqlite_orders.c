@@ -517,6 +517,19 @@ enum qerr sq_review_list(struct store *s, const char *status, struct review_rec 
                           "listing reviews", ei);
 }
 
+enum qerr sq_review_for_order(struct store *s, int64_t order_id, struct review_rec **out, size_t *n,
+                              struct qerr_info *ei)
+{
+        sqlite3_stmt *st;
+        enum qerr rc = sq_prep(
+            DB(s), "SELECT " REVIEW_COLS " FROM reviews WHERE order_id = ? ORDER BY id", &st, ei);
+        if (rc != QERR_OK)
+                return rc;
+        sqlite3_bind_int64(st, 1, order_id);
+        return sq_collect(DB(s), st, sizeof **out, review_fill, review_clear, (void **)out, n,
+                          "listing an order's reviews", ei);
+}
+
 enum qerr sq_review_decide(struct store *s, const struct review_rec *r, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
