@@ -155,7 +155,27 @@ enum qexit {
           "MB "                                                                                    \
           "(checked by its content); pass it with --letter FILE.")                                 \
         X(PROTO, "signer_protocol", 500, QEXIT_INTERNAL,                                           \
-          "A malformed message crossed the signer channel; this is a bug, see the logs.")
+          "A malformed message crossed the signer channel; this is a bug, see the logs.")          \
+        X(TENANT_EXISTS, "tenant_exists", 409, QEXIT_REFUSED,                                      \
+          "A tenant with this name already exists; choose another name.")                          \
+        X(TENANT_UNKNOWN, "tenant_unknown", 404, QEXIT_REFUSED,                                    \
+          "No such tenant; see 'quill tenant list' (or create it with 'quill tenant create').")    \
+        X(TENANT_INVALID, "tenant_name_invalid", 400, QEXIT_USAGE,                                 \
+          "A tenant name has 1 to 63 characters: lower-case letters, digits, '-', '_' and '.', "   \
+          "starting with a letter or digit.")                                                      \
+        X(UNAUTHORIZED, "unauthorized", 401, QEXIT_REFUSED,                                        \
+          "No valid API key: send 'Authorization: Bearer <token>' with a key that is not "         \
+          "revoked (an admin creates keys with 'quill key create').")                              \
+        X(FORBIDDEN, "forbidden", 403, QEXIT_REFUSED,                                              \
+          "This key's role may not do this; ask an admin for a key with the right role.")          \
+        X(REVIEW_OWN, "review_own_order", 403, QEXIT_REFUSED,                                      \
+          "A principal cannot decide a review of an order it created; another reviewer must "      \
+          "decide it.")                                                                            \
+        X(RATE_LIMITED, "rate_limited", 429, QEXIT_REFUSED,                                        \
+          "Too many requests for this tenant; wait for the time in Retry-After and try again.")    \
+        X(MALFORMED, "malformed_request", 400, QEXIT_USAGE,                                        \
+          "The request body is not valid: send a JSON object with the documented fields and "      \
+          "types (see docs/api.md).")
 
 enum qerr {
 #define QERR_ENUM(name, code, http, exitc, msg) QERR_##name,

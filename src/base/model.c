@@ -172,3 +172,33 @@ void review_rec_clear(struct review_rec *r)
                 r->detail = r->reason = NULL;
         }
 }
+
+const char *role_name(enum role r)
+{
+        static const char *const names[ROLE__COUNT] = {"user", "reviewer", "admin"};
+        return (unsigned)r < ROLE__COUNT ? names[r] : "unknown";
+}
+
+bool role_from_name(const char *s, enum role *out)
+{
+        for (int i = 0; s && i < ROLE__COUNT; i++)
+                if (strcmp(s, role_name((enum role)i)) == 0) {
+                        *out = (enum role)i;
+                        return true;
+                }
+        return false;
+}
+
+bool tenant_name_valid(const char *s)
+{
+        size_t n = s ? strlen(s) : 0;
+        if (n < 1 || n > QUILL_TENANT_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+                if (!alnum && (i == 0 || (c != '-' && c != '_' && c != '.')))
+                        return false;
+        }
+        return true;
+}

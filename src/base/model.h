@@ -50,6 +50,8 @@ enum revoke_reason {
 
 struct cert_rec {
         int64_t id;
+        int64_t tenant_id;
+        char tenant[64];   /* its name (filled when read) */
         int64_t ca_id;     /* 0 for uploaded */
         int64_t parent_id; /* 0 unless a reissue */
         char serial[41];   /* lower-case hex */
@@ -88,6 +90,8 @@ struct ca_rec {
 
 struct event_rec {
         int64_t id;
+        int64_t tenant_id;
+        char tenant[64];      /* its name (filled when read) */
         char object_type[16]; /* "certificate", "ca", "revocation", "reissue" */
         int64_t object_id;
         char actor[64];
@@ -127,8 +131,11 @@ struct order_name_rec {
 
 struct order_rec {
         int64_t id;
-        char purpose[16];   /* issue, revoke, reissue */
-        int64_t subject_id; /* revoke: certificate; reissue: reissue row */
+        int64_t tenant_id;
+        char tenant[64];     /* its name (filled when read) */
+        char created_by[64]; /* the principal that applied ("key:12:ci", "cli:alice") */
+        char purpose[16];    /* issue, revoke, reissue */
+        int64_t subject_id;  /* revoke: certificate; reissue: reissue row */
         enum order_status status;
         enum cert_profile profile;
         char key_algorithm[16];
@@ -160,6 +167,10 @@ struct job_rec {
 
 struct review_rec {
         int64_t id;
+        int64_t tenant_id; /* the tenant whose order or revocation is reviewed */
+        char tenant[64];
+        int64_t reviewer_key;  /* the deciding API key, 0 when none */
+        char requested_by[64]; /* who applied or asked to revoke (four-eyes rule) */
         int64_t order_id;      /* 0 for a revocation review */
         int64_t revocation_id; /* 0 for an order review */
         char kind[16];         /* risk, organization */
@@ -169,6 +180,53 @@ struct review_rec {
         char *reason;
         qtime_t created_at, decided_at;
 };
+
+/* ---- tenants, roles, principals (issue 6) ---- */
+#define QUILL_TENANT_MAX 63
+
+/* What a principal may do: `user` the tenant's own certificates and
+ * orders; `reviewer` the review queue of every tenant; `admin` everything
+ * (tenants, keys, CA operations) in every tenant. */
+enum role { ROLE_USER = 0, ROLE_REVIEWER, ROLE_ADMIN, ROLE__COUNT };
+
+struct tenant_rec {
+        int64_t id;
+        char name[QUILL_TENANT_MAX + 1];
+        qtime_t created_at;
+};
+
+/* An API key as stored: never the secret itself. */
+struct apikey_rec {
+        int64_t id;
+        int64_t tenant_id;
+        char tenant[QUILL_TENANT_MAX + 1];
+        enum role role;
+        char label[128];
+        uint8_t secret_hash[32];
+        qtime_t created_at;
+        char created_by[64];
+        qtime_t revoked_at; /* 0 while valid */
+};
+
+/* Who acts. Every service call is made on behalf of one principal: it is
+ * scoped to `tenant_id` (new objects belong there; reads and changes see
+ * only that tenant's objects) unless `all_tenants` (admin keys, job
+ * workers), and allowed by `role`. `name` is what events record. */
+struct principal {
+        int64_t tenant_id;
+        char tenant[QUILL_TENANT_MAX + 1];
+        enum role role;
+        bool all_tenants;
+        char name[64];  /* "key:12:ci-bot", "cli:alice", "worker:0" */
+        int64_t key_id; /* 0 unless an API key */
+        bool local;     /* the local operator (CLI) or the service's own workers: may
+                           read stored private keys of any tenant it acts in */
+};
+
+const char *role_name(enum role r);
+bool role_from_name(const char *s, enum role *out);
+/* A tenant name: 1-63 of [a-z0-9-_.], starting with a letter or digit. */
+bool tenant_name_valid(const char *s);
 
 void order_rec_free(struct order_rec *o);
 void review_rec_clear(struct review_rec *r);

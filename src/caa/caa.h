@@ -58,8 +58,7 @@ void caa_record_clear(struct caa_record *r);
  * and without whitespace. Whitespace around ';' and the domain is allowed.
  * QERR_USAGE when it does not parse (whitespace inside a value, a parameter
  * given twice - keys compare case-insensitively -, a bad domain, a bad key). */
-enum qerr caa_parse_issue_value(const char *v, struct caa_issue_value *out,
-                                struct qerr_info *ei);
+enum qerr caa_parse_issue_value(const char *v, struct caa_issue_value *out, struct qerr_info *ei);
 
 /* What one lookup at one name of the climb found. */
 enum caa_set_status { CAA_SET_RECORDS, CAA_SET_EMPTY, CAA_SET_ERROR };
@@ -67,20 +66,20 @@ enum caa_set_status { CAA_SET_RECORDS, CAA_SET_EMPTY, CAA_SET_ERROR };
 struct caa_set {
         char name[CAA_MAX_NAME]; /* the name looked up (in the original tree) */
         enum caa_set_status status;
-        char error[256];         /* CAA_SET_ERROR: what failed (SERVFAIL, timeout, bogus ...) */
+        char error[256]; /* CAA_SET_ERROR: what failed (SERVFAIL, timeout, bogus ...) */
         char canonical[CAA_MAX_NAME]; /* where a CNAME chain ended, "" if no CNAME */
         struct caa_record *recs;
         size_t n;
 };
 
 struct caa_request {
-        const char *name;                 /* requested name, "*.x" for a wildcard */
-        const char *const *identities;    /* the CA's issuer domains */
+        const char *name;              /* requested name, "*.x" for a wildcard */
+        const char *const *identities; /* the CA's issuer domains */
         size_t nidentities;
-        const char *account_uri;          /* NULL: no account (accounturi never matches) */
-        const char *method;               /* "dns-01", "http-01", "tls-alpn-01"; the CLI
-                                             maps dns -> dns-01, file -> http-01 */
-        bool climb_past_inapplicable;     /* RULES.md §3 step 3 (default true) */
+        const char *account_uri;      /* NULL: no account (accounturi never matches) */
+        const char *method;           /* "dns-01", "http-01", "tls-alpn-01"; the CLI
+                                         maps dns -> dns-01, file -> http-01 */
+        bool climb_past_inapplicable; /* RULES.md §3 step 3 (default true) */
 };
 
 enum caa_outcome { CAA_ALLOWED, CAA_DENIED, CAA_LOOKUP_ERROR };

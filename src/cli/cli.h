@@ -21,11 +21,13 @@
 #include "../base/config.h"
 #include "../base/err.h"
 #include "../base/model.h"
+#include "../base/model_json.h"
 #include "../service/service.h"
 
 struct cli_ctx {
         const char *data_dir;
         const char *config_path; /* NULL: none given */
+        const char *tenant;      /* --tenant NAME; NULL: not given (the tenant 'default') */
         bool json;
         struct qconfig cfg;
         struct service *svc; /* opened by cli_open_service() */
@@ -42,22 +44,11 @@ int cli_usage(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(p
 /* Prints `obj` (steals the reference) as the one JSON object; returns 0. */
 int cli_print_json(json_t *obj);
 
-/* JSON encoders for records (new references). */
-json_t *cli_cert_json(const struct cert_rec *c, qtime_t now);
-json_t *cli_events_json(const struct event_rec *e, size_t n);
-json_t *cli_ca_json(const struct ca_rec *c);
-/* Orders and reviews (issue 3). */
-json_t *cli_order_json(const struct order_rec *o, qtime_t now);
-json_t *cli_review_json(const struct review_rec *r);
 /* Prints an order (JSON {"order":...} or text with what to publish); 0. */
 int cli_print_order(struct cli_ctx *ctx, const struct order_rec *o);
-/* A JSON string of `s`; bytes that are not valid UTF-8 become '?'. */
-json_t *cli_json_text(const char *s);
 /* --config FILE, else <data>/quill.conf when it exists, else the defaults
  * already in ctx->cfg. */
 enum qerr cli_load_config(struct cli_ctx *ctx, struct qerr_info *ei);
-/* RFC 3339 UTC string value */
-json_t *cli_time_json(qtime_t t);
 
 /* Subcommands: argv[0] is the subcommand word ("ca", "cert", ...). */
 int cmd_ca(struct cli_ctx *ctx, int argc, char **argv);
@@ -68,5 +59,7 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_caa(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_order(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_review(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_tenant(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_key(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

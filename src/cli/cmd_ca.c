@@ -33,7 +33,7 @@ static json_t *cas_json(struct ca_rec **v, size_t n)
 {
         json_t *a = json_array();
         for (size_t i = 0; a && i < n; i++)
-                if (json_array_append_new(a, cli_ca_json(v[i])) != 0) {
+                if (json_array_append_new(a, json_of_ca(v[i])) != 0) {
                         json_decref(a);
                         return NULL;
                 }
@@ -46,7 +46,7 @@ static int print_cas(struct cli_ctx *ctx, const struct ca_rec *made, struct ca_r
         if (ctx->json) {
                 if (made)
                         return cli_print_json(
-                            json_pack("{s:o,s:o}", "ca", cli_ca_json(made), "cas", cas_json(v, n)));
+                            json_pack("{s:o,s:o}", "ca", json_of_ca(made), "cas", cas_json(v, n)));
                 return cli_print_json(json_pack("{s:o}", "cas", cas_json(v, n)));
         }
         if (n == 0)

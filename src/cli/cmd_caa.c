@@ -78,11 +78,11 @@ static int print_results(struct cli_ctx *ctx, char **names, size_t n, const stru
                         continue;
                 }
                 json_t *o =
-                    json_pack("{s:o,s:s,s:o,s:o,s:o}", "name", cli_json_text(names[i]), "outcome",
+                    json_pack("{s:o,s:s,s:o,s:o,s:o}", "name", json_of_text(names[i]), "outcome",
                               outcome_word(d[i].outcome), "where",
-                              d[i].where[0] ? cli_json_text(d[i].where) : json_null(), "records",
-                              d[i].records[0] ? cli_json_text(d[i].records) : json_null(), "reason",
-                              cli_json_text(d[i].reason));
+                              d[i].where[0] ? json_of_text(d[i].where) : json_null(), "records",
+                              d[i].records[0] ? json_of_text(d[i].records) : json_null(), "reason",
+                              json_of_text(d[i].reason));
                 if (!arr || !o || json_array_append_new(arr, o) != 0) {
                         json_decref(arr);
                         struct qerr_info ei;

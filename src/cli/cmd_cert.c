@@ -313,7 +313,7 @@ static int print_cert(struct cli_ctx *ctx, const struct cert_rec *c, const char 
 {
         qtime_t now = qtime_now();
         if (ctx->json)
-                return cli_print_json(json_pack("{s:o}", "certificate", cli_cert_json(c, now)));
+                return cli_print_json(json_pack("{s:o}", "certificate", json_of_cert(c, now)));
         char na[40];
         printf("%s certificate %lld (serial %s) for ", verb, (long long)c->id, c->serial);
         print_names(c->names, c->nnames);
@@ -336,7 +336,7 @@ static int run_sign(struct cli_ctx *ctx, const struct cert_args *a)
         int rc = open_svc(ctx, &ei);
         struct cert_rec *c = NULL;
         if (rc == 0) {
-                struct sign_req r = {csr.data, csr.len, a->profile, a->days};
+                struct sign_req r = {csr.data, csr.len, a->profile, a->days, NULL};
                 rc = service_cert_sign(ctx->svc, &r, &c, &ei) == QERR_OK
                          ? print_cert(ctx, c, "issued")
                          : cli_fail(ctx, &ei);
@@ -436,7 +436,8 @@ static int run_apply(struct cli_ctx *ctx, const struct cert_args *a)
         int rc = open_svc(ctx, &ei);
         if (rc != 0)
                 return rc;
-        struct apply_req r = {a->names, a->nnames, a->key, a->key_password, a->profile, a->days};
+        struct apply_req r = {a->names,   a->nnames, a->key, a->key_password,
+                              a->profile, a->days,   NULL};
         struct cert_rec *c = NULL;
         rc = service_cert_apply(ctx->svc, &r, &c, &ei) == QERR_OK ? print_cert(ctx, c, "issued")
                                                                   : cli_fail(ctx, &ei);
@@ -448,7 +449,7 @@ static json_t *certs_json(struct cert_rec **v, size_t n, qtime_t now)
 {
         json_t *arr = json_array();
         for (size_t i = 0; arr && i < n; i++)
-                if (json_array_append_new(arr, cli_cert_json(v[i], now)) != 0) {
+                if (json_array_append_new(arr, json_of_cert(v[i], now)) != 0) {
                         json_decref(arr);
                         return NULL;
                 }
@@ -468,6 +469,49 @@ static void print_cert_table(struct cert_rec **v, size_t n, qtime_t now)
         }
 }
 
+/* Every certificate of the tenant, oldest first (the service pages
+ * newest first). */
+static enum qerr all_certs(struct service *svc, struct cert_rec ***out, size_t *nout,
+                           struct qerr_info *ei)
+{
+        struct cert_rec **all = NULL;
+        size_t n = 0;
+        struct cert_query q = {.origin = -1, .limit = 500};
+        bool more = true;
+        enum qerr rc = QERR_OK;
+        while (rc == QERR_OK && more) {
+                struct cert_rec **page = NULL;
+                size_t np = 0;
+                rc = service_cert_list(svc, &q, &page, &np, &more, ei);
+                if (rc != QERR_OK)
+                        break;
+                struct cert_rec **grown = realloc(all, (n + np + 1) * sizeof *all);
+                if (!grown) {
+                        store_free_certs(page, np);
+                        rc = qerr_set(ei, QERR_NOMEM, NULL);
+                        break;
+                }
+                all = grown;
+                memcpy(all + n, page, np * sizeof *page);
+                n += np;
+                free(page);
+                if (np)
+                        q.before_id = all[n - 1]->id;
+        }
+        if (rc != QERR_OK) {
+                store_free_certs(all, n);
+                return rc;
+        }
+        for (size_t i = 0; i < n / 2; i++) {
+                struct cert_rec *t = all[i];
+                all[i] = all[n - 1 - i];
+                all[n - 1 - i] = t;
+        }
+        *out = all;
+        *nout = n;
+        return QERR_OK;
+}
+
 static int run_list(struct cli_ctx *ctx, const struct cert_args *a)
 {
         (void)a;
@@ -477,7 +521,7 @@ static int run_list(struct cli_ctx *ctx, const struct cert_args *a)
                 return rc;
         struct cert_rec **v = NULL;
         size_t n = 0;
-        if (service_cert_list(ctx->svc, &v, &n, &ei) != QERR_OK)
+        if (all_certs(ctx->svc, &v, &n, &ei) != QERR_OK)
                 return cli_fail(ctx, &ei);
         qtime_t now = qtime_now();
         if (ctx->json)
@@ -502,8 +546,8 @@ static void print_events_text(const struct event_rec *e, size_t n)
 
 static int show_json(const struct cert_rec *c, const struct event_rec *e, size_t n)
 {
-        json_t *o = cli_cert_json(c, qtime_now());
-        if (o && json_object_set_new(o, "events", cli_events_json(e, n)) != 0) {
+        json_t *o = json_of_cert(c, qtime_now());
+        if (o && json_object_set_new(o, "events", json_of_events(e, n)) != 0) {
                 json_decref(o);
                 o = NULL;
         }
@@ -562,7 +606,7 @@ static int run_download(struct cli_ctx *ctx, const struct cert_args *a)
         int rc = open_svc(ctx, &ei);
         if (rc != 0)
                 return rc;
-        struct download_req r = {a->id, a->format, a->out, a->password, a->key_password};
+        struct download_req r = {a->id, a->format, a->out, a->password, a->key_password, NULL};
         struct qbuf w;
         qbuf_init(&w, MAX_PEM_BYTES);
         rc = service_cert_download(ctx->svc, &r, &w, &ei) == QERR_OK ? print_files(ctx, &w)
@@ -587,7 +631,7 @@ static int print_revoked(struct cli_ctx *ctx, const struct cert_rec *c, const in
 {
         if (ctx->json)
                 return cli_print_json(json_pack("{s:o,s:o}", "certificate",
-                                                cli_cert_json(c, qtime_now()), "revoked",
+                                                json_of_cert(c, qtime_now()), "revoked",
                                                 ids_json(ids, n)));
         printf("revoked certificate %lld (now %s)", (long long)c->id,
                cert_status_name(cert_effective_status(c, qtime_now())));
@@ -608,8 +652,8 @@ static int print_pending(struct cli_ctx *ctx, const struct cert_rec *c, const st
 {
         if (ctx->json)
                 return cli_print_json(
-                    json_pack("{s:o,s:o,s:o}", "certificate", cli_cert_json(c, qtime_now()),
-                              "revoked", json_array(), "order", cli_order_json(o, qtime_now())));
+                    json_pack("{s:o,s:o,s:o}", "certificate", json_of_cert(c, qtime_now()),
+                              "revoked", json_array(), "order", json_of_order(o, qtime_now())));
         printf("the %s of certificate %lld waits for proof of control of its names "
                "(until %s):\n",
                what, (long long)c->id, "the order's deadline");
@@ -655,9 +699,9 @@ static int run_revoke(struct cli_ctx *ctx, const struct cert_args *a)
         else if (o)
                 rc = print_pending(ctx, c, o, "revocation");
         else if (res.review_id && ctx->json)
-                rc = cli_print_json(
-                    json_pack("{s:o,s:o,s:I}", "certificate", cli_cert_json(c, qtime_now()),
-                              "revoked", json_array(), "review_id", (json_int_t)res.review_id));
+                rc = cli_print_json(json_pack("{s:o,s:o,s:I}", "certificate",
+                                              json_of_cert(c, qtime_now()), "revoked", json_array(),
+                                              "review_id", (json_int_t)res.review_id));
         else if (res.review_id)
                 printf("the revocation of certificate %lld waits for review %lld of the signed "
                        "letter (quill review approve|reject %lld)\n",
@@ -710,13 +754,13 @@ static int run_reissue(struct cli_ctx *ctx, const struct cert_args *a)
                 else if (ctx->json)
                         rc = cli_print_json(json_pack("{s:n,s:I,s:o}", "certificate", "parent_id",
                                                       (json_int_t)a->id, "order",
-                                                      cli_order_json(o, qtime_now())));
+                                                      json_of_order(o, qtime_now())));
                 else
                         rc = print_pending(ctx, orig, o, "reissue");
                 cert_rec_free(orig);
         } else if (rc == 0 && ctx->json)
                 rc = cli_print_json(json_pack("{s:o,s:I}", "certificate",
-                                              cli_cert_json(c, qtime_now()), "parent_id",
+                                              json_of_cert(c, qtime_now()), "parent_id",
                                               (json_int_t)a->id));
         else if (rc == 0)
                 rc = print_cert(ctx, c, "reissued");
@@ -747,7 +791,7 @@ static int print_uploaded(struct cli_ctx *ctx, const struct cert_rec *c)
         bool expired = c->not_after < now;
         if (ctx->json)
                 return cli_print_json(json_pack("{s:o,s:I,s:b}", "certificate",
-                                                cli_cert_json(c, now), "expires_in_days",
+                                                json_of_cert(c, now), "expires_in_days",
                                                 (json_int_t)days, "expired", expired));
         print_cert(ctx, c, "uploaded");
         if (expired)

@@ -62,13 +62,39 @@ static int order_list(struct cli_ctx *ctx)
         struct qerr_info ei;
         struct order_rec **v = NULL;
         size_t n = 0;
-        if (service_order_list(ctx->svc, &v, &n, &ei) != QERR_OK)
-                return cli_fail(ctx, &ei);
+        struct order_query q = {.limit = 500};
+        bool more = true;
+        while (more) {
+                struct order_rec **page = NULL;
+                size_t np = 0;
+                if (service_order_list(ctx->svc, &q, &page, &np, &more, &ei) != QERR_OK) {
+                        store_free_orders(v, n);
+                        return cli_fail(ctx, &ei);
+                }
+                struct order_rec **grown = realloc(v, (n + np + 1) * sizeof *v);
+                if (!grown) {
+                        store_free_orders(page, np);
+                        store_free_orders(v, n);
+                        qerr_set(&ei, QERR_NOMEM, NULL);
+                        return cli_fail(ctx, &ei);
+                }
+                v = grown;
+                memcpy(v + n, page, np * sizeof *page);
+                n += np;
+                free(page);
+                if (np)
+                        q.before_id = v[n - 1]->id;
+        }
+        for (size_t i = 0; i < n / 2; i++) { /* oldest first */
+                struct order_rec *t = v[i];
+                v[i] = v[n - 1 - i];
+                v[n - 1 - i] = t;
+        }
         qtime_t now = qtime_now();
         if (ctx->json) {
                 json_t *a = json_array();
                 for (size_t i = 0; i < n; i++)
-                        json_array_append_new(a, cli_order_json(v[i], now));
+                        json_array_append_new(a, json_of_order(v[i], now));
                 rc = cli_print_json(json_pack("{s:o}", "orders", a));
         } else {
                 printf("%-6s %-20s %-8s %-6s %s\n", "ID", "STATUS", "PROFILE", "CERT", "NAMES");
@@ -113,7 +139,7 @@ static int review_list(struct cli_ctx *ctx, const char *status)
         if (ctx->json) {
                 json_t *a = json_array();
                 for (size_t i = 0; i < n; i++)
-                        json_array_append_new(a, cli_review_json(&v[i]));
+                        json_array_append_new(a, json_of_review(&v[i]));
                 rc = cli_print_json(json_pack("{s:o}", "reviews", a));
         } else {
                 printf("%-6s %-6s %-13s %-9s %s\n", "ID", "ORDER", "KIND", "STATUS", "DETAIL");
@@ -149,7 +175,7 @@ static int review_decide(struct cli_ctx *ctx, int argc, char **argv, bool approv
         if (service_review_decide(ctx->svc, id, approve, reason, &r, &ei) != QERR_OK)
                 return cli_fail(ctx, &ei);
         if (ctx->json)
-                rc = cli_print_json(json_pack("{s:o}", "review", cli_review_json(&r)));
+                rc = cli_print_json(json_pack("{s:o}", "review", json_of_review(&r)));
         else
                 printf("review %lld %s\n", (long long)r.id, r.status);
         review_rec_clear(&r);

@@ -26,12 +26,13 @@
 #endif
 
 static const char usage_text[] =
-    "Usage: quill [--data DIR] [--config FILE] [--json] COMMAND [ARGS]\n"
+    "Usage: quill [--data DIR] [--config FILE] [--tenant NAME] [--json] COMMAND [ARGS]\n"
     "\n"
     "Global options (before or after the command):\n"
     "  --data DIR      data directory (default $QUILL_DATA, else ./var)\n"
     "  --config FILE   configuration (default <data>/quill.conf when it exists)\n"
     "  --json          print exactly one JSON object on stdout\n"
+    "  --tenant NAME   act in this tenant (default: default)\n"
     "\n"
     "Commands:\n"
     "  ca init [--root-key ec384|rsa4096|sm2] [--key ec256|ec384|rsa2048|rsa3072|rsa4096|sm2]\n"
@@ -57,6 +58,9 @@ static const char usage_text[] =
     "  review list [--all] | review approve ID [--reason T] | review reject ID --reason T\n"
     "  caa check [--resolver HOST:PORT] --identity D ... [--account-uri U]\n"
     "            [--method dns-01|http-01|tls-alpn-01|dns|file] NAME...\n"
+    "  tenant create NAME | tenant list\n"
+    "  key create [--tenant NAME] --role user|reviewer|admin [--label TEXT]\n"
+    "  key list [--tenant NAME] | key revoke ID\n"
     "  errors\n"
     "  config check [FILE]\n"
     "  config doc\n"
@@ -124,6 +128,8 @@ static const struct command {
     {"serve", cmd_serve, true},
     {"order", cmd_order, true},
     {"review", cmd_review, true},
+    {"tenant", cmd_tenant, true},
+    {"key", cmd_key, true},
     {"help", cmd_help, false},
     {"--help", cmd_help, false},
     {"-h", cmd_help, false},
@@ -136,18 +142,20 @@ static const struct command {
  * words it used (0: not a global option, -1: value missing). */
 static int take_global(struct cli_ctx *ctx, int argc, char **argv, int i)
 {
-        static const struct {
+        const struct {
                 const char *name;
                 size_t len;
-                bool is_data;
-        } valued[] = {{"--data", 6, true}, {"--config", 8, false}};
+                const char **slot;
+        } valued[] = {{"--data", 6, &ctx->data_dir},
+                      {"--config", 8, &ctx->config_path},
+                      {"--tenant", 8, &ctx->tenant}};
         const char *a = argv[i];
         if (strcmp(a, "--json") == 0) {
                 ctx->json = true;
                 return 1;
         }
         for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) {
-                const char **slot = valued[k].is_data ? &ctx->data_dir : &ctx->config_path;
+                const char **slot = valued[k].slot;
                 if (strncmp(a, valued[k].name, valued[k].len) != 0)
                         continue;
                 if (a[valued[k].len] == '=') {

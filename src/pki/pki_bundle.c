@@ -72,6 +72,7 @@ bool bundle_needs_password(enum bundle_format f)
 /* The files written so far by one call, to be removed again on failure. */
 struct outset {
         const char *dir;
+        struct filebag *mem; /* in-memory mode: files go here, dir is NULL */
         struct qbuf *written;
         size_t written_len0;
         char *paths[MAX_FILES];
@@ -84,6 +85,10 @@ static enum qerr put_file(struct outset *o, const char *name, const void *data, 
         if (o->n >= MAX_FILES)
                 return qerr_set(ei, QERR_INTERNAL,
                                 "Too many files for one bundle; this is a bug, please report it.");
+        if (o->mem)
+                return filebag_add(o->mem, name, data, len, mode == MODE_KEY)
+                           ? QERR_OK
+                           : qerr_set(ei, QERR_NOMEM, NULL);
         char path[PATH_MAX];
         int pn = snprintf(path, sizeof path, "%s/%s", o->dir, name);
         if (pn < 0 || (size_t)pn >= sizeof path)
@@ -193,8 +198,9 @@ out:
         return rc;
 }
 
-enum qerr pki_bundle_write(enum bundle_format f, const struct bundle_input *in, const char *outdir,
-                           struct qbuf *written, struct qerr_info *ei)
+static enum qerr bundle_make(enum bundle_format f, const struct bundle_input *in,
+                             const char *outdir, struct qbuf *written, struct filebag *mem,
+                             struct qerr_info *ei)
 {
         enum qerr rc = QERR_OK;
         X509 *leaf = NULL;
@@ -203,7 +209,7 @@ enum qerr pki_bundle_write(enum bundle_format f, const struct bundle_input *in, 
         char name[PATH_MAX];
         struct qerr_info pe = {0};
         const char *base = NULL;
-        struct outset o = {.dir = outdir, .written = written};
+        struct outset o = {.dir = outdir, .written = written, .mem = mem};
 
         qbuf_init(&cert, MAX_PEM_BYTES);
         qbuf_init(&chainb, MAX_PEM_BYTES);
@@ -216,7 +222,7 @@ enum qerr pki_bundle_write(enum bundle_format f, const struct bundle_input *in, 
                 rc = qerr_set(ei, QERR_FORMAT_INVALID, NULL);
                 goto out;
         }
-        if (!in || !in->cert_pem || !outdir || !written) {
+        if (!in || !in->cert_pem || ((!outdir || !written) && !o.mem)) {
                 rc = qerr_set(ei, QERR_INTERNAL,
                               "The bundle writer was called without a "
                               "certificate or output directory; this is a "
@@ -273,8 +279,7 @@ enum qerr pki_bundle_write(enum bundle_format f, const struct bundle_input *in, 
                 goto out;
         }
 
-        rc = fs_mkdirs(outdir, MODE_DIR, ei);
-        if (rc != QERR_OK)
+        if (!o.mem && (rc = fs_mkdirs(outdir, MODE_DIR, ei)) != QERR_OK)
                 goto out;
 
         base = in->basename;
@@ -346,5 +351,21 @@ out:
         qbuf_free(&key);
         sk_X509_pop_free(chain, X509_free);
         X509_free(leaf);
+        return rc;
+}
+
+enum qerr pki_bundle_write(enum bundle_format f, const struct bundle_input *in, const char *outdir,
+                           struct qbuf *written, struct qerr_info *ei)
+{
+        return bundle_make(f, in, outdir, written, NULL, ei);
+}
+
+enum qerr pki_bundle_build(enum bundle_format f, const struct bundle_input *in, struct filebag *out,
+                           struct qerr_info *ei)
+{
+        memset(out, 0, sizeof *out);
+        enum qerr rc = bundle_make(f, in, NULL, NULL, out, ei);
+        if (rc != QERR_OK)
+                filebag_free(out);
         return rc;
 }

@@ -12,9 +12,12 @@
 
 #include <openssl/evp.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "../base/buf.h"
 #include "../base/err.h"
+#include "../base/filebag.h"
 
 enum bundle_format {
         BUNDLE_PEM,
@@ -54,5 +57,11 @@ struct bundle_input {
  * removed again). */
 enum qerr pki_bundle_write(enum bundle_format f, const struct bundle_input *in, const char *outdir,
                            struct qbuf *written, struct qerr_info *ei);
+
+/* The same files in memory (the REST API sends them instead of writing
+ * them): names as above, without a directory. The caller frees `out` with
+ * filebag_free (which wipes private key bytes). */
+enum qerr pki_bundle_build(enum bundle_format f, const struct bundle_input *in, struct filebag *out,
+                           struct qerr_info *ei);
 
 #endif

@@ -57,6 +57,9 @@ struct reissue_facts {
          * reissued: its id and the registered domain; 0/NULL when free */
         int64_t locked_by_cert;
         const char *locked_domain;
+        /* the locking certificate belongs to another tenant: the refusal
+         * names the domain only, never that tenant's certificate */
+        bool locked_by_other_tenant;
 };
 /* QERR_OK, or REISSUE_UPLOADED, REISSUE_IN_PROGRESS, REISSUE_STATUS,
  * REISSUE_TOO_LATE, REISSUE_LIMIT, REISSUE_DOMAIN_LOCKED. */

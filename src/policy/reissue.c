@@ -69,6 +69,13 @@ enum qerr policy_may_reissue(const struct reissue_facts *f, struct qerr_info *ei
                                 "a new certificate instead.",
                                 c->id, f->lineage_reissues, f->lineage_reissues == 1 ? "" : "s",
                                 POLICY_FREE_DV_REISSUES);
+        if (f->locked_by_cert != 0 && f->locked_by_other_tenant)
+                return qerr_set(
+                    ei, QERR_REISSUE_DOMAIN_LOCKED,
+                    "Another certificate under the same registered domain (%s) is "
+                    "being reissued; wait for that reissue to finish, then try "
+                    "certificate %" PRId64 " again.",
+                    f->locked_domain && f->locked_domain[0] ? f->locked_domain : "unknown", c->id);
         if (f->locked_by_cert != 0)
                 return qerr_set(
                     ei, QERR_REISSUE_DOMAIN_LOCKED,

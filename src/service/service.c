@@ -32,8 +32,15 @@ enum qerr service_open(const struct service_opts *o, struct service **out, struc
         if (!s)
                 return qerr_set(ei, QERR_NOMEM, NULL);
         snprintf(s->data_dir, sizeof s->data_dir, "%s", o->data_dir);
-        snprintf(s->actor, sizeof s->actor, "%s", o->actor ? o->actor : "system");
         s->cfg = o->cfg;
+        if (o->who) {
+                service_set_principal(s, o->who);
+        } else {
+                struct principal p = {.tenant_id = 1, .role = ROLE_ADMIN, .local = true};
+                snprintf(p.tenant, sizeof p.tenant, "default");
+                snprintf(p.name, sizeof p.name, "%s", o->actor ? o->actor : "system");
+                service_set_principal(s, &p);
+        }
         enum qerr rc = store_open_sqlite(o->data_dir, o->cfg->store_busy_ms, &s->st, ei);
         if (rc != QERR_OK) {
                 free(s);
@@ -55,6 +62,65 @@ void service_close(struct service *s)
         free(s);
 }
 
+void service_set_principal(struct service *s, const struct principal *p)
+{
+        s->who = *p;
+        snprintf(s->actor, sizeof s->actor, "%s", p->name);
+}
+
+const struct principal *service_principal(const struct service *s)
+{
+        return &s->who;
+}
+
+int64_t svc_scope(const struct service *s)
+{
+        return s->who.all_tenants ? 0 : s->who.tenant_id;
+}
+
+enum qerr svc_require(struct service *s, unsigned roles, const char *what, struct qerr_info *ei)
+{
+        if ((unsigned)s->who.role < ROLE__COUNT && (roles & (1u << s->who.role)))
+                return QERR_OK;
+        return qerr_set(ei, QERR_FORBIDDEN,
+                        "a %s key may not %s; ask an admin for a key with "
+                        "the right role",
+                        role_name(s->who.role), what);
+}
+
+enum qerr svc_not_found(const char *type, int64_t id, struct qerr_info *ei)
+{
+        return qerr_set(ei, QERR_NOT_FOUND, "no %s with id %lld", type, (long long)id);
+}
+
+enum qerr svc_visible(struct service *s, const char *type, int64_t id, struct qerr_info *ei)
+{
+        int64_t owner = 0;
+        struct qerr_info le;
+        enum qerr rc = ST(s)->ops->object_tenant(ST(s), type, id, &owner, &le);
+        if (rc == QERR_NOT_FOUND)
+                return svc_not_found(type, id, ei);
+        if (rc != QERR_OK)
+                return qerr_set(ei, rc, "%s", qerr_message(&le));
+        int64_t scope = svc_scope(s);
+        if (scope == 0 || scope == owner)
+                return QERR_OK;
+        /* Another tenant's object: answered exactly like a missing one, and
+         * written to the owner's audit log (not the requester's, whose log
+         * would otherwise tell it that the id exists). */
+        if (ST(s)->ops->begin(ST(s), &le) == QERR_OK) {
+                if (svc_event(s, owner, type, id, NULL, "access_denied",
+                              "refused to %s of tenant %s: the %s belongs to another tenant",
+                              s->who.name, s->who.tenant, type) == QERR_OK)
+                        ST(s)->ops->commit(ST(s), &le);
+                else
+                        ST(s)->ops->rollback(ST(s));
+        }
+        qlog_warn("cross-tenant request refused", "object=%s id=%lld principal=%s tenant=%s", type,
+                  (long long)id, s->who.name, s->who.tenant);
+        return svc_not_found(type, id, ei);
+}
+
 enum qerr service_start_signer(struct service *s, struct qerr_info *ei)
 {
         struct signer *sg;
@@ -72,11 +138,12 @@ enum qerr svc_signer(struct service *s, struct signer **out, struct qerr_info *e
         return QERR_OK;
 }
 
-enum qerr svc_event(struct service *s, const char *type, int64_t id, const char *from,
-                    const char *to, const char *reason_fmt, ...)
+enum qerr svc_event(struct service *s, int64_t tenant_id, const char *type, int64_t id,
+                    const char *from, const char *to, const char *reason_fmt, ...)
 {
         struct event_rec e;
         memset(&e, 0, sizeof e);
+        e.tenant_id = tenant_id;
         snprintf(e.object_type, sizeof e.object_type, "%s", type);
         e.object_id = id;
         snprintf(e.actor, sizeof e.actor, "%s", s->actor);
@@ -94,9 +161,9 @@ enum qerr svc_event(struct service *s, const char *type, int64_t id, const char 
         enum qerr rc = ST(s)->ops->event_add(ST(s), &e, NULL);
         if (rc == QERR_OK) {
                 char esc[1100];
-                qlog_info("event", "object=%s id=%lld from=%s to=%s actor=%s reason=%s", type,
-                          (long long)id, from ? from : "-", to, s->actor,
-                          qlog_escape(reason, esc, sizeof esc));
+                qlog_info("event", "tenant=%lld object=%s id=%lld from=%s to=%s actor=%s reason=%s",
+                          (long long)tenant_id, type, (long long)id, from ? from : "-", to,
+                          s->actor, qlog_escape(reason, esc, sizeof esc));
         }
         return rc;
 }
@@ -113,7 +180,8 @@ enum qerr svc_cert_move(struct service *s, struct cert_rec *c, enum cert_status 
         c->status = to;
         enum qerr rc = ST(s)->ops->cert_update(ST(s), c, ei);
         if (rc == QERR_OK)
-                rc = svc_event(s, "certificate", c->id, from, cert_status_name(to), "%s", reason);
+                rc = svc_event(s, c->tenant_id, "certificate", c->id, from, cert_status_name(to),
+                               "%s", reason);
         return rc;
 }
 

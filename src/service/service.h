@@ -21,6 +21,7 @@
 #include "../base/buf.h"
 #include "../base/config.h"
 #include "../base/err.h"
+#include "../base/filebag.h"
 #include "../base/model.h"
 #include "../caa/caa.h"
 #include "../store/store.h"
@@ -31,6 +32,9 @@ struct service_opts {
         const char *data_dir;
         const struct qconfig *cfg;
         const char *actor; /* who acts, for events: "cli:alice", "http" */
+        /* on whose behalf; NULL: the local operator in tenant 'default' (an
+         * admin of every tenant, with access to stored keys) */
+        const struct principal *who;
 };
 
 /* Process-wide set-up of the libraries the service uses (libcurl); call
@@ -40,6 +44,38 @@ enum qerr service_global_init(struct qerr_info *ei);
 /* Opens the store in data_dir (which must exist). */
 enum qerr service_open(const struct service_opts *o, struct service **out, struct qerr_info *ei);
 void service_close(struct service *s);
+/* Acts on behalf of `p` from now on (a request thread sets this per request). */
+void service_set_principal(struct service *s, const struct principal *p);
+const struct principal *service_principal(const struct service *s);
+
+/* ---- tenants and API keys (issue 6) ---- */
+/* The principal of a bearer token: a valid (not revoked) API key, the
+ * secret compared in constant time. QERR_UNAUTHORIZED otherwise, with one
+ * sentence for every failure (which part was wrong is not told). */
+enum qerr service_authenticate(struct service *s, const char *token, struct principal *out,
+                               struct qerr_info *ei);
+/* The local operator acting in tenant `name` (the CLI's --tenant). */
+enum qerr service_local_principal(struct service *s, const char *tenant, const char *actor,
+                                  struct principal *out, struct qerr_info *ei);
+enum qerr service_tenant_create(struct service *s, const char *name, struct tenant_rec *out,
+                                struct qerr_info *ei);
+enum qerr service_tenant_list(struct service *s, struct tenant_rec **out, size_t *n,
+                              struct qerr_info *ei);
+#define QUILL_TOKEN_MAX 96
+/* Creates a key for tenant `tenant` (NULL: the principal's own) with
+ * `role`; `token` receives the secret token, shown once (wipe it after use). */
+enum qerr service_key_create(struct service *s, const char *tenant, enum role role,
+                             const char *label, struct apikey_rec *out, char token[QUILL_TOKEN_MAX],
+                             struct qerr_info *ei);
+/* tenant NULL: every key (admin) */
+enum qerr service_key_list(struct service *s, const char *tenant, struct apikey_rec **out,
+                           size_t *n, struct qerr_info *ei);
+enum qerr service_key_revoke(struct service *s, int64_t id, struct apikey_rec *out,
+                             struct qerr_info *ei);
+
+/* The audit log: a page of events of the principal's tenant (admin: all). */
+enum qerr service_event_list(struct service *s, const struct event_query *q, struct event_rec **out,
+                             size_t *n, bool *more, struct qerr_info *ei);
 /* Starts the signer now (quill serve does this before its threads). */
 enum qerr service_start_signer(struct service *s, struct qerr_info *ei);
 
@@ -65,6 +101,9 @@ struct sign_req {
         size_t csr_len;
         enum cert_profile profile;
         long days; /* 0: the longest the profile allows today */
+        /* non-NULL: also record a private order for the certificate (the
+         * REST API's POST /orders) and return it here */
+        struct order_rec **order;
 };
 enum qerr service_cert_sign(struct service *s, const struct sign_req *r, struct cert_rec **out,
                             struct qerr_info *ei);
@@ -76,12 +115,14 @@ struct apply_req {
         const char *key_password; /* NULL: stored under the data key */
         enum cert_profile profile;
         long days;
+        struct order_rec **order; /* as in sign_req */
 };
 enum qerr service_cert_apply(struct service *s, const struct apply_req *r, struct cert_rec **out,
                              struct qerr_info *ei);
 
-enum qerr service_cert_list(struct service *s, struct cert_rec ***out, size_t *n,
-                            struct qerr_info *ei);
+/* A page of certificates (q->tenant is replaced by the principal's scope). */
+enum qerr service_cert_list(struct service *s, const struct cert_query *q, struct cert_rec ***out,
+                            size_t *n, bool *more, struct qerr_info *ei);
 /* A certificate and its events (events may be NULL when not wanted). */
 enum qerr service_cert_get(struct service *s, int64_t id, struct cert_rec **out,
                            struct event_rec **events, size_t *nevents, struct qerr_info *ei);
@@ -146,8 +187,11 @@ struct download_req {
         const char *outdir;
         const char *password;     /* PKCS#12 password */
         const char *key_password; /* to open a key stored under the user's password */
+        struct filebag *bag;      /* non-NULL: the files go here, not to outdir */
 };
-/* Writes the files; `written` receives their paths, one per line. */
+/* Writes the files (or fills r->bag); `written` receives their paths, one
+ * per line (unused with a bag). The private key is included only for the
+ * local operator and user keys of the owning tenant. */
 enum qerr service_cert_download(struct service *s, const struct download_req *r,
                                 struct qbuf *written, struct qerr_info *ei);
 
@@ -175,8 +219,8 @@ enum qerr service_order_apply(struct service *s, const struct order_apply_req *r
                               struct order_rec **out, struct qerr_info *ei);
 enum qerr service_order_get(struct service *s, int64_t id, struct order_rec **out,
                             struct qerr_info *ei);
-enum qerr service_order_list(struct service *s, struct order_rec ***out, size_t *n,
-                             struct qerr_info *ei);
+enum qerr service_order_list(struct service *s, const struct order_query *q,
+                             struct order_rec ***out, size_t *n, bool *more, struct qerr_info *ei);
 enum qerr service_order_cancel(struct service *s, int64_t id, struct order_rec **out,
                                struct qerr_info *ei);
 /* Runs the order's work once in the foreground (validation and CAA of each

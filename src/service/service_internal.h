@@ -16,7 +16,8 @@
 struct service {
         char data_dir[PATH_MAX];
         const struct qconfig *cfg;
-        char actor[64];
+        char actor[64];       /* who.name: what events record */
+        struct principal who; /* on whose behalf the calls are made */
         struct store *st;
         struct signer *signer; /* started on first need */
         bool borrowed_signer;  /* a worker's: owned by another service handle */
@@ -33,10 +34,30 @@ enum qerr svc_signer(struct service *s, struct signer **out, struct qerr_info *e
 enum qerr svc_cert_move(struct service *s, struct cert_rec *c, enum cert_status to,
                         struct qerr_info *ei, const char *reason_fmt, ...)
     __attribute__((format(printf, 5, 6)));
-/* Appends an event row (inside the caller's transaction). */
-enum qerr svc_event(struct service *s, const char *type, int64_t id, const char *from,
-                    const char *to, const char *reason_fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+/* Appends an event row of tenant `tenant_id` (the object's owner) inside
+ * the caller's transaction. */
+enum qerr svc_event(struct service *s, int64_t tenant_id, const char *type, int64_t id,
+                    const char *from, const char *to, const char *reason_fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+/* The tenant filter of store reads for this principal: 0 (every tenant)
+ * or its own tenant. */
+int64_t svc_scope(const struct service *s);
+/* Role bits for svc_require. */
+#define SVC_USER (1u << ROLE_USER)
+#define SVC_REVIEWER (1u << ROLE_REVIEWER)
+#define SVC_ADMIN (1u << ROLE_ADMIN)
+/* QERR_FORBIDDEN unless the principal's role is one of `roles`; checked
+ * first in every public function, before any object is looked at. */
+enum qerr svc_require(struct service *s, unsigned roles, const char *what, struct qerr_info *ei);
+/* QERR_OK when object `type` `id` exists in the principal's scope;
+ * QERR_NOT_FOUND with the same sentence whether it does not exist or
+ * belongs to another tenant, and in the second case an audit event is
+ * written (in its own transaction, to the owner's log). Call it outside
+ * any transaction, before the transaction that works on the object. */
+enum qerr svc_visible(struct service *s, const char *type, int64_t id, struct qerr_info *ei);
+/* The sentence of a missing object ("no certificate with id 7"). */
+enum qerr svc_not_found(const char *type, int64_t id, struct qerr_info *ei);
 /* The data key that seals subscriber keys (env, file, or created). */
 enum qerr svc_data_key(struct service *s, const uint8_t **key, struct qerr_info *ei);
 /* The issuing CA for a key of type `key_alg` ("sm2" -> the SM2 CA; RSA keys

@@ -71,7 +71,7 @@ static enum qerr store_ca(struct service *s, const struct signer_resp *resp, con
                 goto out;
         rc = ST(s)->ops->ca_insert(ST(s), ca, ei);
         if (rc == QERR_OK)
-                rc = svc_event(s, "ca", ca->id, NULL, "active", "%s CA created (%s): %s",
+                rc = svc_event(s, 1, "ca", ca->id, NULL, "active", "%s CA created (%s): %s",
                                ca->is_root ? "root" : "issuing", alg, ca->subject);
         if (rc == QERR_OK)
                 rc = svc_crl_publish(s, ca, ei);
@@ -141,6 +141,9 @@ enum qerr service_ca_init(struct service *s, const struct ca_init_req *r, struct
         const char *ralg = r->root_alg ? r->root_alg : strcmp(ialg, "sm2") == 0 ? "sm2" : "ec384";
         const char *subject = r->subject ? r->subject : "CN=Quill Local CA";
         enum key_alg ka;
+        enum qerr arc = svc_require(s, SVC_ADMIN, "create CAs", ei);
+        if (arc != QERR_OK)
+                return arc;
         if (!key_alg_from_name(ialg, &ka))
                 return qerr_set(ei, QERR_USAGE,
                                 "unknown --key %s; use ec256, ec384, rsa2048, "

@@ -18,23 +18,35 @@
 #include "../pki/pki_upload.h"
 #include "../policy/policy.h"
 
-enum qerr service_cert_list(struct service *s, struct cert_rec ***out, size_t *n,
-                            struct qerr_info *ei)
+enum qerr service_cert_list(struct service *s, const struct cert_query *q, struct cert_rec ***out,
+                            size_t *n, bool *more, struct qerr_info *ei)
 {
-        return ST(s)->ops->cert_list(ST(s), out, n, ei);
+        enum qerr rc = svc_require(s, SVC_USER | SVC_ADMIN, "list certificates", ei);
+        if (rc != QERR_OK)
+                return rc;
+        struct cert_query mine = *q;
+        mine.tenant = svc_scope(s);
+        if (!mine.now)
+                mine.now = qtime_now();
+        return ST(s)->ops->cert_page(ST(s), &mine, out, n, more, ei);
 }
 
 enum qerr service_cert_get(struct service *s, int64_t id, struct cert_rec **out,
                            struct event_rec **events, size_t *nevents, struct qerr_info *ei)
 {
         struct cert_rec *c = NULL;
-        enum qerr rc = ST(s)->ops->cert_get(ST(s), id, &c, ei);
+        enum qerr rc = svc_require(s, SVC_USER | SVC_ADMIN, "read certificates", ei);
+        if (rc == QERR_OK)
+                rc = svc_visible(s, "certificate", id, ei);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->cert_get(ST(s), svc_scope(s), id, &c, ei);
         if (rc == QERR_OK && c->status == CERT_DELETED) {
                 /* deleted: gone for users; the events stay for auditors */
                 rc = qerr_set(ei, QERR_NOT_FOUND, "certificate %lld was deleted", (long long)id);
         }
         if (rc == QERR_OK && events)
-                rc = ST(s)->ops->event_list(ST(s), "certificate", id, events, nevents, ei);
+                rc = ST(s)->ops->event_list(ST(s), c->tenant_id, "certificate", id, events, nevents,
+                                            ei);
         if (rc != QERR_OK) {
                 cert_rec_free(c);
                 return rc;
@@ -55,7 +67,9 @@ static enum qerr renewal_in_progress(struct service *s, const struct cert_rec *c
                 return QERR_OK;
         }
         int64_t order = 0;
-        enum qerr rc = ST(s)->ops->order_active_for_names(ST(s), c->names, c->nnames, &order, ei);
+        /* another tenant's pending order never blocks (nor is revealed) */
+        enum qerr rc = ST(s)->ops->order_active_for_names(ST(s), c->tenant_id, c->names, c->nnames,
+                                                          &order, ei);
         if (rc == QERR_OK && order) {
                 *yes = true;
                 snprintf(label, lsz, "order %lld", (long long)order);
@@ -72,8 +86,8 @@ static enum qerr revoke_row(struct service *s, struct cert_rec *c, int reason, i
         const char *from = cert_status_name(c->status);
         int64_t rid = existing;
         enum qerr rc = existing ? ST(s)->ops->revocation_finish(ST(s), existing, "done", now, ei)
-                                : ST(s)->ops->revocation_insert(ST(s), c->id, reason, cascade,
-                                                                "done", now, &rid, ei);
+                                : ST(s)->ops->revocation_insert(ST(s), c->tenant_id, c->id, reason,
+                                                                cascade, "done", now, &rid, ei);
         if (rc != QERR_OK)
                 return rc;
         if (rid_out)
@@ -83,16 +97,16 @@ static enum qerr revoke_row(struct service *s, struct cert_rec *c, int reason, i
         c->revoke_reason = reason;
         if ((rc = ST(s)->ops->cert_update(ST(s), c, ei)) != QERR_OK)
                 return rc;
-        if ((rc = svc_event(s, "revocation", rid, existing ? "pending" : NULL, "done",
+        if ((rc = svc_event(s, c->tenant_id, "revocation", rid, existing ? "pending" : NULL, "done",
                             "certificate %lld, reason %s", (long long)c->id,
                             revoke_reason_name(reason))) != QERR_OK)
                 return rc;
         if (cascade)
-                return svc_event(s, "certificate", c->id, from, "revoked",
+                return svc_event(s, c->tenant_id, "certificate", c->id, from, "revoked",
                                  "revoked with the original certificate (revocation %lld); "
                                  "reason %s",
                                  (long long)cascade, revoke_reason_name(reason));
-        return svc_event(s, "certificate", c->id, from, "revoked", "reason %s",
+        return svc_event(s, c->tenant_id, "certificate", c->id, from, "revoked", "reason %s",
                          revoke_reason_name(reason));
 }
 
@@ -121,7 +135,7 @@ enum qerr svc_revoke_tree(struct service *s, struct cert_rec *c, int reason, int
         }
         for (size_t i = 0; rc == QERR_OK && i < nd; i++) {
                 struct cert_rec *d = NULL;
-                rc = ST(s)->ops->cert_get(ST(s), desc[i], &d, ei);
+                rc = ST(s)->ops->cert_get(ST(s), c->tenant_id, desc[i], &d, ei);
                 if (rc == QERR_OK && d->status != CERT_REVOKED &&
                     d->status != CERT_REVOCATION_PENDING && d->status != CERT_DELETED) {
                         rc = revoke_row(s, d, reason, first_rev, 0, now, NULL, ei);
@@ -160,8 +174,8 @@ static enum qerr revoke_pending(struct service *s, struct cert_rec *c, const str
         int64_t rev = 0;
         qtime_t now = qtime_now();
         const char *method = r->method ? r->method : "dns";
-        enum qerr rc =
-            ST(s)->ops->revocation_insert(ST(s), c->id, r->reason, 0, "pending", now, &rev, ei);
+        enum qerr rc = ST(s)->ops->revocation_insert(ST(s), c->tenant_id, c->id, r->reason, 0,
+                                                     "pending", now, &rev, ei);
         struct order_rec *o = NULL;
         if (rc == QERR_OK)
                 rc = svc_proof_order(s, "revoke", c, method, now + 3 * QTIME_DAY, NULL, NULL, NULL,
@@ -196,7 +210,8 @@ static enum qerr revoke_with_letter(struct service *s, struct cert_rec *c,
         hex_encode(md, 32, sha, sizeof sha);
         qtime_t now = qtime_now();
         int64_t rev = 0;
-        rc = ST(s)->ops->revocation_insert(ST(s), c->id, r->reason, 0, "pending", now, &rev, ei);
+        rc = ST(s)->ops->revocation_insert(ST(s), c->tenant_id, c->id, r->reason, 0, "pending", now,
+                                           &rev, ei);
         if (rc == QERR_OK)
                 rc = ST(s)->ops->letter_put(ST(s), rev, type, sha, r->letter, r->letter_len, ei);
         char detail[300];
@@ -205,7 +220,9 @@ static enum qerr revoke_with_letter(struct service *s, struct cert_rec *c,
                  "bytes, sha256 %s",
                  (long long)rev, (long long)c->id, c->nnames ? c->names[0] : "",
                  revoke_reason_name(r->reason), type, r->letter_len, sha);
-        struct review_rec rv = {.revocation_id = rev, .detail = detail, .created_at = now};
+        struct review_rec rv = {
+            .revocation_id = rev, .detail = detail, .created_at = now, .tenant_id = c->tenant_id};
+        snprintf(rv.requested_by, sizeof rv.requested_by, "%s", s->who.name);
         snprintf(rv.kind, sizeof rv.kind, "revocation");
         if (rc == QERR_OK)
                 rc = ST(s)->ops->review_insert(ST(s), &rv, ei);
@@ -228,10 +245,14 @@ enum qerr service_cert_revoke(struct service *s, const struct revoke_req *r, str
                 return qerr_set(ei, QERR_REVOKE_REASON, NULL);
         if (r->method && strcmp(r->method, "dns") && strcmp(r->method, "file"))
                 return qerr_set(ei, QERR_USAGE, "--method must be dns or file");
-        enum qerr rc = ST(s)->ops->begin(ST(s), ei);
+        enum qerr rc = svc_require(s, SVC_USER | SVC_ADMIN, "revoke certificates", ei);
+        if (rc == QERR_OK)
+                rc = svc_visible(s, "certificate", r->id, ei);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->begin(ST(s), ei);
         if (rc != QERR_OK)
                 return rc;
-        rc = ST(s)->ops->cert_get(ST(s), r->id, &c, ei);
+        rc = ST(s)->ops->cert_get(ST(s), svc_scope(s), r->id, &c, ei);
         bool renewing = false;
         char label[64] = "";
         if (rc == QERR_OK)
@@ -264,10 +285,14 @@ enum qerr service_cert_revoke(struct service *s, const struct revoke_req *r, str
 enum qerr service_cert_delete(struct service *s, int64_t id, struct qerr_info *ei)
 {
         struct cert_rec *c = NULL;
-        enum qerr rc = ST(s)->ops->begin(ST(s), ei);
+        enum qerr rc = svc_require(s, SVC_USER | SVC_ADMIN, "delete certificates", ei);
+        if (rc == QERR_OK)
+                rc = svc_visible(s, "certificate", id, ei);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->begin(ST(s), ei);
         if (rc != QERR_OK)
                 return rc;
-        rc = ST(s)->ops->cert_get(ST(s), id, &c, ei);
+        rc = ST(s)->ops->cert_get(ST(s), svc_scope(s), id, &c, ei);
         if (rc == QERR_OK)
                 rc = policy_may_delete(c, qtime_now(), ei);
         if (rc == QERR_OK) {
@@ -281,7 +306,7 @@ enum qerr service_cert_delete(struct service *s, int64_t id, struct qerr_info *e
                 c->key_protection = KEYPROT_NONE;
                 rc = ST(s)->ops->cert_update(ST(s), c, ei);
                 if (rc == QERR_OK)
-                        rc = svc_event(s, "certificate", id, from, "deleted",
+                        rc = svc_event(s, c->tenant_id, "certificate", id, from, "deleted",
                                        "deleted; private key erased");
         }
         if (rc == QERR_OK)
@@ -302,7 +327,9 @@ enum qerr service_cert_upload(struct service *s, const struct upload_req *r, str
         struct cert_rec *c = NULL;
         char *trusted = NULL;
         size_t tlen = 0;
-        enum qerr rc = ST(s)->ops->ca_list(ST(s), &cas, &ncas, ei);
+        enum qerr rc = svc_require(s, SVC_USER | SVC_ADMIN, "upload certificates", ei);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->ca_list(ST(s), &cas, &ncas, ei);
         if (rc != QERR_OK)
                 return rc;
         /* our own roots count as trust anchors for uploads */
@@ -333,6 +360,8 @@ enum qerr service_cert_upload(struct service *s, const struct upload_req *r, str
         snprintf(c->key_algorithm, sizeof c->key_algorithm, "%s", u.key_algorithm);
         c->profile = PROFILE_PRIVATE;
         c->origin = ORIGIN_UPLOADED;
+        c->tenant_id = s->who.tenant_id;
+        snprintf(c->tenant, sizeof c->tenant, "%s", s->who.tenant);
         c->status = CERT_ISSUED;
         c->created_at = qtime_now();
         c->revoke_reason = -1;
@@ -349,7 +378,7 @@ enum qerr service_cert_upload(struct service *s, const struct upload_req *r, str
                 goto out;
         rc = ST(s)->ops->cert_insert(ST(s), c, ei);
         if (rc == QERR_OK)
-                rc = svc_event(s, "certificate", c->id, NULL, "issued",
+                rc = svc_event(s, c->tenant_id, "certificate", c->id, NULL, "issued",
                                "uploaded; issuer %s; serial %s; chain ends at a %s anchor",
                                c->issuer, c->serial, u.anchor);
         if (rc == QERR_OK)
@@ -388,7 +417,11 @@ enum qerr service_cert_download(struct service *s, const struct download_req *r,
                 return qerr_set(ei, QERR_FORMAT_INVALID, NULL);
         struct cert_rec *c = NULL;
         EVP_PKEY *key = NULL;
-        enum qerr rc = ST(s)->ops->cert_get(ST(s), r->id, &c, ei);
+        enum qerr rc = svc_require(s, SVC_USER | SVC_ADMIN, "download certificates", ei);
+        if (rc == QERR_OK)
+                rc = svc_visible(s, "certificate", r->id, ei);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->cert_get(ST(s), svc_scope(s), r->id, &c, ei);
         if (rc == QERR_OK)
                 rc = policy_may_download(c, qtime_now(), ei);
         if (rc == QERR_OK && bundle_needs_password(f) && (!r->password || strlen(r->password) < 4))
@@ -398,9 +431,19 @@ enum qerr service_cert_download(struct service *s, const struct download_req *r,
                               r->format);
         if (rc == QERR_OK && bundle_needs_key(f) && !c->key_blob)
                 rc = qerr_set(ei, QERR_KEY_NOT_HELD, NULL);
-        bool pem_passthrough =
-            f == BUNDLE_PEM && c && c->key_protection == KEYPROT_PASSWORD && !r->key_password;
-        if (rc == QERR_OK && !pem_passthrough)
+        /* the private key goes only to the owning tenant's user keys (and
+         * the local operator), never to another tenant's admin */
+        bool key_allowed =
+            rc == QERR_OK &&
+            (s->who.local || (s->who.role == ROLE_USER && s->who.tenant_id == c->tenant_id));
+        if (rc == QERR_OK && bundle_needs_key(f) && !key_allowed)
+                rc = qerr_set(ei, QERR_FORBIDDEN,
+                              "the %s format holds the private key, which only a user key of "
+                              "the owning tenant may download; use format pem",
+                              r->format);
+        bool pem_passthrough = key_allowed && f == BUNDLE_PEM &&
+                               c->key_protection == KEYPROT_PASSWORD && !r->key_password;
+        if (rc == QERR_OK && key_allowed && !pem_passthrough)
                 rc = svc_open_key(s, c, r->key_password, &key, ei);
         if (rc == QERR_OK) {
                 char base[300];
@@ -411,10 +454,14 @@ enum qerr service_cert_download(struct service *s, const struct download_req *r,
                                           .password = r->password,
                                           .basename = base,
                                           .friendly_name = c->nnames ? c->names[0] : base};
-                rc = pki_bundle_write(f, &in, r->outdir, written, ei);
+                rc = r->bag ? pki_bundle_build(f, &in, r->bag, ei)
+                            : pki_bundle_write(f, &in, r->outdir, written, ei);
         }
-        if (rc == QERR_OK && pem_passthrough && c->key_blob) {
+        if (rc == QERR_OK && pem_passthrough && c->key_blob && r->bag) {
                 /* the key stays encrypted under the applicant's password */
+                if (!filebag_add(r->bag, "key.pem", c->key_blob, c->key_blob_len, true))
+                        rc = qerr_set(ei, QERR_NOMEM, NULL);
+        } else if (rc == QERR_OK && pem_passthrough && c->key_blob) {
                 char path[4200];
                 snprintf(path, sizeof path, "%s/key.pem", r->outdir);
                 struct qerr_info we;

@@ -22,6 +22,8 @@
 #include "../policy/policy.h"
 
 struct issue_input {
+        int64_t tenant_id;  /* the owner of the new certificate */
+        const char *tenant; /* and its name */
         EVP_PKEY *pub;
         const char *key_alg;
         char **names; /* normalised */
@@ -228,6 +230,8 @@ static enum qerr issue_one(struct service *s, const struct issue_input *in, stru
                 c->nnames++;
         }
         c->ca_id = ca->id;
+        c->tenant_id = in->tenant_id;
+        snprintf(c->tenant, sizeof c->tenant, "%s", in->tenant ? in->tenant : "");
         c->parent_id = in->parent_id;
         memcpy(c->serial, hex, sizeof c->serial);
         c->not_before = not_before;
@@ -265,22 +269,75 @@ enum qerr svc_insert_cert(struct service *s, struct cert_rec *c, const char *why
 {
         enum qerr rc = ST(s)->ops->cert_insert(ST(s), c, ei);
         if (rc == QERR_OK)
-                rc = svc_event(s, "certificate", c->id, NULL, "issued", "%s; serial %s; profile %s",
-                               why, c->serial, cert_profile_name(c->profile));
+                rc = svc_event(s, c->tenant_id, "certificate", c->id, NULL, "issued",
+                               "%s; serial %s; profile %s", why, c->serial,
+                               cert_profile_name(c->profile));
         return rc;
 }
 
-/* Stores a freshly issued certificate and its event in one transaction. */
+/* A private-profile order, issued at once (the REST API's orders): the
+ * record of what was asked, with its names marked as needing neither
+ * validation nor CAA. Caller frees. */
+static struct order_rec *private_order(struct service *s, const struct cert_rec *c)
+{
+        struct order_rec *o = calloc(1, sizeof *o);
+        if (!o || !(o->names = calloc(c->nnames ? c->nnames : 1, sizeof *o->names))) {
+                free(o);
+                return NULL;
+        }
+        qtime_t now = qtime_now();
+        snprintf(o->purpose, sizeof o->purpose, "issue");
+        o->tenant_id = c->tenant_id;
+        snprintf(o->tenant, sizeof o->tenant, "%s", c->tenant);
+        snprintf(o->created_by, sizeof o->created_by, "%s", s->who.name);
+        o->status = ORDER_ISSUED;
+        o->profile = c->profile;
+        snprintf(o->key_algorithm, sizeof o->key_algorithm, "%s", c->key_algorithm);
+        o->deadline = o->created_at = o->updated_at = now;
+        for (size_t i = 0; i < c->nnames; i++) {
+                struct order_name_rec *n = &o->names[o->nnames++];
+                snprintf(n->name, sizeof n->name, "%s", c->names[i]);
+                snprintf(n->method, sizeof n->method, "none");
+                snprintf(n->validation_status, sizeof n->validation_status, "not_required");
+                snprintf(n->caa_status, sizeof n->caa_status, "not_checked");
+                n->value_expires = now;
+        }
+        return o;
+}
+
+/* Stores a freshly issued certificate and its event in one transaction;
+ * with `order`, also a private order that records it (returned there). */
 static enum qerr store_new(struct service *s, struct cert_rec *c, const char *why,
-                           struct qerr_info *ei)
+                           struct order_rec **order, struct qerr_info *ei)
 {
         enum qerr rc = ST(s)->ops->begin(ST(s), ei);
         if (rc != QERR_OK)
                 return rc;
         rc = svc_insert_cert(s, c, why, ei);
-        if (rc != QERR_OK)
+        struct order_rec *o = NULL;
+        if (rc == QERR_OK && order && !(o = private_order(s, c)))
+                rc = qerr_set(ei, QERR_NOMEM, NULL);
+        if (rc == QERR_OK && o) {
+                o->certificate_id = c->id;
+                rc = ST(s)->ops->order_insert(ST(s), o, ei);
+                if (rc == QERR_OK)
+                        rc = ST(s)->ops->order_update(ST(s), o, ei);
+                if (rc == QERR_OK)
+                        rc = svc_event(s, o->tenant_id, "order", o->id, NULL, "issued",
+                                       "private order for %zu name(s): certificate %lld issued "
+                                       "at once",
+                                       o->nnames, (long long)c->id);
+        }
+        if (rc != QERR_OK) {
+                order_rec_free(o);
                 return svc_abort(s, rc);
-        return ST(s)->ops->commit(ST(s), ei);
+        }
+        rc = ST(s)->ops->commit(ST(s), ei);
+        if (rc == QERR_OK && order)
+                *order = o;
+        else
+                order_rec_free(o);
+        return rc;
 }
 
 /* The order's canonical organisation text ("organization=..\ncountry=..")
@@ -356,9 +413,11 @@ enum qerr svc_issue_order(struct service *s, const struct order_rec *o, struct c
         struct cert_rec *orig = NULL;
         enum qerr rc = pki_csr_parse(o->csr_pem, o->csr_pem ? strlen(o->csr_pem) : 0, &csr, ei);
         if (rc == QERR_OK && !strcmp(o->purpose, "reissue"))
-                rc = ST(s)->ops->cert_get(ST(s), o->subject_id, &orig, ei);
+                rc = ST(s)->ops->cert_get(ST(s), o->tenant_id, o->subject_id, &orig, ei);
         if (rc == QERR_OK) {
-                struct issue_input in = {.pub = csr.key,
+                struct issue_input in = {.tenant_id = o->tenant_id,
+                                         .tenant = o->tenant,
+                                         .pub = csr.key,
                                          .key_alg = csr.key_algorithm,
                                          .names = names,
                                          .nnames = o->nnames,
@@ -419,7 +478,9 @@ enum qerr service_cert_sign(struct service *s, const struct sign_req *r, struct 
         char **names = NULL;
         size_t n = 0;
         struct cert_rec *c = NULL;
-        enum qerr rc = check_profile(r->profile, ei);
+        enum qerr rc = svc_require(s, SVC_USER | SVC_ADMIN, "issue certificates", ei);
+        if (rc == QERR_OK)
+                rc = check_profile(r->profile, ei);
         if (rc != QERR_OK)
                 return rc;
         if ((rc = pki_csr_parse(r->csr, r->csr_len, &csr, ei)) != QERR_OK)
@@ -432,7 +493,9 @@ enum qerr service_cert_sign(struct service *s, const struct sign_req *r, struct 
         if (rc == QERR_OK)
                 rc = pki_csr_pem(csr.req, &pem, ei);
         if (rc == QERR_OK) {
-                struct issue_input in = {.pub = csr.key,
+                struct issue_input in = {.tenant_id = s->who.tenant_id,
+                                         .tenant = s->who.tenant,
+                                         .pub = csr.key,
                                          .key_alg = csr.key_algorithm,
                                          .names = names,
                                          .nnames = n,
@@ -442,7 +505,7 @@ enum qerr service_cert_sign(struct service *s, const struct sign_req *r, struct 
                 rc = issue_one(s, &in, &c, ei);
         }
         if (rc == QERR_OK)
-                rc = store_new(s, c, "signed from a CSR", ei);
+                rc = store_new(s, c, "signed from a CSR", r->order, ei);
         csr_info_clear(&csr);
         free_names(names, n);
         qbuf_free(&pem);
@@ -490,7 +553,9 @@ enum qerr service_cert_apply(struct service *s, const struct apply_req *r, struc
         struct cert_rec *c = NULL;
         struct qbuf csr;
         qbuf_init(&csr, MAX_CSR_BYTES);
-        enum qerr rc = check_profile(r->profile, ei);
+        enum qerr rc = svc_require(s, SVC_USER | SVC_ADMIN, "issue certificates", ei);
+        if (rc == QERR_OK)
+                rc = check_profile(r->profile, ei);
         if (rc == QERR_OK)
                 rc = check_key_password(r->key_password, ei);
         if (rc == QERR_OK)
@@ -498,7 +563,9 @@ enum qerr service_cert_apply(struct service *s, const struct apply_req *r, struc
         if (rc == QERR_OK)
                 rc = new_key_and_csr(r->key_alg, names, n, &key, &csr, ei);
         if (rc == QERR_OK) {
-                struct issue_input in = {.pub = key,
+                struct issue_input in = {.tenant_id = s->who.tenant_id,
+                                         .tenant = s->who.tenant,
+                                         .pub = key,
                                          .key_alg = r->key_alg,
                                          .names = names,
                                          .nnames = n,
@@ -515,7 +582,7 @@ enum qerr service_cert_apply(struct service *s, const struct apply_req *r, struc
                                                  "applicant's password"
                                                : "key generated by the service, sealed under the "
                                                  "data key",
-                               ei);
+                               r->order, ei);
         EVP_PKEY_free(key);
         free_names(names, n);
         qbuf_free(&csr);
@@ -552,11 +619,13 @@ static char *registered_domains(const struct cert_rec *c)
 /* Is another certificate under one of `mine`'s registered domains being
  * reissued? Fills the facts for policy_may_reissue. */
 static enum qerr domain_lock(struct service *s, const struct cert_rec *c, const char *mine,
-                             int64_t *locked_by, char *domain, size_t dsz, struct qerr_info *ei)
+                             int64_t *locked_by, bool *other_tenant, char *domain, size_t dsz,
+                             struct qerr_info *ei)
 {
         struct reissue_rec *act = NULL;
         size_t n = 0;
         *locked_by = 0;
+        *other_tenant = false;
         enum qerr rc = ST(s)->ops->reissue_active(ST(s), &act, &n, ei);
         if (rc != QERR_OK)
                 return rc;
@@ -571,7 +640,10 @@ static enum qerr domain_lock(struct service *s, const struct cert_rec *c, const 
                 {
                         if (!*locked_by &&
                             strcmp(json_string_value(va), json_string_value(vb)) == 0) {
+                                /* the lock is global (it protects the domain);
+                                 * who holds it is told only to its own tenant */
                                 *locked_by = act[i].certificate_id;
+                                *other_tenant = act[i].tenant_id != c->tenant_id;
                                 snprintf(domain, dsz, "%s", json_string_value(va));
                         }
                 }
@@ -605,8 +677,8 @@ static const char *csr_source_name(enum reissue_csr c)
 
 /* Marks the reissue failed and the original issued again (unless it moved on
  * meanwhile, e.g. was revoked); keeps `rc`. */
-static enum qerr reissue_failed(struct service *s, int64_t cert_id, int64_t rid, enum qerr rc,
-                                const struct qerr_info *why)
+static enum qerr reissue_failed(struct service *s, int64_t tenant_id, int64_t cert_id, int64_t rid,
+                                enum qerr rc, const struct qerr_info *why)
 {
         struct qerr_info ei2;
         struct cert_rec *fresh = NULL;
@@ -615,10 +687,10 @@ static enum qerr reissue_failed(struct service *s, int64_t cert_id, int64_t rid,
         enum qerr r2 =
             ST(s)->ops->reissue_finish(ST(s), rid, "failed", 0, qerr_code(rc), qtime_now(), &ei2);
         if (r2 == QERR_OK)
-                r2 = svc_event(s, "reissue", rid, "in_progress", "failed", "%s: %s", qerr_code(rc),
-                               qerr_message(why));
+                r2 = svc_event(s, tenant_id, "reissue", rid, "in_progress", "failed", "%s: %s",
+                               qerr_code(rc), qerr_message(why));
         if (r2 == QERR_OK)
-                r2 = ST(s)->ops->cert_get(ST(s), cert_id, &fresh, &ei2);
+                r2 = ST(s)->ops->cert_get(ST(s), tenant_id, cert_id, &fresh, &ei2);
         if (r2 == QERR_OK && fresh->status == CERT_REISSUING)
                 r2 = svc_cert_move(s, fresh, CERT_ISSUED, &ei2, "reissue %lld failed",
                                    (long long)rid);
@@ -640,7 +712,7 @@ static enum qerr reissue_complete_tx(struct service *s, int64_t orig_id, int64_t
 {
         struct cert_rec *fresh = NULL;
         struct ca_rec *ca = NULL;
-        enum qerr rc = ST(s)->ops->cert_get(ST(s), orig_id, &fresh, ei);
+        enum qerr rc = ST(s)->ops->cert_get(ST(s), c->tenant_id, orig_id, &fresh, ei);
         bool revoked = rc == QERR_OK &&
                        (fresh->status == CERT_REVOKED || fresh->status == CERT_REVOCATION_PENDING);
         if (rc == QERR_OK)
@@ -648,12 +720,12 @@ static enum qerr reissue_complete_tx(struct service *s, int64_t orig_id, int64_t
         if (rc == QERR_OK)
                 rc = ST(s)->ops->reissue_finish(ST(s), rid, "done", c->id, NULL, qtime_now(), ei);
         if (rc == QERR_OK)
-                rc = svc_event(s, "certificate", c->id, NULL, "issued",
+                rc = svc_event(s, c->tenant_id, "certificate", c->id, NULL, "issued",
                                "reissue %lld of certificate %lld; serial %s", (long long)rid,
                                (long long)orig_id, c->serial);
         if (rc == QERR_OK)
-                rc = svc_event(s, "reissue", rid, "in_progress", "done", "new certificate %lld",
-                               (long long)c->id);
+                rc = svc_event(s, c->tenant_id, "reissue", rid, "in_progress", "done",
+                               "new certificate %lld", (long long)c->id);
         if (rc == QERR_OK && revoked) {
                 rc = svc_revoke_one(s, c, fresh->revoke_reason >= 0 ? fresh->revoke_reason : 0, 0,
                                     qtime_now(), NULL, ei);
@@ -752,7 +824,11 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
                 return qerr_set(ei, QERR_USAGE, "a reissue needs a reason (--reason TEXT)");
         if (strlen(r->reason) > 500)
                 return qerr_set(ei, QERR_USAGE, "the reason is longer than 500 characters");
-        enum qerr rc = check_key_password(r->key_password, ei);
+        enum qerr rc = svc_require(s, SVC_USER | SVC_ADMIN, "reissue certificates", ei);
+        if (rc == QERR_OK)
+                rc = check_key_password(r->key_password, ei);
+        if (rc == QERR_OK)
+                rc = svc_visible(s, "certificate", r->id, ei);
         if (rc != QERR_OK)
                 return rc;
         /* a reissue left behind by a dead process must not lock this one out */
@@ -761,25 +837,27 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
         if ((rc = ST(s)->ops->begin(ST(s), ei)) != QERR_OK)
                 return rc;
         /* facts and the in-progress mark, under the write lock */
-        rc = ST(s)->ops->cert_get(ST(s), r->id, &orig, ei);
+        rc = ST(s)->ops->cert_get(ST(s), svc_scope(s), r->id, &orig, ei);
         if (rc == QERR_OK && orig->status == CERT_DELETED)
                 rc = qerr_set(ei, QERR_NOT_FOUND, "certificate %lld was deleted", (long long)r->id);
         int lineage = 0;
         int64_t locked_by = 0;
+        bool locked_elsewhere = false;
         char locked_domain[QUILL_MAX_NAME_LEN + 1] = "";
         if (rc == QERR_OK && !(domains = registered_domains(orig)))
                 rc = qerr_set(ei, QERR_NOMEM, NULL);
         if (rc == QERR_OK)
                 rc = ST(s)->ops->cert_lineage_reissues(ST(s), orig->id, &lineage, ei);
         if (rc == QERR_OK)
-                rc = domain_lock(s, orig, domains, &locked_by, locked_domain, sizeof locked_domain,
-                                 ei);
+                rc = domain_lock(s, orig, domains, &locked_by, &locked_elsewhere, locked_domain,
+                                 sizeof locked_domain, ei);
         if (rc == QERR_OK) {
                 struct reissue_facts f = {.cert = orig,
                                           .now = qtime_now(),
                                           .lineage_reissues = lineage,
                                           .locked_by_cert = locked_by,
-                                          .locked_domain = locked_domain};
+                                          .locked_domain = locked_domain,
+                                          .locked_by_other_tenant = locked_elsewhere};
                 rc = policy_may_reissue(&f, ei);
         }
         /* §6: a public certificate is validated again unless the CSR is the
@@ -795,6 +873,7 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
         memset(&rr, 0, sizeof rr);
         if (rc == QERR_OK) {
                 rr.certificate_id = orig->id;
+                rr.tenant_id = orig->tenant_id;
                 snprintf(rr.csr_source, sizeof rr.csr_source, "%s", csr_source_name(r->csr_source));
                 rr.reason = (char *)r->reason;
                 rr.registered_domains = domains;
@@ -807,7 +886,7 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
                 rid = rr.id;
         }
         if (rc == QERR_OK)
-                rc = svc_event(s, "reissue", rid, NULL, "in_progress",
+                rc = svc_event(s, orig->tenant_id, "reissue", rid, NULL, "in_progress",
                                "reissue of certificate %lld (%s CSR): %s", (long long)orig->id,
                                rr.csr_source, r->reason);
         if (rc == QERR_OK)
@@ -874,7 +953,9 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
          * here only when §6 lets the reissue skip validation (checked above):
          * its names stand validated. */
         if (rc == QERR_OK) {
-                struct issue_input in = {.pub = pub,
+                struct issue_input in = {.tenant_id = orig->tenant_id,
+                                         .tenant = orig->tenant,
+                                         .pub = pub,
                                          .key_alg = alg,
                                          .names = orig->names,
                                          .nnames = orig->nnames,
@@ -910,13 +991,13 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
         }
         if (rc != QERR_OK) {
                 struct qerr_info why = *ei;
-                rc = reissue_failed(s, orig->id, rid, rc, &why);
+                rc = reissue_failed(s, orig->tenant_id, orig->id, rid, rc, &why);
                 goto out;
         }
         rc = reissue_complete(s, orig->id, rid, c, ei);
         if (rc != QERR_OK) {
                 struct qerr_info why = *ei;
-                rc = reissue_failed(s, orig->id, rid, rc, &why);
+                rc = reissue_failed(s, orig->tenant_id, orig->id, rid, rc, &why);
         }
 out:
         csr_info_clear(&csr);

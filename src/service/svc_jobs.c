@@ -28,6 +28,7 @@
 #include "../validate/validate.h"
 
 #define CAA_RECHECK_AFTER (8 * 3600)
+#define ORG_APPROVAL_DAYS 398 /* BR 4.2.1: reuse of organisation data */
 #define RETRY_FIRST 5
 #define RETRY_MAX 300
 
@@ -216,7 +217,7 @@ static enum qerr to_issuing(struct service *s, struct order_rec *o, enum step *n
         o->updated_at = qtime_now();
         enum qerr rc = ST(s)->ops->order_update(ST(s), o, ei);
         if (rc == QERR_OK)
-                rc = svc_event(s, "order", o->id, from, "issuing", "%s", why);
+                rc = svc_event(s, o->tenant_id, "order", o->id, from, "issuing", "%s", why);
         if (rc == QERR_OK)
                 rc = ST(s)->ops->job_insert(ST(s), "issue", o->id, qtime_now(), ei);
         *next = STEP_ISSUE;
@@ -232,7 +233,7 @@ static enum qerr complete_revocation(struct service *s, struct order_rec *o, str
         struct cert_rec *c = NULL;
         enum qerr rc = ST(s)->ops->revocation_by_order(ST(s), o->id, &rev, &cert_id, &reason, ei);
         if (rc == QERR_OK)
-                rc = ST(s)->ops->cert_get(ST(s), cert_id, &c, ei);
+                rc = ST(s)->ops->cert_get(ST(s), o->tenant_id, cert_id, &c, ei);
         if (rc == QERR_OK)
                 rc = svc_revoke_tree(s, c, reason, rev, NULL, NULL, ei);
         if (rc == QERR_OK)
@@ -259,7 +260,11 @@ static enum qerr gate(struct service *s, struct order_rec *o, enum step *next, s
         bool needs_org = false;
         if (o->profile == PROFILE_OV || o->profile == PROFILE_EV) {
                 bool approved = false;
-                enum qerr rc = ST(s)->ops->org_is_approved(ST(s), o->org_hash, &approved, ei);
+                /* an approval is the reviewed tenant's, and lasts 398 days (the
+                 * BR's reuse period for organisation data) */
+                enum qerr rc = ST(s)->ops->org_is_approved(
+                    ST(s), o->tenant_id, o->org_hash, qtime_now() - ORG_APPROVAL_DAYS * QTIME_DAY,
+                    &approved, ei);
                 if (rc != QERR_OK)
                         return rc;
                 needs_org = !approved;
@@ -277,7 +282,9 @@ static enum qerr gate(struct service *s, struct order_rec *o, enum step *next, s
                 kind = "organization";
         const char *from = order_status_name(o->status);
         if (kind) {
-                struct review_rec r = {.order_id = o->id, .created_at = qtime_now()};
+                struct review_rec r = {
+                    .order_id = o->id, .created_at = qtime_now(), .tenant_id = o->tenant_id};
+                snprintf(r.requested_by, sizeof r.requested_by, "%s", o->created_by);
                 snprintf(r.kind, sizeof r.kind, "%s", kind);
                 if (!strcmp(kind, "organization"))
                         r.detail = o->org_info;
@@ -289,7 +296,7 @@ static enum qerr gate(struct service *s, struct order_rec *o, enum step *next, s
                 if (rc == QERR_OK)
                         rc = ST(s)->ops->order_update(ST(s), o, ei);
                 if (rc == QERR_OK)
-                        rc = svc_event(s, "order", o->id, from, "manual_review",
+                        rc = svc_event(s, o->tenant_id, "order", o->id, from, "manual_review",
                                        "%s review %lld: %s", kind, (long long)r.id,
                                        strcmp(kind, "risk") ? "organisation details" : why);
                 *next = STEP_DONE;
@@ -321,7 +328,7 @@ static bool still(struct service *s, int64_t id, enum order_status want)
         struct order_rec *fresh = NULL;
         struct qerr_info ei;
         bool same =
-            ST(s)->ops->order_get(ST(s), id, &fresh, &ei) == QERR_OK && fresh->status == want;
+            ST(s)->ops->order_get(ST(s), 0, id, &fresh, &ei) == QERR_OK && fresh->status == want;
         order_rec_free(fresh);
         return same;
 }
@@ -330,7 +337,7 @@ static enum qerr step_validate(struct service *s, struct dns_resolver *dns, int6
                                enum step *next, struct qerr_info *ei)
 {
         struct order_rec *o = NULL;
-        enum qerr rc = ST(s)->ops->order_get(ST(s), order_id, &o, ei);
+        enum qerr rc = ST(s)->ops->order_get(ST(s), 0, order_id, &o, ei);
         if (rc != QERR_OK)
                 return rc;
         *next = STEP_DONE;
@@ -382,8 +389,8 @@ static enum qerr step_validate(struct service *s, struct dns_resolver *dns, int6
                 o->updated_at = qtime_now();
                 rc = ST(s)->ops->order_update(ST(s), o, ei);
                 if (rc == QERR_OK)
-                        rc = svc_event(s, "order", o->id, "pending_validation", "validating",
-                                       "validation started");
+                        rc = svc_event(s, o->tenant_id, "order", o->id, "pending_validation",
+                                       "validating", "validation started");
         }
         if (rc == QERR_OK && fail != QERR_OK && fail < QERR__COUNT) {
                 rc = svc_order_finish(s, o, ORDER_FAILED, fail, failmsg, ei);
@@ -427,7 +434,7 @@ static enum qerr step_issue(struct service *s, struct dns_resolver *dns, int64_t
 {
         struct order_rec *o = NULL;
         struct cert_rec *c = NULL;
-        enum qerr rc = ST(s)->ops->order_get(ST(s), order_id, &o, ei);
+        enum qerr rc = ST(s)->ops->order_get(ST(s), 0, order_id, &o, ei);
         if (rc != QERR_OK)
                 return rc;
         *next = STEP_DONE;
@@ -562,9 +569,9 @@ enum qerr service_order_validate(struct service *s, int64_t id, struct order_rec
 {
         struct dns_resolver *dns = NULL;
         struct order_rec *o = NULL;
-        enum qerr rc = ST(s)->ops->order_get(ST(s), id, &o, ei);
-        order_rec_free(o);
-        o = NULL;
+        enum qerr rc = svc_require(s, SVC_USER | SVC_ADMIN, "validate orders", ei);
+        if (rc == QERR_OK)
+                rc = svc_visible(s, "order", id, ei);
         if (rc == QERR_OK)
                 rc = svc_dns_new(s->cfg, NULL, &dns, ei);
         enum step next = STEP_DONE;
@@ -574,7 +581,7 @@ enum qerr service_order_validate(struct service *s, int64_t id, struct order_rec
                 rc = step_issue(s, dns, id, &next, ei);
         dns_resolver_free(dns);
         if (rc == QERR_OK)
-                rc = ST(s)->ops->order_get(ST(s), id, &o, ei);
+                rc = ST(s)->ops->order_get(ST(s), svc_scope(s), id, &o, ei);
         if (rc != QERR_OK)
                 return rc;
         *out = o;

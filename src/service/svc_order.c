@@ -167,6 +167,8 @@ enum qerr service_order_apply(struct service *s, const struct order_apply_req *r
         qbuf_init(&csrpem, MAX_CSR_BYTES * 2);
         qtime_t now = qtime_now();
         enum qerr rc = o ? QERR_OK : qerr_set(ei, QERR_NOMEM, NULL);
+        if (rc == QERR_OK)
+                rc = svc_require(s, SVC_USER | SVC_ADMIN, "apply for certificates", ei);
         if (rc == QERR_OK && !cert_profile_is_public(r->profile))
                 rc = qerr_set(ei, QERR_USAGE,
                               "orders are for the dv, ov and ev profiles; "
@@ -198,6 +200,9 @@ enum qerr service_order_apply(struct service *s, const struct order_apply_req *r
         if (rc != QERR_OK)
                 goto out;
         snprintf(o->purpose, sizeof o->purpose, "issue");
+        o->tenant_id = s->who.tenant_id;
+        snprintf(o->tenant, sizeof o->tenant, "%s", s->who.tenant);
+        snprintf(o->created_by, sizeof o->created_by, "%s", s->who.name);
         o->status = ORDER_PENDING_VALIDATION;
         o->profile = r->profile;
         o->free_cert = r->profile == PROFILE_DV && !r->paid;
@@ -239,7 +244,7 @@ enum qerr service_order_apply(struct service *s, const struct order_apply_req *r
                         rc = ST(s)->ops->order_update(ST(s), o, ei);
         }
         if (rc == QERR_OK)
-                rc = svc_event(s, "order", o->id, NULL, "pending_validation",
+                rc = svc_event(s, o->tenant_id, "order", o->id, NULL, "pending_validation",
                                "%s order for %zu name(s), %s validation",
                                cert_profile_name(o->profile), n, r->method);
         if (rc == QERR_OK)
@@ -270,6 +275,9 @@ enum qerr svc_proof_order(struct service *s, const char *purpose, const struct c
         if (!o)
                 return qerr_set(ei, QERR_NOMEM, NULL);
         snprintf(o->purpose, sizeof o->purpose, "%s", purpose);
+        o->tenant_id = c->tenant_id;
+        snprintf(o->tenant, sizeof o->tenant, "%s", c->tenant);
+        snprintf(o->created_by, sizeof o->created_by, "%s", s->who.name);
         o->subject_id = c->id;
         o->status = ORDER_PENDING_VALIDATION;
         o->profile = c->profile;
@@ -293,7 +301,7 @@ enum qerr svc_proof_order(struct service *s, const char *purpose, const struct c
                         rc = ST(s)->ops->order_update(ST(s), o, ei);
         }
         if (rc == QERR_OK)
-                rc = svc_event(s, "order", o->id, NULL, "pending_validation",
+                rc = svc_event(s, o->tenant_id, "order", o->id, NULL, "pending_validation",
                                "proof of control for the %s of certificate %lld (%s)", purpose,
                                (long long)c->id, method);
         if (rc == QERR_OK)
@@ -309,13 +317,23 @@ enum qerr svc_proof_order(struct service *s, const char *purpose, const struct c
 enum qerr service_order_get(struct service *s, int64_t id, struct order_rec **out,
                             struct qerr_info *ei)
 {
-        return ST(s)->ops->order_get(ST(s), id, out, ei);
+        enum qerr rc = svc_require(s, SVC_USER | SVC_ADMIN, "read orders", ei);
+        if (rc == QERR_OK)
+                rc = svc_visible(s, "order", id, ei);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->order_get(ST(s), svc_scope(s), id, out, ei);
+        return rc;
 }
 
-enum qerr service_order_list(struct service *s, struct order_rec ***out, size_t *n,
-                             struct qerr_info *ei)
+enum qerr service_order_list(struct service *s, const struct order_query *q,
+                             struct order_rec ***out, size_t *n, bool *more, struct qerr_info *ei)
 {
-        return ST(s)->ops->order_list(ST(s), out, n, ei);
+        enum qerr rc = svc_require(s, SVC_USER | SVC_ADMIN, "list orders", ei);
+        if (rc != QERR_OK)
+                return rc;
+        struct order_query mine = *q;
+        mine.tenant = svc_scope(s);
+        return ST(s)->ops->order_page(ST(s), &mine, out, n, more, ei);
 }
 
 /* Moves an order to a final state with its reason (inside a transaction):
@@ -336,7 +354,7 @@ static enum qerr undo_subject(struct service *s, const struct order_rec *o, stru
                 if (rc == QERR_OK)
                         rc = ST(s)->ops->revocation_finish(ST(s), rev, "failed", qtime_now(), ei);
                 if (rc == QERR_OK)
-                        rc = svc_event(s, "revocation", rev, "pending", "failed",
+                        rc = svc_event(s, o->tenant_id, "revocation", rev, "pending", "failed",
                                        "control was not proved (order %lld); the certificate "
                                        "stays valid",
                                        (long long)o->id);
@@ -350,8 +368,8 @@ static enum qerr undo_subject(struct service *s, const struct order_rec *o, stru
                         rc = ST(s)->ops->reissue_finish(ST(s), act[i].id, "failed", 0,
                                                         o->failure_code, qtime_now(), ei);
                         if (rc == QERR_OK)
-                                rc = svc_event(s, "reissue", act[i].id, "in_progress", "failed",
-                                               "order %lld: %s", (long long)o->id,
+                                rc = svc_event(s, o->tenant_id, "reissue", act[i].id, "in_progress",
+                                               "failed", "order %lld: %s", (long long)o->id,
                                                o->failure_code[0] ? o->failure_code : "cancelled");
                 }
                 store_free_reissues(act, n);
@@ -359,7 +377,7 @@ static enum qerr undo_subject(struct service *s, const struct order_rec *o, stru
                 return QERR_OK;
         }
         if (rc == QERR_OK)
-                rc = ST(s)->ops->cert_get(ST(s), o->subject_id, &c, ei);
+                rc = ST(s)->ops->cert_get(ST(s), o->tenant_id, o->subject_id, &c, ei);
         if (rc == QERR_OK && (c->status == CERT_REVOCATION_PENDING || c->status == CERT_REISSUING))
                 rc = svc_cert_move(s, c, CERT_ISSUED, ei, "%s did not complete (order %lld)",
                                    o->purpose, (long long)o->id);
@@ -384,9 +402,9 @@ enum qerr svc_order_finish(struct service *s, struct order_rec *o, enum order_st
         if (rc == QERR_OK)
                 rc = ST(s)->ops->job_close_order(ST(s), o->id, ei);
         if (rc == QERR_OK)
-                rc = svc_event(s, "order", o->id, from, order_status_name(to), "%s%s%s",
-                               code != QERR_OK ? qerr_code(code) : "", code != QERR_OK ? ": " : "",
-                               msg ? msg : "");
+                rc = svc_event(s, o->tenant_id, "order", o->id, from, order_status_name(to),
+                               "%s%s%s", code != QERR_OK ? qerr_code(code) : "",
+                               code != QERR_OK ? ": " : "", msg ? msg : "");
         if (rc == QERR_OK && (to == ORDER_FAILED || to == ORDER_CANCELLED))
                 rc = undo_subject(s, o, ei);
         return rc;
@@ -396,10 +414,14 @@ enum qerr service_order_cancel(struct service *s, int64_t id, struct order_rec *
                                struct qerr_info *ei)
 {
         struct order_rec *o = NULL;
-        enum qerr rc = ST(s)->ops->begin(ST(s), ei);
+        enum qerr rc = svc_require(s, SVC_USER | SVC_ADMIN, "cancel orders", ei);
+        if (rc == QERR_OK)
+                rc = svc_visible(s, "order", id, ei);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->begin(ST(s), ei);
         if (rc != QERR_OK)
                 return rc;
-        rc = ST(s)->ops->order_get(ST(s), id, &o, ei);
+        rc = ST(s)->ops->order_get(ST(s), svc_scope(s), id, &o, ei);
         if (rc == QERR_OK && strcmp(o->purpose, "issue") != 0)
                 rc = qerr_set(ei, QERR_NOT_FOUND, "no order with id %lld", (long long)id);
         if (rc == QERR_OK && (o->status == ORDER_ISSUED || o->status == ORDER_FAILED ||
@@ -427,7 +449,25 @@ enum qerr service_order_cancel(struct service *s, int64_t id, struct order_rec *
 enum qerr service_review_list(struct service *s, const char *status, struct review_rec **out,
                               size_t *n, struct qerr_info *ei)
 {
-        return ST(s)->ops->review_list(ST(s), status, out, n, ei);
+        enum qerr rc = svc_require(s, SVC_REVIEWER | SVC_ADMIN, "read the review queue", ei);
+        if (rc != QERR_OK)
+                return rc;
+        /* reviewers work the queue of every tenant */
+        return ST(s)->ops->review_list(ST(s), svc_scope(s), status, out, n, ei);
+}
+
+/* Records the decision on `r` by the principal (never a name the caller
+ * chose), inside the caller's transaction. */
+static enum qerr record_decision(struct service *s, struct review_rec *r, bool approve,
+                                 const char *reason, struct qerr_info *ei)
+{
+        snprintf(r->status, sizeof r->status, "%s", approve ? "approved" : "rejected");
+        snprintf(r->reviewer, sizeof r->reviewer, "%s", s->who.name);
+        r->reviewer_key = s->who.key_id;
+        free(r->reason);
+        r->reason = reason ? strdup(reason) : NULL;
+        r->decided_at = qtime_now();
+        return ST(s)->ops->review_decide(ST(s), r, ei);
 }
 
 /* An OV/EV revocation review (inside the caller's transaction): approved,
@@ -445,29 +485,23 @@ static enum qerr decide_revocation(struct service *s, struct review_rec *r, bool
         if (rc == QERR_OK && strcmp(status, "pending") != 0)
                 rc = qerr_set(ei, QERR_ORDER_STATE, "revocation %lld is %s, not pending",
                               (long long)r->revocation_id, status);
-        if (rc == QERR_OK) {
-                snprintf(r->status, sizeof r->status, "%s", approve ? "approved" : "rejected");
-                snprintf(r->reviewer, sizeof r->reviewer, "%s", s->actor);
-                free(r->reason);
-                r->reason = reason ? strdup(reason) : NULL;
-                r->decided_at = qtime_now();
-                rc = ST(s)->ops->review_decide(ST(s), r, ei);
-        }
         if (rc == QERR_OK)
-                rc = svc_event(s, "review", r->id, "pending", r->status,
+                rc = record_decision(s, r, approve, reason, ei);
+        if (rc == QERR_OK)
+                rc = svc_event(s, r->tenant_id, "review", r->id, "pending", r->status,
                                "revocation review of revocation %lld%s%s",
                                (long long)r->revocation_id, reason ? ": " : "",
                                reason ? reason : "");
         if (rc == QERR_OK)
-                rc = ST(s)->ops->cert_get(ST(s), cert_id, &c, ei);
+                rc = ST(s)->ops->cert_get(ST(s), r->tenant_id, cert_id, &c, ei);
         if (rc == QERR_OK && approve) {
                 rc = svc_revoke_tree(s, c, code, r->revocation_id, NULL, NULL, ei);
         } else if (rc == QERR_OK) {
                 rc = ST(s)->ops->revocation_finish(ST(s), r->revocation_id, "failed", qtime_now(),
                                                    ei);
                 if (rc == QERR_OK)
-                        rc = svc_event(s, "revocation", r->revocation_id, "pending", "failed",
-                                       "the signed letter was rejected: %s", reason);
+                        rc = svc_event(s, r->tenant_id, "revocation", r->revocation_id, "pending",
+                                       "failed", "the signed letter was rejected: %s", reason);
                 if (rc == QERR_OK && c->status == CERT_REVOCATION_PENDING)
                         rc = svc_cert_move(s, c, CERT_ISSUED, ei, "revocation %lld rejected",
                                            (long long)r->revocation_id);
@@ -486,36 +520,41 @@ enum qerr service_review_decide(struct service *s, int64_t id, bool approve, con
                 return qerr_set(ei, QERR_USAGE, "a rejection needs a reason (--reason TEXT)");
         if (reason && strlen(reason) > 500)
                 return qerr_set(ei, QERR_USAGE, "the reason is longer than 500 characters");
-        enum qerr rc = ST(s)->ops->begin(ST(s), ei);
+        enum qerr rc = svc_require(s, SVC_REVIEWER | SVC_ADMIN, "decide reviews", ei);
+        if (rc == QERR_OK)
+                rc = svc_visible(s, "review", id, ei);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->begin(ST(s), ei);
         if (rc != QERR_OK)
                 return rc;
-        rc = ST(s)->ops->review_get(ST(s), id, &r, ei);
+        rc = ST(s)->ops->review_get(ST(s), svc_scope(s), id, &r, ei);
         if (rc == QERR_OK && strcmp(r.status, "pending") != 0)
                 rc = qerr_set(ei, QERR_ORDER_STATE, "review %lld was already %s", (long long)id,
                               r.status);
+        /* four eyes: whoever applied (or asked to revoke) never decides */
+        if (rc == QERR_OK && r.requested_by[0] && strcmp(r.requested_by, s->who.name) == 0)
+                rc = qerr_set(ei, QERR_REVIEW_OWN,
+                              "review %lld is of a request made by %s, who cannot decide it; "
+                              "another reviewer must",
+                              (long long)id, s->who.name);
         if (rc == QERR_OK && r.revocation_id) {
                 rc = decide_revocation(s, &r, approve, reason, ei);
                 goto done;
         }
         if (rc == QERR_OK)
-                rc = ST(s)->ops->order_get(ST(s), r.order_id, &o, ei);
+                rc = ST(s)->ops->order_get(ST(s), r.tenant_id, r.order_id, &o, ei);
         if (rc == QERR_OK && o->status != ORDER_MANUAL_REVIEW)
                 rc = qerr_set(ei, QERR_ORDER_STATE, "order %lld is %s, not waiting for review",
                               (long long)o->id, order_status_name(o->status));
-        if (rc == QERR_OK) {
-                snprintf(r.status, sizeof r.status, "%s", approve ? "approved" : "rejected");
-                snprintf(r.reviewer, sizeof r.reviewer, "%s", s->actor);
-                free(r.reason);
-                r.reason = reason ? strdup(reason) : NULL;
-                r.decided_at = qtime_now();
-                rc = ST(s)->ops->review_decide(ST(s), &r, ei);
-        }
         if (rc == QERR_OK)
-                rc = svc_event(s, "review", id, "pending", r.status, "%s review of order %lld%s%s",
-                               r.kind, (long long)r.order_id, reason ? ": " : "",
-                               reason ? reason : "");
+                rc = record_decision(s, &r, approve, reason, ei);
+        if (rc == QERR_OK)
+                rc = svc_event(s, r.tenant_id, "review", id, "pending", r.status,
+                               "%s review of order %lld%s%s", r.kind, (long long)r.order_id,
+                               reason ? ": " : "", reason ? reason : "");
         if (rc == QERR_OK && approve && strcmp(r.kind, "organization") == 0)
-                rc = ST(s)->ops->org_approve(ST(s), o->org_hash, o->org_info, id, ei);
+                rc = ST(s)->ops->org_approve(ST(s), o->tenant_id, o->org_hash, o->org_info, id,
+                                             r.decided_at, ei);
         if (rc == QERR_OK && !approve)
                 rc = svc_order_finish(s, o, ORDER_FAILED, QERR_REVIEW_REJECTED, reason, ei);
         /* approved: the validate job looks at the order again and moves on

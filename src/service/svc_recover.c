@@ -96,12 +96,13 @@ enum qerr service_recover(struct service *s, struct qerr_info *ei)
                 rc = ST(s)->ops->reissue_finish(ST(s), act[i].id, "failed", 0, "abandoned",
                                                 qtime_now(), ei);
                 if (rc == QERR_OK)
-                        rc = svc_event(s, "reissue", act[i].id, "in_progress", "failed",
-                                       "abandoned: the process running it (%s) stopped",
+                        rc = svc_event(s, act[i].tenant_id, "reissue", act[i].id, "in_progress",
+                                       "failed", "abandoned: the process running it (%s) stopped",
                                        act[i].owner);
                 struct cert_rec *c = NULL;
                 if (rc == QERR_OK)
-                        rc = ST(s)->ops->cert_get(ST(s), act[i].certificate_id, &c, ei);
+                        rc = ST(s)->ops->cert_get(ST(s), act[i].tenant_id, act[i].certificate_id,
+                                                  &c, ei);
                 if (rc == QERR_OK && c->status == CERT_REISSUING)
                         rc = svc_cert_move(s, c, CERT_ISSUED, ei, "reissue %lld abandoned",
                                            (long long)act[i].id);

@@ -118,7 +118,13 @@ enum qerr service_workers_start(const char *data_dir, const struct qconfig *cfg,
                 snprintf(w->owner, sizeof w->owner, "%s/w%d", self, i);
                 char actor[32];
                 snprintf(actor, sizeof actor, "worker:%d", i);
-                struct service_opts o = {.data_dir = data_dir, .cfg = cfg, .actor = actor};
+                /* the service's own workers act for every tenant */
+                struct principal who = {
+                    .tenant_id = 1, .role = ROLE_ADMIN, .all_tenants = true, .local = true};
+                snprintf(who.tenant, sizeof who.tenant, "default");
+                snprintf(who.name, sizeof who.name, "%s", actor);
+                struct service_opts o = {
+                    .data_dir = data_dir, .cfg = cfg, .actor = actor, .who = &who};
                 rc = service_open(&o, &w->svc, ei);
                 if (rc == QERR_OK) {
                         svc_share_signer(w->svc, signer_owner);

@@ -13,6 +13,13 @@
  *  - Disk full maps to QERR_DISK_FULL; the transaction is rolled back and
  *    nothing is half-written.
  *  - A handle is used by one thread at a time; threads open their own.
+ *  - Tenants: every read of an object a tenant owns takes `tenant`, the
+ *    id of the tenant the caller acts for, or 0 for "any tenant" (admins,
+ *    job workers). An object of another tenant is QERR_NOT_FOUND, exactly
+ *    like a missing one. Inserts take the tenant from the record.
+ *  - Lists are pages in keyset order (newest first: id descending): pass
+ *    the last id of the previous page as `before_id` (0 for the first);
+ *    never OFFSET.
  */
 #ifndef QUILL_STORE_H
 #define QUILL_STORE_H
@@ -35,6 +42,7 @@ struct crl_row {
 
 struct reissue_rec {
         int64_t id;
+        int64_t tenant_id;
         int64_t certificate_id;
         int64_t new_certificate_id;
         char status[16];     /* in_progress, done, failed */
@@ -43,6 +51,34 @@ struct reissue_rec {
         char *registered_domains; /* JSON array text */
         qtime_t created_at;
         char owner[128]; /* process running it, "" when none */
+};
+
+/* A page of certificates. */
+struct cert_query {
+        int64_t tenant;         /* 0: every tenant */
+        int64_t before_id;      /* keyset cursor: ids below this one; 0: from the newest */
+        size_t limit;           /* rows wanted (the store may return one more: see *more) */
+        const char *status;     /* NULL, a stored status, or "expired" (derived at `now`) */
+        const char *name;       /* NULL, or a name the certificate must carry (exact) */
+        qtime_t expires_before; /* 0, or not_after < this */
+        int origin;             /* -1 any, else enum cert_origin */
+        qtime_t now;
+};
+
+struct order_query {
+        int64_t tenant;
+        int64_t before_id;
+        size_t limit;
+        const char *status; /* NULL or an order status name */
+};
+
+struct event_query {
+        int64_t tenant;    /* 0: every tenant */
+        int64_t before_id; /* 0: from the newest */
+        size_t limit;
+        const char *object_type; /* NULL: any */
+        int64_t object_id;       /* 0: any */
+        qtime_t since;           /* 0: any; else at >= since */
 };
 
 struct store_ops {
@@ -63,10 +99,12 @@ struct store_ops {
 
         /* certificates; cert_list leaves out deleted ones */
         enum qerr (*cert_insert)(struct store *s, struct cert_rec *c, struct qerr_info *ei);
-        enum qerr (*cert_get)(struct store *s, int64_t id, struct cert_rec **out,
+        enum qerr (*cert_get)(struct store *s, int64_t tenant, int64_t id, struct cert_rec **out,
                               struct qerr_info *ei);
-        enum qerr (*cert_list)(struct store *s, struct cert_rec ***out, size_t *n,
-                               struct qerr_info *ei);
+        /* one page (deleted certificates left out); *more says whether
+         * another page follows */
+        enum qerr (*cert_page)(struct store *s, const struct cert_query *q, struct cert_rec ***out,
+                               size_t *n, bool *more, struct qerr_info *ei);
         /* writes status, revoked_at, revoke_reason, key_blob/protection */
         enum qerr (*cert_update)(struct store *s, const struct cert_rec *c, struct qerr_info *ei);
         enum qerr (*cert_serial_exists)(struct store *s, const char *serial, bool *out,
@@ -89,14 +127,19 @@ struct store_ops {
         /* every in_progress reissue */
         enum qerr (*reissue_active)(struct store *s, struct reissue_rec **out, size_t *n,
                                     struct qerr_info *ei);
-        enum qerr (*revocation_insert)(struct store *s, int64_t cert_id, int reason,
-                                       int64_t cascade_from, const char *status, qtime_t at,
-                                       int64_t *id, struct qerr_info *ei);
+        enum qerr (*revocation_insert)(struct store *s, int64_t tenant_id, int64_t cert_id,
+                                       int reason, int64_t cascade_from, const char *status,
+                                       qtime_t at, int64_t *id, struct qerr_info *ei);
 
         /* events */
         enum qerr (*event_add)(struct store *s, const struct event_rec *e, struct qerr_info *ei);
-        enum qerr (*event_list)(struct store *s, const char *object_type, int64_t object_id,
-                                struct event_rec **out, size_t *n, struct qerr_info *ei);
+        /* the events of one object, oldest first */
+        enum qerr (*event_list)(struct store *s, int64_t tenant, const char *object_type,
+                                int64_t object_id, struct event_rec **out, size_t *n,
+                                struct qerr_info *ei);
+        enum qerr (*event_page)(struct store *s, const struct event_query *q,
+                                struct event_rec **out, size_t *n, bool *more,
+                                struct qerr_info *ei);
 
         /* CRLs */
         enum qerr (*crl_put)(struct store *s, int64_t ca_id, int64_t number, qtime_t this_update,
@@ -107,19 +150,20 @@ struct store_ops {
                                 struct qerr_info *ei);
         /* orders (with their names) */
         enum qerr (*order_insert)(struct store *s, struct order_rec *o, struct qerr_info *ei);
-        enum qerr (*order_get)(struct store *s, int64_t id, struct order_rec **out,
+        enum qerr (*order_get)(struct store *s, int64_t tenant, int64_t id, struct order_rec **out,
                                struct qerr_info *ei);
-        /* issue orders (not revocation proofs) */
-        enum qerr (*order_list)(struct store *s, struct order_rec ***out, size_t *n,
+        /* a page of issue orders (not revocation proofs), with their names */
+        enum qerr (*order_page)(struct store *s, const struct order_query *q,
+                                struct order_rec ***out, size_t *n, bool *more,
                                 struct qerr_info *ei);
         /* writes status, failure, certificate_id, key_blob, updated_at */
         enum qerr (*order_update)(struct store *s, const struct order_rec *o, struct qerr_info *ei);
         /* writes the validation/CAA status and failure of one name */
         enum qerr (*order_name_update)(struct store *s, const struct order_name_rec *n,
                                        struct qerr_info *ei);
-        /* an unfinished issue order naming any of `names` (0 when none) */
-        enum qerr (*order_active_for_names)(struct store *s, char *const *names, size_t n,
-                                            int64_t *order_id, struct qerr_info *ei);
+        /* an unfinished issue order of `tenant` naming any of `names` (0 when none) */
+        enum qerr (*order_active_for_names)(struct store *s, int64_t tenant, char *const *names,
+                                            size_t n, int64_t *order_id, struct qerr_info *ei);
 
         /* jobs: rows, so a restart resumes them */
         enum qerr (*job_insert)(struct store *s, const char *kind, int64_t order_id, qtime_t run_at,
@@ -138,20 +182,23 @@ struct store_ops {
 
         /* reviews and approved organisations */
         enum qerr (*review_insert)(struct store *s, struct review_rec *r, struct qerr_info *ei);
-        enum qerr (*review_get)(struct store *s, int64_t id, struct review_rec *out,
+        enum qerr (*review_get)(struct store *s, int64_t tenant, int64_t id, struct review_rec *out,
                                 struct qerr_info *ei);
         /* status NULL: every review */
-        enum qerr (*review_list)(struct store *s, const char *status, struct review_rec **out,
-                                 size_t *n, struct qerr_info *ei);
+        enum qerr (*review_list)(struct store *s, int64_t tenant, const char *status,
+                                 struct review_rec **out, size_t *n, struct qerr_info *ei);
         /* the reviews of one order, oldest first */
         enum qerr (*review_for_order)(struct store *s, int64_t order_id, struct review_rec **out,
                                       size_t *n, struct qerr_info *ei);
         enum qerr (*review_decide)(struct store *s, const struct review_rec *r,
                                    struct qerr_info *ei);
-        enum qerr (*org_is_approved)(struct store *s, const char *org_hash, bool *out,
-                                     struct qerr_info *ei);
-        enum qerr (*org_approve)(struct store *s, const char *org_hash, const char *info,
-                                 int64_t review_id, struct qerr_info *ei);
+        /* approved for `tenant` at or after `since` (approvals expire) */
+        enum qerr (*org_is_approved)(struct store *s, int64_t tenant, const char *org_hash,
+                                     qtime_t since, bool *out, struct qerr_info *ei);
+        /* records (or renews) an approval at `at` */
+        enum qerr (*org_approve)(struct store *s, int64_t tenant, const char *org_hash,
+                                 const char *info, int64_t review_id, qtime_t at,
+                                 struct qerr_info *ei);
         /* DV revocations waiting for proof of control */
         enum qerr (*revocation_by_order)(struct store *s, int64_t order_id, int64_t *rev_id,
                                          int64_t *cert_id, int *reason, struct qerr_info *ei);
@@ -165,6 +212,26 @@ struct store_ops {
                                 struct qerr_info *ei);
         enum qerr (*revocation_get)(struct store *s, int64_t rev_id, int64_t *cert_id, int *reason,
                                     char status[16], struct qerr_info *ei);
+
+        /* tenants and API keys (migration 005) */
+        enum qerr (*tenant_insert)(struct store *s, struct tenant_rec *t, struct qerr_info *ei);
+        enum qerr (*tenant_list)(struct store *s, struct tenant_rec **out, size_t *n,
+                                 struct qerr_info *ei);
+        /* by name, or by id when name is NULL; QERR_NOT_FOUND when none */
+        enum qerr (*tenant_find)(struct store *s, const char *name, int64_t id,
+                                 struct tenant_rec *out, struct qerr_info *ei);
+        enum qerr (*apikey_insert)(struct store *s, struct apikey_rec *k, struct qerr_info *ei);
+        enum qerr (*apikey_get)(struct store *s, int64_t id, struct apikey_rec *out,
+                                struct qerr_info *ei);
+        /* tenant 0: every key */
+        enum qerr (*apikey_list)(struct store *s, int64_t tenant, struct apikey_rec **out,
+                                 size_t *n, struct qerr_info *ei);
+        enum qerr (*apikey_revoke)(struct store *s, int64_t id, qtime_t at, struct qerr_info *ei);
+        /* The tenant owning object `type` ("certificate", "order", "review")
+         * `id`, whatever the caller's tenant (for the audit of refused
+         * cross-tenant requests); QERR_NOT_FOUND when there is no such object. */
+        enum qerr (*object_tenant)(struct store *s, const char *type, int64_t id,
+                                   int64_t *tenant_id, struct qerr_info *ei);
 };
 
 struct store {
@@ -180,8 +247,6 @@ void store_free_certs(struct cert_rec **v, size_t n);
 void store_free_cas(struct ca_rec **v, size_t n);
 void store_free_events(struct event_rec *v, size_t n);
 void store_free_reissues(struct reissue_rec *v, size_t n);
-void store_free_orders(struct order_rec **v, size_t n);
-void store_free_reviews(struct review_rec *v, size_t n);
 void store_free_orders(struct order_rec **v, size_t n);
 void store_free_reviews(struct review_rec *v, size_t n);
 

@@ -395,7 +395,8 @@ static enum qerr s_ca_next_crl_number(struct store *s, int64_t ca_id, int64_t *o
         "c.id, c.ca_id, c.parent_id, c.serial, c.names, c.not_before, c.not_after, "               \
         "c.key_algorithm, c.profile, c.origin, c.status, c.free_cert, c.issuer, c.cert_pem, "      \
         "c.chain_pem, c.csr_pem, c.key_blob, c.key_protection, c.revoked_at, c.revoke_reason, "    \
-        "c.created_at"
+        "c.created_at, c.tenant_id, t.name"
+#define CERT_FROM " FROM certificates c JOIN tenants t ON t.id = c.tenant_id "
 
 static bool names_from_json(const char *txt, struct cert_rec *c)
 {
@@ -470,6 +471,8 @@ static struct cert_rec *cert_from_row(sqlite3_stmt *st)
         c->revoke_reason =
             sqlite3_column_type(st, 19) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 19);
         c->created_at = sqlite3_column_int64(st, 20);
+        c->tenant_id = sqlite3_column_int64(st, 21);
+        sq_col_copy(st, 22, c->tenant, sizeof c->tenant);
         if (!ok || !c->issuer || !c->cert_pem || !c->chain_pem) {
                 cert_rec_free(c);
                 return NULL;
@@ -492,8 +495,8 @@ static enum qerr s_cert_insert(struct store *s, struct cert_rec *c, struct qerr_
                                "INSERT INTO certificates (ca_id, parent_id, serial, names, "
                                "not_before, not_after, key_algorithm, profile, origin, status, "
                                "free_cert, issuer, cert_pem, chain_pem, csr_pem, key_blob, "
-                               "key_protection, created_at) "
-                               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                               "key_protection, created_at, tenant_id) "
+                               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                &st, ei);
         if (rc != QERR_OK) {
                 free(names);
@@ -520,6 +523,7 @@ static enum qerr s_cert_insert(struct store *s, struct cert_rec *c, struct qerr_
                 sqlite3_bind_null(st, 16);
         sqlite3_bind_text(st, 17, keyprot_name(c->key_protection), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 18, c->created_at);
+        sqlite3_bind_int64(st, 19, c->tenant_id ? c->tenant_id : 1);
         int step = sqlite3_step(st);
         sqlite3_finalize(st);
         free(names);
@@ -528,18 +532,38 @@ static enum qerr s_cert_insert(struct store *s, struct cert_rec *c, struct qerr_
         if (step != SQLITE_DONE)
                 return sq_err(DB(s), step, ei, "storing a certificate");
         c->id = sqlite3_last_insert_rowid(DB(s));
-        return QERR_OK;
+        if (!c->tenant_id)
+                c->tenant_id = 1;
+        /* one row per name, for searches by name */
+        if ((rc = sq_prep(DB(s),
+                          "INSERT OR IGNORE INTO certificate_names (certificate_id, tenant_id, "
+                          "name) VALUES (?,?,?)",
+                          &st, ei)) != QERR_OK)
+                return rc;
+        for (size_t i = 0; rc == QERR_OK && i < c->nnames; i++) {
+                sqlite3_reset(st);
+                sqlite3_bind_int64(st, 1, c->id);
+                sqlite3_bind_int64(st, 2, c->tenant_id);
+                sqlite3_bind_text(st, 3, c->names[i], -1, SQLITE_TRANSIENT);
+                step = sqlite3_step(st);
+                if (step != SQLITE_DONE)
+                        rc = sq_err(DB(s), step, ei, "storing a certificate's names");
+        }
+        sqlite3_finalize(st);
+        return rc;
 }
 
-static enum qerr s_cert_get(struct store *s, int64_t id, struct cert_rec **out,
+static enum qerr s_cert_get(struct store *s, int64_t tenant, int64_t id, struct cert_rec **out,
                             struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc =
-            sq_prep(DB(s), "SELECT " CERT_COLS " FROM certificates c WHERE c.id = ?", &st, ei);
+        enum qerr rc = sq_prep(
+            DB(s), "SELECT " CERT_COLS CERT_FROM "WHERE c.id = ?1 AND (?2 = 0 OR c.tenant_id = ?2)",
+            &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, tenant);
         int step = sqlite3_step(st);
         if (step == SQLITE_ROW) {
                 *out = cert_from_row(st);
@@ -565,19 +589,57 @@ static void cert_clear(void *slot)
         cert_rec_free(*(struct cert_rec **)slot);
 }
 
-static enum qerr s_cert_list(struct store *s, struct cert_rec ***out, size_t *n,
-                             struct qerr_info *ei)
+/* The WHERE clause of a page: every filter is a bound parameter that is
+ * either "off" (NULL/0) or applied, so one statement text serves all
+ * queries (and SQLite's planner sees the index for tenant + id). */
+static enum qerr s_cert_page(struct store *s, const struct cert_query *q, struct cert_rec ***out,
+                             size_t *n, bool *more, struct qerr_info *ei)
 {
+        bool expired = q->status && strcmp(q->status, "expired") == 0;
+        bool issued = q->status && strcmp(q->status, "issued") == 0;
+        const char *sql_plain =
+            "SELECT " CERT_COLS CERT_FROM
+            "WHERE (?1 = 0 OR c.tenant_id = ?1) AND (?2 = 0 OR c.id < ?2) "
+            "AND c.status <> 'deleted' AND (?3 IS NULL OR c.status = ?3) "
+            "AND (?4 = 0 OR c.not_after < ?4) AND (?5 < 0 OR c.origin = "
+            "CASE ?5 WHEN 0 THEN 'issued' ELSE 'uploaded' END) "
+            "AND (?6 = 0 OR (c.not_after < ?7 AND c.status IN ('issued', 'reissuing'))) "
+            "AND (?8 = 0 OR c.not_after >= ?7) "
+            "ORDER BY c.id DESC LIMIT ?9";
+        const char *sql_name =
+            "SELECT " CERT_COLS CERT_FROM "JOIN certificate_names cn ON cn.certificate_id = c.id "
+            "WHERE cn.name = ?10 AND (?1 = 0 OR cn.tenant_id = ?1) AND (?2 = 0 OR c.id < ?2) "
+            "AND c.status <> 'deleted' AND (?3 IS NULL OR c.status = ?3) "
+            "AND (?4 = 0 OR c.not_after < ?4) AND (?5 < 0 OR c.origin = "
+            "CASE ?5 WHEN 0 THEN 'issued' ELSE 'uploaded' END) "
+            "AND (?6 = 0 OR (c.not_after < ?7 AND c.status IN ('issued', 'reissuing'))) "
+            "AND (?8 = 0 OR c.not_after >= ?7) "
+            "ORDER BY c.id DESC LIMIT ?9";
         sqlite3_stmt *st;
-        enum qerr rc =
-            sq_prep(DB(s),
-                    "SELECT " CERT_COLS " FROM certificates c WHERE c.status <> 'deleted' "
-                    "ORDER BY c.id",
-                    &st, ei);
+        enum qerr rc = sq_prep(DB(s), q->name ? sql_name : sql_plain, &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        return sq_collect(DB(s), st, sizeof **out, cert_fill, cert_clear, (void **)out, n,
-                          "listing certificates", ei);
+        size_t limit = q->limit ? q->limit : 100;
+        sqlite3_bind_int64(st, 1, q->tenant);
+        sqlite3_bind_int64(st, 2, q->before_id);
+        sq_bind_text_or_null(st, 3, expired ? NULL : q->status);
+        sqlite3_bind_int64(st, 4, q->expires_before);
+        sqlite3_bind_int(st, 5, q->origin);
+        sqlite3_bind_int(st, 6, expired);
+        sqlite3_bind_int64(st, 7, q->now);
+        sqlite3_bind_int(st, 8, issued);
+        sqlite3_bind_int64(st, 9, (sqlite3_int64)limit + 1);
+        if (q->name)
+                sqlite3_bind_text(st, 10, q->name, -1, SQLITE_TRANSIENT);
+        rc = sq_collect(DB(s), st, sizeof **out, cert_fill, cert_clear, (void **)out, n,
+                        "listing certificates", ei);
+        *more = false;
+        if (rc == QERR_OK && *n > limit) {
+                cert_rec_free((*out)[limit]);
+                *n = limit;
+                *more = true;
+        }
+        return rc;
 }
 
 static enum qerr s_cert_update(struct store *s, const struct cert_rec *c, struct qerr_info *ei)
@@ -711,8 +773,8 @@ static enum qerr s_reissue_insert(struct store *s, struct reissue_rec *r, struct
         sqlite3_stmt *st;
         enum qerr rc = sq_prep(DB(s),
                                "INSERT INTO reissues (certificate_id, status, csr_source, reason, "
-                               "registered_domains, created_at, owner) "
-                               "VALUES (?, 'in_progress', ?, ?, ?, ?, ?)",
+                               "registered_domains, created_at, owner, tenant_id) "
+                               "VALUES (?, 'in_progress', ?, ?, ?, ?, ?, ?)",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
@@ -723,6 +785,7 @@ static enum qerr s_reissue_insert(struct store *s, struct reissue_rec *r, struct
                           SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 5, r->created_at);
         sq_bind_text_or_null(st, 6, r->owner[0] ? r->owner : NULL);
+        sqlite3_bind_int64(st, 7, r->tenant_id ? r->tenant_id : 1);
         int step = sqlite3_step(st);
         sqlite3_finalize(st);
         if (sq_unique_violation(step))
@@ -764,6 +827,7 @@ static bool reissue_fill(sqlite3_stmt *st, void *slot)
         r->registered_domains = sq_col_dup(st, 4);
         r->created_at = sqlite3_column_int64(st, 5);
         sq_col_copy(st, 6, r->owner, sizeof r->owner);
+        r->tenant_id = sqlite3_column_int64(st, 7);
         snprintf(r->status, sizeof r->status, "in_progress");
         return r->registered_domains != NULL;
 }
@@ -781,7 +845,8 @@ static enum qerr s_reissue_active(struct store *s, struct reissue_rec **out, siz
         sqlite3_stmt *st;
         enum qerr rc = sq_prep(DB(s),
                                "SELECT id, certificate_id, csr_source, reason, registered_domains, "
-                               "created_at, owner FROM reissues WHERE status = 'in_progress' "
+                               "created_at, owner, tenant_id FROM reissues WHERE status = "
+                               "'in_progress' "
                                "ORDER BY id",
                                &st, ei);
         if (rc != QERR_OK)
@@ -790,14 +855,15 @@ static enum qerr s_reissue_active(struct store *s, struct reissue_rec **out, siz
                           "listing reissues", ei);
 }
 
-static enum qerr s_revocation_insert(struct store *s, int64_t cert_id, int reason,
-                                     int64_t cascade_from, const char *status, qtime_t at,
-                                     int64_t *id, struct qerr_info *ei)
+static enum qerr s_revocation_insert(struct store *s, int64_t tenant_id, int64_t cert_id,
+                                     int reason, int64_t cascade_from, const char *status,
+                                     qtime_t at, int64_t *id, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
         enum qerr rc = sq_prep(DB(s),
                                "INSERT INTO revocations (certificate_id, status, reason_code, "
-                               "cascade_from, requested_at, finished_at) VALUES (?,?,?,?,?,?)",
+                               "cascade_from, requested_at, finished_at, tenant_id) "
+                               "VALUES (?,?,?,?,?,?,?)",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
@@ -810,6 +876,7 @@ static enum qerr s_revocation_insert(struct store *s, int64_t cert_id, int reaso
                 sqlite3_bind_null(st, 6);
         else
                 sqlite3_bind_int64(st, 6, at);
+        sqlite3_bind_int64(st, 7, tenant_id ? tenant_id : 1);
         int step = sqlite3_step(st);
         sqlite3_finalize(st);
         if (sq_unique_violation(step))
@@ -829,7 +896,7 @@ static enum qerr s_event_add(struct store *s, const struct event_rec *e, struct 
         enum qerr rc =
             sq_prep(DB(s),
                     "INSERT INTO events (object_type, object_id, actor, at, from_status, "
-                    "to_status, reason) VALUES (?,?,?,?,?,?,?)",
+                    "to_status, reason, tenant_id) VALUES (?,?,?,?,?,?,?,?)",
                     &st, ei);
         if (rc != QERR_OK)
                 return rc;
@@ -840,6 +907,7 @@ static enum qerr s_event_add(struct store *s, const struct event_rec *e, struct 
         sq_bind_text_or_null(st, 5, e->from_status[0] ? e->from_status : NULL);
         sqlite3_bind_text(st, 6, e->to_status, -1, SQLITE_TRANSIENT);
         sq_bind_text_or_null(st, 7, e->reason);
+        sqlite3_bind_int64(st, 8, e->tenant_id ? e->tenant_id : 1);
         return sq_run(DB(s), st, ei, "recording an event");
 }
 
@@ -854,6 +922,8 @@ static bool event_fill(sqlite3_stmt *st, void *slot)
         sq_col_copy(st, 5, e->from_status, sizeof e->from_status);
         sq_col_copy(st, 6, e->to_status, sizeof e->to_status);
         e->reason = sq_col_dup(st, 7);
+        e->tenant_id = sqlite3_column_int64(st, 8);
+        sq_col_copy(st, 9, e->tenant, sizeof e->tenant);
         return true;
 }
 
@@ -862,21 +932,56 @@ static void event_clear(void *slot)
         event_rec_clear(slot);
 }
 
-static enum qerr s_event_list(struct store *s, const char *object_type, int64_t object_id,
-                              struct event_rec **out, size_t *n, struct qerr_info *ei)
+#define EVENT_COLS                                                                                 \
+        "e.id, e.object_type, e.object_id, e.actor, e.at, e.from_status, e.to_status, e.reason, "  \
+        "e.tenant_id, t.name FROM events e JOIN tenants t ON t.id = e.tenant_id "
+
+static enum qerr s_event_list(struct store *s, int64_t tenant, const char *object_type,
+                              int64_t object_id, struct event_rec **out, size_t *n,
+                              struct qerr_info *ei)
 {
         sqlite3_stmt *st;
         enum qerr rc = sq_prep(DB(s),
-                               "SELECT id, object_type, object_id, actor, at, from_status, "
-                               "to_status, reason FROM events WHERE object_type = ? AND "
-                               "object_id = ? ORDER BY id",
+                               "SELECT " EVENT_COLS "WHERE e.object_type = ?1 AND "
+                               "e.object_id = ?2 AND (?3 = 0 OR e.tenant_id = ?3) ORDER BY e.id",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_text(st, 1, object_type, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, object_id);
+        sqlite3_bind_int64(st, 3, tenant);
         return sq_collect(DB(s), st, sizeof **out, event_fill, event_clear, (void **)out, n,
                           "listing events", ei);
+}
+
+static enum qerr s_event_page(struct store *s, const struct event_query *q, struct event_rec **out,
+                              size_t *n, bool *more, struct qerr_info *ei)
+{
+        sqlite3_stmt *st;
+        enum qerr rc = sq_prep(DB(s),
+                               "SELECT " EVENT_COLS "WHERE (?1 = 0 OR e.tenant_id = ?1) AND "
+                               "(?2 = 0 OR e.id < ?2) AND (?3 IS NULL OR e.object_type = ?3) "
+                               "AND (?4 = 0 OR e.object_id = ?4) AND (?5 = 0 OR e.at >= ?5) "
+                               "ORDER BY e.id DESC LIMIT ?6",
+                               &st, ei);
+        if (rc != QERR_OK)
+                return rc;
+        size_t limit = q->limit ? q->limit : 100;
+        sqlite3_bind_int64(st, 1, q->tenant);
+        sqlite3_bind_int64(st, 2, q->before_id);
+        sq_bind_text_or_null(st, 3, q->object_type);
+        sqlite3_bind_int64(st, 4, q->object_id);
+        sqlite3_bind_int64(st, 5, q->since);
+        sqlite3_bind_int64(st, 6, (sqlite3_int64)limit + 1);
+        rc = sq_collect(DB(s), st, sizeof **out, event_fill, event_clear, (void **)out, n,
+                        "listing events", ei);
+        *more = false;
+        if (rc == QERR_OK && *n > limit) {
+                event_rec_clear(&(*out)[limit]);
+                *n = limit;
+                *more = true;
+        }
+        return rc;
 }
 
 /* ---- CRLs ---- */
@@ -939,7 +1044,7 @@ static const struct store_ops sqlite_ops = {.name = "sqlite",
                                             .ca_next_crl_number = s_ca_next_crl_number,
                                             .cert_insert = s_cert_insert,
                                             .cert_get = s_cert_get,
-                                            .cert_list = s_cert_list,
+                                            .cert_page = s_cert_page,
                                             .cert_update = s_cert_update,
                                             .cert_serial_exists = s_cert_serial_exists,
                                             .cert_descendants = s_cert_descendants,
@@ -951,9 +1056,10 @@ static const struct store_ops sqlite_ops = {.name = "sqlite",
                                             .revocation_insert = s_revocation_insert,
                                             .event_add = s_event_add,
                                             .event_list = s_event_list,
+                                            .event_page = s_event_page,
                                             .crl_put = s_crl_put,
                                             .crl_latest = s_crl_latest,
-                                            SQ_ORDER_OPS};
+                                            SQ_ORDER_OPS SQ_TENANT_OPS};
 
 enum qerr store_open_sqlite(const char *data_dir, long busy_ms, struct store **out,
                             struct qerr_info *ei)

@@ -37,12 +37,14 @@ enum qerr sq_collect(sqlite3 *db, sqlite3_stmt *st, size_t elem,
 
 /* store_sqlite_orders.c */
 enum qerr sq_order_insert(struct store *s, struct order_rec *o, struct qerr_info *ei);
-enum qerr sq_order_get(struct store *s, int64_t id, struct order_rec **out, struct qerr_info *ei);
-enum qerr sq_order_list(struct store *s, struct order_rec ***out, size_t *n, struct qerr_info *ei);
+enum qerr sq_order_get(struct store *s, int64_t tenant, int64_t id, struct order_rec **out,
+                       struct qerr_info *ei);
+enum qerr sq_order_page(struct store *s, const struct order_query *q, struct order_rec ***out,
+                        size_t *n, bool *more, struct qerr_info *ei);
 enum qerr sq_order_update(struct store *s, const struct order_rec *o, struct qerr_info *ei);
 enum qerr sq_order_name_update(struct store *s, const struct order_name_rec *n,
                                struct qerr_info *ei);
-enum qerr sq_order_active_for_names(struct store *s, char *const *names, size_t n,
+enum qerr sq_order_active_for_names(struct store *s, int64_t tenant, char *const *names, size_t n,
                                     int64_t *order_id, struct qerr_info *ei);
 enum qerr sq_job_insert(struct store *s, const char *kind, int64_t order_id, qtime_t run_at,
                         struct qerr_info *ei);
@@ -55,16 +57,17 @@ enum qerr sq_job_list_running(struct store *s, struct job_rec **out, size_t *n,
                               struct qerr_info *ei);
 enum qerr sq_job_close_order(struct store *s, int64_t order_id, struct qerr_info *ei);
 enum qerr sq_review_insert(struct store *s, struct review_rec *r, struct qerr_info *ei);
-enum qerr sq_review_get(struct store *s, int64_t id, struct review_rec *out, struct qerr_info *ei);
-enum qerr sq_review_list(struct store *s, const char *status, struct review_rec **out, size_t *n,
-                         struct qerr_info *ei);
+enum qerr sq_review_get(struct store *s, int64_t tenant, int64_t id, struct review_rec *out,
+                        struct qerr_info *ei);
+enum qerr sq_review_list(struct store *s, int64_t tenant, const char *status,
+                         struct review_rec **out, size_t *n, struct qerr_info *ei);
 enum qerr sq_review_for_order(struct store *s, int64_t order_id, struct review_rec **out, size_t *n,
                               struct qerr_info *ei);
 enum qerr sq_review_decide(struct store *s, const struct review_rec *r, struct qerr_info *ei);
-enum qerr sq_org_is_approved(struct store *s, const char *org_hash, bool *out,
-                             struct qerr_info *ei);
-enum qerr sq_org_approve(struct store *s, const char *org_hash, const char *info, int64_t review_id,
-                         struct qerr_info *ei);
+enum qerr sq_org_is_approved(struct store *s, int64_t tenant, const char *org_hash, qtime_t since,
+                             bool *out, struct qerr_info *ei);
+enum qerr sq_org_approve(struct store *s, int64_t tenant, const char *org_hash, const char *info,
+                         int64_t review_id, qtime_t at, struct qerr_info *ei);
 enum qerr sq_revocation_by_order(struct store *s, int64_t order_id, int64_t *rev_id,
                                  int64_t *cert_id, int *reason, struct qerr_info *ei);
 enum qerr sq_revocation_finish(struct store *s, int64_t rev_id, const char *status, qtime_t at,
@@ -78,7 +81,7 @@ enum qerr sq_revocation_get(struct store *s, int64_t rev_id, int64_t *cert_id, i
                             char status[16], struct qerr_info *ei);
 
 #define SQ_ORDER_OPS                                                                               \
-        .order_insert = sq_order_insert, .order_get = sq_order_get, .order_list = sq_order_list,   \
+        .order_insert = sq_order_insert, .order_get = sq_order_get, .order_page = sq_order_page,   \
         .order_update = sq_order_update, .order_name_update = sq_order_name_update,                \
         .order_active_for_names = sq_order_active_for_names, .job_insert = sq_job_insert,          \
         .job_claim = sq_job_claim, .job_done = sq_job_done, .job_retry = sq_job_retry,             \
@@ -89,5 +92,24 @@ enum qerr sq_revocation_get(struct store *s, int64_t rev_id, int64_t *cert_id, i
         .revocation_by_order = sq_revocation_by_order, .revocation_finish = sq_revocation_finish,  \
         .revocation_link_order = sq_revocation_link_order, .letter_put = sq_letter_put,            \
         .revocation_get = sq_revocation_get, .review_for_order = sq_review_for_order,
+
+/* store_sqlite_tenants.c */
+enum qerr sq_tenant_insert(struct store *s, struct tenant_rec *t, struct qerr_info *ei);
+enum qerr sq_tenant_list(struct store *s, struct tenant_rec **out, size_t *n, struct qerr_info *ei);
+enum qerr sq_tenant_find(struct store *s, const char *name, int64_t id, struct tenant_rec *out,
+                         struct qerr_info *ei);
+enum qerr sq_apikey_insert(struct store *s, struct apikey_rec *k, struct qerr_info *ei);
+enum qerr sq_apikey_get(struct store *s, int64_t id, struct apikey_rec *out, struct qerr_info *ei);
+enum qerr sq_apikey_list(struct store *s, int64_t tenant, struct apikey_rec **out, size_t *n,
+                         struct qerr_info *ei);
+enum qerr sq_apikey_revoke(struct store *s, int64_t id, qtime_t at, struct qerr_info *ei);
+enum qerr sq_object_tenant(struct store *s, const char *type, int64_t id, int64_t *tenant_id,
+                           struct qerr_info *ei);
+
+#define SQ_TENANT_OPS                                                                              \
+        .tenant_insert = sq_tenant_insert, .tenant_list = sq_tenant_list,                          \
+        .tenant_find = sq_tenant_find, .apikey_insert = sq_apikey_insert,                          \
+        .apikey_get = sq_apikey_get, .apikey_list = sq_apikey_list,                                \
+        .apikey_revoke = sq_apikey_revoke, .object_tenant = sq_object_tenant,
 
 #endif

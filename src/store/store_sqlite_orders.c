@@ -33,7 +33,8 @@ static enum qerr insert_name(struct store *s, int64_t order_id, struct order_nam
         sqlite3_stmt *st;
         enum qerr rc = sq_prep(DB(s),
                                "INSERT INTO order_names (order_id, name, method, token, value, "
-                               "value_expires) VALUES (?,?,?,?,?,?)",
+                               "value_expires, validation_status, caa_status) "
+                               "VALUES (?,?,?,?,?,?,?,?)",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
@@ -43,12 +44,17 @@ static enum qerr insert_name(struct store *s, int64_t order_id, struct order_nam
         sqlite3_bind_text(st, 4, n->token, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 5, n->value, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 6, n->value_expires);
-        rc = sq_run(DB(s), st, ei, "storing an order name");
-        if (rc == QERR_OK) {
-                n->id = sqlite3_last_insert_rowid(DB(s));
+        /* a new name waits for its checks, unless the order says otherwise
+         * (private orders: not_required / not_checked) */
+        if (!n->validation_status[0])
                 snprintf(n->validation_status, sizeof n->validation_status, "pending");
+        if (!n->caa_status[0])
                 snprintf(n->caa_status, sizeof n->caa_status, "pending");
-        }
+        sqlite3_bind_text(st, 7, n->validation_status, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 8, n->caa_status, -1, SQLITE_TRANSIENT);
+        rc = sq_run(DB(s), st, ei, "storing an order name");
+        if (rc == QERR_OK)
+                n->id = sqlite3_last_insert_rowid(DB(s));
         return rc;
 }
 
@@ -58,8 +64,9 @@ enum qerr sq_order_insert(struct store *s, struct order_rec *o, struct qerr_info
         enum qerr rc = sq_prep(DB(s),
                                "INSERT INTO orders (purpose, subject_id, status, profile, "
                                "key_algorithm, csr_pem, key_blob, key_protection, org_info, "
-                               "org_hash, free_cert, days, deadline, created_at, updated_at) "
-                               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                               "org_hash, free_cert, days, deadline, created_at, updated_at, "
+                               "tenant_id, created_by) "
+                               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
@@ -78,6 +85,8 @@ enum qerr sq_order_insert(struct store *s, struct order_rec *o, struct qerr_info
         sqlite3_bind_int64(st, 13, o->deadline);
         sqlite3_bind_int64(st, 14, o->created_at);
         sqlite3_bind_int64(st, 15, o->updated_at);
+        sqlite3_bind_int64(st, 16, o->tenant_id ? o->tenant_id : 1);
+        sqlite3_bind_text(st, 17, o->created_by, -1, SQLITE_TRANSIENT);
         if ((rc = sq_run(DB(s), st, ei, "storing an order")) != QERR_OK)
                 return rc;
         o->id = sqlite3_last_insert_rowid(DB(s));
@@ -87,9 +96,11 @@ enum qerr sq_order_insert(struct store *s, struct order_rec *o, struct qerr_info
 }
 
 #define ORDER_COLS                                                                                 \
-        "id, purpose, subject_id, status, profile, key_algorithm, csr_pem, key_blob, "             \
-        "key_protection, org_info, org_hash, free_cert, days, certificate_id, failure_code, "      \
-        "failure_message, deadline, created_at, updated_at"
+        "o.id, o.purpose, o.subject_id, o.status, o.profile, o.key_algorithm, o.csr_pem, "         \
+        "o.key_blob, o.key_protection, o.org_info, o.org_hash, o.free_cert, o.days, "              \
+        "o.certificate_id, o.failure_code, o.failure_message, o.deadline, o.created_at, "          \
+        "o.updated_at, o.tenant_id, t.name, o.created_by "                                         \
+        "FROM orders o JOIN tenants t ON t.id = o.tenant_id "
 
 static struct order_rec *order_from_row(sqlite3_stmt *st)
 {
@@ -127,6 +138,9 @@ static struct order_rec *order_from_row(sqlite3_stmt *st)
         o->deadline = sqlite3_column_int64(st, 16);
         o->created_at = sqlite3_column_int64(st, 17);
         o->updated_at = sqlite3_column_int64(st, 18);
+        o->tenant_id = sqlite3_column_int64(st, 19);
+        sq_col_copy(st, 20, o->tenant, sizeof o->tenant);
+        sq_col_copy(st, 21, o->created_by, sizeof o->created_by);
         if (!ok) {
                 order_rec_free(o);
                 return NULL;
@@ -176,13 +190,17 @@ static enum qerr load_names(struct store *s, struct order_rec *o, struct qerr_in
         return rc;
 }
 
-enum qerr sq_order_get(struct store *s, int64_t id, struct order_rec **out, struct qerr_info *ei)
+enum qerr sq_order_get(struct store *s, int64_t tenant, int64_t id, struct order_rec **out,
+                       struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), "SELECT " ORDER_COLS " FROM orders WHERE id = ?", &st, ei);
+        enum qerr rc =
+            sq_prep(DB(s), "SELECT " ORDER_COLS "WHERE o.id = ?1 AND (?2 = 0 OR o.tenant_id = ?2)",
+                    &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, tenant);
         int step = sqlite3_step(st);
         struct order_rec *o = NULL;
         if (step == SQLITE_ROW)
@@ -215,17 +233,30 @@ static void order_clear(void *slot)
         order_rec_free(*(struct order_rec **)slot);
 }
 
-enum qerr sq_order_list(struct store *s, struct order_rec ***out, size_t *n, struct qerr_info *ei)
+enum qerr sq_order_page(struct store *s, const struct order_query *q, struct order_rec ***out,
+                        size_t *n, bool *more, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
         enum qerr rc = sq_prep(DB(s),
-                               "SELECT " ORDER_COLS " FROM orders WHERE purpose = 'issue' "
-                               "ORDER BY id",
+                               "SELECT " ORDER_COLS "WHERE o.purpose = 'issue' AND "
+                               "(?1 = 0 OR o.tenant_id = ?1) AND (?2 = 0 OR o.id < ?2) AND "
+                               "(?3 IS NULL OR o.status = ?3) ORDER BY o.id DESC LIMIT ?4",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
+        size_t limit = q->limit ? q->limit : 100;
+        sqlite3_bind_int64(st, 1, q->tenant);
+        sqlite3_bind_int64(st, 2, q->before_id);
+        sq_bind_text_or_null(st, 3, q->status);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)limit + 1);
         rc = sq_collect(DB(s), st, sizeof **out, order_fill, order_clear, (void **)out, n,
                         "listing orders", ei);
+        *more = false;
+        if (rc == QERR_OK && *n > limit) {
+                order_rec_free((*out)[limit]);
+                *n = limit;
+                *more = true;
+        }
         for (size_t i = 0; rc == QERR_OK && i < *n; i++)
                 rc = load_names(s, (*out)[i], ei);
         if (rc != QERR_OK) {
@@ -279,7 +310,7 @@ enum qerr sq_order_name_update(struct store *s, const struct order_name_rec *n,
         return sq_run(DB(s), st, ei, "updating an order name");
 }
 
-enum qerr sq_order_active_for_names(struct store *s, char *const *names, size_t n,
+enum qerr sq_order_active_for_names(struct store *s, int64_t tenant, char *const *names, size_t n,
                                     int64_t *order_id, struct qerr_info *ei)
 {
         *order_id = 0;
@@ -289,11 +320,13 @@ enum qerr sq_order_active_for_names(struct store *s, char *const *names, size_t 
                                        "SELECT o.id FROM orders o JOIN order_names n ON "
                                        "n.order_id = o.id WHERE o.purpose = 'issue' AND "
                                        "o.status NOT IN ('issued', 'failed', 'cancelled') AND "
-                                       "n.name = ? ORDER BY o.id LIMIT 1",
+                                       "n.name = ?1 AND (?2 = 0 OR o.tenant_id = ?2) "
+                                       "ORDER BY o.id LIMIT 1",
                                        &st, ei);
                 if (rc != QERR_OK)
                         return rc;
                 sqlite3_bind_text(st, 1, names[i], -1, SQLITE_TRANSIENT);
+                sqlite3_bind_int64(st, 2, tenant);
                 int step = sqlite3_step(st);
                 if (step == SQLITE_ROW)
                         *order_id = sqlite3_column_int64(st, 0);
@@ -436,7 +469,7 @@ enum qerr sq_review_insert(struct store *s, struct review_rec *r, struct qerr_in
         enum qerr rc =
             sq_prep(DB(s),
                     "INSERT INTO reviews (order_id, revocation_id, kind, status, detail, "
-                    "created_at) VALUES (?, ?, ?, 'pending', ?, ?)",
+                    "created_at, tenant_id, requested_by) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)",
                     &st, ei);
         if (rc != QERR_OK)
                 return rc;
@@ -445,6 +478,8 @@ enum qerr sq_review_insert(struct store *s, struct review_rec *r, struct qerr_in
         sqlite3_bind_text(st, 3, r->kind, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 4, r->detail ? r->detail : "", -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 5, r->created_at);
+        sqlite3_bind_int64(st, 6, r->tenant_id ? r->tenant_id : 1);
+        sqlite3_bind_text(st, 7, r->requested_by, -1, SQLITE_TRANSIENT);
         rc = sq_run(DB(s), st, ei, "storing a review");
         if (rc == QERR_OK) {
                 r->id = sqlite3_last_insert_rowid(DB(s));
@@ -454,8 +489,9 @@ enum qerr sq_review_insert(struct store *s, struct review_rec *r, struct qerr_in
 }
 
 #define REVIEW_COLS                                                                                \
-        "id, order_id, kind, status, detail, reviewer, reason, created_at, decided_at, "           \
-        "revocation_id"
+        "r.id, r.order_id, r.kind, r.status, r.detail, r.reviewer, r.reason, r.created_at, "       \
+        "r.decided_at, r.revocation_id, r.tenant_id, t.name, r.reviewer_key, r.requested_by "      \
+        "FROM reviews r JOIN tenants t ON t.id = r.tenant_id "
 
 static void review_from_row(sqlite3_stmt *st, struct review_rec *r)
 {
@@ -470,15 +506,23 @@ static void review_from_row(sqlite3_stmt *st, struct review_rec *r)
         r->created_at = sqlite3_column_int64(st, 7);
         r->decided_at = sqlite3_column_int64(st, 8);
         r->revocation_id = sqlite3_column_int64(st, 9);
+        r->tenant_id = sqlite3_column_int64(st, 10);
+        sq_col_copy(st, 11, r->tenant, sizeof r->tenant);
+        r->reviewer_key = sqlite3_column_int64(st, 12);
+        sq_col_copy(st, 13, r->requested_by, sizeof r->requested_by);
 }
 
-enum qerr sq_review_get(struct store *s, int64_t id, struct review_rec *out, struct qerr_info *ei)
+enum qerr sq_review_get(struct store *s, int64_t tenant, int64_t id, struct review_rec *out,
+                        struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), "SELECT " REVIEW_COLS " FROM reviews WHERE id = ?", &st, ei);
+        enum qerr rc =
+            sq_prep(DB(s), "SELECT " REVIEW_COLS "WHERE r.id = ?1 AND (?2 = 0 OR r.tenant_id = ?2)",
+                    &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, tenant);
         int step = sqlite3_step(st);
         if (step == SQLITE_ROW)
                 review_from_row(st, out);
@@ -502,17 +546,18 @@ static void review_clear(void *slot)
         review_rec_clear(slot);
 }
 
-enum qerr sq_review_list(struct store *s, const char *status, struct review_rec **out, size_t *n,
-                         struct qerr_info *ei)
+enum qerr sq_review_list(struct store *s, int64_t tenant, const char *status,
+                         struct review_rec **out, size_t *n, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
         enum qerr rc = sq_prep(DB(s),
-                               "SELECT " REVIEW_COLS " FROM reviews WHERE ?1 IS NULL OR status = "
-                               "?1 ORDER BY id",
+                               "SELECT " REVIEW_COLS "WHERE (?1 IS NULL OR r.status = ?1) AND "
+                               "(?2 = 0 OR r.tenant_id = ?2) ORDER BY r.id",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sq_bind_text_or_null(st, 1, status);
+        sqlite3_bind_int64(st, 2, tenant);
         return sq_collect(DB(s), st, sizeof **out, review_fill, review_clear, (void **)out, n,
                           "listing reviews", ei);
 }
@@ -521,8 +566,8 @@ enum qerr sq_review_for_order(struct store *s, int64_t order_id, struct review_r
                               struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(
-            DB(s), "SELECT " REVIEW_COLS " FROM reviews WHERE order_id = ? ORDER BY id", &st, ei);
+        enum qerr rc =
+            sq_prep(DB(s), "SELECT " REVIEW_COLS "WHERE r.order_id = ? ORDER BY r.id", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, order_id);
@@ -535,7 +580,8 @@ enum qerr sq_review_decide(struct store *s, const struct review_rec *r, struct q
         sqlite3_stmt *st;
         enum qerr rc = sq_prep(DB(s),
                                "UPDATE reviews SET status = ?, reviewer = ?, reason = ?, "
-                               "decided_at = ? WHERE id = ? AND status = 'pending'",
+                               "decided_at = ?, reviewer_key = ? WHERE id = ? AND status = "
+                               "'pending'",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
@@ -543,7 +589,8 @@ enum qerr sq_review_decide(struct store *s, const struct review_rec *r, struct q
         sqlite3_bind_text(st, 2, r->reviewer, -1, SQLITE_TRANSIENT);
         sq_bind_text_or_null(st, 3, r->reason);
         sqlite3_bind_int64(st, 4, r->decided_at);
-        sqlite3_bind_int64(st, 5, r->id);
+        sq_bind_id_or_null(st, 5, r->reviewer_key);
+        sqlite3_bind_int64(st, 6, r->id);
         rc = sq_run(DB(s), st, ei, "deciding a review");
         if (rc == QERR_OK && sqlite3_changes(DB(s)) != 1)
                 rc = qerr_set(ei, QERR_ORDER_STATE, "review %lld was already decided",
@@ -551,13 +598,19 @@ enum qerr sq_review_decide(struct store *s, const struct review_rec *r, struct q
         return rc;
 }
 
-enum qerr sq_org_is_approved(struct store *s, const char *org_hash, bool *out, struct qerr_info *ei)
+enum qerr sq_org_is_approved(struct store *s, int64_t tenant, const char *org_hash, qtime_t since,
+                             bool *out, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), "SELECT 1 FROM organizations WHERE org_hash = ?", &st, ei);
+        enum qerr rc = sq_prep(DB(s),
+                               "SELECT 1 FROM organizations WHERE tenant_id = ? AND org_hash = ? "
+                               "AND approved_at >= ?",
+                               &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        sqlite3_bind_text(st, 1, org_hash, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 1, tenant);
+        sqlite3_bind_text(st, 2, org_hash, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 3, since);
         int step = sqlite3_step(st);
         *out = step == SQLITE_ROW;
         if (step != SQLITE_ROW && step != SQLITE_DONE)
@@ -566,20 +619,24 @@ enum qerr sq_org_is_approved(struct store *s, const char *org_hash, bool *out, s
         return rc;
 }
 
-enum qerr sq_org_approve(struct store *s, const char *org_hash, const char *info, int64_t review_id,
-                         struct qerr_info *ei)
+enum qerr sq_org_approve(struct store *s, int64_t tenant, const char *org_hash, const char *info,
+                         int64_t review_id, qtime_t at, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
+        /* a new approval renews an expired one */
         enum qerr rc = sq_prep(DB(s),
-                               "INSERT INTO organizations (org_hash, info, review_id, "
-                               "approved_at) VALUES (?, ?, ?, strftime('%s','now')) "
-                               "ON CONFLICT DO NOTHING",
+                               "INSERT INTO organizations (tenant_id, org_hash, info, review_id, "
+                               "approved_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, "
+                               "org_hash) DO UPDATE SET info = excluded.info, review_id = "
+                               "excluded.review_id, approved_at = excluded.approved_at",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        sqlite3_bind_text(st, 1, org_hash, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, info ? info : "{}", -1, SQLITE_TRANSIENT);
-        sq_bind_id_or_null(st, 3, review_id);
+        sqlite3_bind_int64(st, 1, tenant);
+        sqlite3_bind_text(st, 2, org_hash, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, info ? info : "{}", -1, SQLITE_TRANSIENT);
+        sq_bind_id_or_null(st, 4, review_id);
+        sqlite3_bind_int64(st, 5, at);
         return sq_run(DB(s), st, ei, "recording an organisation");
 }
 

@@ -53,9 +53,9 @@ struct validate_cfg {
 };
 
 struct validate_result {
-        enum qerr code; /* QERR_OK, VALIDATION_MISMATCH, VALIDATION_TIMEOUT (not found yet),
-                           FILE_UNREACHABLE, DNS_ERROR, POLICY_DENIED */
-        bool final;     /* true: retrying cannot help */
+        enum qerr code;         /* QERR_OK, VALIDATION_MISMATCH, VALIDATION_TIMEOUT (not found yet),
+                                   FILE_UNREACHABLE, DNS_ERROR, POLICY_DENIED */
+        bool final;             /* true: retrying cannot help */
         char msg[QERR_MSG_MAX]; /* the sentence for the user, naming the name and what was seen */
 };
 

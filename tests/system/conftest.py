@@ -51,6 +51,13 @@ def quill_env(**overrides):
     return env
 
 
+def reviewer_env(name="reviewer-rita"):
+    """The environment of a local reviewer other than the applicant: the
+    CLI's principal is "cli:$USER", and whoever applied (or asked for a
+    revocation) may not decide its review (the four-eyes rule)."""
+    return quill_env(USER=name)
+
+
 def parse_one_json(stdout):
     """Asserts `stdout` is exactly one JSON object and returns it."""
     text = stdout.strip()

@@ -14,7 +14,7 @@ import json
 import pytest
 from cryptography.x509.oid import NameOID
 
-from conftest import load_cert, ok, quill, refused
+from conftest import reviewer_env, load_cert, ok, quill, refused
 from test_orders import (OID_OV, configure, dns_lab, failure_code, order_apply, order_ids,
                          order_show, pem_files, policy_oids, validate, verify_download)
 
@@ -72,12 +72,12 @@ def test_risk_word_rejected(lab, data):
     assert r["decided_at"] is None
 
     # a rejection needs a reason
-    rc, out, _ = quill(data, "review", "reject", r["id"])
+    rc, out, _ = quill(data, "review", "reject", r["id"], env=reviewer_env())
     assert rc == 2 and out["error"]["code"] == "usage", out
     assert reviews_of(data, o["id"])[0]["status"] == "pending"
     assert order_show(data, o["id"])["status"] == "manual_review"
 
-    done = ok(data, "review", "reject", r["id"], "--reason", "phishing")["review"]
+    done = ok(data, "review", "reject", r["id"], "--reason", "phishing", env=reviewer_env())["review"]
     assert done["status"] == "rejected" and done["reason"] == "phishing", done
     o = order_show(data, o["id"])
     assert o["status"] == "failed", o
@@ -88,7 +88,7 @@ def test_risk_word_rejected(lab, data):
     assert r2["status"] == "rejected" and r2["reason"] == "phishing", r2
 
     # decided once only; the failed order stays failed
-    refused(data, "review", "approve", r["id"], code="order_not_allowed")
+    refused(data, "review", "approve", r["id"], code="order_not_allowed", env=reviewer_env())
     o2 = validate(data, o["id"])
     assert o2["status"] == "failed" and o2["certificate_id"] is None, o2
 
@@ -98,12 +98,12 @@ def test_risk_word_approved_then_issued(lab, data):
     assert o["status"] == "manual_review", o
     (r,) = reviews_of(data, o["id"], all_=False)
     assert r["kind"] == "risk" and "bank" in r["detail"], r
-    done = ok(data, "review", "approve", r["id"], "--reason", "known customer")["review"]
+    done = ok(data, "review", "approve", r["id"], "--reason", "known customer", env=reviewer_env())["review"]
     assert done["status"] == "approved", done
     o = validate(data, o["id"])
     assert o["status"] == "issued", o
     assert isinstance(o["certificate_id"], int)
-    refused(data, "review", "approve", r["id"], code="order_not_allowed")
+    refused(data, "review", "approve", r["id"], code="order_not_allowed", env=reviewer_env())
     # the approval is kept
     assert reviews_of(data, o["id"])[0]["status"] == "approved"
 
@@ -119,11 +119,11 @@ def test_risk_word_after_removing_digits_and_hyphens_only(lab, data):
 
 
 def test_reject_needs_a_reason_and_an_id(lab, data):
-    rc, out, _ = quill(data, "review", "reject", "1")
+    rc, out, _ = quill(data, "review", "reject", "1", env=reviewer_env())
     assert rc == 2 and out["error"]["code"] == "usage", out
-    rc, out, _ = quill(data, "review", "reject", "--reason", "x")
+    rc, out, _ = quill(data, "review", "reject", "--reason", "x", env=reviewer_env())
     assert rc == 2 and out["error"]["code"] == "usage", out
-    refused(data, "review", "approve", 424242, code="not_found")
+    refused(data, "review", "approve", 424242, code="not_found", env=reviewer_env())
 
 
 # ================================================================ OV
@@ -138,7 +138,7 @@ def test_ov_organisation_review_once_per_org(lab, data, workdir):
     (r,) = reviews_of(data, o["id"], all_=False)
     assert r["kind"] == "organization" and r["status"] == "pending", r
     assert "Acme Ltd" in r["detail"] and "DE" in r["detail"] and "Berlin" in r["detail"], r
-    ok(data, "review", "approve", r["id"])
+    ok(data, "review", "approve", r["id"], env=reviewer_env())
     o = validate(data, o["id"])
     assert o["status"] == "issued", o
     files = pem_files(data, o["certificate_id"], workdir / "pem1")
@@ -163,7 +163,7 @@ def test_ov_certificate_names_the_organisation(lab, data, workdir):
     o = validated(lab, data, "ovsubj.example.test", profile="ov", extra=("--org-file", org))
     if o["status"] == "manual_review":
         (r,) = reviews_of(data, o["id"], all_=False)
-        ok(data, "review", "approve", r["id"])
+        ok(data, "review", "approve", r["id"], env=reviewer_env())
         o = validate(data, o["id"])
     assert o["status"] == "issued", o
     cert = load_cert(pem_files(data, o["certificate_id"], workdir / "pem")["cert.pem"])
@@ -183,3 +183,19 @@ def test_ov_ev_without_org_file_is_a_usage_error(lab, data, profile):
     assert rc == 2 and out["error"]["code"] == "usage", out
     assert "--org-file" in out["error"]["message"], out
     assert order_ids(data) == before
+
+
+def test_applicant_cannot_decide_its_own_review(lab, data):
+    """Four eyes: the principal that applied never decides the order's
+    review; another one does, and the events name that one."""
+    o = validated(lab, data, "own-bank.example.test")
+    assert o["status"] == "manual_review", o
+    (r,) = reviews_of(data, o["id"], all_=False)
+    assert r["requested_by"] == o["created_by"], (r, o)
+    for verb, extra in (("approve", ()), ("reject", ("--reason", "mine"))):
+        err = refused(data, "review", verb, r["id"], *extra, code="review_own_order")
+        assert o["created_by"] in err["message"], err
+    assert reviews_of(data, o["id"], all_=False)[0]["status"] == "pending"
+    assert order_show(data, o["id"])["status"] == "manual_review"
+    done = ok(data, "review", "approve", r["id"], env=reviewer_env("reviewer-rob"))["review"]
+    assert done["reviewer"] == "cli:reviewer-rob", done

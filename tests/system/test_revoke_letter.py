@@ -10,7 +10,7 @@ import zlib
 
 import pytest
 
-from conftest import crl_of, ok, refused, show
+from conftest import reviewer_env, crl_of, ok, refused, show
 from test_orders import configure, dns_lab, order_apply, validate
 
 ORG = {"organization": "Acme Ltd", "country": "DE", "locality": "Berlin"}
@@ -51,7 +51,7 @@ def issue_ov(lab, data, workdir, name):
     o = validate(data, o["id"])
     for r in ok(data, "review", "list")["reviews"]:
         if r["order_id"] == o["id"]:
-            ok(data, "review", "approve", r["id"])
+            ok(data, "review", "approve", r["id"], env=reviewer_env())
     o = validate(data, o["id"])
     assert o["status"] == "issued", o
     return show(data, o["certificate_id"])
@@ -96,7 +96,7 @@ def test_ov_revocation_approved(lab, data, workdir, tmp_path):
             code="download_revoked")
     refused(data, "cert", "revoke", c["id"], "--reason", "superseded", "--letter", letter,
             code="revoke_already_requested")
-    ok(data, "review", "approve", rid, "--reason", "letter signed by the registrant")
+    ok(data, "review", "approve", rid, "--reason", "letter signed by the registrant", env=reviewer_env())
     after = show(data, c["id"])
     assert after["status"] == "revoked" and after["revocation_reason"] == "keyCompromise"
     crl = crl_of(data, c["ca_id"], tmp_path / "crl.pem")
@@ -109,8 +109,8 @@ def test_ov_revocation_rejected(lab, data, workdir, tmp_path):
     letter.write_bytes(PDF)
     rid = ok(data, "cert", "revoke", c["id"], "--reason", "superseded",
              "--letter", letter)["review_id"]
-    refused(data, "review", "reject", rid, code="usage", exit=2)  # needs a reason
-    ok(data, "review", "reject", rid, "--reason", "not signed by the registrant")
+    refused(data, "review", "reject", rid, code="usage", exit=2, env=reviewer_env())  # needs a reason
+    ok(data, "review", "reject", rid, "--reason", "not signed by the registrant", env=reviewer_env())
     assert show(data, c["id"])["status"] == "issued"
     files = ok(data, "cert", "download", c["id"], "--format", "pem",
                "--out", tmp_path / "dl")["files"]

@@ -227,11 +227,25 @@ static int64_t add_cert_with(struct fx *fx, int64_t ca, int64_t parent, const ch
         return id;
 }
 
+/* Every certificate (deleted ones left out), oldest first. */
+static enum qerr list_certs(struct fx *fx, struct cert_rec ***v, size_t *n, struct qerr_info *ei)
+{
+        struct cert_query q = {.origin = -1, .limit = 10000, .now = 1};
+        bool more = false;
+        enum qerr rc = OPS(fx)->cert_page(fx->st, &q, v, n, &more, ei);
+        for (size_t i = 0; rc == QERR_OK && i < *n / 2; i++) {
+                struct cert_rec *t = (*v)[i];
+                (*v)[i] = (*v)[*n - 1 - i];
+                (*v)[*n - 1 - i] = t;
+        }
+        return rc;
+}
+
 static struct cert_rec *get_cert(struct fx *fx, int64_t id)
 {
         struct cert_rec *c = NULL;
         struct qerr_info ei = {0};
-        must_ok(OPS(fx)->cert_get(fx->st, id, &c, &ei), &ei);
+        must_ok(OPS(fx)->cert_get(fx->st, 0, id, &c, &ei), &ei);
         assert_non_null(c);
         return c;
 }
@@ -249,7 +263,7 @@ static void test_open_fresh_store_is_empty(void **state)
         assert_int_equal(n, 0);
         store_free_cas(cas, n);
         n = 99;
-        must_ok(OPS(fx)->cert_list(fx->st, &certs, &n, &ei), &ei);
+        must_ok(list_certs(fx, &certs, &n, &ei), &ei);
         assert_int_equal(n, 0);
         store_free_certs(certs, n);
         assert_string_equal(OPS(fx)->name, "sqlite");
@@ -497,7 +511,7 @@ static void test_cert_round_trip(void **state)
         }
         struct cert_rec *c = NULL;
         struct qerr_info ei = {0};
-        assert_int_equal(OPS(fx)->cert_get(fx->st, 4242, &c, &ei), QERR_NOT_FOUND);
+        assert_int_equal(OPS(fx)->cert_get(fx->st, 0, 4242, &c, &ei), QERR_NOT_FOUND);
         assert_int_equal(ei.code, QERR_NOT_FOUND);
         assert_null(c);
 }
@@ -515,7 +529,7 @@ static void test_cert_list_excludes_deleted(void **state)
 
         struct cert_rec **v = NULL;
         size_t n = 0;
-        must_ok(OPS(fx)->cert_list(fx->st, &v, &n, &ei), &ei);
+        must_ok(list_certs(fx, &v, &n, &ei), &ei);
         assert_int_equal(n, 2);
         assert_int_equal(v[0]->id, a);
         assert_int_equal(v[1]->id, c);
@@ -556,7 +570,7 @@ static void test_cert_duplicate_issued_serial(void **state)
         cert_rec_free(got);
         struct cert_rec **v = NULL;
         size_t n = 0;
-        must_ok(OPS(fx)->cert_list(fx->st, &v, &n, &ei), &ei);
+        must_ok(list_certs(fx, &v, &n, &ei), &ei);
         assert_int_equal(n, 1);
         store_free_certs(v, n);
 
@@ -821,8 +835,10 @@ static void test_revocation_once(void **state)
 
         int64_t id1 = 0, id2 = 0;
         begin(fx);
-        must_ok(OPS(fx)->revocation_insert(fx->st, a, 1, 0, "done", now_fixed(), &id1, &ei), &ei);
-        must_ok(OPS(fx)->revocation_insert(fx->st, b, 1, id1, "done", now_fixed(), &id2, &ei), &ei);
+        must_ok(OPS(fx)->revocation_insert(fx->st, 1, a, 1, 0, "done", now_fixed(), &id1, &ei),
+                &ei);
+        must_ok(OPS(fx)->revocation_insert(fx->st, 1, b, 1, id1, "done", now_fixed(), &id2, &ei),
+                &ei);
         commit(fx);
         assert_true(id1 > 0);
         assert_true(id2 > id1);
@@ -830,7 +846,7 @@ static void test_revocation_once(void **state)
         int64_t id3 = -7;
         begin(fx);
         assert_int_equal(
-            OPS(fx)->revocation_insert(fx->st, a, 4, 0, "done", now_fixed() + 5, &id3, &ei),
+            OPS(fx)->revocation_insert(fx->st, 1, a, 4, 0, "done", now_fixed() + 5, &id3, &ei),
             QERR_REVOKE_ALREADY);
         assert_int_equal(ei.code, QERR_REVOKE_ALREADY);
         assert_int_equal(id3, -7);
@@ -880,7 +896,7 @@ static void test_event_add_list_order(void **state)
 
         struct event_rec *v = NULL;
         size_t n = 0;
-        must_ok(OPS(fx)->event_list(fx->st, "certificate", 7, &v, &n, &ei), &ei);
+        must_ok(OPS(fx)->event_list(fx->st, 0, "certificate", 7, &v, &n, &ei), &ei);
         assert_int_equal(n, 3);
         const size_t want[] = {0, 1, 3};
         for (size_t i = 0; i < 3; i++) {
@@ -902,7 +918,7 @@ static void test_event_add_list_order(void **state)
         store_free_events(v, n);
 
         v = NULL;
-        must_ok(OPS(fx)->event_list(fx->st, "ca", 7, &v, &n, &ei), &ei);
+        must_ok(OPS(fx)->event_list(fx->st, 0, "ca", 7, &v, &n, &ei), &ei);
         assert_int_equal(n, 0);
         store_free_events(v, n);
 }
@@ -956,9 +972,9 @@ static void test_rollback_discards(void **state)
         assert_int_equal(n, 3);
         store_free_cas(cas, n);
         struct cert_rec *got = NULL;
-        assert_int_equal(OPS(fx)->cert_get(fx->st, c.id, &got, &ei), QERR_NOT_FOUND);
+        assert_int_equal(OPS(fx)->cert_get(fx->st, 0, c.id, &got, &ei), QERR_NOT_FOUND);
         struct event_rec *ev = NULL;
-        must_ok(OPS(fx)->event_list(fx->st, "certificate", c.id, &ev, &n, &ei), &ei);
+        must_ok(OPS(fx)->event_list(fx->st, 0, "certificate", c.id, &ev, &n, &ei), &ei);
         assert_int_equal(n, 0);
         store_free_events(ev, n);
 
@@ -1111,13 +1127,13 @@ static void test_upgrade_keeps_data(void **state)
                 fail_msg("upgrade failed: %s", qerr_message(&ei));
         struct review_rec *v = NULL;
         size_t n = 0;
-        assert_int_equal(st->ops->review_list(st, NULL, &v, &n, &ei), QERR_OK);
+        assert_int_equal(st->ops->review_list(st, 0, NULL, &v, &n, &ei), QERR_OK);
         assert_int_equal(n, 1);
         assert_int_equal(v[0].order_id, 1);
         assert_int_equal(v[0].revocation_id, 0);
         assert_string_equal(v[0].kind, "organization");
         bool approved = false;
-        assert_int_equal(st->ops->org_is_approved(st, "h", &approved, &ei), QERR_OK);
+        assert_int_equal(st->ops->org_is_approved(st, 1, "h", 0, &approved, &ei), QERR_OK);
         assert_true(approved);
         store_free_reviews(v, n);
         st->ops->close(st);
