@@ -99,6 +99,12 @@ static const struct setting schema[] = {
      "for manual review."},
     {"jobs", "workers", CT_INT, OFF(jobs_workers), "2", 1, 32, NULL,
      "Worker threads of `quill serve` that run validation, CAA and issuance jobs."},
+    {"api", "rate_per_second", CT_INT, OFF(api_rate_per_second), "50", 0, 1000000, NULL,
+     "REST API requests per second each tenant may make on average (a token bucket per "
+     "tenant, shared by all its keys); more are answered 429 with Retry-After. 0: no limit."},
+    {"api", "burst", CT_INT, OFF(api_burst), "100", 1, 1000000, NULL,
+     "How many REST API requests a tenant may make at once above its rate (the bucket's "
+     "size)."},
 };
 
 #define NSETTINGS (sizeof schema / sizeof schema[0])

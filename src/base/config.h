@@ -44,6 +44,9 @@ struct qconfig {
         long validation_token_days;
         char *risk_words_file;
         long jobs_workers;
+        /* REST API (issue 6) */
+        long api_rate_per_second; /* per tenant; 0: no limit */
+        long api_burst;
 };
 
 /* Defaults for every setting. */

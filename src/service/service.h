@@ -76,6 +76,9 @@ enum qerr service_key_revoke(struct service *s, int64_t id, struct apikey_rec *o
 /* The audit log: a page of events of the principal's tenant (admin: all). */
 enum qerr service_event_list(struct service *s, const struct event_query *q, struct event_rec **out,
                              size_t *n, bool *more, struct qerr_info *ei);
+/* `dst` signs through `src`'s signer (which must outlive it); the signer
+ * client is locked, so handles of several threads may share one. */
+void service_share_signer(struct service *dst, struct service *src);
 /* Starts the signer now (quill serve does this before its threads). */
 enum qerr service_start_signer(struct service *s, struct qerr_info *ei);
 
