@@ -104,3 +104,9 @@ const char *qbuf_str(const struct qbuf *b)
 {
         return b->data ? (const char *)b->data : "";
 }
+
+void mem_wipe(void *p, size_t n)
+{
+        if (p && n)
+                OPENSSL_cleanse(p, n);
+}

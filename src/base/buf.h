@@ -36,6 +36,9 @@ bool qbuf_printf(struct qbuf *b, const char *fmt, ...) __attribute__((format(pri
 void qbuf_reset(struct qbuf *b);
 /* Wipes the bytes (they may be secret) and frees them. */
 void qbuf_free(struct qbuf *b);
+/* Overwrites n bytes at p in a way the compiler keeps (secrets in front
+ * doors, which do not link a crypto library themselves). */
+void mem_wipe(void *p, size_t n);
 /* Hands the bytes to the caller (free with free()); the buffer is emptied. */
 uint8_t *qbuf_take(struct qbuf *b, size_t *len);
 const char *qbuf_str(const struct qbuf *b);

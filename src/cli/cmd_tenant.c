@@ -6,7 +6,6 @@
  * Main thread only.
  */
 #include <errno.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +122,7 @@ static int key_create(struct cli_ctx *ctx, int argc, char **argv)
                 printf("key %lld (%s, tenant %s) created. Its token is shown only now:\n%s\n",
                        (long long)k.id, role_name(k.role), k.tenant, token);
         }
-        OPENSSL_cleanse(token, sizeof token);
+        mem_wipe(token, sizeof token);
         return rc;
 }
 
