@@ -1,6 +1,8 @@
 # quill - build, run and test. The targets are the contract:
 #   make deps   install missing Debian packages (build + test)
 #   make build  build/quill
+#   make build-test  build/quill-test: the same with the pause points of
+#               src/base/testhook.h compiled in (for `make system` only)
 #   make run    deps + build + start `quill serve` on ./var (CA created on first start)
 #   make test   deps + build + unit tests (ASan+UBSan) + fuzz smoke + system tests
 .DEFAULT_GOAL := build
@@ -24,6 +26,8 @@ LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/mig
 ASAN_OBJ := $(patsubst src/%.c,$(BUILD)/asan/%.o,$(LIB_SRC)) $(BUILD)/asan/gen/migrations.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
+TEST_OBJ := $(patsubst src/%.c,$(BUILD)/testobj/%.o,$(LIB_SRC) src/cli/main.c) \
+            $(BUILD)/testobj/gen/migrations.o
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_OBJ := $(patsubst src/%.c,$(BUILD)/fuzzobj/%.o,$(LIB_SRC)) $(BUILD)/fuzzobj/gen/migrations.o
@@ -32,7 +36,7 @@ V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 say = $(if $(filter 1,$(V)),,@printf "  %-6s %s\n" $(1) $(2);)
 
-.PHONY: deps deps-build build run test unit fuzz fuzz-smoke system format check-src clean docs
+.PHONY: deps deps-build build build-test run test unit fuzz fuzz-smoke system format check-src clean docs
 
 deps:
 	@scripts/deps.sh test
@@ -58,6 +62,19 @@ $(BUILD)/libquill.a: $(LIB_OBJ)
 	$(call say,AR,$@)ar rcs $@ $^
 
 $(BUILD)/quill: $(BUILD)/obj/cli/main.o $(BUILD)/libquill.a
+	$(call say,LINK,$@)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# ---- the test build: pause points for race tests (src/base/testhook.h) ----
+# Its own object directory, so build/quill never holds a pause point.
+build-test: $(BUILD)/quill-test
+
+$(BUILD)/testobj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -DQUILL_TEST_HOOKS -c $< -o $@
+$(BUILD)/testobj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -DQUILL_TEST_HOOKS -c $< -o $@
+$(BUILD)/quill-test: $(TEST_OBJ)
 	$(call say,LINK,$@)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # ---- unit tests under ASan + UBSan ----
@@ -99,7 +116,7 @@ fuzz-smoke: $(FUZZ_BIN)
 	@scripts/fuzz-smoke.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 # ---- system tests: the real binary against real servers ----
-system: $(BUILD)/quill
+system: $(BUILD)/quill $(BUILD)/quill-test
 	@scripts/run-system.sh
 
 check-src:

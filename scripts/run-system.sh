@@ -3,6 +3,7 @@
 set -u
 cd "$(dirname "$0")/.."
 export QUILL_BIN="$PWD/build/quill"
+export QUILL_TEST_BIN="$PWD/build/quill-test"  # the same with pause points (testhook.h)
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system "$@"
 rc=$?
 # pytest's 5 means "no tests collected": that is a failure here too

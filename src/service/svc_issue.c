@@ -17,6 +17,7 @@
 
 #include "../base/hex.h"
 #include "../base/log.h"
+#include "../base/testhook.h"
 #include "../pki/pki_csr.h"
 #include "../pki/pki_pem.h"
 #include "../policy/policy.h"
@@ -994,6 +995,7 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
                 rc = reissue_failed(s, orig->tenant_id, orig->id, rid, rc, &why);
                 goto out;
         }
+        QUILL_TEST_PAUSE("reissue_signed");
         rc = reissue_complete(s, orig->id, rid, c, ei);
         if (rc != QERR_OK) {
                 struct qerr_info why = *ei;

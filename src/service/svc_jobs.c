@@ -23,6 +23,7 @@
 
 #include "../base/fsutil.h"
 #include "../base/log.h"
+#include "../base/testhook.h"
 #include "../dns/dns.h"
 #include "../policy/policy.h"
 #include "../validate/validate.h"
@@ -375,6 +376,7 @@ static enum qerr step_validate(struct service *s, struct dns_resolver *dns, int6
                 all_done = true;
         /* write the results and the transition, unless the order moved on
          * meanwhile (cancelled, or another process validated it) */
+        QUILL_TEST_PAUSE("validate_checked");
         if ((rc = ST(s)->ops->begin(ST(s), ei)) != QERR_OK)
                 goto out;
         if (!still(s, o->id, o->status)) {
@@ -463,6 +465,7 @@ static enum qerr step_issue(struct service *s, struct dns_resolver *dns, int64_t
         /* Sign under the write lock, after reading the order again: a cancel
          * or another process that got here first wins, and an order gets
          * exactly one certificate. */
+        QUILL_TEST_PAUSE("issue_begin");
         if ((rc = ST(s)->ops->begin(ST(s), ei)) != QERR_OK)
                 goto out;
         if (!still(s, o->id, ORDER_ISSUING)) {

@@ -12,6 +12,7 @@ import re
 import shutil
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 REPO = Path(__file__).resolve().parents[2]
 QUILL = os.environ.get("QUILL_BIN") or str(REPO / "build" / "quill")
+# the test build: the same code plus the pause points of src/base/testhook.h
+QUILL_TEST = os.environ.get("QUILL_TEST_BIN") or str(REPO / "build" / "quill-test")
 PASSPHRASE = "some-test-passphrase"
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -166,21 +169,6 @@ def download(data_dir, cert_id, out_dir, fmt="pem", *extra):
     return [Path(f) for f in files]
 
 
-def start_reissue_and_catch_it(data, cert_id):
-    """Starts `cert reissue --key rsa3072` (key generation keeps it busy for a
-    while) and returns the Popen once `cert show` reports it in progress, or
-    None when it finished before it could be seen."""
-    p = subprocess.Popen([QUILL, "--data", str(data), "--json", "cert", "reissue",
-                          str(cert_id), "--key", "rsa3072", "--reason", "race"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=quill_env())
-    while p.poll() is None:
-        if show(data, cert_id)["status"] == "reissuing":
-            return p
-    p.communicate()
-    return None
-
-
 def load_cert(pem):
     if isinstance(pem, Path):
         pem = pem.read_text()
@@ -228,6 +216,85 @@ def make_csr(path, names, key=None, cn=None, der=False):
     enc = serialization.Encoding.DER if der else serialization.Encoding.PEM
     Path(path).write_bytes(csr.public_bytes(enc))
     return key
+
+
+# ------------------------------------------------ pause points (race tests)
+
+
+class Pauses:
+    """Pause points of the test build (src/base/testhook.h,
+    docs/internals/testing.md): a process run with env(points...) stops at
+    each named point, creating the marker DIR/POINT.PID.TID, and goes on when
+    the marker is removed. A race test stops one side where it wants it,
+    runs the other side, then releases: the race happens every time."""
+
+    def __init__(self, d):
+        self.dir = Path(d)
+        self.procs = []
+
+    def env(self, *points, **overrides):
+        """quill_env() plus QUILL_TEST_PAUSE naming `points`."""
+        assert points and all(p and "," not in p and ":" not in p for p in points)
+        return quill_env(QUILL_TEST_PAUSE=f"{','.join(points)}:{self.dir}", **overrides)
+
+    def start(self, data_dir, *args, points=(), env=None, **popen_kw):
+        """Starts `quill-test --data DIR --json ARGS` (stopping at `points`,
+        or as `env` says) and returns its Popen (text pipes)."""
+        cmd = [QUILL_TEST, "--data", str(data_dir), "--json", *map(str, args)]
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=env if env is not None else self.env(*points), **popen_kw)
+        self.procs.append(p)
+        return p
+
+    def markers(self, point="*", pid="*"):
+        return sorted(self.dir.glob(f"{point}.{pid}.*"))
+
+    def wait(self, point, proc, logs=None, timeout=60):
+        """Waits until process `proc` (a Popen) stands at `point`; returns
+        its marker. Fails, with what the process said, when it ends first:
+        a race that cannot be set up is a failure, never a skip."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.markers(point, proc.pid)
+            if found:
+                return found[0]
+            if proc.poll() is not None:
+                said = logs() if logs else "".join(x or "" for x in proc.communicate())
+                pytest.fail(f"process {proc.pid} exited {proc.returncode} before pause point "
+                            f"{point}: {said[-3000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"process {proc.pid} did not reach pause point {point} within "
+                            f"{timeout} s")
+            time.sleep(0.01)
+
+    def release(self, marker):
+        Path(marker).unlink()
+
+    def release_all(self):
+        for m in self.markers():
+            m.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def pauses(tmp_path):
+    """Pause points for race tests (needs build/quill-test: `make build-test`;
+    `make system` builds it). At teardown every paused process is released
+    and every process started through it is stopped."""
+    if not os.access(QUILL_TEST, os.X_OK):
+        pytest.fail(f"the test build {QUILL_TEST} is missing: run 'make build-test' "
+                    "(make system and make test build it) or set QUILL_TEST_BIN")
+    d = tmp_path / "pauses"
+    d.mkdir()
+    p = Pauses(d)
+    yield p
+    p.release_all()
+    for proc in p.procs:
+        if proc.poll() is None:
+            try:
+                proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
 
 
 # ------------------------------------------------ a third-party PKI (uploads)

@@ -9,13 +9,11 @@ timeout_ms 5000 (1000 for the slow server), and the source addresses below
 must appear in every file_unreachable sentence (RULES.md §2).
 """
 
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import QUILL, cert_list, load_cert, ok, quill_env
+from conftest import QUILL_TEST, cert_list, load_cert, ok, parse_one_json, show
 from knot import caa
 from nginx import Nginx
 from test_orders import (OID_DV, configure, dns_lab, failure_code, name_of, order_apply,
@@ -33,16 +31,9 @@ def lab(tmp_path_factory):
         yield lab_
 
 
-class ThrottledNginx(Nginx):
-    """nginx.py's server plus a path served slowly (but completely)."""
-
-    def throttle(self, path, bytes_per_second):
-        self._set_location(path, f"limit_rate {int(bytes_per_second)};")
-
-
 @pytest.fixture(scope="module")
 def web(tmp_path_factory):
-    n = ThrottledNginx(workdir=tmp_path_factory.mktemp("order-file-nginx"))
+    n = Nginx(workdir=tmp_path_factory.mktemp("order-file-nginx"))
     n.start()
     try:
         yield n
@@ -206,82 +197,85 @@ def test_caa_validationmethods_binds_the_file_method(lab, data, web):
 
 # ---------------------------------------------------------------- races
 #
-# A slow (throttled, but complete) answer keeps a file fetch in flight for a
-# few seconds; what else happens to the order meanwhile must not be undone
-# by the fetch's result.
+# The validating processes run in the test build (build/quill-test) and stop
+# at pause points (src/base/testhook.h): `validate_checked` after the file
+# was fetched and matched, before anything is written; `issue_begin` before
+# the issue step takes the write lock to sign. The test does the other side
+# of the race while one side stands there, then lets it go on: the race is
+# set up every time. (Holding the database lock from the test would stop
+# both sides alike; a pause point stops one.)
 
 
-def connections_to(port):
-    """Established client connections to 127.0.0.1:port (from /proc)."""
-    n = 0
-    for ln in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        f = ln.split()
-        if f[3] == "01" and int(f[2].split(":")[1], 16) == port:
-            n += 1
-    return n
-
-
-def wait_connections(port, count, proc, timeout=15):
-    deadline = time.monotonic() + timeout
-    while connections_to(port) < count:
-        if proc is not None and proc.poll() is not None:
-            return False
-        assert time.monotonic() < deadline, f"no {count} fetches in flight to port {port}"
-        time.sleep(0.01)
-    return True
-
-
-def slow_file_order(lab, data, web, name):
-    configure_file(data, lab, web, timeout_ms=15000, extra="[jobs]\nworkers = 2\n")
+def ready_file_order(lab, data, web, name, extra=""):
+    configure_file(data, lab, web, extra=extra)
     o, token, content = file_order(lab, data, name)
     web.put_validation_file(token, content)
-    web.throttle(web.validation_path(token), 60)  # about 4 s for the answer
-    assert connections_to(web.port) == 0
     return o
-
-
-def start_validate(data, oid):
-    return subprocess.Popen([QUILL, "--data", str(data), "--json", "order", "validate",
-                             str(oid)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=quill_env())
 
 
 def certs_for(data, name):
     return sorted(c["id"] for c in cert_list(data) if name in c["names"])
 
 
-def test_cancel_during_a_running_validation_stays_cancelled(lab, data, web):
+def test_cancel_during_a_running_validation_stays_cancelled(lab, data, web, pauses):
+    """`order validate` stops at `validate_checked` with the right file
+    fetched; the applicant cancels the order there. The validation's result
+    must not undo the cancel, and nothing of it is written."""
     name = "racecancel.files.example.test"
-    o = slow_file_order(lab, data, web, name)
-    p = start_validate(data, o["id"])
-    try:
-        if not wait_connections(web.port, 1, p):
-            pytest.skip("the validation finished before it could be caught")
-        c = ok(data, "order", "cancel", o["id"])["order"]
-        assert c["status"] == "cancelled", c
-    finally:
-        p.communicate(timeout=60)
+    o = ready_file_order(lab, data, web, name)
+    p = pauses.start(data, "order", "validate", o["id"], points=["validate_checked"])
+    marker = pauses.wait("validate_checked", p)
+    assert [r for r in web.requests() if name == r["host"]], "the file was not fetched"
+    c = ok(data, "order", "cancel", o["id"])["order"]
+    assert c["status"] == "cancelled", c
+    pauses.release(marker)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, out + err[-1500:]
+    assert parse_one_json(out)["order"]["status"] == "cancelled", out
     o = order_show(data, o["id"])
     assert o["status"] == "cancelled", o
     assert o["certificate_id"] is None, o
+    n = name_of(o, name)
+    assert (n["validation_status"], n["caa_status"]) == ("pending", "pending"), n
     assert certs_for(data, name) == []
 
 
-def test_validate_next_to_a_worker_issues_one_certificate(lab, data, web, serve):
+def test_validate_next_to_a_worker_issues_one_certificate(lab, data, web, serve, pauses):
+    """`order validate` and a `quill serve` worker work on one order at once:
+    1. both stop at `validate_checked`, each with the file fetched;
+    2. the command goes on first: it moves the order to issuing (queuing the
+       issue job) and stops at `issue_begin`; the worker's result is then
+       dropped (the order moved on), and a worker takes the issue job and
+       stops at `issue_begin` too;
+    3. the worker goes on first and signs; the command then finds the order
+       issued and signs nothing. One order, one certificate."""
     name = "racedouble.files.example.test"
-    o = slow_file_order(lab, data, web, name)
-    p = start_validate(data, o["id"])
-    try:
-        if not wait_connections(web.port, 1, p):
-            pytest.skip("the validation finished before it could be caught")
-        s = serve(data)  # its worker picks up the order's queued job
-        if not wait_connections(web.port, 2, p):
-            pytest.skip("the command's validation finished before the worker's started")
-    finally:
-        out, _ = p.communicate(timeout=60)
-    o = wait_order(data, o["id"], lambda x: x["status"] in ("issued", "failed"), "finished",
+    o = ready_file_order(lab, data, web, name, extra="[jobs]\nworkers = 2\n")
+    env = pauses.env("validate_checked", "issue_begin")
+    p = pauses.start(data, "order", "validate", o["id"], env=env)
+    cli_validated = pauses.wait("validate_checked", p)
+    s = serve(data, QUILL_TEST, env)  # its worker picks up the order's queued job
+    srv_validated = pauses.wait("validate_checked", s.proc, logs=s.logs)
+    assert order_show(data, o["id"])["status"] == "pending_validation"
+
+    pauses.release(cli_validated)
+    cli_issuing = pauses.wait("issue_begin", p)
+    assert order_show(data, o["id"])["status"] == "issuing"
+    pauses.release(srv_validated)
+    srv_issuing = pauses.wait("issue_begin", s.proc, logs=s.logs)
+    assert certs_for(data, name) == []
+
+    pauses.release(srv_issuing)
+    o = wait_order(data, o["id"], lambda x: x["status"] != "issuing", "issued",
                    proc_check=s.check_alive)
-    assert s.stop() == 0, s.logs()  # lets a running job finish
-    o = order_show(data, o["id"])
     assert o["status"] == "issued", o
+    pauses.release(cli_issuing)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, out + err[-1500:]
+    assert parse_one_json(out)["order"]["certificate_id"] == o["certificate_id"], out
+    assert s.stop() == 0, s.logs()
+    assert order_show(data, o["id"]) == o
     assert certs_for(data, name) == [o["certificate_id"]]
+    # the worker signed it
+    (issued,) = [e for e in show(data, o["certificate_id"])["events"] if e["to"] == "issued"]
+    assert issued["actor"].startswith("worker:"), issued

@@ -19,6 +19,7 @@ import os
 import re
 from datetime import datetime, timedelta
 import signal
+import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -29,9 +30,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from conftest import (QUILL, download, load_cert, make_csr, ok, quill_env, refused, run,
-                      show, split_pems)
-from knot import BlackHole, Knot, Recursor, caa, dead_address, free_port, quill_conf, txt
+from conftest import (QUILL, QUILL_TEST, download, load_cert, make_csr, ok, quill_env, refused,
+                      run, show, split_pems)
+from knot import Knot, Recursor, caa, dead_address, free_port, quill_conf, txt
 
 US = "quill.test"
 ZONE = "example.test"
@@ -207,8 +208,9 @@ class Serve:
     """`quill serve --data D --listen 127.0.0.1:PORT`, its log in a file;
     start() waits for /healthz."""
 
-    def __init__(self, data, log):
+    def __init__(self, data, log, binary=QUILL, env=None):
         self.data = data
+        self.binary, self.env = binary, env
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log)
@@ -217,10 +219,10 @@ class Serve:
 
     def start(self):
         self.log = open(self.log_path, "a+")
-        self.proc = subprocess.Popen([QUILL, "serve", "--data", str(self.data), "--listen",
-                                      f"127.0.0.1:{self.port}"], stdout=self.log,
+        self.proc = subprocess.Popen([self.binary, "serve", "--data", str(self.data),
+                                      "--listen", f"127.0.0.1:{self.port}"], stdout=self.log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     env=quill_env())
+                                     env=self.env if self.env is not None else quill_env())
         deadline = time.monotonic() + 15
         while True:
             self.check_alive()
@@ -279,12 +281,13 @@ def pid_alive(pid):
 
 @pytest.fixture
 def serve(tmp_path):
-    """Starts `quill serve` on a data dir: serve(data). Whatever is still
-    running at teardown is stopped with SIGTERM and must exit 0."""
+    """Starts `quill serve` on a data dir: serve(data), or with another binary
+    and environment: serve(data, QUILL_TEST, pauses.env(...)). Whatever is
+    still running at teardown is stopped with SIGTERM and must exit 0."""
     started = []
 
-    def start(data):
-        s = Serve(data, tmp_path / f"serve-{len(started)}.log")
+    def start(data, binary=QUILL, env=None):
+        s = Serve(data, tmp_path / f"serve-{len(started)}.log", binary, env)
         started.append(s)
         return s.start()
     yield start
@@ -574,37 +577,45 @@ def test_restart_in_the_middle_of_validation(lab, data, serve):
     assert s2.stop() == 0, s2.logs()
 
 
-def test_kill9_while_a_job_runs_then_resume(lab, data, serve):
-    # a resolver that never answers keeps the first job busy for the whole
-    # DNS timeout: time enough to kill the server in the middle of it
+def test_kill9_while_a_job_runs_then_resume(lab, data, serve, pauses):
+    """`quill serve` runs in the test build; its worker claims the order's
+    validate job, checks DNS, and stops at the pause point
+    `validate_checked` (the job running, nothing written yet). The server is
+    killed there (SIGKILL), every time; a restart resumes the job."""
     name = "kill.example.test"
-    with BlackHole() as hole:
-        configure(data, hole.addr, timeout_ms=4000, extra="[jobs]\nworkers = 1\n")
-        o = order_apply(data, name)
-        s = serve(data)
-        signer = list(s.children)
-        pat = re.compile(rf"job started.*order={o['id']}\b")
-        deadline = time.monotonic() + 15
-        while not pat.search(s.logs(100000)):
-            s.check_alive()
-            assert time.monotonic() < deadline, s.logs()
-            time.sleep(0.02)
-        s.kill9()
-        caught = order_show(data, o["id"])["status"] == "pending_validation"
-    if not caught:
-        pytest.skip("the job finished before it could be killed")
+    configure(data, lab.recursor.addr, extra="[jobs]\nworkers = 1\n")
+    o = order_apply(data, name)
+    s = serve(data, QUILL_TEST, pauses.env("validate_checked"))
+    signer = list(s.children)
+    assert signer, "quill serve has no child process (the signer)"
+    pauses.wait("validate_checked", s.proc, logs=s.logs)
+    assert re.search(rf"job started.*order={o['id']}\b", s.logs(100000)), s.logs()
+    s.kill9()
+    assert order_show(data, o["id"])["status"] == "pending_validation"
+    assert job_states(data, o["id"]) == [("validate", "running")]
     # the signer does not outlive its server
     deadline = time.monotonic() + 10
     while any(pid_alive(p) for p in signer):
         assert time.monotonic() < deadline, f"signer {signer} outlived a killed quill serve"
         time.sleep(0.05)
     lab.publish(o)
-    configure(data, lab.recursor.addr, extra="[jobs]\nworkers = 1\n")
     s2 = serve(data)
     o = wait_order(data, o["id"], lambda x: x["status"] in ("issued", "failed"), "finished",
                    timeout=30, proc_check=s2.check_alive)
     assert o["status"] == "issued", o
+    assert "job resumed" in s2.logs(100000), s2.logs()
     assert s2.stop() == 0, s2.logs()
+    assert job_states(data, o["id"]) == [("issue", "done"), ("validate", "done")]
+
+
+def job_states(data, order_id):
+    """(kind, state) of an order's jobs, read from the database."""
+    db = sqlite3.connect(Path(data) / "quill.db")
+    try:
+        return sorted(db.execute("SELECT kind, state FROM jobs WHERE order_id = ?",
+                                 (order_id,)).fetchall())
+    finally:
+        db.close()
 
 
 # ================================================================ 8. cancel

@@ -18,11 +18,12 @@ from conftest import ok, quill_env, refused, show
 from test_orders import configure, dns_lab, issue_dv
 
 LIBFAKETIME = (glob.glob("/usr/lib/*/faketime/libfaketime.so.1") or [None])[0]
-pytestmark = pytest.mark.skipif(LIBFAKETIME is None, reason="libfaketime (faketime) missing")
 
 
 def later(days):
     """The environment of a quill run `days` days from now."""
+    if LIBFAKETIME is None:
+        pytest.fail("libfaketime is missing: install the faketime package (make deps)")
     return quill_env(LD_PRELOAD=LIBFAKETIME, FAKETIME=f"+{days}d", FAKETIME_DONT_RESET="1")
 
 

@@ -97,7 +97,7 @@ zone:
 @pytest.fixture
 def dns(tmp_path):
     if not shutil.which("knotd"):
-        pytest.skip("knotd is not installed")
+        pytest.fail("knotd is missing: install the knot package (make deps)")
     k = _Knot(tmp_path / "knot", "www.example A 127.0.0.1\n"
                                  "other.example A 127.0.0.1\n")
     yield k
