@@ -178,8 +178,7 @@ enum qerr sq_object_tenant(struct store *s, const char *type, int64_t id, int64_
         static const struct {
                 const char *type, *sql;
         } map[] = {
-            {"certificate", "SELECT tenant_id FROM certificates WHERE id = ? AND status <> "
-                            "'deleted'"},
+            {"certificate", "SELECT tenant_id FROM certificates WHERE id = ?"},
             {"order", "SELECT tenant_id FROM orders WHERE id = ?"},
             {"review", "SELECT tenant_id FROM reviews WHERE id = ?"},
         };

@@ -453,6 +453,8 @@ static void test_write_doc_lists_every_setting(void **state)
             "[validation] token_days",
             "[risk] words_file",
             "[jobs] workers",
+            "[api] rate_per_second",
+            "[api] burst",
         };
         const size_t nrows = sizeof rows / sizeof rows[0];
         for (size_t i = 0; i < nrows; i++) {

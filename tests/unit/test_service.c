@@ -330,7 +330,9 @@ static void test_delete_rules(void **state)
         X509_CRL_free(crl);
         struct cert_rec **list = NULL;
         size_t n = 0;
-        OK(service_cert_list(f->s, &list, &n, &ei_));
+        struct cert_query q = {.origin = -1, .limit = 500};
+        bool more = false;
+        OK(service_cert_list(f->s, &q, &list, &n, &more, &ei_));
         for (size_t i = 0; i < n; i++)
                 assert_int_not_equal(list[i]->id, c->id);
         store_free_certs(list, n);

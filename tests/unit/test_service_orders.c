@@ -123,7 +123,7 @@ static void test_review_approve(void **state)
         struct review_rec r;
         OK(t_review(f, rid, true, NULL, &r, &ei_));
         assert_string_equal(r.status, "approved");
-        assert_string_equal(r.reviewer, "unit:tester");
+        assert_string_equal(r.reviewer, "unit:reviewer"); /* the principal, not the applicant */
         assert_true(r.decided_at > 0);
         review_rec_clear(&r);
         ASSERT_HISTORY(f, "review", rid, "pending>approved");
