@@ -155,7 +155,12 @@ enum qexit {
           "MB "                                                                                    \
           "(checked by its content); pass it with --letter FILE.")                                 \
         X(PROTO, "signer_protocol", 500, QEXIT_INTERNAL,                                           \
-          "A malformed message crossed the signer channel; this is a bug, see the logs.")
+          "A malformed message crossed the signer channel; this is a bug, see the logs.")          \
+        X(BASE_URL_PRIVATE, "base_url_private", 409, QEXIT_REFUSED,                                \
+          "[server] base_url is a loopback or private address (or localhost), and it would be "    \
+          "written into a publicly trusted certificate where relying parties cannot reach it; "    \
+          "set base_url in quill.conf to this server's public URL (e.g. "                          \
+          "http://pki.example.com) and restart.")
 
 enum qerr {
 #define QERR_ENUM(name, code, http, exitc, msg) QERR_##name,
