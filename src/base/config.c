@@ -13,8 +13,10 @@
 
 #include "buf.h"
 #include "fsutil.h"
+#include "log.h"
+#include "netaddr.h"
 
-enum ctype { CT_STRING, CT_INT, CT_ENUM, CT_URL, CT_BOOL };
+enum ctype { CT_STRING, CT_INT, CT_ENUM, CT_URL, CT_BOOL, CT_NETS };
 
 struct setting {
         const char *section;
@@ -93,6 +95,18 @@ static const struct setting schema[] = {
     {"validation", "token_days", CT_INT, OFF(validation_token_days), "30", 1, 30, NULL,
      "How long a validation value stays usable (at most 30 days, as the Baseline Requirements "
      "require)."},
+    {"validation", "allow_private_addresses", CT_BOOL, OFF(validation_allow_private_addresses),
+     "false", 0, 1, NULL,
+     "For tests only (logged as a warning at start): true lets file validation connect to "
+     "loopback, private and every other special-purpose address, and lets public certificates "
+     "carry a [server] base_url on such an address. false (production): validation connects "
+     "only to public addresses, and dv, ov and ev certificates are refused while base_url is "
+     "loopback, private or localhost (base_url_private)."},
+    {"validation", "allow_addresses", CT_NETS, OFF(validation_allow_addresses), "", 0, 0, NULL,
+     "For tests only (logged as a warning at start): address blocks (e.g. `127.0.0.1/32, "
+     "::1/128`) that file validation treats as public although they are special-purpose, so a "
+     "test can let the first request reach its loopback web server and still see every other "
+     "special-purpose address refused. Empty in production."},
     {"risk", "words_file", CT_STRING, OFF(risk_words_file), "", 0, 0, NULL,
      "File of sensitive words and brand names, one per line (# comments). An order with a name "
      "whose label contains one (case-insensitively, also with digits and hyphens removed) waits "
@@ -157,6 +171,12 @@ static const char *set_value(struct qconfig *c, const struct setting *s, const c
                         return "is out of range";
                 *long_at(c, s) = x;
                 return NULL;
+        }
+        if (s->type == CT_NETS) {
+                struct netaddr_list l;
+                if (netaddr_list_parse(v, &l, NULL) != QERR_OK)
+                        return "is not a list of IP address blocks (such as 127.0.0.1/32, "
+                               "::1/128; no bits set after the prefix)";
         }
         if (s->type == CT_ENUM && !enum_ok(s->values, v))
                 return "is not one of the allowed values";
@@ -292,6 +312,21 @@ enum qerr config_load(const char *path, struct qconfig *c, struct qerr_info *ei)
         return rc;
 }
 
+void config_warn_test_only(const struct qconfig *c)
+{
+        if (c->validation_allow_private_addresses)
+                qlog_warn("test-only setting on: validation may connect to loopback and private "
+                          "addresses, and public certificates may carry a private base_url",
+                          "setting=validation.allow_private_addresses");
+        if (c->validation_allow_addresses && c->validation_allow_addresses[0]) {
+                char esc[300];
+                qlog_warn("test-only setting on: validation treats these special-purpose "
+                          "addresses as public",
+                          "setting=validation.allow_addresses blocks=%s",
+                          qlog_escape(c->validation_allow_addresses, esc, sizeof esc));
+        }
+}
+
 void config_write_doc(FILE *out)
 {
         fprintf(out, "# Configuration reference\n\n"
@@ -325,6 +360,8 @@ void config_write_doc(FILE *out)
                         snprintf(allowed, sizeof allowed, "http(s) URL");
                 else if (s->type == CT_BOOL)
                         snprintf(allowed, sizeof allowed, "`true`, `false`");
+                else if (s->type == CT_NETS)
+                        snprintf(allowed, sizeof allowed, "IP address blocks");
                 fprintf(out, "| `[%s] %s` | %s | `%s` | %s | %s |\n", s->section, s->key,
                         s->type == CT_INT   ? "integer"
                         : s->type == CT_URL ? "URL"

@@ -42,6 +42,8 @@ struct qconfig {
         char *validation_source_addresses; /* shown in file_unreachable */
         long validation_deadline_seconds;
         long validation_token_days;
+        long validation_allow_private_addresses; /* bool, tests only */
+        char *validation_allow_addresses;        /* CIDR list treated as public, tests only */
         char *risk_words_file;
         long jobs_workers;
         /* REST API (issue 6) */
@@ -57,6 +59,9 @@ enum qerr config_load(const char *path, struct qconfig *c, struct qerr_info *ei)
 /* Parses config text from memory (used by config_load and the fuzzer). */
 enum qerr config_parse(const char *text, const char *name, struct qconfig *c, struct qerr_info *ei);
 void config_free(struct qconfig *c);
+/* Logs a warning for each test-only setting that is on ([validation]
+ * allow_private_addresses, allow_addresses); call once at start. */
+void config_warn_test_only(const struct qconfig *c);
 /* Writes the Markdown reference of the schema. */
 void config_write_doc(FILE *out);
 

@@ -175,7 +175,12 @@ enum qexit {
           "Too many requests for this tenant; wait for the time in Retry-After and try again.")    \
         X(MALFORMED, "malformed_request", 400, QEXIT_USAGE,                                        \
           "The request body is not valid: send a JSON object with the documented fields and "      \
-          "types (see docs/api.md).")
+          "types (see docs/api.md).")                                                              \
+        X(BASE_URL_PRIVATE, "base_url_private", 409, QEXIT_REFUSED,                                \
+          "[server] base_url is a loopback or private address (or localhost), and it would be "    \
+          "written into a publicly trusted certificate where relying parties cannot reach it; "    \
+          "set base_url in quill.conf to this server's public URL (e.g. "                          \
+          "http://pki.example.com) and restart.")
 
 enum qerr {
 #define QERR_ENUM(name, code, http, exitc, msg) QERR_##name,

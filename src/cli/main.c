@@ -253,6 +253,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 qlog_set_level(level_from_name(env_level));
         else if (strcmp(cmd->name, "serve") != 0 && level_from_name(ctx->cfg.log_level) < QLOG_WARN)
                 qlog_set_level(QLOG_WARN);
+        if (cmd->needs_config)
+                config_warn_test_only(&ctx->cfg);
         return cmd->fn(ctx, argc - 1, argv + 1);
 }
 

@@ -102,6 +102,15 @@ enum qerr policy_check_name(const char *name, bool allow_wildcard, bool allow_ip
  * public suffix itself or has no registrable part. */
 bool policy_registered_domain(const char *name, char *out, size_t outsz);
 
+/* ---- issue 6: the URL written into public certificates ---- */
+/* QERR_OK for the private profile or when `allow_private` ([validation]
+ * allow_private_addresses, tests only); else BASE_URL_PRIVATE when the host
+ * of `base_url` is localhost (or under .localhost), or an IP address (any
+ * spelling URL parsers accept) that is not public (src/base/netaddr.h), or
+ * missing. Host names are not looked up. */
+enum qerr policy_base_url_ok(enum cert_profile profile, const char *base_url, bool allow_private,
+                             struct qerr_info *ei);
+
 /* ---- §5 OV/EV revocation letters ---- */
 #define POLICY_LETTER_MAX_BYTES 1400000 /* 1.4 MB */
 /* The signed letter of an OV/EV revocation: JPG, PNG or PDF, at most 1.4 MB,

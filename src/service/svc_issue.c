@@ -148,6 +148,9 @@ static enum qerr issue_one(struct service *s, const struct issue_input *in, stru
         char hex[41];
         qtime_t now = qtime_now();
         enum qerr rc = in->validated ? QERR_OK : check_profile(in->profile, ei);
+        if (rc == QERR_OK) /* issue 6: checked again right before signing */
+                rc = policy_base_url_ok(in->profile, s->cfg->server_base_url,
+                                        s->cfg->validation_allow_private_addresses, ei);
         if (rc != QERR_OK)
                 goto out;
         long max_days = policy_max_validity_days(in->profile, now, s->cfg->public_max_days,
@@ -841,6 +844,9 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
         rc = ST(s)->ops->cert_get(ST(s), svc_scope(s), r->id, &orig, ei);
         if (rc == QERR_OK && orig->status == CERT_DELETED)
                 rc = qerr_set(ei, QERR_NOT_FOUND, "certificate %lld was deleted", (long long)r->id);
+        if (rc == QERR_OK)
+                rc = policy_base_url_ok(orig->profile, s->cfg->server_base_url,
+                                        s->cfg->validation_allow_private_addresses, ei);
         int lineage = 0;
         int64_t locked_by = 0;
         bool locked_elsewhere = false;

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../base/fsutil.h"
+#include "../base/netaddr.h"
 #include "../base/log.h"
 #include "../base/testhook.h"
 #include "../dns/dns.h"
@@ -105,11 +106,18 @@ static void set_failure(struct order_name_rec *n, enum qerr code, const char *ms
  * final. */
 static bool check_control(struct service *s, struct dns_resolver *dns, struct order_name_rec *n)
 {
+        /* the test-only list was checked when the configuration was read */
+        struct netaddr_list allow;
+        struct qerr_info aei;
+        if (netaddr_list_parse(s->cfg->validation_allow_addresses, &allow, &aei) != QERR_OK)
+                allow.n = 0;
         struct validate_cfg vc = {.dns = dns,
                                   .http_port = s->cfg->validation_http_port,
                                   .https_port = s->cfg->validation_https_port,
                                   .timeout_ms = s->cfg->validation_timeout_ms,
-                                  .source_addresses = s->cfg->validation_source_addresses};
+                                  .source_addresses = s->cfg->validation_source_addresses,
+                                  .allow_private = s->cfg->validation_allow_private_addresses,
+                                  .allow = &allow};
         struct validate_result r;
         memset(&r, 0, sizeof r);
         if (qtime_now() > n->value_expires) {

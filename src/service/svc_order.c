@@ -197,6 +197,11 @@ enum qerr service_order_apply(struct service *s, const struct order_apply_req *r
                 rc = order_names(r, r->csr ? &csr : NULL, &names, &n, ei);
         if (rc == QERR_OK && r->profile != PROFILE_DV)
                 rc = org_canonical(r->org, &o->org_info, o->org_hash, ei);
+        /* issue 6: told at once, not at signing, when this server cannot
+         * issue public certificates */
+        if (rc == QERR_OK)
+                rc = policy_base_url_ok(r->profile, s->cfg->server_base_url,
+                                        s->cfg->validation_allow_private_addresses, ei);
         if (rc != QERR_OK)
                 goto out;
         snprintf(o->purpose, sizeof o->purpose, "issue");

@@ -6,12 +6,15 @@
  * Values: validate_new_value() draws the random value (at least 112 bits:
  * 32 bytes, base64url) and token. The DNS check looks up TXT through the
  * caller's resolver. The file check uses libcurl, connecting only to the
- * addresses our resolver returned for the name (CURLOPT_RESOLVE; never the
- * system resolver), on port 80 ([validation] http_port in tests), following
- * at most 10 redirects and only to http on 80 or https on 443
- * ([validation] https_port), reading at most 4 KiB, within
- * [validation] timeout_ms; TLS certificates are not checked on redirects to
- * https (BR 3.2.2.4.18 allows this).
+ * public addresses our resolver returned for the name (checked against the
+ * special-purpose table of src/base/netaddr.h, then pinned with
+ * CURLOPT_RESOLVE; never the system resolver), on port 80 ([validation]
+ * http_port in tests), following at most 10 redirects, only 301, 302, 307
+ * and 308, and only to http on 80 or https on 443 ([validation] https_port)
+ * on public addresses, reading at most 4 KiB, within [validation]
+ * timeout_ms; TLS certificates are not checked on redirects to https (BR
+ * 3.2.2.4.18 allows this). What a TXT record or a fetched file holds is
+ * never repeated in a sentence: only its size, type and form.
  *
  * Results say whether a failure is final (the user must change something:
  * wrong value, redirect to a forbidden port) or may pass later (not yet
@@ -31,6 +34,7 @@
 #include "../base/err.h"
 
 struct dns_resolver;
+struct netaddr_list;
 
 #define VALIDATE_MAX_BODY 4096
 #define VALIDATE_MAX_REDIRECTS 10
@@ -50,6 +54,12 @@ struct validate_cfg {
         long https_port; /* 443 */
         long timeout_ms;
         const char *source_addresses; /* for file_unreachable sentences */
+        /* tests only: connect to special-purpose addresses too
+         * ([validation] allow_private_addresses) */
+        bool allow_private;
+        /* tests only: blocks treated as public ([validation] allow_addresses);
+         * NULL for none */
+        const struct netaddr_list *allow;
 };
 
 struct validate_result {
@@ -70,9 +80,12 @@ void validate_dns(const struct validate_cfg *c, const char *name, const char *va
  * body (trailing whitespace/newlines trimmed) must equal `value`. Wildcard
  * names are refused (POLICY_DENIED, final). Connection refused, timeout,
  * non-200, too many redirects: FILE_UNREACHABLE, not final. A redirect to a
- * port other than http_port/https_port, or to a scheme other than http/https:
- * FILE_UNREACHABLE, final. Wrong body: VALIDATION_MISMATCH, final. Name with
- * no address: DNS_ERROR (lookup failure) or FILE_UNREACHABLE (no A/AAAA). */
+ * port other than http_port/https_port, or to a scheme other than
+ * http/https, a redirect status other than 301/302/307/308, or a host (the
+ * name or a redirect target, by DNS or as an IP literal) with no public
+ * address: FILE_UNREACHABLE, final, nothing connected to. Wrong body:
+ * VALIDATION_MISMATCH, final. Name with no address: DNS_ERROR (lookup
+ * failure) or FILE_UNREACHABLE (no A/AAAA). */
 void validate_file(const struct validate_cfg *c, const char *name, const char *token,
                    const char *value, struct validate_result *out);
 

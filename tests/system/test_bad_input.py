@@ -73,6 +73,7 @@ def test_invalid_name_is_refused(populated, name):
 
 
 def test_public_profile_needs_validation(populated, workdir):
+    write_conf(populated, "[server]\nbase_url = http://pki.example.com\n")  # a public one
     before = list_state(populated)
     # a public certificate comes only out of an order: without a validation
     # method there is nothing to apply for ...

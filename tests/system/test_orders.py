@@ -94,8 +94,11 @@ def lab(tmp_path_factory):
 
 def configure(data, resolver, extra="", **kw):
     """Writes <data>/quill.conf: the resolver, no DNSSEC trust anchor, our
-    CAA identity, plus `extra` INI text (more sections)."""
+    CAA identity, [validation] allow_private_addresses = true, plus `extra`
+    INI text (more sections)."""
     kw.setdefault("identities", US)
+    # everything runs on loopback here (the test switch; test_ssrf.py turns it off)
+    extra = "[validation]\nallow_private_addresses = true\n" + extra
     return quill_conf(Path(data) / "quill.conf", resolver, extra=extra, **kw)
 
 
@@ -382,7 +385,9 @@ def test_wrong_txt_value_is_shown_then_fixed(lab, data):
     n = name_of(o, name)
     assert n["validation_status"] == "pending", n
     assert failure_code(n) == "validation_mismatch", n
-    assert rname in n["failure"]["message"] and "not-the-value" in n["failure"]["message"], n
+    # what the record holds is described, never repeated (issue 7)
+    assert rname in n["failure"]["message"] and "holds 54 characters" in n["failure"]["message"], n
+    assert "not-the-value" not in n["failure"]["message"], n
     assert o["certificate_id"] is None
     lab.set_txt(rname, n["challenge"]["record_value"])
     o = validate(data, o["id"])

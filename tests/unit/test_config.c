@@ -95,6 +95,9 @@ static void assert_defaults(const struct qconfig *c)
         assert_int_equal(c->public_max_days, 0);
         assert_str_field("log.level", c->log_level, "info");
         assert_int_equal(c->store_busy_ms, 5000);
+        /* production: public addresses only */
+        assert_int_equal(c->validation_allow_private_addresses, 0);
+        assert_str_field("validation.allow_addresses", c->validation_allow_addresses, "");
 }
 
 static void assert_msg_has(const struct qerr_info *ei, const char *must)
@@ -179,7 +182,17 @@ static void test_empty_file_keeps_defaults(void **state)
         config_free(c);
 }
 
-enum field { F_LISTEN, F_BASE_URL, F_CRL_HOURS, F_PRIVATE, F_PUBLIC, F_LEVEL, F_BUSY };
+enum field {
+        F_LISTEN,
+        F_BASE_URL,
+        F_CRL_HOURS,
+        F_PRIVATE,
+        F_PUBLIC,
+        F_LEVEL,
+        F_BUSY,
+        F_ALLOW_PRIVATE,
+        F_ALLOW_ADDRS
+};
 
 struct ok_case {
         const char *name;
@@ -207,6 +220,12 @@ static const struct ok_case ok_cases[] = {
      "https://ca.example.com:8443/q"},
     {"spaces_around", "  [server]  \n   listen   =   [::1]:9000   \n", F_LISTEN, 0, "[::1]:9000"},
     {"later_value_wins", "[ca]\ncrl_hours = 5\ncrl_hours = 6\n", F_CRL_HOURS, 6, NULL},
+    {"allow_private_on", "[validation]\nallow_private_addresses = true\n", F_ALLOW_PRIVATE, 1,
+     NULL},
+    {"allow_private_off", "[validation]\nallow_private_addresses = no\n", F_ALLOW_PRIVATE, 0, NULL},
+    {"allow_addresses", "[validation]\nallow_addresses = 127.0.0.1/32, ::1/128 10.0.0.0/8\n",
+     F_ALLOW_ADDRS, 0, "127.0.0.1/32, ::1/128 10.0.0.0/8"},
+    {"allow_addresses_empty", "[validation]\nallow_addresses =\n", F_ALLOW_ADDRS, 0, ""},
 };
 
 static void test_valid_row(void **state)
@@ -241,6 +260,12 @@ static void test_valid_row(void **state)
                 break;
         case F_BUSY:
                 got = c->store_busy_ms;
+                break;
+        case F_ALLOW_PRIVATE:
+                got = c->validation_allow_private_addresses;
+                break;
+        case F_ALLOW_ADDRS:
+                sgot = c->validation_allow_addresses;
                 break;
         }
         if (k->swant)
@@ -286,6 +311,14 @@ static const struct bad_case bad_cases[] = {
     {"base_url_ftp", PRE "base_url = ftp://ca.example.com\n", 3, "server.base_url"},
     {"base_url_comma", PRE "base_url = https://a.example,https://b.example\n", 3,
      "server.base_url"},
+    {"allow_private_maybe", PRE "[validation]\nallow_private_addresses = maybe\n", 4,
+     "true or false"},
+    {"allow_addresses_bad_len", PRE "[validation]\nallow_addresses = 127.0.0.1/33\n", 4,
+     "validation.allow_addresses"},
+    {"allow_addresses_host_bits", PRE "[validation]\nallow_addresses = 10.0.0.1/8\n", 4,
+     "IP address blocks"},
+    {"allow_addresses_name", PRE "[validation]\nallow_addresses = localhost\n", 4,
+     "IP address blocks"},
     {"syntax_no_equals", PRE "[log]\nlevel = warn\nthis line has no equals sign\n", 5, "syntax"},
     {"syntax_open_section", PRE "[log\nlevel = warn\n", 3, "syntax"},
     {"first_error_wins", PRE "[ca]\ncrl_hours = 0\nbogus = 1\nno equals\n", 4, "crl_hours"},
@@ -451,6 +484,8 @@ static void test_write_doc_lists_every_setting(void **state)
             "[validation] source_addresses",
             "[validation] deadline_seconds",
             "[validation] token_days",
+            "[validation] allow_private_addresses",
+            "[validation] allow_addresses",
             "[risk] words_file",
             "[jobs] workers",
             "[api] rate_per_second",

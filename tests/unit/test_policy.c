@@ -643,6 +643,71 @@ static void test_regdom_row(void **state)
         assert_string_equal(out, tc->out);
 }
 
+/* ---- issue 6: base_url of public certificates ---- */
+
+struct baseurl_case {
+        const char *name;
+        enum cert_profile profile;
+        const char *url;
+        bool allow_private;
+        enum qerr want;
+        const char *must; /* a piece of the sentence */
+};
+
+#define PRIV QERR_BASE_URL_PRIVATE
+static const struct baseurl_case baseurl_cases[] = {
+    {"base_url: default, dv", PROFILE_DV, "http://127.0.0.1:8080", false, PRIV,
+     "[server] base_url http://127.0.0.1:8080 is on 127.0.0.1 (loopback, 127.0.0.0/8"},
+    {"base_url: default, ov", PROFILE_OV, "http://127.0.0.1:8080", false, PRIV, "ov certificates"},
+    {"base_url: default, ev", PROFILE_EV, "http://127.0.0.1:8080", false, PRIV,
+     "Set [server] base_url in quill.conf"},
+    {"base_url: default, private", PROFILE_PRIVATE, "http://127.0.0.1:8080", false, QERR_OK, NULL},
+    {"base_url: default, test switch", PROFILE_DV, "http://127.0.0.1:8080", true, QERR_OK, NULL},
+    {"base_url: public name", PROFILE_DV, "http://pki.example.com", false, QERR_OK, NULL},
+    {"base_url: public name, port, path", PROFILE_EV, "https://pki.example.com:8443/quill/", false,
+     QERR_OK, NULL},
+    {"base_url: public IPv4", PROFILE_DV, "http://8.8.8.8/ca", false, QERR_OK, NULL},
+    {"base_url: public IPv6", PROFILE_DV, "http://[2606:4700::1]:80/ca", false, QERR_OK, NULL},
+    {"base_url: numeric-looking label inside", PROFILE_DV, "http://1.example.com", false, QERR_OK,
+     NULL},
+    {"base_url: localhost", PROFILE_DV, "http://localhost:8080", false, PRIV, "local machine"},
+    {"base_url: LOCALHOST.", PROFILE_DV, "http://LOCALHOST.:8080/", false, PRIV, "localhost"},
+    {"base_url: under .localhost", PROFILE_DV, "http://ca.localhost", false, PRIV, "RFC 6761"},
+    {"base_url: localhost-like name", PROFILE_DV, "http://mylocalhost.example", false, QERR_OK,
+     NULL},
+    {"base_url: RFC 1918", PROFILE_DV, "http://10.1.2.3/", false, PRIV, "private-use"},
+    {"base_url: 192.168", PROFILE_DV, "https://192.168.0.10:8443", false, PRIV, "192.168.0.0/16"},
+    {"base_url: link-local", PROFILE_DV, "http://169.254.1.1", false, PRIV, "link-local"},
+    {"base_url: CGNAT", PROFILE_DV, "http://100.64.1.1", false, PRIV, "carrier-grade NAT"},
+    {"base_url: ::1", PROFILE_DV, "http://[::1]:8080", false, PRIV, "::1 (loopback"},
+    {"base_url: unique local", PROFILE_DV, "http://[fd00::5]/", false, PRIV, "unique-local"},
+    {"base_url: IPv4-mapped", PROFILE_DV, "http://[::ffff:127.0.0.1]/", false, PRIV, "IPv4-mapped"},
+    {"base_url: userinfo hides nothing", PROFILE_DV, "http://pki.example.com@127.0.0.1/", false,
+     PRIV, "loopback"},
+    {"base_url: decimal IPv4", PROFILE_DV, "http://2130706433:8080", false, PRIV,
+     "127.0.0.1 (loopback"},
+    {"base_url: short IPv4", PROFILE_DV, "http://127.1/", false, PRIV, "127.0.0.1 (loopback"},
+    {"base_url: hex IPv4", PROFILE_DV, "http://0x7f.0.0.1/", false, PRIV, "127.0.0.1 (loopback"},
+    {"base_url: octal IPv4", PROFILE_DV, "http://0177.0.0.1/", false, PRIV, "loopback"},
+    {"base_url: bad numeric host", PROFILE_DV, "http://1.2.3.4.5/", false, PRIV,
+     "not a valid IPv4 address"},
+    {"base_url: bad IPv6 host", PROFILE_DV, "http://[::g]/", false, PRIV, "not an IPv6 address"},
+    {"base_url: no host", PROFILE_DV, "http:///x", false, PRIV, "has no host"},
+    {"base_url: no scheme separator", PROFILE_DV, "nonsense", false, PRIV, "has no host"},
+    {"base_url: unterminated bracket", PROFILE_DV, "http://[::1/x", false, PRIV, "has no host"},
+    {"base_url: public documentation range", PROFILE_DV, "http://192.0.2.1/", false, PRIV,
+     "documentation"},
+};
+
+static void test_baseurl_row(void **state)
+{
+        const struct baseurl_case *tc = *state;
+        struct qerr_info ei;
+        qerr_clear(&ei);
+        expect_answer(policy_base_url_ok(tc->profile, tc->url, tc->allow_private, &ei), &ei,
+                      tc->want, tc->must, NULL);
+}
+
 /* ---- edge cases outside the tables ---- */
 
 static void test_name_null_and_buffers(void **state)
@@ -735,7 +800,7 @@ int main(void)
             TABLE(reissue_cases, test_reissue_row),   TABLE(revalidate_cases, test_revalidate_row),
             TABLE(delete_cases, test_delete_row),     TABLE(maxval_cases, test_maxval_row),
             TABLE(validity_cases, test_validity_row), TABLE(name_cases, test_name_row),
-            TABLE(regdom_cases, test_regdom_row),
+            TABLE(regdom_cases, test_regdom_row),     TABLE(baseurl_cases, test_baseurl_row),
         };
         const struct CMUnitTest singles[] = {
             cmocka_unit_test(test_name_null_and_buffers),

@@ -11,6 +11,12 @@
  * The same scenarios against a real nginx and a real DNS server are system
  * tests (tests/system/nginx.py).
  *
+ * The fixture allows loopback ([validation] allow_private_addresses) for the
+ * HTTP cases; the address cases turn it off, or list only 127.0.0.1/32 as
+ * public ([validation] allow_addresses), and show that a special-purpose
+ * address, first or after a redirect, is refused without a connection (the
+ * server counts the connections it accepts).
+ *
  * Memory: the server and resolver live for the whole group (group setup and
  * teardown). Threads: the server runs on its own thread; the tests on the
  * main thread.
@@ -32,12 +38,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/netaddr.h"
 #include "dns/dns.h"
 #include "validate/validate.h"
 
 #define VALUE "kQ3vXo1b2Zt9-_aaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define SOURCES "192.0.2.7, 2001:db8::7"
 #define PKI "/.well-known/pki-validation/"
+#define OTHER_VALUE "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz" /* another order's */
 
 /* ---- helpers ---- */
 
@@ -65,6 +73,7 @@ struct server {
         int stop_pipe[2];
         int held[MAX_HELD]; /* connections left unanswered (the slow case) */
         int nheld;
+        int accepted; /* connections accepted (atomic) */
         pthread_t thread;
 };
 
@@ -85,15 +94,31 @@ static void send_all(int fd, const char *p, size_t n)
         }
 }
 
-static void answer(int fd, int status, const char *location, const char *body, size_t blen)
+static void answer_typed(int fd, int status, const char *location, const char *ctype,
+                         const char *body, size_t blen)
 {
         char head[512];
         int n = snprintf(head, sizeof head,
-                         "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n%s%s%s\r\n",
+                         "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n%s%s%s"
+                         "%s%s%s\r\n",
                          status, blen, location ? "Location: " : "", location ? location : "",
-                         location ? "\r\n" : "");
+                         location ? "\r\n" : "", ctype ? "Content-Type: " : "", ctype ? ctype : "",
+                         ctype ? "\r\n" : "");
         send_all(fd, head, (size_t)n);
         send_all(fd, body, blen);
+}
+
+static void answer(int fd, int status, const char *location, const char *body, size_t blen)
+{
+        answer_typed(fd, status, location, NULL, body, blen);
+}
+
+/* Redirects to http://<host>:<the server's port>/.../ok.txt ("http://%s:%d"). */
+static void redirect_to_host(struct server *s, int fd, const char *host, int status)
+{
+        char loc[256];
+        snprintf(loc, sizeof loc, "http://%s:%d" PKI "ok.txt", host, s->port);
+        answer(fd, status, loc, "", 0);
 }
 
 /* Answers one request; false when the connection must stay open. */
@@ -125,6 +150,32 @@ static bool serve_one(struct server *s, int fd)
                 answer(fd, 200, NULL, b, sizeof b);
         } else if (strcmp(f, "wrong.txt") == 0) {
                 answer(fd, 200, NULL, "not the value\x01\n", 15);
+        } else if (strcmp(f, "html.txt") == 0) {
+                answer_typed(fd, 200, NULL, "text/html; charset=utf-8", "<html>secret</html>", 19);
+        } else if (strcmp(f, "oddtype.txt") == 0) {
+                answer_typed(fd, 200, NULL, "text/<b>x</b>", "<b>secret</b>", 13);
+        } else if (strcmp(f, "stale.txt") == 0) {
+                answer_typed(fd, 200, NULL, "text/plain", OTHER_VALUE "\n", 44);
+        } else if (sscanf(f, "code%d.txt", &chain) == 1) {
+                answer(fd, chain, PKI "ok.txt", "", 0);
+        } else if (strcmp(f, "to127002.txt") == 0) {
+                redirect_to_host(s, fd, "127.0.0.2", 302);
+        } else if (strcmp(f, "toloop6.txt") == 0) {
+                redirect_to_host(s, fd, "[::1]", 301);
+        } else if (strcmp(f, "tometadata.txt") == 0) {
+                redirect_to_host(s, fd, "169.254.169.254", 307);
+        } else if (strcmp(f, "to10.txt") == 0) {
+                redirect_to_host(s, fd, "10.0.0.1", 308);
+        } else if (strcmp(f, "tomapped.txt") == 0) {
+                redirect_to_host(s, fd, "[::ffff:127.0.0.2]", 302);
+        } else if (strcmp(f, "tonumeric.txt") == 0) {
+                redirect_to_host(s, fd, "2130706434", 302); /* 127.0.0.2 */
+        } else if (strcmp(f, "tozone.txt") == 0) {
+                redirect_to_host(s, fd, "[fe80::1%25lo]", 302);
+        } else if (strcmp(f, "toshort.txt") == 0) {
+                redirect_to_host(s, fd, "127.2", 302); /* 127.0.0.2 */
+        } else if (strcmp(f, "toself.txt") == 0) {
+                redirect_to_host(s, fd, "127.0.0.1", 302);
         } else if (strcmp(f, "big.txt") == 0) {
                 static char b[VALIDATE_MAX_BODY + 1];
                 memset(b, 'a', sizeof b);
@@ -178,6 +229,7 @@ static void *server_main(void *arg)
                 int c = accept(s->fd, NULL, NULL);
                 if (c < 0)
                         continue;
+                __atomic_add_fetch(&s->accepted, 1, __ATOMIC_SEQ_CST);
                 if (serve_one(s, c))
                         close(c);
         }
@@ -226,7 +278,8 @@ static int group_setup(void **state)
                                         .http_port = fx->srv.port,
                                         .https_port = fx->srv.other_port,
                                         .timeout_ms = 1000,
-                                        .source_addresses = SOURCES};
+                                        .source_addresses = SOURCES,
+                                        .allow_private = true};
         *state = fx;
         return 0;
 }
@@ -393,7 +446,23 @@ static const struct file_case file_cases[] = {
     {"exact4096", QERR_OK, true, "holds the value"},
     {"relative", QERR_OK, true, "relative.txt (redirected to http:"},
     {"chain10", QERR_OK, true, "chain0.txt"},
-    {"wrong", QERR_VALIDATION_MISMATCH, true, "holds \"not the value\\x01\""},
+    {"wrong", QERR_VALIDATION_MISMATCH, true,
+     "answered 15 bytes of no content type, not the 43-character value shown for the order; put "
+     "exactly that value in the file (what it holds is not repeated here)."},
+    {"html", QERR_VALIDATION_MISMATCH, true, "answered 19 bytes of text/html, not the 43-"},
+    {"oddtype", QERR_VALIDATION_MISMATCH, true, "answered 13 bytes of an unusual content type"},
+    {"stale", QERR_VALIDATION_MISMATCH, true, "(it holds a value of the same form: perhaps an "},
+    {"code301", QERR_OK, true, "code301.txt (redirected to http:"},
+    {"code302", QERR_OK, true, "holds the value"},
+    {"code307", QERR_OK, true, "holds the value"},
+    {"code308", QERR_OK, true, "holds the value"},
+    {"code303", QERR_FILE_UNREACHABLE, true,
+     "answered HTTP 303, a redirect validation does not follow: only 301, 302, 307 and 308"},
+    {"code300", QERR_FILE_UNREACHABLE, true, "answered HTTP 300, a redirect"},
+    {"code304", QERR_FILE_UNREACHABLE, true, "answered HTTP 304, a redirect"},
+    {"code305", QERR_FILE_UNREACHABLE, true, "answered HTTP 305, a redirect"},
+    {"code306", QERR_FILE_UNREACHABLE, true, "answered HTTP 306, a redirect"},
+    {"toself", QERR_OK, true, "holds the value"},
     {"big", QERR_VALIDATION_MISMATCH, true, "more than 4096 bytes"},
     {"missing", QERR_FILE_UNREACHABLE, false, "HTTP 404"},
     {"bigerror", QERR_FILE_UNREACHABLE, false, "HTTP 404"},
@@ -423,7 +492,108 @@ static void test_file_http_cases(void **state)
                         fail_msg("%s: no source addresses in \"%s\"", fc->token, r.msg);
                 if (r.code != QERR_FILE_UNREACHABLE && strstr(r.msg, SOURCES))
                         fail_msg("%s: source addresses in \"%s\"", fc->token, r.msg);
+                /* what the server answered is never repeated */
+                if (strstr(r.msg, "secret") || strstr(r.msg, "not the value") ||
+                    strstr(r.msg, OTHER_VALUE) || strstr(r.msg, "<b>"))
+                        fail_msg("%s: the body is repeated in \"%s\"", fc->token, r.msg);
         }
+}
+
+static int accepted(struct fixture *fx)
+{
+        return __atomic_load_n(&fx->srv.accepted, __ATOMIC_SEQ_CST);
+}
+
+static void expect_refused(const struct validate_result *r, const char *what)
+{
+        if (r->code != QERR_FILE_UNREACHABLE || !r->final || !strstr(r->msg, what) ||
+            !strstr(r->msg, "validation only connects to public addresses") ||
+            !strstr(r->msg, SOURCES))
+                fail_msg("want a refusal of %s, got %s final=%d \"%s\"", what, qerr_code(r->code),
+                         r->final, r->msg);
+}
+
+/* allow_private_addresses = false: an IP-literal name on a special-purpose
+ * address is refused before any connection. */
+static void test_file_special_address_refused(void **state)
+{
+        struct fixture *fx = *state;
+        struct validate_cfg c = fx->cfg;
+        c.allow_private = false;
+        static const struct {
+                const char *name, *says;
+        } cases[] = {
+            {"127.0.0.1", "Refused to connect to 127.0.0.1 (loopback, 127.0.0.0/8, RFC 1122)"},
+            {"::1", "Refused to connect to ::1 (loopback, ::1/128, RFC 4291)"},
+            {"::ffff:127.0.0.1", "Refused to connect to ::ffff:127.0.0.1 (IPv4-mapped, "
+                                 "::ffff:0:0/96, RFC 4291, carrying 127.0.0.1: loopback"},
+            {"10.0.0.5", "Refused to connect to 10.0.0.5 (private-use, 10.0.0.0/8, RFC 1918)"},
+            {"169.254.169.254", "Refused to connect to 169.254.169.254 (link-local, the cloud "
+                                "instance metadata service"},
+            {"100.64.0.1", "(shared address space (carrier-grade NAT), 100.64.0.0/10"},
+            {"fd00::1", "Refused to connect to fd00::1 (unique-local, fc00::/7, RFC 4193)"},
+            {"0.0.0.0", "Refused to connect to 0.0.0.0 (\"this host on this network\""},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                struct validate_result r;
+                int before = accepted(fx);
+                validate_file(&c, cases[i].name, "ok", VALUE, &r);
+                expect_refused(&r, cases[i].says);
+                assert_int_equal(accepted(fx), before);
+        }
+        /* listed as public (tests only): fetched */
+        struct netaddr_list allow;
+        struct qerr_info ei;
+        assert_int_equal(netaddr_list_parse("127.0.0.1/32", &allow, &ei), QERR_OK);
+        c.allow = &allow;
+        struct validate_result r;
+        int before = accepted(fx);
+        validate_file(&c, "127.0.0.1", "ok", VALUE, &r);
+        assert_int_equal(r.code, QERR_OK);
+        assert_int_equal(accepted(fx), before + 1);
+        validate_file(&c, "127.0.0.2", "ok", VALUE, &r);
+        expect_refused(&r, "Refused to connect to 127.0.0.2 (loopback");
+        assert_int_equal(accepted(fx), before + 1);
+}
+
+/* The first hop is allowed (127.0.0.1/32 listed as public); every redirect
+ * to a special-purpose address, in any spelling, is refused before any
+ * connection to it. */
+static void test_file_redirect_to_special_address_refused(void **state)
+{
+        struct fixture *fx = *state;
+        struct validate_cfg c = fx->cfg;
+        struct netaddr_list allow;
+        struct qerr_info ei;
+        assert_int_equal(netaddr_list_parse("127.0.0.1/32", &allow, &ei), QERR_OK);
+        c.allow_private = false;
+        c.allow = &allow;
+        static const struct {
+                const char *token, *says;
+        } cases[] = {
+            {"to127002", "Refused to connect to 127.0.0.2 (loopback, 127.0.0.0/8, RFC 1122)"},
+            {"toloop6", "Refused to connect to ::1 (loopback, ::1/128, RFC 4291)"},
+            {"tometadata", "Refused to connect to 169.254.169.254 (link-local, the cloud"},
+            {"to10", "Refused to connect to 10.0.0.1 (private-use, 10.0.0.0/8, RFC 1918)"},
+            {"tomapped", "Refused to connect to ::ffff:127.0.0.2 (IPv4-mapped"},
+            {"tonumeric", "Refused to connect to 127.0.0.2 (loopback"},
+            {"toshort", "Refused to connect to 127.0.0.2 (loopback"},
+            {"tozone", "Refused to connect to fe80::1 (link-local, fe80::/10, RFC 4291)"},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                struct validate_result r;
+                int before = accepted(fx);
+                validate_file(&c, "127.0.0.1", cases[i].token, VALUE, &r);
+                expect_refused(&r, cases[i].says);
+                if (!strstr(r.msg, "redirect only to hosts on public addresses"))
+                        fail_msg("%s: \"%s\"", cases[i].token, r.msg);
+                /* one connection: the first hop's */
+                assert_int_equal(accepted(fx), before + 1);
+        }
+        /* a redirect back to the allowed address is followed */
+        struct validate_result r;
+        validate_file(&c, "127.0.0.1", "toself", VALUE, &r);
+        assert_int_equal(r.code, QERR_OK);
 }
 
 static void test_file_connection_refused(void **state)
@@ -483,6 +653,8 @@ int main(void)
             cmocka_unit_test(test_dns_wildcard_record_name),
             cmocka_unit_test(test_file_resolver_down),
             cmocka_unit_test(test_file_http_cases),
+            cmocka_unit_test(test_file_special_address_refused),
+            cmocka_unit_test(test_file_redirect_to_special_address_refused),
             cmocka_unit_test(test_file_connection_refused),
             cmocka_unit_test(test_file_ipv6_literal_refused),
             cmocka_unit_test(test_file_long_sources_kept),
