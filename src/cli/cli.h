@@ -56,6 +56,9 @@ json_t *cli_json_text(const char *s);
 /* --config FILE, else <data>/quill.conf when it exists, else the defaults
  * already in ctx->cfg. */
 enum qerr cli_load_config(struct cli_ctx *ctx, struct qerr_info *ei);
+/* The same into `cfg` (already holding defaults), for a reload. */
+enum qerr cli_load_config_into(const struct cli_ctx *ctx, struct qconfig *cfg,
+                               struct qerr_info *ei);
 /* RFC 3339 UTC string value */
 json_t *cli_time_json(qtime_t t);
 

@@ -60,7 +60,7 @@ static const char usage_text[] =
     "  errors\n"
     "  config check [FILE]\n"
     "  config doc\n"
-    "  serve [--listen HOST:PORT]\n"
+    "  serve [--listen HOST:PORT] [--api-listen HOST:PORT]\n"
     "  help | version\n"
     "\n"
     "A --key-password or --password of \"-\" is read from $QUILL_KEY_PASSWORD.\n"
@@ -192,11 +192,7 @@ static int strip_globals(struct cli_ctx *ctx, int argc, char **argv, const char 
 
 static enum qlog_level level_from_name(const char *s)
 {
-        static const char *const names[] = {"debug", "info", "warn", "error", "off"};
-        for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
-                if (strcasecmp(s, names[i]) == 0)
-                        return (enum qlog_level)i;
-        return QLOG_INFO;
+        return qlog_level_from_name(s);
 }
 
 /* The configuration, then the log level it asks for. */

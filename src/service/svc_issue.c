@@ -60,8 +60,8 @@ static enum qerr normalise_names(const char *const *in, size_t n, enum cert_prof
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
                 char norm[QUILL_MAX_NAME_LEN + 1];
-                enum qerr rc = policy_check_name(in[i], true, profile == PROFILE_PRIVATE, norm,
-                                                 sizeof norm, ei);
+                enum qerr rc = policy_check_name_ex(
+                    in[i], policy_name_flags(profile == PROFILE_PRIVATE), norm, sizeof norm, ei);
                 if (rc != QERR_OK) {
                         free_names(v, k);
                         return rc;

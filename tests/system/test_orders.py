@@ -218,7 +218,8 @@ class Serve:
     def start(self):
         self.log = open(self.log_path, "a+")
         self.proc = subprocess.Popen([QUILL, "serve", "--data", str(self.data), "--listen",
-                                      f"127.0.0.1:{self.port}"], stdout=self.log,
+                                      f"127.0.0.1:{self.port}", "--api-listen",
+                                      f"127.0.0.1:{free_port()}"], stdout=self.log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      env=quill_env())
         deadline = time.monotonic() + 15

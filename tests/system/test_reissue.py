@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from conftest import (QUILL, ThirdParty, apply, ca_files, download, list_state, load_cert,
                       make_csr, ok, openssl_verify, quill, quill_env, refused, run, show,
-                      start_reissue_and_catch_it)
+                      pick_port, start_reissue_and_catch_it)
 
 
 def reissue(data, cert_id, *how, reason="key rotation"):
@@ -193,7 +193,8 @@ def test_interrupted_reissue_does_not_lock_for_ever(ca_dir, tmp_path, free_port)
         pytest.skip("could not interrupt a reissue in progress")
     # a restart of the service is allowed to be what cleans up
     srv = subprocess.Popen([QUILL, "serve", "--data", str(ca_dir), "--listen",
-                            f"127.0.0.1:{free_port}"], stdout=subprocess.DEVNULL,
+                            f"127.0.0.1:{free_port}", "--api-listen",
+                            f"127.0.0.1:{pick_port()}"], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, env=quill_env())
     try:
         deadline = time.monotonic() + 10
