@@ -39,8 +39,8 @@ struct jfield {
         bool required;
         long long min, max; /* JF_INT: range; JF_STRING/TEXT: max bytes; JF_STRINGS: max items */
         void *out;
-        size_t *count;  /* JF_STRINGS: items written */
-        bool *present;  /* optional: set when the field was given */
+        size_t *count;   /* JF_STRINGS: items written */
+        bool *present;   /* optional: set when the field was given */
         size_t item_max; /* JF_STRINGS: max bytes per item (0: 253) */
 };
 

@@ -9,7 +9,7 @@
  *
  * Memory: records from the service are freed before a handler returns; the
  * response body belongs to the server. Threads: handlers run on the HTTP
- * polling thread only (the `struct service *` user pointer is not shared).
+ * worker threads, each with its own service handle (req->thread_ctx).
  */
 #include "publish.h"
 
@@ -20,11 +20,12 @@
 #include <string.h>
 
 #include "../base/log.h"
-#include "../service/service.h"
+#include "../base/metrics.h"
+#include "front.h"
 
 #define CRL_MAX (4u * 1024u * 1024u)
 
-/* Parses "<id><ext>" (the path after the route prefix) strictly. */
+/* Parses "<id><ext>" (the captured file name) strictly. */
 static bool parse_id(const char *s, const char *ext, int64_t *out)
 {
         if (*s < '1' || *s > '9')
@@ -142,12 +143,14 @@ static void on_healthz(void *user, const struct http_request *req, struct http_r
         resp->status = 200;
         resp->content_type = "application/json";
         qbuf_append_str(&resp->body, "{\"status\":\"ok\"}");
+        http_set_header(resp, "Cache-Control", "no-store");
 }
 
 static void on_ca(void *user, const struct http_request *req, struct http_response *resp)
 {
-        struct service *svc = user;
-        const char *rest = req->path + strlen("/ca/");
+        (void)user;
+        struct service *svc = front_service(req);
+        const char *rest = req->params[0];
         int64_t id;
         bool der;
         if (parse_id(rest, ".pem", &id))
@@ -186,9 +189,10 @@ static void on_ca(void *user, const struct http_request *req, struct http_respon
 
 static void on_crl(void *user, const struct http_request *req, struct http_response *resp)
 {
-        struct service *svc = user;
+        (void)user;
+        struct service *svc = front_service(req);
         int64_t id;
-        if (!parse_id(req->path + strlen("/crl/"), ".crl", &id)) {
+        if (!parse_id(req->params[0], ".crl", &id)) {
                 not_found(resp);
                 return;
         }
@@ -211,14 +215,36 @@ static void on_crl(void *user, const struct http_request *req, struct http_respo
         resp->content_type = "application/pkix-crl";
 }
 
+static void on_metrics(void *user, const struct http_request *req, struct http_response *resp)
+{
+        (void)user;
+        (void)req;
+        if (!metrics_render(&resp->body)) {
+                struct qerr_info ei;
+                qerr_set(&ei, QERR_NOMEM, "the metrics did not fit the response buffer");
+                service_failed(resp, "metrics rendering failed", &ei);
+                return;
+        }
+        resp->status = 200;
+        resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+        http_set_header(resp, "Cache-Control", "no-store");
+}
+
 static const struct http_route routes[] = {
-    {.method = "GET", .prefix = "/healthz", .exact = 1, .fn = on_healthz},
-    {.method = "GET", .prefix = "/ca/", .exact = 0, .fn = on_ca},
-    {.method = "GET", .prefix = "/crl/", .exact = 0, .fn = on_crl},
+    {.method = "GET", .pattern = "/healthz", .fn = on_healthz},
+    {.method = "GET", .pattern = "/ca/{file}", .fn = on_ca},
+    {.method = "GET", .pattern = "/crl/{file}", .fn = on_crl},
+    {.method = "GET", .pattern = PUBLISH_METRICS_PATTERN, .fn = on_metrics},
 };
 
 const struct http_route *publish_routes(size_t *n)
 {
         *n = sizeof routes / sizeof routes[0];
+        return routes;
+}
+
+const struct http_route *publish_health_routes(size_t *n)
+{
+        *n = 1;
         return routes;
 }

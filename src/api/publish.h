@@ -1,16 +1,20 @@
 /*
- * publish.h - the publication routes: what relying parties fetch without
- * credentials (health, CA certificates, CRLs).
+ * publish.h - the publication routes of the plain HTTP listener: what
+ * relying parties and monitoring fetch without credentials.
  *
  *   GET /healthz         200 {"status":"ok"}
  *   GET /ca/<id>.pem     the CA certificate, PEM   (application/x-pem-file)
  *   GET /ca/<id>.der     the CA certificate, DER   (application/pkix-cert)
  *   GET /crl/<id>.crl    the CA's latest CRL, DER  (application/pkix-crl)
+ *   GET /metrics         the Prometheus text exposition of the process
+ *                        (loopback-only unless [server] metrics_loopback_only
+ *                        = false: cmd_serve passes PUBLISH_METRICS_PATTERN in
+ *                        the listener's loopback_only_patterns)
  *
  * Each route is a thin front door: parse the path, call one service
- * function, encode. The table is static; pass a `struct service *` as the
- * server's user pointer (http_server_start). Handlers run on the HTTP
- * server's polling thread, which must be the only user of that service.
+ * function, encode. The tables are static; handlers take the listener's
+ * `struct front_ctx *` as user and the worker's `struct service *` as
+ * req->thread_ctx (front.h).
  */
 #ifndef QUILL_PUBLISH_H
 #define QUILL_PUBLISH_H
@@ -19,7 +23,12 @@
 
 #include "../http/http.h"
 
-/* The route table (static, never freed); *n receives its length. */
+#define PUBLISH_METRICS_PATTERN "/metrics"
+
+/* The route table of the HTTP listener (static, never freed); *n receives
+ * its length. */
 const struct http_route *publish_routes(size_t *n);
+/* Just /healthz, for the HTTPS listener. */
+const struct http_route *publish_health_routes(size_t *n);
 
 #endif

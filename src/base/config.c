@@ -33,7 +33,8 @@ struct setting {
 
 static const struct setting schema[] = {
     {"server", "listen", CT_STRING, OFF(server_listen), "127.0.0.1:8080", 0, 0, NULL,
-     "Address and port `quill serve` listens on for HTTP (health, CA certificates, CRLs)."},
+     "Address and port `quill serve` listens on for plain HTTP: what relying parties fetch "
+     "(CA certificates, CRLs, OCSP), `/healthz` and `/metrics`. Restart to change."},
     {"server", "base_url", CT_URL, OFF(server_base_url), "http://127.0.0.1:8080", 0, 0, NULL,
      "Public URL prefix of this server, written into certificates as the CRL distribution "
      "point (`/crl/<ca>.crl`), OCSP (`/ocsp`) and caIssuers (`/ca/<ca>.der`) URLs."},
@@ -119,6 +120,37 @@ static const struct setting schema[] = {
     {"api", "burst", CT_INT, OFF(api_burst), "100", 1, 1000000, NULL,
      "How many REST API requests a tenant may make at once above its rate (the bucket's "
      "size)."},
+    {"server", "api_listen", CT_STRING, OFF(server_api_listen), "127.0.0.1:8443", 0, 0, NULL,
+     "Address and port of the HTTPS listener of `quill serve` (REST API, later ACME and the "
+     "console). Restart to change."},
+    {"server", "api_names", CT_STRING, OFF(server_api_names), "localhost,127.0.0.1", 0, 0, NULL,
+     "Comma-separated names (DNS names, `localhost`, IP addresses) of the certificate quill "
+     "issues itself, with its own CA, for the HTTPS listener when no `tls_cert_file` is set. "
+     "A change takes effect on SIGHUP (a new certificate is issued)."},
+    {"server", "api_cert_days", CT_INT, OFF(server_api_cert_days), "90", 1, 3650, NULL,
+     "Validity in days of that certificate (at most `[profile] private_max_days`). It is issued "
+     "again when less than a third of its validity is left, checked at start, every few "
+     "minutes and on SIGHUP."},
+    {"server", "tls_cert_file", CT_STRING, OFF(server_tls_cert_file), "", 0, 0, NULL,
+     "PEM certificate chain (leaf first, then the issuing CAs) of the HTTPS listener, instead "
+     "of one issued by quill. Read again on SIGHUP without dropping connections."},
+    {"server", "tls_key_file", CT_STRING, OFF(server_tls_key_file), "", 0, 0, NULL,
+     "Unencrypted PEM private key (RSA or ECDSA) of `tls_cert_file`. Read again on SIGHUP."},
+    {"server", "threads", CT_INT, OFF(server_threads), "0", 0, 256, NULL,
+     "Request threads per listener, each with its own service handle. 0: one per CPU core. "
+     "Restart to change."},
+    {"server", "metrics_loopback_only", CT_BOOL, OFF(server_metrics_loopback_only), "true", 0, 1,
+     NULL,
+     "true: `/metrics` answers only clients on a loopback address (others get 404). Restart "
+     "to change."},
+    {"server", "max_connections", CT_INT, OFF(server_max_connections), "1024", 16, 100000, NULL,
+     "Open connections each listener accepts at most; more are refused. Restart to change."},
+    {"server", "timeout_seconds", CT_INT, OFF(server_timeout_seconds), "30", 1, 3600, NULL,
+     "A connection that sends nothing for this long (idle between requests, or stalled in "
+     "one) is closed. Restart to change."},
+    {"server", "stop_grace_seconds", CT_INT, OFF(server_stop_grace_seconds), "10", 0, 300, NULL,
+     "On SIGTERM or SIGINT, how long requests in flight may take to finish before the "
+     "listeners close."},
 };
 
 #define NSETTINGS (sizeof schema / sizeof schema[0])
@@ -324,6 +356,25 @@ void config_warn_test_only(const struct qconfig *c)
                           "addresses as public",
                           "setting=validation.allow_addresses blocks=%s",
                           qlog_escape(c->validation_allow_addresses, esc, sizeof esc));
+        }
+}
+
+void config_each_change(const struct qconfig *a, const struct qconfig *b,
+                        void (*fn)(void *arg, const char *section, const char *key), void *arg)
+{
+        for (size_t i = 0; i < NSETTINGS; i++) {
+                const struct setting *s = &schema[i];
+                const char *pa = (const char *)a + s->off, *pb = (const char *)b + s->off;
+                bool differ;
+                if (s->type == CT_INT || s->type == CT_BOOL) {
+                        differ = *(const long *)(const void *)pa != *(const long *)(const void *)pb;
+                } else {
+                        const char *x = *(char *const *)(const void *)pa;
+                        const char *y = *(char *const *)(const void *)pb;
+                        differ = strcmp(x ? x : "", y ? y : "") != 0;
+                }
+                if (differ)
+                        fn(arg, s->section, s->key);
         }
 }
 

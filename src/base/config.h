@@ -9,7 +9,9 @@
  *
  * The loaded `struct qconfig` is the one piece of global state besides the
  * logger: filled once at start by the main thread, read-only afterwards, so any
- * thread may read it. Strings in it are owned by the struct (config_free).
+ * thread may read it. A reload (`quill serve` on SIGHUP) fills a second struct
+ * and never frees or changes one another thread may read. Strings in it are
+ * owned by the struct (config_free).
  */
 #ifndef QUILL_CONFIG_H
 #define QUILL_CONFIG_H
@@ -49,6 +51,17 @@ struct qconfig {
         /* REST API (issue 6) */
         long api_rate_per_second; /* per tenant; 0: no limit */
         long api_burst;
+        /* the daemon (issue 6) */
+        char *server_api_listen; /* HTTPS listener */
+        char *server_api_names;  /* names of its own certificate */
+        long server_api_cert_days;
+        long server_threads;        /* 0: one per core */
+        char *server_tls_cert_file; /* "" = issued by quill */
+        char *server_tls_key_file;
+        long server_metrics_loopback_only; /* bool */
+        long server_max_connections;
+        long server_timeout_seconds;
+        long server_stop_grace_seconds;
 };
 
 /* Defaults for every setting. */
@@ -62,6 +75,10 @@ void config_free(struct qconfig *c);
 /* Logs a warning for each test-only setting that is on ([validation]
  * allow_private_addresses, allow_addresses); call once at start. */
 void config_warn_test_only(const struct qconfig *c);
+/* Calls fn(arg, section, key) for every setting whose value differs
+ * between a and b (a configuration reload reports what changed). */
+void config_each_change(const struct qconfig *a, const struct qconfig *b,
+                        void (*fn)(void *arg, const char *section, const char *key), void *arg);
 /* Writes the Markdown reference of the schema. */
 void config_write_doc(FILE *out);
 

@@ -180,7 +180,23 @@ enum qexit {
           "[server] base_url is a loopback or private address (or localhost), and it would be "    \
           "written into a publicly trusted certificate where relying parties cannot reach it; "    \
           "set base_url in quill.conf to this server's public URL (e.g. "                          \
-          "http://pki.example.com) and restart.")
+          "http://pki.example.com) and restart.") \
+        X(BODY_TOO_LARGE, "body_too_large", 413, QEXIT_REFUSED,                                    \
+          "The request body is larger than this route accepts; send a smaller body.")              \
+        X(URI_TOO_LONG, "uri_too_long", 414, QEXIT_REFUSED,                                        \
+          "The request path and query are too long; shorten them.")                                \
+        X(HEADERS_TOO_LARGE, "headers_too_large", 431, QEXIT_REFUSED,                              \
+          "The request has too many headers or they are too large; send fewer or smaller "         \
+          "headers.")                                                                              \
+        X(METHOD_NOT_ALLOWED, "method_not_allowed", 405, QEXIT_REFUSED,                            \
+          "This path does not answer this method; use one of the methods listed in the Allow "     \
+          "header.")                                                                               \
+        X(UNAVAILABLE, "server_unavailable", 503, QEXIT_INTERNAL,                                  \
+          "The server cannot answer this request right now (it is starting, stopping or short of " \
+          "a resource); try again in a moment.")                                                   \
+        X(TLS_INVALID, "tls_invalid", 400, QEXIT_USAGE,                                            \
+          "The TLS certificate or key could not be used: give a PEM certificate chain (leaf "      \
+          "first) and the matching unencrypted PEM private key.")
 
 enum qerr {
 #define QERR_ENUM(name, code, http, exitc, msg) QERR_##name,

@@ -1,19 +1,37 @@
 /*
- * log.c - see log.h. The only global is the level, written once at start.
+ * log.c - see log.h. The only global is the level: set at start and again
+ * when `quill serve` reloads its configuration (SIGHUP), so it is an atomic
+ * read with relaxed ordering by every thread that logs.
  */
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
-static enum qlog_level level = QLOG_INFO;
+static atomic_int level = QLOG_INFO;
 
 void qlog_set_level(enum qlog_level lvl)
 {
-        level = lvl;
+        atomic_store_explicit(&level, (int)lvl, memory_order_relaxed);
+}
+
+bool qlog_enabled(enum qlog_level lvl)
+{
+        return (int)lvl >= atomic_load_explicit(&level, memory_order_relaxed) && lvl < QLOG_OFF;
+}
+
+enum qlog_level qlog_level_from_name(const char *s)
+{
+        static const char *const names[] = {"debug", "info", "warn", "error", "off"};
+        for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
+                if (strcasecmp(s, names[i]) == 0)
+                        return (enum qlog_level)i;
+        return QLOG_INFO;
 }
 
 const char *qlog_escape(const char *in, char *out, unsigned long outsz)
@@ -47,7 +65,7 @@ const char *qlog_escape(const char *in, char *out, unsigned long outsz)
 void qlog(enum qlog_level lvl, const char *msg, const char *fmt_kv, ...)
 {
         static const char *names[] = {"debug", "info", "warn", "error"};
-        if (lvl < level || lvl >= QLOG_OFF)
+        if (!qlog_enabled(lvl))
                 return;
         char line[2048], ts[32], emsg[512];
         time_t now = time(NULL);

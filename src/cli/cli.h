@@ -49,6 +49,11 @@ int cli_print_order(struct cli_ctx *ctx, const struct order_rec *o);
 /* --config FILE, else <data>/quill.conf when it exists, else the defaults
  * already in ctx->cfg. */
 enum qerr cli_load_config(struct cli_ctx *ctx, struct qerr_info *ei);
+/* The same into `cfg` (already holding defaults), for a reload. */
+enum qerr cli_load_config_into(const struct cli_ctx *ctx, struct qconfig *cfg,
+                               struct qerr_info *ei);
+/* RFC 3339 UTC string value */
+json_t *cli_time_json(qtime_t t);
 
 /* Subcommands: argv[0] is the subcommand word ("ca", "cert", ...). */
 int cmd_ca(struct cli_ctx *ctx, int argc, char **argv);
@@ -61,5 +66,6 @@ int cmd_order(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_review(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_tenant(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_key(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_routes(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -153,6 +153,11 @@ int cli_print_order(struct cli_ctx *ctx, const struct order_rec *o)
 
 enum qerr cli_load_config(struct cli_ctx *ctx, struct qerr_info *ei)
 {
+        return cli_load_config_into(ctx, &ctx->cfg, ei);
+}
+
+enum qerr cli_load_config_into(const struct cli_ctx *ctx, struct qconfig *cfg, struct qerr_info *ei)
+{
         char path[4096];
         const char *p = ctx->config_path;
         if (!p) {
@@ -163,5 +168,5 @@ enum qerr cli_load_config(struct cli_ctx *ctx, struct qerr_info *ei)
                         return QERR_OK;
                 p = path;
         }
-        return config_load(p, &ctx->cfg, ei);
+        return config_load(p, cfg, ei);
 }

@@ -1,31 +1,51 @@
 /*
- * cmd_serve.c - `quill serve [--listen HOST:PORT]`: run the HTTP front door.
+ * cmd_serve.c - `quill serve [--listen HOST:PORT] [--api-listen HOST:PORT]`:
+ * the daemon.
  *
- * Opens (creating if needed) the data directory, starts the signer process,
- * creates a CA on the first start, refreshes every CRL, then serves the
- * publication routes on [server] listen (or --listen) until SIGTERM or
- * SIGINT; SIGHUP is logged and otherwise ignored. Prints nothing on stdout:
- * progress goes to the log on stderr. Exit 0 after a signal-driven stop.
+ * Start-up, in this order: open (creating if needed) the data directory;
+ * start the signer process before any thread exists; create a CA on the
+ * first start; recover what a killed process left; block SIGTERM, SIGINT
+ * and SIGHUP (every thread inherits the mask, so only the main thread's
+ * sigtimedwait() sees them); get the HTTPS certificate (serve_tls.c); start
+ * the job workers; start the two listeners:
+ *  - plain HTTP on [server] listen (or --listen): /healthz, /ca/..., /crl/...
+ *    and /metrics (loopback-only unless [server] metrics_loopback_only =
+ *    false);
+ *  - HTTPS on [server] api_listen (or --api-listen; empty: none): /healthz
+ *    plus the REST API's routes (api_routes()), 404 elsewhere.
+ * Each listener runs [server] threads request threads (0: one per core);
+ * each thread opens its own service handle on its first request
+ * (thread_init), signing through the one signer of the main handle.
+ * Then every CRL is refreshed, and the main loop waits for signals, re-signs
+ * CRLs when half their lifetime has passed and renews the HTTPS certificate
+ * when a third of its validity is left.
  *
- * Threads: runs on the main thread. The signer is forked before any thread
- * exists; SIGTERM/SIGINT/SIGHUP are then blocked so that the HTTP polling
- * thread inherits the mask and only the main thread's sigtimedwait() sees
- * them. Two service handles: ctx->svc (with the signer) stays with the main
- * thread, which re-signs every CRL when half its lifetime has passed; a
- * second handle (no signer) belongs to the polling thread for reads.
- * Memory: both are closed here (ctx->svc is left NULL).
+ * Signals: SIGHUP reloads the configuration and the TLS certificate without
+ * dropping connections (serve_tls.c says which settings take effect).
+ * SIGTERM/SIGINT: both listeners stop accepting, requests in flight get up
+ * to [server] stop_grace_seconds to finish, the job workers stop after their
+ * current job (queued jobs stay in the database), exit 0.
+ *
+ * Prints nothing on stdout: progress goes to the log on stderr.
+ * Threads: runs on the main thread. Memory: the service handles are closed
+ * here (ctx->svc is left NULL).
  */
-#include "cli.h"
+#include "serve.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "../api/api.h"
 #include "../api/publish.h"
 #include "../base/log.h"
-#include "../http/http.h"
+#include "../base/metrics.h"
+
+#define TICK_SECONDS 30
 
 static void close_service(struct cli_ctx *ctx)
 {
@@ -34,7 +54,7 @@ static void close_service(struct cli_ctx *ctx)
 }
 
 /* Signer, first CA, recovery: everything that must happen before the
- * server thread exists. */
+ * server threads exist. */
 static enum qerr prepare(struct cli_ctx *ctx, struct qerr_info *ei)
 {
         enum qerr e = service_start_signer(ctx->svc, ei);
@@ -77,28 +97,190 @@ static const char *signal_name(int sig)
         }
 }
 
+/* ---- per-thread service handles ---- */
+
+static void *thread_init(void *user)
+{
+        struct serve_state *st = user; /* front is its first member */
+        struct service_opts o = {
+            .data_dir = st->front.data_dir, .cfg = st->front.cfg, .actor = "http"};
+        struct service *svc = NULL;
+        struct qerr_info ei;
+        qerr_clear(&ei);
+        if (service_open(&o, &svc, &ei) != QERR_OK) {
+                char emsg[QERR_MSG_MAX + 8];
+                qlog_error("request thread cannot open the service", "code=%s detail=%s",
+                           qerr_code(ei.code), qlog_escape(qerr_message(&ei), emsg, sizeof emsg));
+                return NULL;
+        }
+        service_borrow_signer(svc, st->main_svc);
+        return svc;
+}
+
+static void thread_fini(void *thread_ctx)
+{
+        service_close(thread_ctx);
+}
+
+/* ---- listeners ---- */
+
+static int default_threads(const struct qconfig *c)
+{
+        if (c->server_threads > 0)
+                return (int)c->server_threads;
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        return n > 0 ? (int)(n > 64 ? 64 : n) : 2;
+}
+
+static struct http_listener_opts base_opts(struct serve_state *st, const char *listen)
+{
+        const struct qconfig *c = &st->ctx->cfg;
+        struct http_listener_opts o = {
+            .listen = listen,
+            .user = &st->front,
+            .threads = default_threads(c),
+            .thread_init = thread_init,
+            .thread_fini = thread_fini,
+            .max_connections = (unsigned)c->server_max_connections,
+            .timeout_s = (unsigned)c->server_timeout_seconds,
+        };
+        return o;
+}
+
+static enum qerr start_http(struct serve_state *st, const char *listen, struct qerr_info *ei)
+{
+        static const char *const loopback_only[] = {PUBLISH_METRICS_PATTERN, NULL};
+        struct http_listener_opts o = base_opts(st, listen);
+        o.routes = publish_routes(&o.nroutes);
+        o.loopback_only_patterns = st->ctx->cfg.server_metrics_loopback_only ? loopback_only : NULL;
+        o.name = "http";
+        return http_server_start(&o, &st->http, ei);
+}
+
+/* The HTTPS route table: /healthz, then the REST API's table. */
+static enum qerr start_https(struct serve_state *st, const char *listen, struct qerr_info *ei)
+{
+        size_t nh = 0, na = 0;
+        const struct http_route *health = publish_health_routes(&nh);
+        const struct http_route *api = api_routes(&na);
+        struct http_route *table = calloc(nh + na, sizeof *table);
+        if (!table)
+                return qerr_set(ei, QERR_NOMEM, NULL);
+        memcpy(table, health, nh * sizeof *table);
+        if (na)
+                memcpy(table + nh, api, na * sizeof *table);
+        char *chain = NULL, *key = NULL;
+        enum qerr rc = serve_tls_load(st, &chain, &key, ei);
+        if (rc == QERR_OK) {
+                struct http_listener_opts o = base_opts(st, listen);
+                o.routes = table;
+                o.nroutes = nh + na;
+                o.cert_chain_pem = chain;
+                o.key_pem = key;
+                o.name = "https";
+                rc = http_server_start(&o, &st->https, ei); /* copies the table */
+        }
+        serve_tls_free(chain, key);
+        free(table);
+        return rc;
+}
+
+static void stop_listeners(struct serve_state *st, long grace_ms)
+{
+        /* stop accepting on both, then give requests in flight the grace */
+        http_server_quiesce(st->https);
+        http_server_quiesce(st->http);
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        http_server_stop(st->https, grace_ms);
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long spent = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        http_server_stop(st->http, grace_ms > spent ? grace_ms - spent : 0);
+        st->https = st->http = NULL;
+}
+
+/* ---- the command ---- */
+
+static int parse_args(struct cli_ctx *ctx, int argc, char **argv, const char **listen,
+                      const char **api_listen)
+{
+        static const struct {
+                const char *name;
+                size_t len;
+        } opts[] = {{"--listen", 8}, {"--api-listen", 12}};
+        for (int i = 1; i < argc; i++) {
+                const char *a = argv[i];
+                int k = -1;
+                const char *val = NULL;
+                for (int j = 0; j < 2 && k < 0; j++) {
+                        if (strcmp(a, opts[j].name) == 0) {
+                                if (i + 1 >= argc)
+                                        return cli_usage(ctx,
+                                                         "%s needs HOST:PORT, e.g. 127.0.0.1:8080 "
+                                                         "or [::1]:8080.",
+                                                         opts[j].name);
+                                k = j;
+                                val = argv[++i];
+                        } else if (strncmp(a, opts[j].name, opts[j].len) == 0 &&
+                                   a[opts[j].len] == '=') {
+                                k = j;
+                                val = a + opts[j].len + 1;
+                        }
+                }
+                if (k < 0)
+                        return cli_usage(ctx,
+                                         "Unknown argument '%s'; usage: quill serve "
+                                         "[--listen HOST:PORT] [--api-listen HOST:PORT].",
+                                         a);
+                *(k == 0 ? listen : api_listen) = val;
+        }
+        if (!*listen || !**listen)
+                return cli_usage(ctx, "No address to listen on; pass --listen HOST:PORT or set "
+                                      "[server] listen in the config.");
+        return 0;
+}
+
+/* Waits for signals; returns the one that stops the daemon. */
+static int main_loop(struct serve_state *st, const sigset_t *stop_set)
+{
+        struct cli_ctx *ctx = st->ctx;
+        struct qerr_info ei;
+        /* CRLs are re-signed when half of their lifetime has passed, so a
+         * relying party never sees one past its nextUpdate. */
+        const qtime_t refresh_every = ctx->cfg.ca_crl_hours * 3600 / 2;
+        qtime_t next_refresh = qtime_now() + refresh_every;
+        for (;;) {
+                struct timespec tick = {.tv_sec = TICK_SECONDS, .tv_nsec = 0};
+                int sig = sigtimedwait(stop_set, NULL, &tick);
+                if (sig < 0) {
+                        if (errno != EAGAIN)
+                                continue;
+                        if (qtime_now() >= next_refresh) {
+                                qerr_clear(&ei);
+                                if (service_crl_refresh_all(ctx->svc, &ei) != QERR_OK)
+                                        qlog_error("CRL refresh failed", "code=%s",
+                                                   qerr_code(ei.code));
+                                else
+                                        next_refresh = qtime_now() + refresh_every;
+                        }
+                        serve_tls_tick(st);
+                        continue;
+                }
+                if (sig != SIGHUP)
+                        return sig;
+                qlog_info("signal received", "signal=%s action=reload", signal_name(sig));
+                serve_reload(st);
+        }
+}
+
 int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 {
         const char *listen = ctx->cfg.server_listen;
-        for (int i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                if (strcmp(a, "--listen") == 0) {
-                        if (i + 1 >= argc)
-                                return cli_usage(ctx, "--listen needs HOST:PORT, e.g. "
-                                                      "127.0.0.1:8080 or [::1]:8080.");
-                        listen = argv[++i];
-                } else if (strncmp(a, "--listen=", strlen("--listen=")) == 0) {
-                        listen = a + strlen("--listen=");
-                } else {
-                        return cli_usage(ctx,
-                                         "Unknown argument '%s'; usage: quill serve "
-                                         "[--listen HOST:PORT].",
-                                         a);
-                }
-        }
-        if (!listen || !*listen)
-                return cli_usage(ctx, "No address to listen on; pass --listen HOST:PORT or set "
-                                      "[server] listen in the config.");
+        const char *api_listen = ctx->cfg.server_api_listen;
+        int urc = parse_args(ctx, argc, argv, &listen, &api_listen);
+        if (urc)
+                return urc;
 
         struct qerr_info ei;
         qerr_clear(&ei);
@@ -118,63 +300,52 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
         pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
         signal(SIGPIPE, SIG_IGN); /* a peer that hangs up is an error value, not a death */
 
-        struct service *web = NULL;
-        struct service_opts wo = {.data_dir = ctx->data_dir, .cfg = &ctx->cfg, .actor = "http"};
-        if (service_open(&wo, &web, &ei) != QERR_OK) {
-                close_service(ctx);
-                return cli_fail(ctx, &ei);
-        }
+        struct serve_state st = {
+            .front = {.data_dir = ctx->data_dir, .cfg = &ctx->cfg},
+            .ctx = ctx,
+            .main_svc = ctx->svc,
+            .live = &ctx->cfg,
+        };
         /* the job workers: validation, CAA and issuance (threads, after the
          * signal mask is set so they inherit it) */
         struct workers *workers = NULL;
         if (service_workers_start(ctx->data_dir, &ctx->cfg, ctx->svc, (int)ctx->cfg.jobs_workers,
                                   &workers, &ei) != QERR_OK) {
-                service_close(web);
                 close_service(ctx);
                 return cli_fail(ctx, &ei);
         }
-        size_t nroutes = 0;
-        const struct http_route *routes = publish_routes(&nroutes);
-        struct http_server *srv = NULL;
-        if (http_server_start(listen, routes, nroutes, web, &srv, &ei) != QERR_OK) {
+        enum qerr rc = api_server_new(&ctx->cfg, &st.front.api, &ei);
+        if (rc == QERR_OK)
+                rc = start_http(&st, listen, &ei);
+        if (rc == QERR_OK && api_listen && *api_listen)
+                rc = start_https(&st, api_listen, &ei);
+        if (rc != QERR_OK) {
+                stop_listeners(&st, 0);
+                api_server_free(st.front.api);
                 service_workers_stop(workers);
-                service_close(web);
                 close_service(ctx);
                 return cli_fail(ctx, &ei);
         }
-        char eaddr[320];
-        qlog_info("listening", "addr=%s", qlog_escape(listen, eaddr, sizeof eaddr));
-        /* fresh CRLs once the address is ours (a failed start changes nothing) */
+        char eaddr[320], eapi[320];
+        qlog_escape(listen, eaddr, sizeof eaddr);
+        qlog_escape(st.https ? api_listen : "", eapi, sizeof eapi);
+        qlog_info("listening", "http=%s http_port=%d https=%s https_port=%d threads=%d", eaddr,
+                  http_server_port(st.http), eapi, http_server_port(st.https),
+                  default_threads(&ctx->cfg));
+        /* fresh CRLs once the addresses are ours (a failed start changes nothing) */
         if (service_crl_refresh_all(ctx->svc, &ei) != QERR_OK)
                 qlog_error("CRL refresh failed", "code=%s", qerr_code(ei.code));
 
-        /* CRLs are re-signed when half of their lifetime has passed, so a
-         * relying party never sees one past its nextUpdate. */
-        const qtime_t refresh_every = ctx->cfg.ca_crl_hours * 3600 / 2;
-        qtime_t next_refresh = qtime_now() + refresh_every;
-        int sig = 0;
-        for (;;) {
-                struct timespec tick = {.tv_sec = 30, .tv_nsec = 0};
-                sig = sigtimedwait(&stop_set, NULL, &tick);
-                if (sig < 0) {
-                        if (errno == EAGAIN && qtime_now() >= next_refresh) {
-                                if (service_crl_refresh_all(ctx->svc, &ei) != QERR_OK)
-                                        qlog_error("CRL refresh failed", "code=%s",
-                                                   qerr_code(ei.code));
-                                else
-                                        next_refresh = qtime_now() + refresh_every;
-                        }
-                        continue;
-                }
-                if (sig != SIGHUP)
-                        break;
-                qlog_info("signal ignored", "signal=%s", signal_name(sig));
-        }
-        qlog_info("stopping", "signal=%s", signal_name(sig));
-        http_server_stop(srv);
-        service_workers_stop(workers);
-        service_close(web);
+        int sig = main_loop(&st, &stop_set);
+        long grace_ms = st.live->server_stop_grace_seconds * 1000;
+        qlog_info("stopping", "signal=%s grace_ms=%ld", signal_name(sig), grace_ms);
+        stop_listeners(&st, grace_ms);
+        api_server_free(st.front.api);
+        service_workers_stop(workers); /* queued jobs stay in the database */
         close_service(ctx);
-        qlog_info("stopped", "addr=%s", eaddr);
+        if (st.have_reloaded)
+                config_free(&st.reloaded);
+        metrics_shutdown();
+        qlog_info("stopped", "http=%s", eaddr);
         return 0;
 }

@@ -64,7 +64,7 @@ static const char usage_text[] =
     "  errors\n"
     "  config check [FILE]\n"
     "  config doc\n"
-    "  serve [--listen HOST:PORT]\n"
+    "  serve [--listen HOST:PORT] [--api-listen HOST:PORT]\n"
     "  help | version\n"
     "\n"
     "A --key-password or --password of \"-\" is read from $QUILL_KEY_PASSWORD.\n"
@@ -130,6 +130,7 @@ static const struct command {
     {"review", cmd_review, true},
     {"tenant", cmd_tenant, true},
     {"key", cmd_key, true},
+    {"routes", cmd_routes, false}, /* not in help: for the contract tests */
     {"help", cmd_help, false},
     {"--help", cmd_help, false},
     {"-h", cmd_help, false},
@@ -200,11 +201,7 @@ static int strip_globals(struct cli_ctx *ctx, int argc, char **argv, const char 
 
 static enum qlog_level level_from_name(const char *s)
 {
-        static const char *const names[] = {"debug", "info", "warn", "error", "off"};
-        for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
-                if (strcasecmp(s, names[i]) == 0)
-                        return (enum qlog_level)i;
-        return QLOG_INFO;
+        return qlog_level_from_name(s);
 }
 
 /* The configuration, then the log level it asks for. */

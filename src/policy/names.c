@@ -7,7 +7,9 @@
  * syntax problems answer NAME_INVALID; a name that is fine as a name but may
  * not be certified (an IP literal or wildcard the profile does not allow, a
  * public suffix itself such as "co.uk", or a wildcard over one such as
- * "*.co.uk" or "*.com") answers POLICY_DENIED. policy_registered_domain()
+ * "*.co.uk" or "*.com") answers POLICY_DENIED. With POLICY_NAME_LOCALHOST
+ * (the private profile) the single label "localhost" is accepted too; any
+ * other single label stays NAME_INVALID. policy_registered_domain()
  * gives the registrable domain by the public suffix list, the key of the
  * reissue lock of §6.
  *
@@ -206,6 +208,22 @@ static enum qerr put_out(const char *s, char *out, size_t outsz, struct qerr_inf
 enum qerr policy_check_name(const char *name, bool allow_wildcard, bool allow_ip, char *out,
                             size_t outsz, struct qerr_info *ei)
 {
+        return policy_check_name_ex(
+            name, (allow_wildcard ? POLICY_NAME_WILDCARD : 0u) | (allow_ip ? POLICY_NAME_IP : 0u),
+            out, outsz, ei);
+}
+
+unsigned policy_name_flags(bool private_profile)
+{
+        return private_profile ? POLICY_NAME_WILDCARD | POLICY_NAME_IP | POLICY_NAME_LOCALHOST
+                               : POLICY_NAME_WILDCARD;
+}
+
+enum qerr policy_check_name_ex(const char *name, unsigned flags, char *out, size_t outsz,
+                               struct qerr_info *ei)
+{
+        const bool allow_wildcard = flags & POLICY_NAME_WILDCARD;
+        const bool allow_ip = flags & POLICY_NAME_IP;
         if (out && outsz)
                 out[0] = '\0';
         if (!name)
@@ -267,6 +285,9 @@ enum qerr policy_check_name(const char *name, bool allow_wildcard, bool allow_ip
                                 "name under a registered domain, such as example.%s.",
                                 name, base);
         }
+        if (!wildcard && labels == 1 && (flags & POLICY_NAME_LOCALHOST) &&
+            strcmp(buf, "localhost") == 0)
+                return put_out(buf, out, outsz, ei);
         if (wildcard && base_labels < 2)
                 return qerr_set(ei, QERR_NAME_INVALID,
                                 "The wildcard \"%s\" covers a whole top-level domain; a wildcard "

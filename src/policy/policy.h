@@ -97,6 +97,15 @@ enum qerr policy_check_validity(enum cert_profile profile, qtime_t not_before, q
  * or a public suffix itself such as "co.uk" or "*.com"). */
 enum qerr policy_check_name(const char *name, bool allow_wildcard, bool allow_ip, char *out,
                             size_t outsz, struct qerr_info *ei);
+/* The same with flags; POLICY_NAME_LOCALHOST also accepts the single name
+ * "localhost" (RFC 6761: it always means the loopback host), which only the
+ * private profile certifies (e.g. quill's own HTTPS listener). */
+enum { POLICY_NAME_WILDCARD = 1, POLICY_NAME_IP = 2, POLICY_NAME_LOCALHOST = 4 };
+/* The flags of a profile: private allows wildcards, IPs and localhost;
+ * public profiles wildcards only. */
+unsigned policy_name_flags(bool private_profile);
+enum qerr policy_check_name_ex(const char *name, unsigned flags, char *out, size_t outsz,
+                               struct qerr_info *ei);
 /* Registered domain of a DNS name by the public suffix list ("a.b.example.co.uk"
  * -> "example.co.uk"); a leading "*." is ignored. false when the name is a
  * public suffix itself or has no registrable part. */

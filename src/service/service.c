@@ -391,11 +391,6 @@ enum qerr svc_open_key(struct service *s, const struct cert_rec *c, const char *
                               out, ei);
 }
 
-void service_share_signer(struct service *dst, struct service *src)
-{
-        svc_share_signer(dst, src);
-}
-
 void svc_share_signer(struct service *dst, struct service *src)
 {
         dst->signer = src->signer;

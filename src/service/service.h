@@ -76,9 +76,6 @@ enum qerr service_key_revoke(struct service *s, int64_t id, struct apikey_rec *o
 /* The audit log: a page of events of the principal's tenant (admin: all). */
 enum qerr service_event_list(struct service *s, const struct event_query *q, struct event_rec **out,
                              size_t *n, bool *more, struct qerr_info *ei);
-/* `dst` signs through `src`'s signer (which must outlive it); the signer
- * client is locked, so handles of several threads may share one. */
-void service_share_signer(struct service *dst, struct service *src);
 /* Starts the signer now (quill serve does this before its threads). */
 enum qerr service_start_signer(struct service *s, struct qerr_info *ei);
 
@@ -248,6 +245,41 @@ enum qerr service_workers_start(const char *data_dir, const struct qconfig *cfg,
                                 struct qerr_info *ei);
 /* Asks the workers to stop after their current job and joins them. */
 void service_workers_stop(struct workers *w);
+
+/* ---- the daemon (issue 6) ---- */
+/* Makes `dst` sign through `src`'s signer (start it first; `src` must
+ * outlive `dst`): each request thread of `quill serve` opens its own handle
+ * and shares the one signer process (its channel is locked per call). */
+void service_borrow_signer(struct service *dst, struct service *src);
+
+/* The certificate of the HTTPS listener, issued by this CA (svc_tls.c). */
+struct api_tls_req {
+        const char *const *names; /* [server] api_names: DNS names, localhost, IPs */
+        size_t nnames;
+        long days; /* validity of a new one (at most [profile] private_max_days) */
+};
+struct api_tls {
+        char *chain_pem; /* leaf, then the issuing CA */
+        char *key_pem;   /* PKCS#8 PEM, unencrypted */
+        int64_t cert_id; /* the certificate row, when issued by this call */
+        qtime_t not_after;
+        qtime_t renew_at; /* when a third of the validity is left */
+        bool issued;      /* issued now (else the files were reused) */
+};
+/* The pair in <data>/tls/api.pem and api.key, reused when it still fits
+ * (our CA, these names, more than a third of its validity left), else
+ * issued anew under the private profile (stored with its event, actor
+ * "quill-serve:api-tls") and written there. QERR_CONFIG for names that may
+ * not be certified. Clear `out` with api_tls_clear. */
+enum qerr service_api_tls_get(struct service *s, const struct api_tls_req *r, struct api_tls *out,
+                              struct qerr_info *ei);
+void api_tls_clear(struct api_tls *t);
+/* The same, with [server] api_cert_days; the caller frees both strings. */
+enum qerr service_api_tls(struct service *s, const char *const *names, size_t n, char **chain_pem,
+                          char **key_pem, struct qerr_info *ei);
+/* Not-after of the first certificate of a PEM chain (for operator-given
+ * certificates, to warn before they expire). */
+enum qerr service_tls_chain_expiry(const char *chain_pem, qtime_t *not_after, struct qerr_info *ei);
 
 /* ---- CAA (stateless: needs the configuration only, no data directory) ---- */
 struct caa_check_req {

@@ -63,8 +63,8 @@ static enum qerr normalise_names(const char *const *in, size_t n, enum cert_prof
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
                 char norm[QUILL_MAX_NAME_LEN + 1];
-                enum qerr rc = policy_check_name(in[i], true, profile == PROFILE_PRIVATE, norm,
-                                                 sizeof norm, ei);
+                enum qerr rc = policy_check_name_ex(
+                    in[i], policy_name_flags(profile == PROFILE_PRIVATE), norm, sizeof norm, ei);
                 if (rc != QERR_OK) {
                         free_names(v, k);
                         return rc;
@@ -1006,6 +1006,15 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
         if (rc != QERR_OK) {
                 struct qerr_info why = *ei;
                 rc = reissue_failed(s, orig->tenant_id, orig->id, rid, rc, &why);
+        } else if (c->status == CERT_REVOKED) {
+                /* A revocation of the original won the race: the new
+                 * certificate is stored (nothing signed is lost) and revoked
+                 * with it, and this reissue reports that it lost. */
+                rc = qerr_set(ei, QERR_REISSUE_STATUS,
+                              "certificate %lld was revoked while this reissue ran; the reissued "
+                              "certificate %lld was revoked with it (revoking the original "
+                              "revokes every certificate reissued from it)",
+                              (long long)orig->id, (long long)c->id);
         }
 out:
         csr_info_clear(&csr);

@@ -327,8 +327,8 @@ static enum qerr check_ee(struct signer_state *st, const struct signer_req *r, X
                 char raw[QUILL_MAX_NAME_LEN + 1];
                 if (!sbytes_cstr(r->names[i], raw, sizeof raw))
                         return qerr_set(ei, QERR_SIGNER_REFUSED, "name %zu is malformed", i);
-                rc = policy_check_name(raw, true, *profile == PROFILE_PRIVATE, names[i],
-                                       QUILL_MAX_NAME_LEN + 1, ei);
+                rc = policy_check_name_ex(raw, policy_name_flags(*profile == PROFILE_PRIVATE),
+                                          names[i], QUILL_MAX_NAME_LEN + 1, ei);
                 if (rc != QERR_OK)
                         return rc;
                 /* the service sends normalised names; anything else is refused */

@@ -400,8 +400,13 @@ def workdir(tmp_path):
     return w
 
 
-@pytest.fixture
-def free_port():
+def pick_port():
+    """A loopback TCP port free right now (bind to port 0, read it back)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+def free_port():
+    return pick_port()

@@ -233,7 +233,8 @@ def test_wildcard_ip_and_name_normalisation(ca_dir, workdir):
 
 
 @pytest.mark.parametrize("name,code", [("com", "policy_denied"), ("co.uk", "policy_denied"),
-                                       ("localhost", "name_invalid"),
+                                       ("intranet", "name_invalid"),
+                                       ("*.localhost", "name_invalid"),
                                        ("a.*.example.com", "name_invalid"),
                                        ("999.1.1.1", "name_invalid"),
                                        ("b\u00fccher.example", "name_invalid"),
@@ -242,6 +243,17 @@ def test_names_outside_policy(ca_dir, name, code):
     before = list_state(ca_dir)
     refused(ca_dir, "cert", "apply", "--name", name, "--key", "ec256", code=code)
     assert list_state(ca_dir) == before
+
+
+def test_localhost_is_a_private_name(ca_dir, workdir):
+    """The private profile certifies the special name localhost (RFC 6761),
+    as quill's own HTTPS listener needs; any other single label stays
+    invalid (test_names_outside_policy)."""
+    info = apply(ca_dir, "LOCALHOST", "127.0.0.1", "::1")
+    assert info["names"] == ["localhost", "127.0.0.1", "::1"]
+    cert = load_cert(pem_files(ca_dir, info["id"], workdir / "out")["cert.pem"])
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["localhost"]
 
 
 def test_validity_cannot_outlive_the_issuing_ca(ca_dir, workdir):

@@ -222,8 +222,9 @@ class Serve:
 
     def start(self):
         self.log = open(self.log_path, "a+")
-        self.proc = subprocess.Popen([self.binary, "serve", "--data", str(self.data),
-                                      "--listen", f"127.0.0.1:{self.port}"], stdout=self.log,
+        self.proc = subprocess.Popen([self.binary, "serve", "--data", str(self.data), "--listen",
+                                      f"127.0.0.1:{self.port}", "--api-listen",
+                                      f"127.0.0.1:{free_port()}"], stdout=self.log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      env=self.env if self.env is not None else quill_env())
         deadline = time.monotonic() + 15

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from conftest import (QUILL, ThirdParty, apply, ca_files, download, list_state, load_cert,
-                      make_csr, ok, openssl_verify, parse_one_json, quill_env, refused, run,
-                      show)
+                      make_csr, ok, openssl_verify, parse_one_json, pick_port, quill_env, refused,
+                      run, show)
 
 
 def reissue(data, cert_id, *how, reason="key rotation"):
@@ -195,7 +195,8 @@ def test_interrupted_reissue_does_not_lock_for_ever(ca_dir, free_port, pauses):
     assert show(ca_dir, victim["id"])["status"] == "reissuing"
     # a restart of the service is allowed to be what cleans up
     srv = subprocess.Popen([QUILL, "serve", "--data", str(ca_dir), "--listen",
-                            f"127.0.0.1:{free_port}"], stdout=subprocess.DEVNULL,
+                            f"127.0.0.1:{free_port}", "--api-listen",
+                            f"127.0.0.1:{pick_port()}"], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, env=quill_env())
     try:
         deadline = time.monotonic() + 10

@@ -19,7 +19,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from conftest import PASSPHRASE, QUILL, apply, ca_list, ok, quill_env, run, split_pems
+from conftest import (PASSPHRASE, QUILL, apply, ca_list, ok, pick_port, quill_env, run,
+                      split_pems)
 
 
 def get(url, timeout=5):
@@ -34,10 +35,12 @@ def get(url, timeout=5):
 class Server:
     def __init__(self, data, port, log):
         self.data, self.port = data, port
+        self.api_port = pick_port()
         self.base = f"http://127.0.0.1:{port}"
         self.log = open(log, "w+")
         self.proc = subprocess.Popen([QUILL, "serve", "--data", str(data),
-                                      "--listen", f"127.0.0.1:{port}"],
+                                      "--listen", f"127.0.0.1:{port}",
+                                      "--api-listen", f"127.0.0.1:{self.api_port}"],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      env=quill_env())
         try:
@@ -254,7 +257,8 @@ def test_odd_paths_are_refused_without_harm(server):
 
 def test_second_server_on_a_taken_port_fails_cleanly(server, tmp_path):
     p = subprocess.run([QUILL, "--json", "serve", "--data", str(server.data),
-                        "--listen", f"127.0.0.1:{server.port}"],
+                        "--listen", f"127.0.0.1:{server.port}",
+                        "--api-listen", f"127.0.0.1:{pick_port()}"],
                        capture_output=True, text=True, env=quill_env(), timeout=30)
     assert p.returncode == 3
     err = json.loads(p.stdout)["error"]

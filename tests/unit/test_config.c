@@ -98,6 +98,16 @@ static void assert_defaults(const struct qconfig *c)
         /* production: public addresses only */
         assert_int_equal(c->validation_allow_private_addresses, 0);
         assert_str_field("validation.allow_addresses", c->validation_allow_addresses, "");
+        assert_str_field("server.api_listen", c->server_api_listen, "127.0.0.1:8443");
+        assert_str_field("server.api_names", c->server_api_names, "localhost,127.0.0.1");
+        assert_int_equal(c->server_api_cert_days, 90);
+        assert_str_field("server.tls_cert_file", c->server_tls_cert_file, "");
+        assert_str_field("server.tls_key_file", c->server_tls_key_file, "");
+        assert_int_equal(c->server_threads, 0);
+        assert_int_equal(c->server_metrics_loopback_only, 1);
+        assert_int_equal(c->server_max_connections, 1024);
+        assert_int_equal(c->server_timeout_seconds, 30);
+        assert_int_equal(c->server_stop_grace_seconds, 10);
 }
 
 static void assert_msg_has(const struct qerr_info *ei, const char *must)
@@ -323,6 +333,12 @@ static const struct bad_case bad_cases[] = {
     {"syntax_open_section", PRE "[log\nlevel = warn\n", 3, "syntax"},
     {"first_error_wins", PRE "[ca]\ncrl_hours = 0\nbogus = 1\nno equals\n", 4, "crl_hours"},
     {"error_after_valid_lines", PRE "[log]\nlevel = warn\n[store]\nbusy_ms = 1\n", 6, "busy_ms"},
+    {"threads_257", PRE "threads = 257\n", 3, "server.threads"},
+    {"api_cert_days_0", PRE "api_cert_days = 0\n", 3, "server.api_cert_days"},
+    {"metrics_loopback_maybe", PRE "metrics_loopback_only = maybe\n", 3, "true or false"},
+    {"max_connections_15", PRE "max_connections = 15\n", 3, "server.max_connections"},
+    {"timeout_0", PRE "timeout_seconds = 0\n", 3, "server.timeout_seconds"},
+    {"grace_301", PRE "stop_grace_seconds = 301\n", 3, "server.stop_grace_seconds"},
 };
 
 static void test_refusal_row(void **state)
@@ -451,6 +467,48 @@ static void test_load_too_large(void **state)
 
 /* ---- documentation ---- */
 
+struct changes {
+        char seen[8][64];
+        size_t n;
+};
+
+static void on_change(void *arg, const char *section, const char *key)
+{
+        struct changes *ch = arg;
+        assert_true(ch->n < 8);
+        snprintf(ch->seen[ch->n++], 64, "%s.%s", section, key);
+}
+
+static void test_each_change(void **state)
+{
+        (void)state;
+        struct qconfig a, b;
+        struct qerr_info ei = {0};
+        config_defaults(&a);
+        config_defaults(&b);
+        struct changes ch = {.n = 0};
+        config_each_change(&a, &b, on_change, &ch);
+        assert_int_equal(ch.n, 0);
+        assert_int_equal(config_parse("[log]\nlevel = debug\n[server]\ntls_cert_file = /x\n"
+                                      "threads = 3\nmetrics_loopback_only = false\n",
+                                      "t.conf", &b, &ei),
+                         QERR_OK);
+        config_each_change(&a, &b, on_change, &ch);
+        assert_int_equal(ch.n, 4);
+        assert_string_equal(ch.seen[0], "log.level");
+        const char *want[] = {"server.tls_cert_file", "server.threads",
+                              "server.metrics_loopback_only"};
+        for (size_t i = 0; i < 3; i++) {
+                bool found = false;
+                for (size_t j = 0; j < ch.n; j++)
+                        found = found || !strcmp(ch.seen[j], want[i]);
+                if (!found)
+                        fail_msg("no change reported for %s", want[i]);
+        }
+        config_free(&a);
+        config_free(&b);
+}
+
 static void test_write_doc_lists_every_setting(void **state)
 {
         (void)state;
@@ -490,6 +548,16 @@ static void test_write_doc_lists_every_setting(void **state)
             "[jobs] workers",
             "[api] rate_per_second",
             "[api] burst",
+            "[server] api_listen",
+            "[server] api_names",
+            "[server] api_cert_days",
+            "[server] tls_cert_file",
+            "[server] tls_key_file",
+            "[server] threads",
+            "[server] metrics_loopback_only",
+            "[server] max_connections",
+            "[server] timeout_seconds",
+            "[server] stop_grace_seconds",
         };
         const size_t nrows = sizeof rows / sizeof rows[0];
         for (size_t i = 0; i < nrows; i++) {
@@ -550,6 +618,7 @@ int main(void)
             cmocka_unit_test_teardown(test_defaults_match_schema, teardown_cfg),
             cmocka_unit_test_teardown(test_full_file_parses, teardown_cfg),
             cmocka_unit_test_teardown(test_empty_file_keeps_defaults, teardown_cfg),
+            cmocka_unit_test(test_each_change),
             cmocka_unit_test_setup_teardown(test_load_valid_file, setup_dir, teardown_dir),
             cmocka_unit_test_setup_teardown(test_load_unknown_key_names_file_and_line, setup_dir,
                                             teardown_dir),

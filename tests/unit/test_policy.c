@@ -710,6 +710,42 @@ static void test_baseurl_row(void **state)
 
 /* ---- edge cases outside the tables ---- */
 
+/* The private profile's flags: "localhost" (and only that single label). */
+static void test_name_flags(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *in;
+                bool priv;
+                enum qerr want;
+                const char *out;
+        } cases[] = {
+            {"localhost", true, QERR_OK, "localhost"},
+            {"LOCALHOST.", true, QERR_OK, "localhost"},
+            {"localhost", false, QERR_NAME_INVALID, NULL},
+            {"intranet", true, QERR_NAME_INVALID, NULL},
+            {"*.localhost", true, QERR_NAME_INVALID, NULL},
+            {"a.localhost", true, QERR_OK, "a.localhost"},
+            {"127.0.0.1", true, QERR_OK, "127.0.0.1"},
+            {"127.0.0.1", false, QERR_POLICY_DENIED, NULL},
+            {"::1", true, QERR_OK, "::1"},
+            {"*.example.com", false, QERR_OK, "*.example.com"},
+            {"*.example.com", true, QERR_OK, "*.example.com"},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                char out[QUILL_MAX_NAME_LEN + 1];
+                struct qerr_info ei;
+                qerr_clear(&ei);
+                enum qerr rc = policy_check_name_ex(cases[i].in, policy_name_flags(cases[i].priv),
+                                                    out, sizeof out, &ei);
+                if (rc != cases[i].want)
+                        fail_msg("%s (private %d): %s, expected %s", cases[i].in, cases[i].priv,
+                                 qerr_code(rc), qerr_code(cases[i].want));
+                if (rc == QERR_OK)
+                        assert_string_equal(out, cases[i].out);
+        }
+}
+
 static void test_name_null_and_buffers(void **state)
 {
         (void)state;
@@ -804,6 +840,7 @@ int main(void)
         };
         const struct CMUnitTest singles[] = {
             cmocka_unit_test(test_name_null_and_buffers),
+            cmocka_unit_test(test_name_flags),
             cmocka_unit_test(test_null_facts),
             cmocka_unit_test(test_validity_extremes),
         };
