@@ -269,7 +269,7 @@ def test_https_listener_sends_the_whole_chain(daemon, tmp_path):
     assert r.returncode != 0
     # the HTTPS listener answers JSON 404 outside its routes; /metrics is not there
     ctx = ssl.create_default_context(cafile=str(root))
-    for path in ("/api/v1/orders", "/metrics", "/ca/2.pem"):
+    for path in ("/api/v2/orders", "/metrics", "/ca/2.pem"):
         status, headers, body = get(d.api + path, context=ctx)
         assert status == 404, path
         assert json.loads(body)["error"]["code"] == "not_found"
