@@ -155,7 +155,11 @@ enum qexit {
           "MB "                                                                                    \
           "(checked by its content); pass it with --letter FILE.")                                 \
         X(PROTO, "signer_protocol", 500, QEXIT_INTERNAL,                                           \
-          "A malformed message crossed the signer channel; this is a bug, see the logs.")
+          "A malformed message crossed the signer channel; this is a bug, see the logs.")          \
+        X(LINT_FAILED, "lint_failed", 422, QEXIT_REFUSED,                                          \
+          "The certificate or CRL would break a rule of RFC 5280 or the Baseline Requirements, "   \
+          "so the signer refused to sign it; the message names the check (see "                    \
+          "docs/internals/lint.md). Fix the request or the setting it comes from.")
 
 enum qerr {
 #define QERR_ENUM(name, code, http, exitc, msg) QERR_##name,

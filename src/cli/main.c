@@ -55,6 +55,7 @@ static const char usage_text[] =
     "  crl [--ca ID] [--out FILE]\n"
     "  order list | order show|cancel|validate ID\n"
     "  review list [--all] | review approve ID [--reason T] | review reject ID --reason T\n"
+    "  lint [--profile dv|ov|ev|private] FILE | lint --checks\n"
     "  caa check [--resolver HOST:PORT] --identity D ... [--account-uri U]\n"
     "            [--method dns-01|http-01|tls-alpn-01|dns|file] NAME...\n"
     "  errors\n"
@@ -124,6 +125,7 @@ static const struct command {
     {"serve", cmd_serve, true},
     {"order", cmd_order, true},
     {"review", cmd_review, true},
+    {"lint", cmd_lint, true},
     {"help", cmd_help, false},
     {"--help", cmd_help, false},
     {"-h", cmd_help, false},
