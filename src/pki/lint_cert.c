@@ -251,19 +251,24 @@ enum qerr lint_cert_der(const uint8_t *der, size_t len, const struct lint_cert_o
 {
         struct der_signed ds;
         if (!der || len == 0)
-                return qerr_set(ei, QERR_PEM_INVALID, "there is no certificate (empty input)");
+                return qerr_set(ei, QERR_PEM_INVALID,
+                                "There is no certificate (the input is empty); give one X.509 "
+                                "certificate in PEM or DER form.");
         if (len > MAX_CERT_DER)
-                return qerr_set(ei, QERR_PEM_INVALID, "the certificate is larger than %u bytes",
+                return qerr_set(ei, QERR_PEM_INVALID,
+                                "The certificate is larger than %u bytes; give one X.509 "
+                                "certificate in PEM or DER form.",
                                 MAX_CERT_DER);
         if (!lint_der_signed(der, len, false, &ds) || ds.total != len)
                 return qerr_set(ei, QERR_PEM_INVALID,
-                                "the bytes are not one DER certificate (truncated, trailing "
-                                "bytes, or another kind of object)");
+                                "The input is not one DER-encoded certificate (it is truncated, "
+                                "has bytes after the end, or is another kind of object); give "
+                                "one X.509 certificate in PEM or DER form.");
         X509 *x = parse_der(der, len);
         if (!x)
                 return qerr_set(ei, QERR_PEM_INVALID,
-                                "the bytes do not parse as an X.509 certificate (truncated or "
-                                "damaged)");
+                                "The input does not parse as an X.509 certificate (truncated or "
+                                "damaged); give the complete certificate in PEM or DER form.");
         X509 *issuer = o->issuer_der ? parse_der(o->issuer_der, o->issuer_len) : NULL;
         struct lint_cert_ctx c = {.x = x, .r = out, .o = o, .role = o->role};
         c.key = lint_key_kind(X509_get_X509_PUBKEY(x));
@@ -306,14 +311,18 @@ enum qerr lint_cert_input(const void *data, size_t len, const struct lint_cert_o
 {
         static const char begin[] = "-----BEGIN CERTIFICATE-----";
         if (!data || len == 0)
-                return qerr_set(ei, QERR_PEM_INVALID, "the file is empty");
+                return qerr_set(ei, QERR_PEM_INVALID,
+                                "The file is empty; give one X.509 certificate in PEM or DER "
+                                "form.");
         if (len > MAX_CERT_DER * 2)
-                return qerr_set(ei, QERR_PEM_INVALID, "the file is too large for a certificate");
+                return qerr_set(ei, QERR_PEM_INVALID,
+                                "The file is too large for a certificate; give one X.509 "
+                                "certificate in PEM or DER form.");
         if (!memmem(data, len, begin, sizeof begin - 1)) {
                 if (memmem(data, len, "-----BEGIN ", 11))
                         return qerr_set(ei, QERR_PEM_INVALID,
-                                        "the PEM file holds no CERTIFICATE block (a CSR or a key "
-                                        "is not linted)");
+                                        "The PEM file holds no CERTIFICATE block (a CSR or a "
+                                        "key is not linted); give a certificate.");
                 return lint_cert_der(data, len, o, out, profile_used, ei);
         }
         BIO *b = BIO_new_mem_buf(data, (int)len);
@@ -327,8 +336,8 @@ enum qerr lint_cert_input(const void *data, size_t len, const struct lint_cert_o
         for (;;) {
                 if (PEM_read_bio(b, &name, &header, &der, &dlen) != 1) {
                         rc = qerr_set(ei, QERR_PEM_INVALID,
-                                      "the CERTIFICATE block is not valid PEM (truncated, or its "
-                                      "base64 is damaged)");
+                                      "The CERTIFICATE block is not valid PEM (truncated, or "
+                                      "its base64 is damaged); give the complete certificate.");
                         break;
                 }
                 if (strcmp(name, "CERTIFICATE") == 0)

@@ -433,15 +433,16 @@ void lint_check_exts(struct lint_report *r, const STACK_OF(X509_EXTENSION) * ext
                                  "the %s extension %s is critical, and the linter does not know "
                                  "it",
                                  where, oid);
-                if (X509V3_EXT_get(e)) {
+                const X509V3_EXT_METHOD *m = X509V3_EXT_get(e);
+                if (m) {
                         void *v = X509V3_EXT_d2i(e);
                         if (!v)
                                 lint_add(r, ids->malformed, "the %s extension %s does not decode",
                                          where, oid);
-                        else
-                                X509V3_EXT_get(e)->it
-                                    ? ASN1_item_free(v, ASN1_ITEM_ptr(X509V3_EXT_get(e)->it))
-                                    : X509V3_EXT_get(e)->ext_free(v);
+                        else if (m->it)
+                                ASN1_item_free(v, ASN1_ITEM_ptr(m->it));
+                        else if (m->ext_free)
+                                m->ext_free(v);
                         ERR_clear_error();
                 }
         }

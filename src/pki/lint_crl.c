@@ -173,14 +173,15 @@ enum qerr lint_crl_der(const uint8_t *der, size_t len, const struct lint_crl_opt
         if (!der || len == 0 || len > MAX_CRL_DER || !lint_der_signed(der, len, true, &ds) ||
             ds.total != len)
                 return qerr_set(ei, QERR_PEM_INVALID,
-                                "the bytes are not one DER CRL (empty, truncated, trailing bytes "
-                                "or another kind of object)");
+                                "The input is not one DER-encoded CRL (empty, truncated, bytes "
+                                "after the end, or another kind of object).");
         const unsigned char *p = der;
         X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
         if (!crl || p != der + len) {
                 X509_CRL_free(crl);
                 ERR_clear_error();
-                return qerr_set(ei, QERR_PEM_INVALID, "the bytes do not parse as a CRL");
+                return qerr_set(ei, QERR_PEM_INVALID,
+                                "The input does not parse as a CRL (truncated or damaged).");
         }
         X509 *issuer = parse_issuer(o);
         if (X509_CRL_get_version(crl) != X509_CRL_VERSION_2)

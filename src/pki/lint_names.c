@@ -29,8 +29,10 @@ void lint_printable(const unsigned char *p, size_t len, char *out, size_t outsz)
                 keep = outsz - 4;
         for (size_t i = 0; i < keep; i++)
                 out[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
-        if (cut)
-                memcpy(out + keep, "...", 3), keep += 3;
+        if (cut) {
+                memcpy(out + keep, "...", 3);
+                keep += 3;
+        }
         out[keep] = 0;
 }
 

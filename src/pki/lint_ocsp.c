@@ -121,16 +121,16 @@ enum qerr lint_ocsp_response(const uint8_t *der, size_t len, const struct lint_o
 {
         if (!der || len == 0 || len > MAX_OCSP_DER)
                 return qerr_set(ei, QERR_PEM_INVALID,
-                                "there is no OCSP response (or it is too "
-                                "large)");
+                                "There is no OCSP response (the input is empty or too "
+                                "large).");
         const unsigned char *p = der;
         OCSP_BASICRESP *bs = d2i_OCSP_BASICRESP(NULL, &p, (long)len);
         if (!bs || p != der + len) {
                 OCSP_BASICRESP_free(bs);
                 ERR_clear_error();
                 return qerr_set(ei, QERR_PEM_INVALID,
-                                "the bytes are not one DER BasicOCSPResponse (truncated, trailing "
-                                "bytes or another kind of object)");
+                                "The input is not one DER-encoded BasicOCSPResponse (truncated, "
+                                "bytes after the end, or another kind of object).");
         }
         static const struct lint_sig_ids sig_ids = {LC_OCSP_SIG_SHA1, LC_OCSP_SIG_ALG_NOT_ALLOWED,
                                                     LC_OCSP_SIG_ALG_NOT_ALLOWED};
