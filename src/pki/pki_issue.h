@@ -39,9 +39,10 @@ struct pki_lint_gate {
         struct lint_report *report;        /* receives the findings; NULL: discarded */
 };
 
-/* A fresh throwaway key of `like`'s kind: RSA 2048 for any RSA key (the
- * signature algorithm does not depend on the size), the same curve for EC,
- * SM2 for SM2. Caller frees. KEY_UNSUPPORTED for other kinds. */
+/* A fresh throwaway key of `like`'s kind: RSA 1024 for any RSA key (the
+ * signature algorithm does not depend on the size, and the signature is
+ * discarded), the same curve for EC, SM2 for SM2. Caller frees.
+ * KEY_UNSUPPORTED for other kinds. */
 enum qerr pki_lint_key_new(EVP_PKEY *like, EVP_PKEY **out, struct qerr_info *ei);
 
 struct ee_params {

@@ -563,9 +563,6 @@ static enum qerr do_sign_crl(struct signer_state *st, const struct signer_req *r
         if ((rc = pki_issue_crl_gated(issuer, ikey, r->crl_number, r->this_update, r->next_update,
                                       items, r->nentries, &gate, &crl, ei)) != QERR_OK)
                 goto out;
-        struct crl_mark *m = crl_mark(st, issuer, true);
-        if (m && r->crl_number > m->number)
-                m->number = r->crl_number;
         unsigned char *der = NULL;
         int n = i2d_X509_CRL(crl, &der);
         if (n <= 0) {
@@ -578,6 +575,10 @@ static enum qerr do_sign_crl(struct signer_state *st, const struct signer_req *r
         if (!signer_encode_resp(&resp, out))
                 rc = qerr_set(ei, QERR_INTERNAL, "CRL too large for one message");
         OPENSSL_free(der);
+        /* the number is spent once a CRL with it leaves the signer */
+        struct crl_mark *m = rc == QERR_OK ? crl_mark(st, issuer, true) : NULL;
+        if (m && r->crl_number > m->number)
+                m->number = r->crl_number;
 out:
         free(items);
         X509_CRL_free(crl);
