@@ -37,7 +37,10 @@ static const struct setting schema[] = {
      "(CA certificates, CRLs, OCSP), `/healthz` and `/metrics`. Restart to change."},
     {"server", "base_url", CT_URL, OFF(server_base_url), "http://127.0.0.1:8080", 0, 0, NULL,
      "Public URL prefix of this server, written into certificates as the CRL distribution "
-     "point (`/crl/<ca>.crl`), OCSP (`/ocsp`) and caIssuers (`/ca/<ca>.der`) URLs."},
+     "point (`/crl/<ca>.crl`), OCSP (`/ocsp`) and caIssuers (`/ca/<ca>.der`) URLs. Use "
+     "http://: the Baseline Requirements want these URLs over http, and the signer's linter "
+     "refuses https ones in CA and publicly trusted certificates (private ones get a "
+     "warning)."},
     {"ca", "passphrase_file", CT_STRING, OFF(ca_passphrase_file), "", 0, 0, NULL,
      "File holding the passphrase that encrypts CA private keys at rest. The environment "
      "variable QUILL_CA_PASSPHRASE takes precedence."},

@@ -196,7 +196,11 @@ enum qexit {
           "a resource); try again in a moment.")                                                   \
         X(TLS_INVALID, "tls_invalid", 400, QEXIT_USAGE,                                            \
           "The TLS certificate or key could not be used: give a PEM certificate chain (leaf "      \
-          "first) and the matching unencrypted PEM private key.")
+          "first) and the matching unencrypted PEM private key.") \
+        X(LINT_FAILED, "lint_failed", 422, QEXIT_REFUSED,                                          \
+          "The certificate or CRL would break a rule of RFC 5280 or the Baseline Requirements, "   \
+          "so the signer refused to sign it; the message names the check (see "                    \
+          "docs/internals/lint.md). Fix the request or the setting it comes from.")
 
 enum qerr {
 #define QERR_ENUM(name, code, http, exitc, msg) QERR_##name,

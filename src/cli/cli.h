@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "../base/config.h"
 #include "../base/err.h"
@@ -54,6 +55,11 @@ enum qerr cli_load_config_into(const struct cli_ctx *ctx, struct qconfig *cfg,
                                struct qerr_info *ei);
 /* RFC 3339 UTC string value */
 json_t *cli_time_json(qtime_t t);
+/* Lint findings as [{"id","severity","message","source"}] (new reference). */
+json_t *cli_lint_json(const struct lint_report *r);
+/* One line per finding: "<severity> <id>: <message> (<source>)", each line
+ * after `prefix` ("" or "lint "), to `out`. */
+void cli_print_lint(FILE *out, const struct lint_report *r, const char *prefix);
 
 /* Subcommands: argv[0] is the subcommand word ("ca", "cert", ...). */
 int cmd_ca(struct cli_ctx *ctx, int argc, char **argv);
@@ -67,5 +73,6 @@ int cmd_review(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_tenant(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_key(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_routes(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_lint(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

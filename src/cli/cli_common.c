@@ -113,6 +113,33 @@ int cli_print_json(json_t *obj)
         return QEXIT_OK;
 }
 
+/* ---- lint findings (issue 7) ---- */
+
+json_t *cli_lint_json(const struct lint_report *r)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; a && r && i < r->n; i++) {
+                const struct lint_finding *f = &r->items[i];
+                if (json_array_append_new(a, json_pack("{s:s,s:s,s:o,s:s}", "id", f->id, "severity",
+                                                       lint_severity_name(f->severity), "message",
+                                                       json_of_text(f->message), "source",
+                                                       f->source)) != 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+void cli_print_lint(FILE *out, const struct lint_report *r, const char *prefix)
+{
+        for (size_t i = 0; r && i < r->n; i++)
+                fprintf(out, "%s%s %s: %s (%s)\n", prefix, lint_severity_name(r->items[i].severity),
+                        r->items[i].id, r->items[i].message, r->items[i].source);
+        if (r && r->dropped)
+                fprintf(out, "%s%zu more findings were not kept\n", prefix, r->dropped);
+}
+
 int cli_print_order(struct cli_ctx *ctx, const struct order_rec *o)
 {
         qtime_t now = qtime_now();

@@ -784,16 +784,19 @@ static int run_delete(struct cli_ctx *ctx, const struct cert_args *a)
         return QEXIT_OK;
 }
 
-static int print_uploaded(struct cli_ctx *ctx, const struct cert_rec *c)
+static int print_uploaded(struct cli_ctx *ctx, const struct cert_rec *c,
+                          const struct lint_report *lint)
 {
         qtime_t now = qtime_now();
         long long days = days_until(c->not_after, now);
         bool expired = c->not_after < now;
         if (ctx->json)
-                return cli_print_json(json_pack("{s:o,s:I,s:b}", "certificate",
-                                                json_of_cert(c, now), "expires_in_days",
-                                                (json_int_t)days, "expired", expired));
+                return cli_print_json(json_pack(
+                    "{s:o,s:I,s:b,s:o}", "certificate", json_of_cert(c, now), "expires_in_days",
+                    (json_int_t)days, "expired", expired, "lint", cli_lint_json(lint)));
         print_cert(ctx, c, "uploaded");
+        /* the findings inform; a third-party certificate is its owner's business */
+        cli_print_lint(stdout, lint, "warning: lint ");
         if (expired)
                 printf("warning: this certificate expired %lld days ago\n", -days);
         else
@@ -817,14 +820,22 @@ static int run_upload(struct cli_ctx *ctx, const struct cert_args *a)
         if (rc == 0)
                 rc = open_svc(ctx, &ei);
         struct cert_rec *c = NULL;
+        struct lint_report lint;
+        lint_report_init(&lint);
         if (rc == 0) {
-                struct upload_req r = {qbuf_str(&cert), cert.len,
-                                       qbuf_str(&key),  key.len,
-                                       a->key_password, a->chain ? qbuf_str(&chain) : NULL,
-                                       chain.len};
-                rc = service_cert_upload(ctx->svc, &r, &c, &ei) == QERR_OK ? print_uploaded(ctx, c)
-                                                                           : cli_fail(ctx, &ei);
+                struct upload_req r = {.cert_pem = qbuf_str(&cert),
+                                       .cert_len = cert.len,
+                                       .key_pem = qbuf_str(&key),
+                                       .key_len = key.len,
+                                       .key_password = a->key_password,
+                                       .chain_pem = a->chain ? qbuf_str(&chain) : NULL,
+                                       .chain_len = chain.len,
+                                       .lint = &lint};
+                rc = service_cert_upload(ctx->svc, &r, &c, &ei) == QERR_OK
+                         ? print_uploaded(ctx, c, &lint)
+                         : cli_fail(ctx, &ei);
         }
+        lint_report_free(&lint);
         cert_rec_free(c);
         qbuf_free(&cert);
         qbuf_free(&key);

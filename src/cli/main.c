@@ -56,6 +56,7 @@ static const char usage_text[] =
     "  crl [--ca ID] [--out FILE]\n"
     "  order list | order show|cancel|validate ID\n"
     "  review list [--all] | review approve ID [--reason T] | review reject ID --reason T\n"
+    "  lint [--profile dv|ov|ev|private] FILE | lint --checks\n"
     "  caa check [--resolver HOST:PORT] --identity D ... [--account-uri U]\n"
     "            [--method dns-01|http-01|tls-alpn-01|dns|file] NAME...\n"
     "  tenant create NAME | tenant list\n"
@@ -131,6 +132,7 @@ static const struct command {
     {"tenant", cmd_tenant, true},
     {"key", cmd_key, true},
     {"routes", cmd_routes, false}, /* not in help: for the contract tests */
+    {"lint", cmd_lint, true},
     {"help", cmd_help, false},
     {"--help", cmd_help, false},
     {"-h", cmd_help, false},

@@ -4,6 +4,7 @@
 #include "pki_issue.h"
 
 #include <arpa/inet.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -16,6 +17,7 @@
 #define OID_CABF_DV "2.23.140.1.2.1"
 #define OID_CABF_OV "2.23.140.1.2.2"
 #define OID_CABF_EV "2.23.140.1.1"
+#define OID_ANY_POLICY "2.5.29.32.0"
 
 X509_NAME *pki_parse_dn(const char *s)
 {
@@ -113,6 +115,140 @@ static bool sign(X509 *x, EVP_PKEY *key)
         return ok;
 }
 
+static bool sign_crl(X509_CRL *crl, EVP_PKEY *key)
+{
+        EVP_MD_CTX *ctx = pki_sign_ctx(key);
+        bool ok = ctx && X509_CRL_sign_ctx(crl, ctx) > 0;
+        EVP_MD_CTX_free(ctx);
+        return ok;
+}
+
+enum qerr pki_lint_key_new(EVP_PKEY *like, EVP_PKEY **out, struct qerr_info *ei)
+{
+        EVP_PKEY *k = NULL;
+        char group[64] = "";
+        size_t glen = 0;
+        if (EVP_PKEY_is_a(like, "SM2"))
+                k = EVP_PKEY_Q_keygen(NULL, NULL, "SM2");
+        else if (EVP_PKEY_is_a(like, "RSA"))
+                /* the signature algorithm does not depend on the modulus size,
+                 * and this signature is thrown away: a small key costs a
+                 * tenth of a 2048-bit one to make */
+                k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+        else if (EVP_PKEY_is_a(like, "EC") &&
+                 EVP_PKEY_get_utf8_string_param(like, OSSL_PKEY_PARAM_GROUP_NAME, group,
+                                                sizeof group, &glen))
+                k = strcmp(group, "SM2") == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "SM2")
+                                              : EVP_PKEY_Q_keygen(NULL, NULL, "EC", group);
+        else
+                return qerr_set(ei, QERR_KEY_UNSUPPORTED,
+                                "the signing key is of a kind the lint gate cannot imitate");
+        ERR_clear_error();
+        if (!k)
+                return qerr_set(ei, QERR_INTERNAL, "could not make the lint key");
+        *out = k;
+        return QERR_OK;
+}
+
+/* QERR_LINT_FAILED with the first error finding, and the ids of the next
+ * ones, in one sentence. */
+static enum qerr refuse(const struct lint_report *r, const char *what, struct qerr_info *ei)
+{
+        const struct lint_finding *f = lint_report_first_error(r);
+        char more[200] = "";
+        size_t used = 0, others = 0;
+        for (size_t i = 0; f && i < r->n; i++) {
+                const struct lint_finding *g = &r->items[i];
+                if (g == f || g->severity != LINT_ERROR)
+                        continue;
+                others++;
+                if (used + strlen(g->id) + 3 < sizeof more)
+                        used += (size_t)snprintf(more + used, sizeof more - used, "%s%s",
+                                                 used ? ", " : "", g->id);
+        }
+        if (!f)
+                return qerr_set(ei, QERR_LINT_FAILED,
+                                "the %s fails %zu lint checks (the report was full)", what,
+                                r->errors);
+        if (r->errors > others + 1)
+                others = r->errors - 1;
+        return qerr_set(ei, QERR_LINT_FAILED, "the %s fails lint check %s (%s): %s%s%s%s%s", what,
+                        f->id, f->source, f->message, others ? "; also failed: " : "", more,
+                        others && !more[0] ? "more checks" : "", others ? "" : ".");
+}
+
+/* Lints `der` by the gate's rules; QERR_LINT_FAILED on an error finding. */
+static enum qerr gate_lint(const struct pki_lint_gate *g, const unsigned char *der, int n, bool crl,
+                           struct qerr_info *ei)
+{
+        struct lint_report local, *r = g->report ? g->report : &local;
+        lint_report_init(&local);
+        size_t before = r->errors;
+        enum qerr rc = crl ? lint_crl_der(der, (size_t)n, g->crl, r, ei)
+                           : lint_cert_der(der, (size_t)n, g->cert, r, NULL, ei);
+        if (rc == QERR_PEM_INVALID) /* we made it: a bug, not the user's doing */
+                rc = qerr_set(ei, QERR_INTERNAL, "the lint gate could not read back the %s: %s",
+                              crl ? "CRL" : "certificate", qerr_message(ei));
+        if (rc == QERR_OK && r->errors > before)
+                rc = refuse(r, crl ? "CRL" : "certificate", ei);
+        lint_report_free(&local);
+        return rc;
+}
+
+/* Signs x with `key`, through the gate when there is one. */
+static enum qerr sign_gated(X509 *x, EVP_PKEY *key, const struct pki_lint_gate *g,
+                            struct qerr_info *ei)
+{
+        if (!g)
+                return sign(x, key) ? QERR_OK : qerr_set(ei, QERR_INTERNAL, "signing failed");
+        if (!g->lint_key || !g->cert)
+                return qerr_set(ei, QERR_INTERNAL, "the lint gate has no key or rules");
+        unsigned char *der = NULL, *tbs1 = NULL, *tbs2 = NULL;
+        int n = 0, t1 = 0, t2 = 0;
+        enum qerr rc = QERR_OK;
+        if (!sign(x, g->lint_key) || (n = i2d_X509(x, &der)) <= 0 ||
+            (t1 = i2d_re_X509_tbs(x, &tbs1)) <= 0)
+                rc = qerr_set(ei, QERR_INTERNAL, "could not encode the certificate to lint it");
+        if (rc == QERR_OK)
+                rc = gate_lint(g, der, n, false, ei);
+        if (rc == QERR_OK && (!sign(x, key) || (t2 = i2d_re_X509_tbs(x, &tbs2)) <= 0))
+                rc = qerr_set(ei, QERR_INTERNAL, "signing failed");
+        if (rc == QERR_OK && (t1 != t2 || memcmp(tbs1, tbs2, (size_t)t1) != 0))
+                rc = qerr_set(ei, QERR_INTERNAL,
+                              "the signed certificate differs from the linted one");
+        OPENSSL_free(der);
+        OPENSSL_free(tbs1);
+        OPENSSL_free(tbs2);
+        ERR_clear_error();
+        return rc;
+}
+
+static enum qerr sign_crl_gated(X509_CRL *crl, EVP_PKEY *key, const struct pki_lint_gate *g,
+                                struct qerr_info *ei)
+{
+        if (!g)
+                return sign_crl(crl, key) ? QERR_OK : qerr_set(ei, QERR_INTERNAL, "signing failed");
+        if (!g->lint_key || !g->crl)
+                return qerr_set(ei, QERR_INTERNAL, "the lint gate has no key or rules");
+        unsigned char *der = NULL, *tbs1 = NULL, *tbs2 = NULL;
+        int n = 0, t1 = 0, t2 = 0;
+        enum qerr rc = QERR_OK;
+        if (!sign_crl(crl, g->lint_key) || (n = i2d_X509_CRL(crl, &der)) <= 0 ||
+            (t1 = i2d_re_X509_CRL_tbs(crl, &tbs1)) <= 0)
+                rc = qerr_set(ei, QERR_INTERNAL, "could not encode the CRL to lint it");
+        if (rc == QERR_OK)
+                rc = gate_lint(g, der, n, true, ei);
+        if (rc == QERR_OK && (!sign_crl(crl, key) || (t2 = i2d_re_X509_CRL_tbs(crl, &tbs2)) <= 0))
+                rc = qerr_set(ei, QERR_INTERNAL, "signing the CRL failed");
+        if (rc == QERR_OK && (t1 != t2 || memcmp(tbs1, tbs2, (size_t)t1) != 0))
+                rc = qerr_set(ei, QERR_INTERNAL, "the signed CRL differs from the linted one");
+        OPENSSL_free(der);
+        OPENSSL_free(tbs1);
+        OPENSSL_free(tbs2);
+        ERR_clear_error();
+        return rc;
+}
+
 static bool set_serial(X509 *x, const uint8_t *s, size_t len)
 {
         BIGNUM *bn = BN_bin2bn(s, (int)len, NULL);
@@ -137,7 +273,8 @@ enum qerr pki_issue_ee(X509 *issuer, EVP_PKEY *issuer_key, const struct ee_param
         ok = ok && set_time(X509_getm_notBefore(x), p->not_before) &&
              set_time(X509_getm_notAfter(x), p->not_after);
         /* CN = first name when it fits the 64-byte upper bound (RFC 5280
-         * ub-common-name); otherwise an empty subject and a critical SAN. */
+         * ub-common-name); otherwise no CN (and, for DV/private, an empty
+         * subject with a critical SAN). */
         bool cn = strlen(p->names[0]) <= 64;
         /* OV/EV: countryName, stateOrProvinceName, localityName,
          * organizationName before the CN (BR 7.1.2.7.4; no OU) */
@@ -157,6 +294,9 @@ enum qerr pki_issue_ee(X509 *issuer, EVP_PKEY *issuer_key, const struct ee_param
                                                 (const unsigned char *)p->names[0], -1, -1, 0);
         ok = ok && X509_set_subject_name(x, subj);
         ok = ok && X509_set_pubkey(x, p->subject_key);
+        /* SAN critical exactly when the subject is empty (RFC 5280 4.2.1.6,
+         * BR 7.1.2.7.12): an OV name too long for the CN keeps O, C ... */
+        bool empty_subject = X509_NAME_entry_count(subj) == 0;
         X509V3_CTX ctx;
         if (ok) {
                 X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
@@ -168,7 +308,7 @@ enum qerr pki_issue_ee(X509 *issuer, EVP_PKEY *issuer_key, const struct ee_param
                      add_ext(x, &ctx, NID_ext_key_usage, "serverAuth") &&
                      add_ext(x, &ctx, NID_subject_key_identifier, "hash") &&
                      add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") &&
-                     add_san(x, p->names, p->nnames, !cn);
+                     add_san(x, p->names, p->nnames, empty_subject);
         }
         char v[600];
         if (ok && p->crl_url && *p->crl_url) {
@@ -196,8 +336,14 @@ enum qerr pki_issue_ee(X509 *issuer, EVP_PKEY *issuer_key, const struct ee_param
                                                              : OID_CABF_DV;
                 ok = add_policy(x, oid);
         }
-        ok = ok && sign(x, issuer_key);
         X509_NAME_free(subj);
+        if (ok) {
+                enum qerr rc = sign_gated(x, issuer_key, p->lint, ei);
+                if (rc != QERR_OK) {
+                        X509_free(x);
+                        return rc;
+                }
+        }
         if (!ok) {
                 unsigned long e = ERR_get_error();
                 char es[256] = "";
@@ -253,14 +399,24 @@ enum qerr pki_issue_ca(const struct ca_params *p, X509 **out, struct qerr_info *
                                 snprintf(v, sizeof v, "caIssuers;URI:%s", p->ca_issuers_url);
                                 ok = ok && add_ext(x, &ctx, NID_info_access, v);
                         }
+                        /* BR 7.1.2.10.5: an issuing CA operated by the root's
+                         * own operator may assert anyPolicy, alone; its
+                         * subscriber certificates then carry the CA/B OIDs */
+                        ok = ok && add_policy(x, OID_ANY_POLICY);
                 } else {
                         ok = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE") &&
                              add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign") &&
                              add_ext(x, &ctx, NID_subject_key_identifier, "hash");
                 }
         }
-        ok = ok && sign(x, p->issuer ? p->issuer_key : p->key);
         X509_NAME_free(subj);
+        if (ok) {
+                enum qerr rc = sign_gated(x, p->issuer ? p->issuer_key : p->key, p->lint, ei);
+                if (rc != QERR_OK) {
+                        X509_free(x);
+                        return rc;
+                }
+        }
         if (!ok) {
                 ERR_clear_error();
                 X509_free(x);
@@ -273,6 +429,16 @@ enum qerr pki_issue_ca(const struct ca_params *p, X509 **out, struct qerr_info *
 enum qerr pki_issue_crl(X509 *issuer, EVP_PKEY *issuer_key, int64_t crl_number, int64_t this_update,
                         int64_t next_update, const struct crl_item *items, size_t nitems,
                         X509_CRL **out, struct qerr_info *ei)
+{
+        return pki_issue_crl_gated(issuer, issuer_key, crl_number, this_update, next_update, items,
+                                   nitems, NULL, out, ei);
+}
+
+enum qerr pki_issue_crl_gated(X509 *issuer, EVP_PKEY *issuer_key, int64_t crl_number,
+                              int64_t this_update, int64_t next_update,
+                              const struct crl_item *items, size_t nitems,
+                              const struct pki_lint_gate *gate, X509_CRL **out,
+                              struct qerr_info *ei)
 {
         X509_CRL *crl = X509_CRL_new();
         ASN1_TIME *tu = ASN1_TIME_new(), *nu = ASN1_TIME_new();
@@ -314,14 +480,16 @@ enum qerr pki_issue_crl(X509 *issuer, EVP_PKEY *issuer_key, int64_t crl_number, 
                 X509_EXTENSION_free(e);
         }
         ok = ok && X509_CRL_sort(crl);
-        if (ok) {
-                EVP_MD_CTX *mctx = pki_sign_ctx(issuer_key);
-                ok = mctx && X509_CRL_sign_ctx(crl, mctx) > 0;
-                EVP_MD_CTX_free(mctx);
-        }
         ASN1_TIME_free(tu);
         ASN1_TIME_free(nu);
         ASN1_INTEGER_free(num);
+        if (ok) {
+                enum qerr rc = sign_crl_gated(crl, issuer_key, gate, ei);
+                if (rc != QERR_OK) {
+                        X509_CRL_free(crl);
+                        return rc;
+                }
+        }
         if (!ok) {
                 ERR_clear_error();
                 X509_CRL_free(crl);

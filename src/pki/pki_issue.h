@@ -9,6 +9,18 @@
  * public profiles). Callers pass facts; they cannot ask for a CA flag or
  * other extensions. Returned X509 / X509_CRL are owned by the caller.
  * Any thread (no shared state).
+ *
+ * The lint gate (issue 7): with a `struct pki_lint_gate`, the certificate or
+ * CRL is first signed with a throwaway key of the signing key's kind
+ * (pki_lint_key_new: the same algorithm and curve, so the same signature
+ * algorithm identifiers), encoded to DER and linted (lint.h) exactly as it
+ * will be issued; an error-level finding refuses with QERR_LINT_FAILED and a
+ * sentence naming the check, and the real key never signs. Otherwise the
+ * real key signs, and the to-be-signed bytes are compared with the linted
+ * ones (they must be equal, or QERR_INTERNAL). Why a throwaway signature
+ * rather than linting the unsigned structure: the linter then reads the very
+ * DER a relying party would, signature algorithm included, through the same
+ * parser as `quill lint`.
  */
 #ifndef QUILL_PKI_ISSUE_H
 #define QUILL_PKI_ISSUE_H
@@ -18,6 +30,20 @@
 
 #include "../base/err.h"
 #include "../base/model.h"
+#include "lint.h"
+
+struct pki_lint_gate {
+        EVP_PKEY *lint_key;                /* throwaway key (borrowed) */
+        const struct lint_cert_opts *cert; /* rules for a certificate */
+        const struct lint_crl_opts *crl;   /* rules for a CRL */
+        struct lint_report *report;        /* receives the findings; NULL: discarded */
+};
+
+/* A fresh throwaway key of `like`'s kind: RSA 1024 for any RSA key (the
+ * signature algorithm does not depend on the size, and the signature is
+ * discarded), the same curve for EC, SM2 for SM2. Caller frees.
+ * KEY_UNSUPPORTED for other kinds. */
+enum qerr pki_lint_key_new(EVP_PKEY *like, EVP_PKEY **out, struct qerr_info *ei);
 
 struct ee_params {
         EVP_PKEY *subject_key;    /* public key (borrowed) */
@@ -30,6 +56,7 @@ struct ee_params {
         const char *crl_url, *ocsp_url, *ca_issuers_url; /* may be NULL/"" */
         /* OV/EV subject organisation (BR 7.1.2.7.4); NULL for DV/private */
         const char *org_o, *org_c, *org_st, *org_l;
+        const struct pki_lint_gate *lint; /* NULL: no lint (tests only) */
 };
 
 enum qerr pki_issue_ee(X509 *issuer, EVP_PKEY *issuer_key, const struct ee_params *p, X509 **out,
@@ -42,6 +69,7 @@ struct ca_params {
         EVP_PKEY *issuer_key;
         int64_t not_before, not_after;
         const char *crl_url, *ca_issuers_url; /* for subordinate CAs */
+        const struct pki_lint_gate *lint;     /* NULL: no lint (tests only) */
 };
 
 enum qerr pki_issue_ca(const struct ca_params *p, X509 **out, struct qerr_info *ei);
@@ -56,6 +84,12 @@ struct crl_item {
 enum qerr pki_issue_crl(X509 *issuer, EVP_PKEY *issuer_key, int64_t crl_number, int64_t this_update,
                         int64_t next_update, const struct crl_item *items, size_t nitems,
                         X509_CRL **out, struct qerr_info *ei);
+/* The same through the lint gate (gate NULL: none). */
+enum qerr pki_issue_crl_gated(X509 *issuer, EVP_PKEY *issuer_key, int64_t crl_number,
+                              int64_t this_update, int64_t next_update,
+                              const struct crl_item *items, size_t nitems,
+                              const struct pki_lint_gate *gate, X509_CRL **out,
+                              struct qerr_info *ei);
 
 /* Parses "CN=a,O=b" or "/CN=a/O=b" into a name (for CA subjects). NULL on
  * a bad string. Caller frees. */

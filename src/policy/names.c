@@ -334,3 +334,75 @@ bool policy_registered_domain(const char *name, char *out, size_t outsz)
         memcpy(out, reg, n + 1);
         return true;
 }
+
+/* The last label of a lower-case copy of `name` (no trailing dot) in `buf`;
+ * NULL when the name does not fit or is empty. */
+static const char *tld_of(const char *name, char buf[QUILL_MAX_NAME_LEN + 2])
+{
+        size_t len;
+        if (!name || !lower_copy(name, buf, &len))
+                return NULL;
+        if (len > 0 && buf[len - 1] == '.')
+                buf[--len] = '\0';
+        if (len == 0)
+                return NULL;
+        const char *dot = strrchr(buf, '.');
+        return dot ? dot + 1 : buf;
+}
+
+bool policy_name_is_internal(const char *name)
+{
+        char buf[QUILL_MAX_NAME_LEN + 2];
+        const char *tld = tld_of(name, buf);
+        if (!tld || !*tld)
+                return true;
+        /* special-use names that the list does carry (RFC 7686, RFC 3172) */
+        if (strcmp(tld, "onion") == 0 || strcmp(tld, "arpa") == 0)
+                return true;
+        const psl_ctx_t *psl = psl_ctx();
+        if (!psl)
+                return true; /* cannot tell: treat as internal (refuse, never allow) */
+        return !psl_is_public_suffix2(psl, tld, PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE);
+}
+
+bool policy_name_is_public_suffix(const char *name)
+{
+        char buf[QUILL_MAX_NAME_LEN + 2];
+        size_t len;
+        if (!name || !lower_copy(name, buf, &len))
+                return false;
+        if (len > 0 && buf[len - 1] == '.')
+                buf[--len] = '\0';
+        const psl_ctx_t *psl = psl_ctx();
+        return len > 0 && psl &&
+               psl_is_public_suffix2(psl, buf, PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE);
+}
+
+enum qerr policy_check_public_name(const char *name, struct qerr_info *ei)
+{
+        char ip[INET6_ADDRSTRLEN];
+        if (!name)
+                return qerr_set(ei, QERR_NAME_INVALID, "No name was given.");
+        if (ip_literal(name, ip))
+                return qerr_set(ei, QERR_POLICY_DENIED,
+                                "\"%s\" is an IP address; publicly trusted (dv, ov, ev) "
+                                "certificates name DNS names only here. Request a DNS name, or "
+                                "use the private profile for IP addresses.",
+                                name);
+        if (!policy_name_is_internal(name))
+                return QERR_OK;
+        char buf[QUILL_MAX_NAME_LEN + 2];
+        const char *tld = tld_of(name, buf);
+        if (!tld)
+                tld = "";
+        const bool special = !strcmp(tld, "onion") || !strcmp(tld, "arpa");
+        return qerr_set(ei, QERR_POLICY_DENIED,
+                        "\"%s\" is an internal name: its top-level domain \".%s\" %s, so no "
+                        "publicly trusted certificate may name it (Baseline Requirements 4.2.2, "
+                        "7.1.2.7.12). Use a name under a registered public domain, or the "
+                        "private profile for internal names.",
+                        name, tld,
+                        special ? "is a special-use domain"
+                                : "is not one of the public DNS (the ICANN section of the "
+                                  "public suffix list)");
+}

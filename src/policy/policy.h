@@ -106,6 +106,23 @@ enum { POLICY_NAME_WILDCARD = 1, POLICY_NAME_IP = 2, POLICY_NAME_LOCALHOST = 4 }
 unsigned policy_name_flags(bool private_profile);
 enum qerr policy_check_name_ex(const char *name, unsigned flags, char *out, size_t outsz,
                                struct qerr_info *ei);
+/* Internal names (issue 7): is the top-level label of `name` (a DNS name,
+ * any case, an optional trailing dot and a leading "*." ignored) outside the
+ * public DNS? True when it is not in the ICANN section of the public suffix
+ * list (".test", ".local", ".internal", ".example", ".invalid", ".lan" ...),
+ * or is one of the special-use domains the list names but no publicly
+ * trusted certificate may (".onion", RFC 7686, which needs the BR's
+ * Appendix B methods; ".arpa", infrastructure). Single-label names are
+ * internal too. */
+bool policy_name_is_internal(const char *name);
+/* Is `name` itself a suffix of the ICANN section of the public suffix list
+ * ("com", "co.uk")? Case-insensitive; no wildcard handling. */
+bool policy_name_is_public_suffix(const char *name);
+/* The rule of the public profiles (dv, ov, ev) applied before any
+ * validation: IP literals and internal names (policy_name_is_internal) are
+ * refused with POLICY_DENIED and a sentence naming the name and the way out
+ * (the private profile). `name` is one that policy_check_name accepted. */
+enum qerr policy_check_public_name(const char *name, struct qerr_info *ei);
 /* Registered domain of a DNS name by the public suffix list ("a.b.example.co.uk"
  * -> "example.co.uk"); a leading "*." is ignored. false when the name is a
  * public suffix itself or has no registrable part. */

@@ -24,6 +24,7 @@
 #include "../base/filebag.h"
 #include "../base/model.h"
 #include "../caa/caa.h"
+#include "../pki/lint.h"
 #include "../store/store.h"
 
 struct service;
@@ -177,6 +178,11 @@ struct upload_req {
         const char *key_password;
         const char *chain_pem; /* may be NULL */
         size_t chain_len;
+        /* out, optional: the lint findings of the uploaded certificate
+         * (issue 7). They never refuse an upload (a third-party certificate
+         * is its owner's business); front doors show them as warnings.
+         * Initialised and freed by the caller (lint_report_init/free). */
+        struct lint_report *lint;
 };
 enum qerr service_cert_upload(struct service *s, const struct upload_req *r, struct cert_rec **out,
                               struct qerr_info *ei);
@@ -295,6 +301,21 @@ struct caa_check_req {
  * (whatever the outcomes); QERR_USAGE/QERR_CONFIG for bad arguments. */
 enum qerr service_caa_check(const struct qconfig *cfg, const struct caa_check_req *r,
                             struct caa_decision *out, struct qerr_info *ei);
+
+/* ---- lint (issue 7; stateless: the configuration's profile maxima only) ---- */
+struct lint_req {
+        const uint8_t *data; /* a certificate, PEM (the first CERTIFICATE block) or DER */
+        size_t len;
+        bool guess_profile;        /* true: from its policy OIDs (lint.h) */
+        enum cert_profile profile; /* when not guessed */
+};
+/* Lints the certificate into `out` (caller-initialised; free with
+ * lint_report_free) and says which profile's rules applied. QERR_OK when it
+ * was linted, whatever the findings; PEM_INVALID for bytes that are not a
+ * certificate (truncated, another object). */
+enum qerr service_lint_cert(const struct qconfig *cfg, const struct lint_req *r,
+                            struct lint_report *out, enum cert_profile *profile_used,
+                            struct qerr_info *ei);
 
 /* ---- CRLs and CA certificates for publication ---- */
 /* Signs and stores a fresh CRL for every CA. */

@@ -137,4 +137,9 @@ bool svc_owner_alive(const char *owner);
 enum qerr svc_revoke_one(struct service *s, struct cert_rec *c, int reason, int64_t cascade,
                          qtime_t now, int64_t *rid_out, struct qerr_info *ei);
 
+/* Lints an uploaded certificate (its verified chain's first certificate is
+ * the issuer) into `out`; the findings only inform (svc_lint.c). */
+enum qerr svc_lint_upload(struct service *s, const char *cert_pem, size_t cert_len,
+                          const char *chain_pem, struct lint_report *out);
+
 #endif

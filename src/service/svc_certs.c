@@ -345,6 +345,9 @@ enum qerr service_cert_upload(struct service *s, const struct upload_req *r, str
         free(trusted);
         if (rc != QERR_OK)
                 return rc;
+        /* issue 7: linted, and told, never refused */
+        if (r->lint)
+                svc_lint_upload(s, r->cert_pem, r->cert_len, u.chain_pem, r->lint);
         c = calloc(1, sizeof *c);
         if (!c) {
                 rc = qerr_set(ei, QERR_NOMEM, NULL);

@@ -65,6 +65,10 @@ static enum qerr normalise_names(const char *const *in, size_t n, enum cert_prof
                 char norm[QUILL_MAX_NAME_LEN + 1];
                 enum qerr rc = policy_check_name_ex(
                     in[i], policy_name_flags(profile == PROFILE_PRIVATE), norm, sizeof norm, ei);
+                /* issue 7: internal names stay private, refused before any
+                 * validation */
+                if (rc == QERR_OK && cert_profile_is_public(profile))
+                        rc = policy_check_public_name(norm, ei);
                 if (rc != QERR_OK) {
                         free_names(v, k);
                         return rc;
@@ -484,13 +488,15 @@ enum qerr service_cert_sign(struct service *s, const struct sign_req *r, struct 
         struct cert_rec *c = NULL;
         enum qerr rc = svc_require(s, SVC_USER | SVC_ADMIN, "issue certificates", ei);
         if (rc == QERR_OK)
-                rc = check_profile(r->profile, ei);
+                rc = pki_csr_parse(r->csr, r->csr_len, &csr, ei);
         if (rc != QERR_OK)
                 return rc;
-        if ((rc = pki_csr_parse(r->csr, r->csr_len, &csr, ei)) != QERR_OK)
-                return rc;
+        /* the names first: an internal name under a public profile gets its
+         * own sentence (issue 7) */
         rc =
             normalise_names((const char *const *)csr.names, csr.nnames, r->profile, &names, &n, ei);
+        if (rc == QERR_OK)
+                rc = check_profile(r->profile, ei);
         struct qbuf pem;
         qbuf_init(&pem, MAX_CSR_BYTES * 2);
         /* store the CSR as PEM whatever form it came in */
@@ -867,6 +873,12 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
                                           .locked_by_other_tenant = locked_elsewhere};
                 rc = policy_may_reissue(&f, ei);
         }
+        /* issue 7: a public certificate names public names only; one made
+         * before that rule (under .test, say) is not reissued or validated
+         * again */
+        for (size_t i = 0;
+             rc == QERR_OK && cert_profile_is_public(orig->profile) && i < orig->nnames; i++)
+                rc = policy_check_public_name(orig->names[i], ei);
         /* §6: a public certificate is validated again unless the CSR is the
          * original or the certificate is less than 3 days old */
         bool revalidate = rc == QERR_OK && cert_profile_is_public(orig->profile) &&

@@ -96,6 +96,9 @@ static enum qerr order_names(const struct order_apply_req *r, const struct csr_i
         for (size_t i = 0; i < count; i++) {
                 char norm[QUILL_MAX_NAME_LEN + 1];
                 enum qerr rc = policy_check_name(src[i], true, false, norm, sizeof norm, ei);
+                /* issue 7: no internal name gets as far as validation */
+                if (rc == QERR_OK)
+                        rc = policy_check_public_name(norm, ei);
                 if (rc != QERR_OK) {
                         free_strs(v, k);
                         return rc;

@@ -37,6 +37,15 @@ struct cached_key {
         EVP_PKEY *key;
 };
 
+/* The lint gate's state (issue 7): throwaway keys, one per key kind, made
+ * on first need; and the last CRL number signed per issuer in this process
+ * (what the CRL linter compares the next number with). */
+enum { GATE_RSA, GATE_EC256, GATE_EC384, GATE_SM2, GATE__COUNT };
+struct crl_mark {
+        char id[65];
+        int64_t number;
+};
+
 struct signer_state {
         char data_dir[PATH_MAX];
         long private_max_days, public_max_days;
@@ -44,6 +53,9 @@ struct signer_state {
         char *passphrase; /* loaded on first need; wiped at free */
         struct cached_key keys[MAX_CACHED_KEYS];
         size_t nkeys;
+        EVP_PKEY *gate_keys[GATE__COUNT];
+        struct crl_mark crl_marks[MAX_CACHED_KEYS];
+        size_t ncrl_marks;
 };
 
 struct signer_state *signer_state_new(const char *data_dir, const struct qconfig *cfg)
@@ -65,6 +77,8 @@ void signer_state_free(struct signer_state *st)
                 return;
         for (size_t i = 0; i < st->nkeys; i++)
                 EVP_PKEY_free(st->keys[i].key);
+        for (size_t i = 0; i < GATE__COUNT; i++)
+                EVP_PKEY_free(st->gate_keys[i]);
         if (st->passphrase) {
                 OPENSSL_cleanse(st->passphrase, strlen(st->passphrase));
                 free(st->passphrase);
@@ -240,6 +254,49 @@ static enum qerr respond_cert(X509 *x, const char *key_id, struct qbuf *out, str
         return rc;
 }
 
+/* ---- the lint gate (issue 7; pki_issue.h) ---- */
+
+/* The throwaway key of `signing`'s kind, kept for the life of the signer. */
+static enum qerr gate_key(struct signer_state *st, EVP_PKEY *signing, EVP_PKEY **out,
+                          struct qerr_info *ei)
+{
+        char kind[16];
+        enum qerr rc = pki_key_describe(signing, kind, ei);
+        if (rc != QERR_OK)
+                return rc;
+        int slot = !strncmp(kind, "rsa", 3) ? GATE_RSA
+                   : !strcmp(kind, "ec256") ? GATE_EC256
+                   : !strcmp(kind, "ec384") ? GATE_EC384
+                                            : GATE_SM2;
+        if (!st->gate_keys[slot] &&
+            (rc = pki_lint_key_new(signing, &st->gate_keys[slot], ei)) != QERR_OK)
+                return rc;
+        *out = st->gate_keys[slot];
+        return QERR_OK;
+}
+
+static struct crl_mark *crl_mark(struct signer_state *st, X509 *issuer, bool add)
+{
+        char id[65];
+        EVP_PKEY *pub = X509_get0_pubkey(issuer);
+        if (!pub || pki_key_id(pub, id, NULL) != QERR_OK)
+                return NULL;
+        for (size_t i = 0; i < st->ncrl_marks; i++)
+                if (strcmp(st->crl_marks[i].id, id) == 0)
+                        return &st->crl_marks[i];
+        if (!add)
+                return NULL;
+        if (st->ncrl_marks == MAX_CACHED_KEYS) {
+                memmove(st->crl_marks, st->crl_marks + 1,
+                        (MAX_CACHED_KEYS - 1) * sizeof st->crl_marks[0]);
+                st->ncrl_marks--;
+        }
+        struct crl_mark *m = &st->crl_marks[st->ncrl_marks++];
+        memcpy(m->id, id, sizeof id);
+        m->number = -1;
+        return m;
+}
+
 static enum qerr do_create(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
                            struct qerr_info *ei)
 {
@@ -289,6 +346,17 @@ static enum qerr do_create(struct signer_state *st, const struct signer_req *r, 
         if ((rc = pki_key_generate(alg, &k, ei)) != QERR_OK)
                 goto out;
         cp.key = k;
+        /* CA rules; an SM2 chain serves the private profile only */
+        struct lint_cert_opts lo = {
+            .profile = alg == KEYALG_SM2 ? PROFILE_PRIVATE : PROFILE_DV,
+            .role = issuer ? LINT_ROLE_ISSUING_CA : LINT_ROLE_ROOT_CA,
+            .issuer_der = issuer ? r->issuer_der.p : NULL,
+            .issuer_len = issuer ? r->issuer_der.len : 0,
+        };
+        struct pki_lint_gate gate = {.cert = &lo};
+        if ((rc = gate_key(st, issuer ? ikey : k, &gate.lint_key, ei)) != QERR_OK)
+                goto out;
+        cp.lint = &gate;
         if ((rc = pki_issue_ca(&cp, &x, ei)) != QERR_OK)
                 goto out;
         char id[65];
@@ -423,6 +491,18 @@ static enum qerr do_sign_cert(struct signer_state *st, const struct signer_req *
             .org_st = org.st,
             .org_l = org.l,
         };
+        struct lint_cert_opts lo = {
+            .profile = profile,
+            .role = LINT_ROLE_SUBSCRIBER,
+            .public_max_days = st->public_max_days,
+            .private_max_days = st->private_max_days,
+            .issuer_der = r->issuer_der.p,
+            .issuer_len = r->issuer_der.len,
+        };
+        struct pki_lint_gate gate = {.cert = &lo};
+        if ((rc = gate_key(st, ikey, &gate.lint_key, ei)) != QERR_OK)
+                goto out;
+        ep.lint = &gate;
         if ((rc = pki_issue_ee(issuer, ikey, &ep, &x, ei)) != QERR_OK)
                 goto out;
         rc = respond_cert(x, "", out, ei);
@@ -470,8 +550,18 @@ static enum qerr do_sign_crl(struct signer_state *st, const struct signer_req *r
                 items[i].revoked_at = r->entries[i].revoked_at;
                 items[i].reason = (int)reason;
         }
-        if ((rc = pki_issue_crl(issuer, ikey, r->crl_number, r->this_update, r->next_update, items,
-                                r->nentries, &crl, ei)) != QERR_OK)
+        const struct crl_mark *mark = crl_mark(st, issuer, false);
+        struct lint_crl_opts lo = {
+            .prev_number = mark ? mark->number : -1,
+            .private_ca = pki_key_is_sm2(ikey),
+            .issuer_der = r->issuer_der.p,
+            .issuer_len = r->issuer_der.len,
+        };
+        struct pki_lint_gate gate = {.crl = &lo};
+        if ((rc = gate_key(st, ikey, &gate.lint_key, ei)) != QERR_OK)
+                goto out;
+        if ((rc = pki_issue_crl_gated(issuer, ikey, r->crl_number, r->this_update, r->next_update,
+                                      items, r->nentries, &gate, &crl, ei)) != QERR_OK)
                 goto out;
         unsigned char *der = NULL;
         int n = i2d_X509_CRL(crl, &der);
@@ -485,6 +575,10 @@ static enum qerr do_sign_crl(struct signer_state *st, const struct signer_req *r
         if (!signer_encode_resp(&resp, out))
                 rc = qerr_set(ei, QERR_INTERNAL, "CRL too large for one message");
         OPENSSL_free(der);
+        /* the number is spent once a CRL with it leaves the signer */
+        struct crl_mark *m = rc == QERR_OK ? crl_mark(st, issuer, true) : NULL;
+        if (m && r->crl_number > m->number)
+                m->number = r->crl_number;
 out:
         free(items);
         X509_CRL_free(crl);

@@ -3,16 +3,26 @@ parties (openssl, certtool, keytool, curl), no mocks.
 
 Every test gets its own data directory (a copy of one session-wide CA made
 once with `quill ca init`) and the environment QUILL_CA_PASSPHRASE.
+
+Every certificate the test suite makes quill issue lints clean (issue 7):
+after each test, the autouse fixture `issued_certificates_lint_clean` reads
+every quill database under the test's tmp_path and runs `quill lint` on each
+certificate quill issued (apply, sign, reissue, orders, CA certificates;
+not uploads, which are third parties'): an error-level finding fails the
+test.
 """
 
 import datetime as dt
+import hashlib
 import json as jsonlib
 import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import time
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -363,6 +373,70 @@ class ThirdParty:
     def upload(self, data_dir):
         return ok(data_dir, "cert", "upload", "--cert", self.cert_path, "--key", self.key_path,
                   "--chain", self.chain_path)
+
+
+# ---------------------------------------------------------------- lint
+
+
+def lint(pem, profile=None, data_dir=None):
+    """`quill --json lint [--profile P] FILE` on a PEM text; returns (exit
+    code, the parsed object)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".pem") as f:
+        f.write(pem)
+        f.flush()
+        args = ["lint", *(["--profile", profile] if profile else []), f.name]
+        rc, out, _ = quill(data_dir, *args)
+    return rc, out
+
+
+_LINTED = set()  # (data dir config, certificate) already linted clean
+
+
+def _stored_certificates(db):
+    """(profile or None, PEM) of every certificate quill issued in `db`:
+    CA certificates (their rules follow from their policies) and issued
+    ones, not uploads."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        cas = [(None, r[0]) for r in con.execute("SELECT cert_pem FROM cas")]
+        certs = list(con.execute("SELECT profile, cert_pem FROM certificates "
+                                 "WHERE origin = 'issued'"))
+    finally:
+        con.close()
+    return cas + certs
+
+
+def assert_linted_clean(data_dir):
+    """Every certificate quill issued in `data_dir` passes `quill lint` (with
+    the data dir's configuration: its profile maxima) without an error."""
+    db = Path(data_dir) / "quill.db"
+    conf = Path(data_dir) / "quill.conf"
+    conf_text = conf.read_text() if conf.exists() else ""
+    bad = []
+    for profile, pem in _stored_certificates(db):
+        key = hashlib.sha256(f"{profile}\0{conf_text}\0{pem}".encode()).hexdigest()
+        if key in _LINTED:
+            continue
+        rc, out = lint(pem, profile, data_dir)
+        errors = [f for f in out.get("findings", []) if f["severity"] == "error"]
+        if rc != 0 or errors:
+            bad.append(f"{profile or 'CA'} certificate: exit {rc}: {errors or out}")
+        else:
+            _LINTED.add(key)
+    assert not bad, f"certificates issued in {data_dir} fail lint:\n" + "\n".join(bad)
+
+
+@pytest.fixture(autouse=True)
+def issued_certificates_lint_clean(tmp_path):
+    """After the test: every certificate issued into a data directory under
+    tmp_path lints clean (see the module docstring)."""
+    yield
+    for db in sorted(tmp_path.rglob("quill.db")):
+        try:
+            _stored_certificates(db)
+        except sqlite3.DatabaseError:
+            continue  # a test that damaged its database on purpose
+        assert_linted_clean(db.parent)
 
 
 # ---------------------------------------------------------------- fixtures

@@ -81,7 +81,7 @@ def assert_unreachable(o, name):
 
 
 def test_file_success(lab, data, web, workdir):
-    name = "ok.files.example.test"
+    name = "ok.files.quill-test.org"
     o, token, content = file_order(lab, data, name)
     web.put_validation_file(token, content)
     o = validate(data, o["id"])
@@ -98,7 +98,7 @@ def test_file_success(lab, data, web, workdir):
 
 
 def test_file_404_is_not_final(lab, data, web):
-    name = "nf.files.example.test"
+    name = "nf.files.quill-test.org"
     o, token, content = file_order(lab, data, name)
     o = validate(data, o["id"])  # nothing written: nginx answers 404
     assert o["status"] == "validating", o
@@ -113,7 +113,7 @@ def test_file_404_is_not_final(lab, data, web):
 
 
 def test_file_wrong_content_is_shown_then_fixed(lab, data, web):
-    name = "wc.files.example.test"
+    name = "wc.files.quill-test.org"
     o, token, content = file_order(lab, data, name)
     web.put_validation_file(token, "something else entirely\n")
     o = validate(data, o["id"])
@@ -129,7 +129,7 @@ def test_file_wrong_content_is_shown_then_fixed(lab, data, web):
 
 
 def test_file_redirect_to_another_port_is_final(lab, data, web):
-    name = "rp.files.example.test"
+    name = "rp.files.quill-test.org"
     o, token, content = file_order(lab, data, name)
     # the other port serves the same docroot: following the redirect would
     # find the right content, so a failure is the policy (80/443 only)
@@ -144,7 +144,7 @@ def test_file_redirect_to_another_port_is_final(lab, data, web):
 
 
 def test_file_redirect_loop(lab, data, web):
-    name = "loop.files.example.test"
+    name = "loop.files.quill-test.org"
     o, token, content = file_order(lab, data, name)
     web.redirect_loop(web.validation_path(token))
     o = validate(data, o["id"])
@@ -156,7 +156,7 @@ def test_file_redirect_loop(lab, data, web):
 
 
 def test_file_connection_refused(lab, data, web):
-    name = "refused.files.example.test"
+    name = "refused.files.quill-test.org"
     o, token, content = file_order(lab, data, name, address=NOWHERE)
     web.put_validation_file(token, content)  # on 127.0.0.1 only: never reached
     o = validate(data, o["id"])
@@ -167,7 +167,7 @@ def test_file_connection_refused(lab, data, web):
 
 def test_file_slow_server_times_out(lab, data, web):
     configure_file(data, lab, web, timeout_ms=1000)
-    name = "slow.files.example.test"
+    name = "slow.files.quill-test.org"
     o, token, content = file_order(lab, data, name)
     web.slow(web.validation_path(token))
     t0 = time.monotonic()
@@ -182,14 +182,14 @@ def test_file_slow_server_times_out(lab, data, web):
 def test_caa_validationmethods_binds_the_file_method(lab, data, web):
     # CAA names this CA but only for dns-01: a file-validated order is
     # forbidden although its file is right (RULES.md §3 step 6)
-    lab.set("vm.files.example.test", "CAA", caa(0, "issue", "quill.test; validationmethods=dns-01"))
-    name = "www.vm.files.example.test"
+    lab.set("vm.files.quill-test.org", "CAA", caa(0, "issue", "quill.test; validationmethods=dns-01"))
+    name = "www.vm.files.quill-test.org"
     o, token, content = file_order(lab, data, name)
     web.put_validation_file(token, content)
     o = validate(data, o["id"])
     assert o["status"] == "failed", o
     assert failure_code(o) == "caa_forbidden", o
-    assert "vm.files.example.test" in o["failure"]["message"], o
+    assert "vm.files.quill-test.org" in o["failure"]["message"], o
     n = name_of(o, name)
     assert (n["validation_status"], n["caa_status"]) == ("valid", "forbidden"), n
     # the same name validated by DNS is allowed
@@ -224,7 +224,7 @@ def test_cancel_during_a_running_validation_stays_cancelled(lab, data, web, paus
     """`order validate` stops at `validate_checked` with the right file
     fetched; the applicant cancels the order there. The validation's result
     must not undo the cancel, and nothing of it is written."""
-    name = "racecancel.files.example.test"
+    name = "racecancel.files.quill-test.org"
     o = ready_file_order(lab, data, web, name)
     p = pauses.start(data, "order", "validate", o["id"], points=["validate_checked"])
     marker = pauses.wait("validate_checked", p)
@@ -252,7 +252,7 @@ def test_validate_next_to_a_worker_issues_one_certificate(lab, data, web, serve,
        stops at `issue_begin` too;
     3. the worker goes on first and signs; the command then finds the order
        issued and signs nothing. One order, one certificate."""
-    name = "racedouble.files.example.test"
+    name = "racedouble.files.quill-test.org"
     o = ready_file_order(lab, data, web, name, extra="[jobs]\nworkers = 2\n")
     env = pauses.env("validate_checked", "issue_begin")
     p = pauses.start(data, "order", "validate", o["id"], env=env)

@@ -36,7 +36,7 @@ def reissue(data, cert_id, *how, reason="key rotation"):
 
 
 def test_free_dv_reissued_once(lab, data):
-    o, c = issue_dv(lab, data, "free.example.test")
+    o, c = issue_dv(lab, data, "free.quill-test.org")
     assert o["free"] is True and c["profile"] == "dv", (o, c)
     first = reissue(data, c["id"], "--same-csr")
     assert first["parent_id"] == c["id"] and first["status"] == "issued", first
@@ -53,7 +53,7 @@ def test_free_dv_reissued_once(lab, data):
 
 
 def test_paid_dv_reissued_twice(lab, data):
-    o, c = issue_dv(lab, data, "paid.example.test", extra=("--paid",))
+    o, c = issue_dv(lab, data, "paid.quill-test.org", extra=("--paid",))
     assert o["free"] is False, o
     first = reissue(data, c["id"], "--same-csr")
     second = reissue(data, c["id"], "--same-csr", reason="second time")
@@ -66,7 +66,7 @@ def test_paid_dv_reissued_twice(lab, data):
 
 
 def test_revocation_refused_while_a_renewal_order_runs(lab, data):
-    name = "r.example.test"
+    name = "r.quill-test.org"
     c = ok(data, "cert", "apply", "--name", name, "--key", "ec256", "--days", "20")["certificate"]
     assert c["profile"] == "private", c
     o = order_apply(data, name)  # the renewal, still waiting for its record
@@ -82,7 +82,7 @@ def test_revocation_refused_while_a_renewal_order_runs(lab, data):
 
 
 def test_revocation_allowed_with_more_than_30_days_left_despite_an_order(lab, data):
-    name = "r2.example.test"
+    name = "r2.quill-test.org"
     c = ok(data, "cert", "apply", "--name", name, "--key", "ec256", "--days", "60")["certificate"]
     o = order_apply(data, name)
     ok(data, "cert", "revoke", c["id"], "--reason", "superseded")
@@ -94,7 +94,7 @@ def test_revocation_allowed_with_more_than_30_days_left_despite_an_order(lab, da
 
 
 def test_reissue_within_3_days_with_a_new_key_skips_validation(lab, data, workdir):
-    o, c = issue_dv(lab, data, "fresh.example.test")
+    o, c = issue_dv(lab, data, "fresh.quill-test.org")
     # the TXT record is gone: a reissue that validated again could not pass
     lab.set_txt(o["names"][0]["challenge"]["record_name"])
     new = reissue(data, c["id"], "--key", "ec384")
@@ -110,7 +110,7 @@ def test_reissue_within_3_days_with_a_new_key_skips_validation(lab, data, workdi
 
 
 def test_reissue_with_the_same_csr_skips_validation(lab, data, workdir):
-    o, c = issue_dv(lab, data, "samecsr.example.test")
+    o, c = issue_dv(lab, data, "samecsr.quill-test.org")
     lab.set_txt(o["names"][0]["challenge"]["record_name"])
     new = reissue(data, c["id"], "--same-csr")
     assert new["status"] == "issued" and new["parent_id"] == c["id"], new

@@ -5,8 +5,11 @@ DNS serving the zones, an Unbound recursor in front of it as quill's
 [dns] resolver (tests/system/knot.py).
 
 The CA's CAA identity is quill.test. One Knot + recursor per module; every
-test uses its own names under example.test (and its own data directory, a
-copy of the session CA).
+test uses its own names under quill-test.org (and its own data directory, a
+copy of the session CA). The zone sits under a real top-level domain because
+the public profiles refuse internal names such as .test (issue 7); our Knot
+serves it (and an empty .org) and the recursor asks only Knot, so no query
+leaves loopback.
 
 The helpers in the first part (the DNS lab, the quill configuration, order
 helpers, a `quill serve` runner) are also used by test_order_file.py,
@@ -35,7 +38,7 @@ from conftest import (QUILL, QUILL_TEST, download, load_cert, make_csr, ok, quil
 from knot import Knot, Recursor, caa, dead_address, free_port, quill_conf, txt
 
 US = "quill.test"
-ZONE = "example.test"
+ZONE = "quill-test.org"
 OID_DV = "2.23.140.1.2.1"
 OID_OV = "2.23.140.1.2.2"
 MAX_DAYS_2026 = 200  # BR validity limit from 2026-03-15 (RULES.md §8)
@@ -46,14 +49,14 @@ B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 class Lab:
-    """Knot (authoritative for example.test and anything added) and the
+    """Knot (authoritative for quill-test.org and anything added) and the
     Unbound recursor quill uses as its [dns] resolver."""
 
     def __init__(self, knot, recursor, d, dead_ip):
         self.knot, self.recursor, self.dir, self.dead_ip = knot, recursor, d, dead_ip
 
     def set_txt(self, owner, *values):
-        """TXT at `owner` (absolute) inside example.test; none: removed."""
+        """TXT at `owner` (absolute) inside quill-test.org; none: removed."""
         self.knot.set_records(ZONE, owner.rstrip(".") + ".", "TXT", *[txt(v) for v in values])
 
     def set(self, owner, rtype, *rdata):
@@ -69,8 +72,8 @@ class Lab:
 
 @contextlib.contextmanager
 def dns_lab(d, records=()):
-    """Starts Knot with example.test (`records` added to it; a delegation of
-    dead.example.test to a server that does not exist is always there) and
+    """Starts Knot with quill-test.org (`records` added to it; a delegation of
+    dead.quill-test.org to a server that does not exist is always there) and
     the recursor; stops both at the end."""
     d = Path(d)
     dead_ip = dead_address()
@@ -308,7 +311,7 @@ def serve(tmp_path):
 
 
 def test_dns_flow_through_order_validate(lab, data, workdir):
-    names = ["www.flow.example.test", "api.flow.example.test"]
+    names = ["www.flow.quill-test.org", "api.flow.quill-test.org"]
     o = order_apply(data, *names)
     assert o["status"] == "pending_validation", o
     assert o["profile"] == "dv" and o["certificate_id"] is None and o["failure"] is None, o
@@ -377,7 +380,7 @@ def test_wrong_txt_value_is_shown_then_fixed(lab, data):
     was seen) but is not final: an earlier order's record is often still
     there, and caches hold an old value for its TTL. Publishing the right
     value lets the order complete."""
-    name = "wrong.example.test"
+    name = "wrong.quill-test.org"
     o = order_apply(data, name)
     rname = o["names"][0]["challenge"]["record_name"]
     lab.set_txt(rname, "not-the-value-" + "x" * 40)
@@ -407,12 +410,12 @@ def wait_past(order):
 
 def test_deadline_without_a_record_fails_with_validation_timeout(lab, data):
     short_deadline(data, lab)
-    o = order_apply(data, "late.example.test")
+    o = order_apply(data, "late.quill-test.org")
     assert validate(data, o["id"])["status"] == "validating"
     wait_past(o)
     o = validate(data, o["id"])
     assert o["status"] == "failed" and failure_code(o) == "validation_timeout", o
-    assert "late.example.test" in o["failure"]["message"], o
+    assert "late.quill-test.org" in o["failure"]["message"], o
     # failed is final: publishing now does not revive it
     lab.publish(o)
     o = validate(data, o["id"])
@@ -421,7 +424,7 @@ def test_deadline_without_a_record_fails_with_validation_timeout(lab, data):
 
 def test_one_wrong_name_fails_the_whole_order_at_the_deadline(lab, data):
     short_deadline(data, lab)
-    good, bad = "good.multi.example.test", "bad.multi.example.test"
+    good, bad = "good.multi.quill-test.org", "bad.multi.quill-test.org"
     o = order_apply(data, good, bad)
     lab.publish(o)
     lab.set_txt(name_of(o, bad)["challenge"]["record_name"], "x" * 43)
@@ -439,7 +442,7 @@ def test_one_wrong_name_fails_the_whole_order_at_the_deadline(lab, data):
 def test_txt_through_a_cname_to_another_zone(lab, data):
     # delegated validation: _acme-challenge.<name> is a CNAME to a record
     # in another zone, where the value is published
-    name = "cn.example.test"
+    name = "cn.quill-test.org"
     o = order_apply(data, name)
     ch = o["names"][0]["challenge"]
     lab.knot.add_zone("acme-delegate.test", [f"cn-example TXT {txt(ch['record_value'])}"])
@@ -452,21 +455,21 @@ def test_txt_through_a_cname_to_another_zone(lab, data):
 
 
 def test_caa_forbidden_at_the_parent_with_valid_control(lab, data):
-    lab.set("caaf.example.test", "CAA", caa(0, "issue", "other.example"))
-    name = "www.caaf.example.test"
+    lab.set("caaf.quill-test.org", "CAA", caa(0, "issue", "other.example"))
+    name = "www.caaf.quill-test.org"
     o = order_apply(data, name)
     lab.publish(o)
     o = validate(data, o["id"])
     assert o["status"] == "failed", o
     assert failure_code(o) == "caa_forbidden", o
     msg = o["failure"]["message"]
-    assert "caaf.example.test" in msg and '0 issue "other.example"' in msg, msg
+    assert "caaf.quill-test.org" in msg and '0 issue "other.example"' in msg, msg
     assert US in msg, msg  # how to fix it: name this CA
     n = name_of(o, name)
     # two separate statuses: control proven, CAA forbids
     assert n["validation_status"] == "valid", n
     assert n["caa_status"] == "forbidden", n
-    assert "caaf.example.test" in n["caa_detail"], n
+    assert "caaf.quill-test.org" in n["caa_detail"], n
     assert o["certificate_id"] is None
 
 
@@ -474,9 +477,9 @@ def test_caa_forbidden_at_the_parent_with_valid_control(lab, data):
 
 
 def test_caa_servfail_is_never_permission(lab, data):
-    # dead.example.test is delegated to an address where no server listens:
+    # dead.quill-test.org is delegated to an address where no server listens:
     # the recursor answers SERVFAIL for CAA (and for the TXT below it)
-    name = "www.dead.example.test"
+    name = "www.dead.quill-test.org"
     o = order_apply(data, name)
     for _ in range(2):
         o = validate(data, o["id"])
@@ -492,8 +495,8 @@ def test_caa_servfail_is_never_permission(lab, data):
 def test_caa_servfail_with_valid_txt_reports_dns_error(lab, data):
     # the name's CAA lookup follows a CNAME into the dead delegation, while
     # its TXT record lives in the healthy zone: control is proven, CAA fails
-    lab.set("cnd.example.test", "CNAME", "x.dead.example.test.")
-    name = "cnd.example.test"
+    lab.set("cnd.quill-test.org", "CNAME", "x.dead.quill-test.org.")
+    name = "cnd.quill-test.org"
     o = order_apply(data, name)
     lab.publish(o)
     o = validate(data, o["id"])
@@ -510,17 +513,17 @@ def test_caa_servfail_with_valid_txt_reports_dns_error(lab, data):
 
 def test_wildcard_file_method_refused(lab, data):
     before = order_ids(data)
-    err = refused(data, "cert", "apply", "--profile", "dv", "--name", "*.wild.example.test",
+    err = refused(data, "cert", "apply", "--profile", "dv", "--name", "*.wild.quill-test.org",
                   "--key", "ec256", "--method", "file", code="policy_denied")
-    assert "*.wild.example.test" in err["message"], err
+    assert "*.wild.quill-test.org" in err["message"], err
     assert order_ids(data) == before
 
 
 def test_wildcard_dns_method_end_to_end(lab, data, workdir):
-    name = "*.wild.example.test"
+    name = "*.wild.quill-test.org"
     o = order_apply(data, name)
     ch = o["names"][0]["challenge"]
-    assert ch["record_name"] == "_acme-challenge.wild.example.test", ch
+    assert ch["record_name"] == "_acme-challenge.wild.quill-test.org", ch
     lab.publish(o)
     o = validate(data, o["id"])
     assert o["status"] == "issued", o
@@ -534,11 +537,11 @@ def test_wildcard_dns_method_end_to_end(lab, data, workdir):
 def test_wildcard_obeys_issuewild(lab, data):
     # issue names us, issuewild another CA: the plain name may be issued,
     # the wildcard may not (RULES.md §3 step 3)
-    lab.set("wc.example.test", "CAA", caa(0, "issue", US), caa(0, "issuewild", "other.example"))
-    plain = order_apply(data, "wc.example.test")
+    lab.set("wc.quill-test.org", "CAA", caa(0, "issue", US), caa(0, "issuewild", "other.example"))
+    plain = order_apply(data, "wc.quill-test.org")
     lab.publish(plain)
     assert validate(data, plain["id"])["status"] == "issued"
-    wild = order_apply(data, "*.wc.example.test")
+    wild = order_apply(data, "*.wc.quill-test.org")
     lab.publish(wild)
     o = validate(data, wild["id"])
     assert o["status"] == "failed" and failure_code(o) == "caa_forbidden", o
@@ -552,7 +555,7 @@ def test_wildcard_obeys_issuewild(lab, data):
 
 def test_serve_workers_issue(lab, data, serve):
     configure(data, lab.recursor.addr, extra="[jobs]\nworkers = 2\n")
-    name = "serve.example.test"
+    name = "serve.quill-test.org"
     o = order_apply(data, name)
     s = serve(data)
     lab.publish(o)
@@ -565,7 +568,7 @@ def test_serve_workers_issue(lab, data, serve):
 
 def test_restart_in_the_middle_of_validation(lab, data, serve):
     configure(data, lab.recursor.addr, extra="[jobs]\nworkers = 2\n")
-    name = "restart.example.test"
+    name = "restart.quill-test.org"
     o = order_apply(data, name)
     s = serve(data)
     # the first attempt runs and finds no record yet
@@ -588,7 +591,7 @@ def test_kill9_while_a_job_runs_then_resume(lab, data, serve, pauses):
     validate job, checks DNS, and stops at the pause point
     `validate_checked` (the job running, nothing written yet). The server is
     killed there (SIGKILL), every time; a restart resumes the job."""
-    name = "kill.example.test"
+    name = "kill.quill-test.org"
     configure(data, lab.recursor.addr, extra="[jobs]\nworkers = 1\n")
     o = order_apply(data, name)
     s = serve(data, QUILL_TEST, pauses.env("validate_checked"))
@@ -628,7 +631,7 @@ def job_states(data, order_id):
 
 
 def test_cancel(lab, data):
-    o = order_apply(data, "cancel.example.test")
+    o = order_apply(data, "cancel.quill-test.org")
     lab.publish(o)
     c = ok(data, "order", "cancel", o["id"])["order"]
     assert c["status"] == "cancelled" and c["certificate_id"] is None, c
@@ -638,7 +641,7 @@ def test_cancel(lab, data):
     assert order_show(data, o["id"])["status"] == "cancelled"
     refused(data, "order", "cancel", o["id"], code="order_not_allowed")
 
-    done, _ = issue_dv(lab, data, "cancel2.example.test")
+    done, _ = issue_dv(lab, data, "cancel2.quill-test.org")
     err = refused(data, "order", "cancel", done["id"], code="order_not_allowed")
     assert "issued" in err["message"], err
     assert order_show(data, done["id"]) == done
@@ -650,7 +653,7 @@ def test_cancel(lab, data):
 
 
 def test_csr_with_the_same_names(lab, data, workdir):
-    names = ["csr.example.test", "www.csr.example.test"]
+    names = ["csr.quill-test.org", "www.csr.quill-test.org"]
     key = make_csr(workdir / "req.pem", names)
     o = order_apply(data, *names, key=None, extra=("--csr", workdir / "req.pem"))
     assert o["key_algorithm"] == "ec256", o
@@ -667,9 +670,9 @@ def test_csr_with_the_same_names(lab, data, workdir):
 
 
 def test_csr_with_a_name_the_order_does_not_list(lab, data, workdir):
-    make_csr(workdir / "req.pem", ["csr2.example.test", "evil.example.test"])
+    make_csr(workdir / "req.pem", ["csr2.quill-test.org", "evil.quill-test.org"])
     before = order_ids(data)
-    err = refused(data, "cert", "apply", "--profile", "dv", "--name", "csr2.example.test",
+    err = refused(data, "cert", "apply", "--profile", "dv", "--name", "csr2.quill-test.org",
                   "--csr", workdir / "req.pem", "--method", "dns", code="policy_denied")
-    assert "evil.example.test" in err["message"], err
+    assert "evil.quill-test.org" in err["message"], err
     assert order_ids(data) == before

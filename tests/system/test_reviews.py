@@ -59,7 +59,7 @@ def org_file(path, **changes):
 
 
 def test_risk_word_rejected(lab, data):
-    name = "pay-pal1.example.test"
+    name = "pay-pal1.quill-test.org"
     o = validated(lab, data, name)
     assert o["status"] == "manual_review", o
     assert o["failure"] is None and o["certificate_id"] is None, o
@@ -94,7 +94,7 @@ def test_risk_word_rejected(lab, data):
 
 
 def test_risk_word_approved_then_issued(lab, data):
-    o = validated(lab, data, "my-bank.example.test")  # "Bank" in the file: any case
+    o = validated(lab, data, "my-bank.quill-test.org")  # "Bank" in the file: any case
     assert o["status"] == "manual_review", o
     (r,) = reviews_of(data, o["id"], all_=False)
     assert r["kind"] == "risk" and "bank" in r["detail"], r
@@ -110,10 +110,10 @@ def test_risk_word_approved_then_issued(lab, data):
 
 def test_risk_word_after_removing_digits_and_hyphens_only(lab, data):
     # p-a-y-p-a-l-2 matches only once digits and hyphens are gone
-    o = validated(lab, data, "p-a-y-p-a-l-2.example.test")
+    o = validated(lab, data, "p-a-y-p-a-l-2.quill-test.org")
     assert o["status"] == "manual_review", o
     # a clean name goes straight through
-    o = validated(lab, data, "clean.example.test")
+    o = validated(lab, data, "clean.quill-test.org")
     assert o["status"] == "issued", o
     assert reviews_of(data, o["id"]) == []
 
@@ -131,7 +131,7 @@ def test_reject_needs_a_reason_and_an_id(lab, data):
 
 def test_ov_organisation_review_once_per_org(lab, data, workdir):
     org = org_file(workdir / "org.json")
-    o = validated(lab, data, "ov1.example.test", profile="ov", extra=("--org-file", org))
+    o = validated(lab, data, "ov1.quill-test.org", profile="ov", extra=("--org-file", org))
     assert o["profile"] == "ov" and o["free"] is False, o
     assert o["status"] == "manual_review", o
     assert "Acme Ltd" in o["organization"], o
@@ -146,13 +146,13 @@ def test_ov_organisation_review_once_per_org(lab, data, workdir):
     assert OID_OV in policy_oids(load_cert(files["cert.pem"]))
 
     # the same organisation details: no second review
-    o2 = validated(lab, data, "ov2.example.test", profile="ov", extra=("--org-file", org))
+    o2 = validated(lab, data, "ov2.quill-test.org", profile="ov", extra=("--org-file", org))
     assert o2["status"] == "issued", o2
     assert reviews_of(data, o2["id"]) == []
 
     # changed details: reviewed again
     moved = org_file(workdir / "org-moved.json", locality="Hamburg")
-    o3 = validated(lab, data, "ov3.example.test", profile="ov", extra=("--org-file", moved))
+    o3 = validated(lab, data, "ov3.quill-test.org", profile="ov", extra=("--org-file", moved))
     assert o3["status"] == "manual_review", o3
     (r3,) = reviews_of(data, o3["id"], all_=False)
     assert r3["kind"] == "organization" and "Hamburg" in r3["detail"], r3
@@ -160,7 +160,7 @@ def test_ov_organisation_review_once_per_org(lab, data, workdir):
 
 def test_ov_certificate_names_the_organisation(lab, data, workdir):
     org = org_file(workdir / "org.json")
-    o = validated(lab, data, "ovsubj.example.test", profile="ov", extra=("--org-file", org))
+    o = validated(lab, data, "ovsubj.quill-test.org", profile="ov", extra=("--org-file", org))
     if o["status"] == "manual_review":
         (r,) = reviews_of(data, o["id"], all_=False)
         ok(data, "review", "approve", r["id"], env=reviewer_env())
@@ -179,7 +179,7 @@ def test_ov_certificate_names_the_organisation(lab, data, workdir):
 def test_ov_ev_without_org_file_is_a_usage_error(lab, data, profile):
     before = order_ids(data)
     rc, out, _ = quill(data, "cert", "apply", "--profile", profile, "--name",
-                       f"noorg-{profile}.example.test", "--key", "ec256", "--method", "dns")
+                       f"noorg-{profile}.quill-test.org", "--key", "ec256", "--method", "dns")
     assert rc == 2 and out["error"]["code"] == "usage", out
     assert "--org-file" in out["error"]["message"], out
     assert order_ids(data) == before
@@ -188,7 +188,7 @@ def test_ov_ev_without_org_file_is_a_usage_error(lab, data, profile):
 def test_applicant_cannot_decide_its_own_review(lab, data):
     """Four eyes: the principal that applied never decides the order's
     review; another one does, and the events name that one."""
-    o = validated(lab, data, "own-bank.example.test")
+    o = validated(lab, data, "own-bank.quill-test.org")
     assert o["status"] == "manual_review", o
     (r,) = reviews_of(data, o["id"], all_=False)
     assert r["requested_by"] == o["created_by"], (r, o)

@@ -65,7 +65,7 @@ def issue_ov(lab, data, workdir, name):
     (b"%PDF-1.4\n" + b"x" * 1400000 + b"\n%%EOF\n", "1.4 MB"),
 ], ids=["empty", "text", "pdf-without-end", "jpeg-without-end", "too-large"])
 def test_letters_checked_by_content(lab, data, workdir, content, why):
-    c = issue_ov(lab, data, workdir, f"bad{len(content)}.letters.example.test")
+    c = issue_ov(lab, data, workdir, f"bad{len(content)}.letters.quill-test.org")
     letter = workdir / "letter.pdf"  # the name says PDF; only content counts
     letter.write_bytes(content)
     err = refused(data, "cert", "revoke", c["id"], "--reason", "superseded", "--letter", letter,
@@ -75,14 +75,14 @@ def test_letters_checked_by_content(lab, data, workdir, content, why):
 
 
 def test_ov_revocation_without_a_letter_is_refused(lab, data, workdir):
-    c = issue_ov(lab, data, workdir, "noletter.example.test")
+    c = issue_ov(lab, data, workdir, "noletter.quill-test.org")
     refused(data, "cert", "revoke", c["id"], "--reason", "superseded",
             code="revocation_letter_invalid")
     assert show(data, c["id"])["status"] == "issued"
 
 
 def test_ov_revocation_approved(lab, data, workdir, tmp_path):
-    c = issue_ov(lab, data, workdir, "approved.letters.example.test")
+    c = issue_ov(lab, data, workdir, "approved.letters.quill-test.org")
     letter = workdir / "scan.bin"  # no telling extension: the content decides
     letter.write_bytes(png_bytes())
     out = ok(data, "cert", "revoke", c["id"], "--reason", "keyCompromise", "--letter", letter)
@@ -104,7 +104,7 @@ def test_ov_revocation_approved(lab, data, workdir, tmp_path):
 
 
 def test_ov_revocation_rejected(lab, data, workdir, tmp_path):
-    c = issue_ov(lab, data, workdir, "rejected.letters.example.test")
+    c = issue_ov(lab, data, workdir, "rejected.letters.quill-test.org")
     letter = workdir / "letter.pdf"
     letter.write_bytes(PDF)
     rid = ok(data, "cert", "revoke", c["id"], "--reason", "superseded",

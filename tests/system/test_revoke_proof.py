@@ -41,7 +41,7 @@ def serials_on_crl(data, ca_id, path):
 
 
 def test_dv_revocation_waits_for_proof(lab, data, tmp_path):
-    _, c = issue_dv(lab, data, "rp1.example.test")
+    _, c = issue_dv(lab, data, "rp1.quill-test.org")
     out = revoke(data, c["id"])
     assert out["revoked"] == [], out
     assert out["certificate"]["status"] == "revocation_pending", out
@@ -76,7 +76,7 @@ def test_dv_revocation_waits_for_proof(lab, data, tmp_path):
 
 
 def test_wrong_proof_value_is_shown_and_the_revocation_stays_pending(lab, data):
-    _, c = issue_dv(lab, data, "rp2.example.test")
+    _, c = issue_dv(lab, data, "rp2.quill-test.org")
     proof = revoke(data, c["id"])["order"]
     name = proof["names"][0]["challenge"]["record_name"]
     lab.set_txt(name, "not-the-value")
@@ -90,7 +90,7 @@ def test_wrong_proof_value_is_shown_and_the_revocation_stays_pending(lab, data):
 
 
 def test_dv_proof_revokes_the_reissues_too(lab, data, tmp_path):
-    _, c = issue_dv(lab, data, "rp3.example.test", extra=("--paid",))
+    _, c = issue_dv(lab, data, "rp3.quill-test.org", extra=("--paid",))
     child = ok(data, "cert", "reissue", c["id"], "--same-csr", "--reason", "r")["certificate"]
     proof = revoke(data, c["id"])["order"]
     lab.publish(proof)
@@ -103,7 +103,7 @@ def test_dv_proof_revokes_the_reissues_too(lab, data, tmp_path):
 
 
 def test_proof_by_file_method_is_offered(lab, data):
-    _, c = issue_dv(lab, data, "rp4.example.test")
+    _, c = issue_dv(lab, data, "rp4.quill-test.org")
     proof = revoke(data, c["id"], "--method", "file")["order"]
     ch = proof["names"][0]["challenge"]
     assert ch["type"] == "file" and "/.well-known/pki-validation/" in ch["url"], ch
@@ -112,7 +112,7 @@ def test_proof_by_file_method_is_offered(lab, data):
 
 
 def test_private_certificates_are_revoked_at_once(data):
-    c = ok(data, "cert", "apply", "--name", "rp5.example.test", "--key", "ec256")["certificate"]
+    c = ok(data, "cert", "apply", "--name", "rp5.quill-test.org", "--key", "ec256")["certificate"]
     out = revoke(data, c["id"])
     assert out["revoked"] == [c["id"]] and "order" not in out, out
     assert show(data, c["id"])["status"] == "revoked"

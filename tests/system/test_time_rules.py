@@ -40,13 +40,13 @@ def data(ca_dir, lab):
 
 
 def test_the_clock_really_moves(data):
-    c = ok(data, "cert", "apply", "--name", "clock.example.test", "--key", "ec256")["certificate"]
+    c = ok(data, "cert", "apply", "--name", "clock.quill-test.org", "--key", "ec256")["certificate"]
     assert ok(data, "cert", "show", c["id"], env=later(4))["certificate"]["days_left"] == \
         c["days_left"] - 4
 
 
 def test_reissue_with_a_new_key_after_3_days_validates_again(lab, data):
-    _, c = issue_dv(lab, data, "old.example.test", extra=("--paid",))
+    _, c = issue_dv(lab, data, "old.quill-test.org", extra=("--paid",))
     env = later(4)
     out = ok(data, "cert", "reissue", c["id"], "--key", "ec384", "--reason", "rotation",
              env=env)
@@ -67,14 +67,14 @@ def test_reissue_with_a_new_key_after_3_days_validates_again(lab, data):
 
 
 def test_reissue_with_the_original_csr_after_3_days_needs_no_validation(lab, data):
-    _, c = issue_dv(lab, data, "same.example.test", extra=("--paid",))
+    _, c = issue_dv(lab, data, "same.quill-test.org", extra=("--paid",))
     new = ok(data, "cert", "reissue", c["id"], "--same-csr", "--reason", "lost file",
              env=later(4))["certificate"]
     assert new["parent_id"] == c["id"] and new["not_after"] == c["not_after"], new
 
 
 def test_dv_revocation_without_proof_fails_after_3_days(lab, data, tmp_path):
-    _, c = issue_dv(lab, data, "proofless.example.test")
+    _, c = issue_dv(lab, data, "proofless.quill-test.org")
     proof = ok(data, "cert", "revoke", c["id"], "--reason", "superseded")["order"]
     lab.set_txt(proof["names"][0]["challenge"]["record_name"])  # the old record goes
     # two days on: still pending

@@ -784,6 +784,54 @@ static void test_name_null_and_buffers(void **state)
         assert_string_equal(rd, "example.com");
 }
 
+/* issue 7: internal names and IP literals are refused for public profiles */
+static void test_public_names(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *name;
+                bool internal;
+        } rows[] = {
+            {"www.example.com", false},
+            {"a.b.example.co.uk", false},
+            {"quill-test.org", false},
+            {"*.example.net", false},
+            {"xn--p1ai", false},
+            {"WWW.Example.COM.", false},
+            {"www.example.test", true},
+            {"printer.local", true},
+            {"db.corp.internal", true},
+            {"host.example", true},
+            {"x.invalid", true},
+            {"router.lan", true},
+            {"abc.onion", true},
+            {"router.home.arpa", true},
+            {"localhost", true},
+            {"*.corp.internal", true},
+            {"", true},
+        };
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+                if (policy_name_is_internal(rows[i].name) != rows[i].internal)
+                        fail_msg("%s: internal should be %d", rows[i].name, rows[i].internal);
+                struct qerr_info ei;
+                qerr_clear(&ei);
+                enum qerr rc = policy_check_public_name(rows[i].name, &ei);
+                assert_int_equal(rc, rows[i].internal ? QERR_POLICY_DENIED : QERR_OK);
+                if (rows[i].internal && rows[i].name[0])
+                        assert_non_null(strstr(qerr_message(&ei), "internal name"));
+        }
+        struct qerr_info ei;
+        qerr_clear(&ei);
+        expect_answer(policy_check_public_name("192.0.2.1", &ei), &ei, QERR_POLICY_DENIED,
+                      "IP address", NULL);
+        expect_answer(policy_check_public_name("2001:db8::1", &ei), &ei, QERR_POLICY_DENIED,
+                      "IP address", NULL);
+        assert_true(policy_name_is_public_suffix("co.uk"));
+        assert_true(policy_name_is_public_suffix("COM"));
+        assert_false(policy_name_is_public_suffix("example.com"));
+        assert_false(policy_name_is_public_suffix("github.io")); /* private section */
+}
+
 static void test_null_facts(void **state)
 {
         (void)state;
@@ -843,6 +891,7 @@ int main(void)
             cmocka_unit_test(test_name_flags),
             cmocka_unit_test(test_null_facts),
             cmocka_unit_test(test_validity_extremes),
+            cmocka_unit_test(test_public_names),
         };
         const size_t nsingles = sizeof singles / sizeof singles[0];
         size_t total = nsingles;

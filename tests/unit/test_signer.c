@@ -520,6 +520,48 @@ static void test_crl_profile(void **state)
         assert_int_equal(call(f->st, &r, NULL, NULL, 0), QERR_SIGNER_REFUSED);
         r.crl_number = 3;
         assert_int_equal(call(f->st, &r, NULL, NULL, 0), QERR_OK);
+        /* issue 7: the lint gate; the number must increase, certificateHold never */
+        char msg[512] = "";
+        assert_int_equal(call(f->st, &r, NULL, msg, sizeof msg), QERR_LINT_FAILED);
+        assert_non_null(strstr(msg, "e_crl_number_increasing"));
+        r.crl_number = 4;
+        e.reason = 6;
+        assert_int_equal(call(f->st, &r, NULL, msg, sizeof msg), QERR_LINT_FAILED);
+        assert_non_null(strstr(msg, "e_crl_reason_certificate_hold"));
+        e.reason = 1;
+        assert_int_equal(call(f->st, &r, NULL, NULL, 0), QERR_OK);
+}
+
+/* issue 7: the signer lints what it is asked to sign: an internal name in a
+ * DV certificate never gets the CA's signature. */
+static void test_lint_gate(void **state)
+{
+        struct fixture *f = *state;
+        EVP_PKEY *k = make_key("ec256");
+        struct qbuf spki;
+        qbuf_init(&spki, 8192);
+        struct qerr_info ei;
+        assert_int_equal(pki_key_spki_der(k, &spki, &ei), QERR_OK);
+        uint8_t serial[16] = {0x41, 9, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+        struct signer_req r = {.type = SMSG_SIGN_CERT};
+        r.issuer_der.p = f->issuing_der.data;
+        r.issuer_der.len = f->issuing_der.len;
+        r.spki_der.p = spki.data;
+        r.spki_der.len = spki.len;
+        r.names[0] = sbytes_str("www.example.test");
+        r.nnames = 1;
+        r.not_before = qtime_now();
+        r.not_after = r.not_before + 30 * 86400;
+        r.serial.p = serial;
+        r.serial.len = sizeof serial;
+        r.profile = sbytes_str("dv");
+        char msg[512] = "";
+        assert_int_equal(call(f->st, &r, NULL, msg, sizeof msg), QERR_LINT_FAILED);
+        assert_non_null(strstr(msg, "e_dnsname_internal"));
+        r.profile = sbytes_str("private");
+        assert_int_equal(call(f->st, &r, NULL, NULL, 0), QERR_OK);
+        qbuf_free(&spki);
+        EVP_PKEY_free(k);
 }
 
 static void test_garbage_frame_answers_error(void **state)
@@ -548,6 +590,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_org_subject_rules, setup, teardown),
             cmocka_unit_test_setup_teardown(test_passphrase_missing_and_wrong, setup, teardown),
             cmocka_unit_test_setup_teardown(test_crl_profile, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_lint_gate, setup, teardown),
             cmocka_unit_test_setup_teardown(test_garbage_frame_answers_error, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
