@@ -11,6 +11,7 @@
 #include "../base/b64.h"
 #include "../base/zip.h"
 #include "api_int.h"
+#include "lint_json.h"
 
 #define MIB (1024u * 1024u)
 
@@ -373,21 +374,31 @@ static void upload(void *user, const struct http_request *req, struct http_respo
         json_t *root = NULL;
         if (!api_body(&c, f, sizeof f / sizeof f[0], false, &root))
                 return;
+        /* a third-party certificate is the user's business, but they
+         * should know what the linter says of it: warnings in the answer */
+        struct lint_report lint;
+        lint_report_init(&lint);
         struct upload_req r = {.cert_pem = cert,
                                .cert_len = strlen(cert),
                                .key_pem = key,
                                .key_len = strlen(key),
                                .key_password = key_password,
                                .chain_pem = chain,
-                               .chain_len = chain ? strlen(chain) : 0};
+                               .chain_len = chain ? strlen(chain) : 0,
+                               .lint = &lint};
         struct cert_rec *nc = NULL;
         struct qerr_info ei;
         enum qerr rc = service_cert_upload(c.svc, &r, &nc, &ei);
         json_decref(root);
-        if (rc != QERR_OK)
+        if (rc != QERR_OK) {
+                lint_report_free(&lint);
                 return api_fail(&c, &ei);
+        }
         http_set_header(c.resp, "Location", "/api/v1/certificates/%lld", (long long)nc->id);
-        api_json(&c, 201, json_pack("{s:o}", "certificate", json_of_cert(nc, qtime_now())));
+        api_json(&c, 201,
+                 json_pack("{s:o,s:o}", "certificate", json_of_cert(nc, qtime_now()), "lint",
+                           json_of_lint(&lint)));
+        lint_report_free(&lint);
         cert_rec_free(nc);
 }
 

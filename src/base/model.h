@@ -183,6 +183,11 @@ struct review_rec {
 
 /* ---- tenants, roles, principals (issue 6) ---- */
 #define QUILL_TENANT_MAX 63
+/* Every database has these two (migration 005): 'default', where existing
+ * objects went and the CLI acts unless told otherwise, and 'system', which
+ * holds the service's own certificates (its HTTPS listener's). */
+#define QUILL_TENANT_DEFAULT 1
+#define QUILL_TENANT_SYSTEM 2
 
 /* What a principal may do: `user` the tenant's own certificates and
  * orders; `reviewer` the review queue of every tenant; `admin` everything

@@ -22,6 +22,7 @@
 #include "../base/config.h"
 #include "../base/err.h"
 #include "../base/model.h"
+#include "../api/lint_json.h"
 #include "../base/model_json.h"
 #include "../service/service.h"
 
@@ -53,10 +54,7 @@ enum qerr cli_load_config(struct cli_ctx *ctx, struct qerr_info *ei);
 /* The same into `cfg` (already holding defaults), for a reload. */
 enum qerr cli_load_config_into(const struct cli_ctx *ctx, struct qconfig *cfg,
                                struct qerr_info *ei);
-/* RFC 3339 UTC string value */
-json_t *cli_time_json(qtime_t t);
-/* Lint findings as [{"id","severity","message","source"}] (new reference). */
-json_t *cli_lint_json(const struct lint_report *r);
+
 /* One line per finding: "<severity> <id>: <message> (<source>)", each line
  * after `prefix` ("" or "lint "), to `out`. */
 void cli_print_lint(FILE *out, const struct lint_report *r, const char *prefix);

@@ -115,22 +115,6 @@ int cli_print_json(json_t *obj)
 
 /* ---- lint findings (issue 7) ---- */
 
-json_t *cli_lint_json(const struct lint_report *r)
-{
-        json_t *a = json_array();
-        for (size_t i = 0; a && r && i < r->n; i++) {
-                const struct lint_finding *f = &r->items[i];
-                if (json_array_append_new(a, json_pack("{s:s,s:s,s:o,s:s}", "id", f->id, "severity",
-                                                       lint_severity_name(f->severity), "message",
-                                                       json_of_text(f->message), "source",
-                                                       f->source)) != 0) {
-                        json_decref(a);
-                        return NULL;
-                }
-        }
-        return a;
-}
-
 void cli_print_lint(FILE *out, const struct lint_report *r, const char *prefix)
 {
         for (size_t i = 0; r && i < r->n; i++)

@@ -793,7 +793,7 @@ static int print_uploaded(struct cli_ctx *ctx, const struct cert_rec *c,
         if (ctx->json)
                 return cli_print_json(json_pack(
                     "{s:o,s:I,s:b,s:o}", "certificate", json_of_cert(c, now), "expires_in_days",
-                    (json_int_t)days, "expired", expired, "lint", cli_lint_json(lint)));
+                    (json_int_t)days, "expired", expired, "lint", json_of_lint(lint)));
         print_cert(ctx, c, "uploaded");
         /* the findings inform; a third-party certificate is its owner's business */
         cli_print_lint(stdout, lint, "warning: lint ");

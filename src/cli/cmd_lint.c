@@ -113,7 +113,7 @@ int cmd_lint(struct cli_ctx *ctx, int argc, char **argv)
         rc = rep.errors ? QEXIT_REFUSED : QEXIT_OK;
         if (ctx->json) {
                 int prc = cli_print_json(json_pack("{s:s,s:o}", "profile", cert_profile_name(used),
-                                                   "findings", cli_lint_json(&rep)));
+                                                   "findings", json_of_lint(&rep)));
                 if (prc != QEXIT_OK)
                         rc = prc;
         } else {

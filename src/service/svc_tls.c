@@ -178,11 +178,17 @@ static enum qerr issue_new(struct service *s, const struct api_tls_req *r, const
         struct qbuf kp, chain;
         qbuf_init(&kp, 64 * 1024);
         qbuf_init(&chain, 2 * MAX_PEM_BYTES);
-        char saved[sizeof s->actor];
-        memcpy(saved, s->actor, sizeof saved);
-        snprintf(s->actor, sizeof s->actor, "%s", API_TLS_ACTOR);
+        /* the service's own certificate belongs to the tenant 'system'
+         * (migration 005), out of every user's reach: a user key of another
+         * tenant could otherwise download the listener's private key */
+        struct principal saved = s->who, self = {.tenant_id = QUILL_TENANT_SYSTEM,
+                                                 .role = ROLE_ADMIN,
+                                                 .local = true};
+        snprintf(self.tenant, sizeof self.tenant, "system");
+        snprintf(self.name, sizeof self.name, "%s", API_TLS_ACTOR);
+        service_set_principal(s, &self);
         enum qerr rc = service_cert_apply(s, &ar, &c, ei);
-        memcpy(s->actor, saved, sizeof saved);
+        service_set_principal(s, &saved);
         const char *ca_pem = NULL;
         size_t ca_len = 0;
         if (rc == QERR_OK)

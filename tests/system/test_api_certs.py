@@ -80,7 +80,7 @@ def test_keyset_pages_and_filters(api):
         cursor = r.json["next_cursor"]
         if cursor is None:
             break
-    # newest first, each once; the default tenant also holds the API's own TLS certificate
+    # newest first, each once
     assert seen == sorted(seen, reverse=True) and len(set(seen)) == len(seen)
     assert set(ids) <= set(seen) and pages == 5
     by_name = api.get("/api/v1/certificates?name=n7.example.com", t,

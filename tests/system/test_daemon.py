@@ -280,11 +280,16 @@ def test_https_listener_sends_the_whole_chain(daemon, tmp_path):
     pem_text = (d.data / "tls" / "api.pem").read_text()
     leaf = x509.load_pem_x509_certificate(pem_text.encode())
     serial = format(leaf.serial_number, "x")
-    certs = ok(d.data, "cert", "list")["certificates"]
+    # it belongs to the tenant 'system', out of the default tenant's sight
+    assert not [c for c in ok(d.data, "cert", "list")["certificates"]
+                if c["serial"].lstrip("0") == serial]
+    certs = ok(d.data, "--tenant", "system", "cert", "list")["certificates"]
     mine = [c for c in certs if c["serial"].lstrip("0") == serial]
     assert len(mine) == 1, certs
     assert mine[0]["profile"] == "private" and mine[0]["names"] == ["localhost", "127.0.0.1"]
-    events = ok(d.data, "cert", "show", mine[0]["id"])["certificate"]["events"]
+    assert mine[0]["tenant"] == "system", mine[0]
+    events = ok(d.data, "--tenant", "system", "cert", "show",
+                mine[0]["id"])["certificate"]["events"]
     assert any(e["actor"] == "quill-serve:api-tls" for e in events), events
     assert stat.S_IMODE((d.data / "tls" / "api.key").stat().st_mode) == 0o600
     assert leaf.not_valid_after - leaf.not_valid_before >= dt.timedelta(days=89)
@@ -295,12 +300,12 @@ def test_certificate_reused_across_restarts(daemon, tmp_path):
     root = root_pem(d.data, tmp_path / "root.pem")
     first = (d.data / "tls" / "api.pem").read_text()
     s1 = served_serial(d.api_port, root)
-    n_certs = len(ok(d.data, "cert", "list")["certificates"])
+    n_certs = len(ok(d.data, "--tenant", "system", "cert", "list")["certificates"])
     assert d.stop() == 0
     d.start()
     assert (d.data / "tls" / "api.pem").read_text() == first
     assert served_serial(d.api_port, root) == s1
-    assert len(ok(d.data, "cert", "list")["certificates"]) == n_certs
+    assert len(ok(d.data, "--tenant", "system", "cert", "list")["certificates"]) == n_certs
     assert d.logs(10 ** 7).count("API certificate issued") == 1
 
 

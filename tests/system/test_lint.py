@@ -450,6 +450,8 @@ def test_reissue_of_an_old_public_certificate_with_an_internal_name_is_refused(c
     """A DV certificate made before the rule (here: a private one turned into
     one in the database) is not reissued, validated or not."""
     c = apply(ca_dir, "legacy.example.test")
+    # a public base_url, or the base_url rule would refuse first
+    (ca_dir / "quill.conf").write_text("[server]\nbase_url = http://pki.example.com\n")
     con = sqlite3.connect(ca_dir / "quill.db")
     with con:
         con.execute("UPDATE certificates SET profile = 'dv' WHERE id = ?", (c["id"],))

@@ -16,7 +16,7 @@ TOKEN = re.compile(r"^quill_[1-9][0-9]*_[A-Za-z0-9_-]{43}$")
 
 def test_every_database_has_the_default_tenant(ca_dir):
     tenants = ok(ca_dir, "tenant", "list")["tenants"]
-    assert [t["name"] for t in tenants] == ["default"], tenants
+    assert [t["name"] for t in tenants] == ["default", "system"], tenants
     c = apply(ca_dir, "t1.example.com")
     assert c["tenant"] == "default", c
 
@@ -28,7 +28,7 @@ def test_tenant_create_and_list(ca_dir):
     for bad in ("", "Team-A", "-lead", "a b", "x" * 64, "évé", "a/b"):
         refused(ca_dir, "tenant", "create", bad, code="tenant_name_invalid", exit=2)
     names = [t["name"] for t in ok(ca_dir, "tenant", "list")["tenants"]]
-    assert names == ["default", "team-a"], names
+    assert names == ["default", "system", "team-a"], names
 
 
 def test_unknown_tenant_is_refused(ca_dir):

@@ -9,6 +9,8 @@ CREATE TABLE tenants (
   created_at INTEGER NOT NULL
 );
 INSERT INTO tenants (id, name, created_at) VALUES (1, 'default', strftime('%s','now'));
+-- the service's own certificates (its HTTPS listener's): no user's business
+INSERT INTO tenants (id, name, created_at) VALUES (2, 'system', strftime('%s','now'));
 
 -- API keys: the secret is stored only as its SHA-256 (it has 256 random
 -- bits, so a fast hash is enough); shown once when created.
