@@ -26,8 +26,8 @@
  * addresses reaches the fake server, which listens on every address of the
  * namespace (0.0.0.0 and ::) and counts what it accepts, so "refused without
  * a connection" is counted for every address, loopback or not. The group
- * setup checks the namespace first and fails every test outside it (nothing
- * is tried then); test_netns_isolation shows the isolation itself.
+ * setup checks the namespace first (tests/unit/unit_netns.h) and, outside
+ * it, fails before any test runs; test_netns_isolation shows the isolation.
  *
  * Memory: the server and resolver live for the whole group (group setup and
  * teardown). Threads: the server runs on its own thread; the tests on the
@@ -42,7 +42,6 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -55,6 +54,7 @@
 
 #include "base/netaddr.h"
 #include "dns/dns.h"
+#include "unit_netns.h"
 #include "validate/validate.h"
 
 #define VALUE "kQ3vXo1b2Zt9-_aaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -75,99 +75,6 @@ static int closed_port(int type)
                 return -1;
         close(fd);
         return ntohs(a.sin_port);
-}
-
-/* ---- the private network namespace (scripts/netns-run.sh) ---- */
-
-/* The addresses the tests below use that are neither loopback nor
- * unspecified: they exist only on lo of the namespace (the list there). */
-static const char *const ns_addresses[] = {"10.0.0.1",        "10.0.0.5", "100.64.0.1",
-                                           "169.254.169.254", "fd00::1",  "fe80::1"};
-/* Not set up in the namespace: nothing can reach it. */
-#define NS_UNBOUND "10.0.0.99"
-#define NS_UNBOUND6 "2001:db8::99"
-
-/* ip:port as a socket address (fe80::/10 scoped to lo); false if ip is not
- * an address. */
-static bool sockaddr_of(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *len)
-{
-        memset(ss, 0, sizeof *ss);
-        struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-        if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
-                a4->sin_family = AF_INET;
-                a4->sin_port = htons((uint16_t)port);
-                *len = sizeof *a4;
-                return true;
-        }
-        if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
-                a6->sin6_family = AF_INET6;
-                a6->sin6_port = htons((uint16_t)port);
-                if (IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr))
-                        a6->sin6_scope_id = if_nametoindex("lo");
-                *len = sizeof *a6;
-                return true;
-        }
-        return false;
-}
-
-/* A socket of type `type` connect()ed to ip:port: 0, or the errno. */
-static int connect_to(const char *ip, int port, int type)
-{
-        struct sockaddr_storage ss;
-        socklen_t len;
-        if (!sockaddr_of(ip, port, &ss, &len))
-                return EINVAL;
-        int fd = socket(ss.ss_family, type, 0);
-        if (fd < 0)
-                return errno;
-        int rc = connect(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : errno;
-        close(fd);
-        return rc;
-}
-
-/* Whether this process is inside the namespace, without sending anything:
- * lo is the only device, an address not set up has no route (a UDP
- * connect() only looks the route up), and every address of ns_addresses
- * can be bound. Otherwise says what is wrong in `why`. */
-static bool netns_isolated(char *why, size_t n)
-{
-        struct if_nameindex *ifs = if_nameindex();
-        if (!ifs) {
-                snprintf(why, n, "if_nameindex: %s", strerror(errno));
-                return false;
-        }
-        bool only_lo = true;
-        for (struct if_nameindex *i = ifs; i->if_index != 0; i++)
-                if (strcmp(i->if_name, "lo") != 0) {
-                        snprintf(why, n, "it has the network device %s", i->if_name);
-                        only_lo = false;
-                        break;
-                }
-        if_freenameindex(ifs);
-        if (!only_lo)
-                return false;
-        int rc = connect_to(NS_UNBOUND, 9, SOCK_DGRAM);
-        if (rc != ENETUNREACH) {
-                snprintf(why, n, "%s is not unreachable (%s)", NS_UNBOUND,
-                         rc ? strerror(rc) : "it has a route");
-                return false;
-        }
-        for (size_t i = 0; i < sizeof ns_addresses / sizeof ns_addresses[0]; i++) {
-                struct sockaddr_storage ss;
-                socklen_t len;
-                if (!sockaddr_of(ns_addresses[i], 0, &ss, &len))
-                        return false;
-                int fd = socket(ss.ss_family, SOCK_STREAM, 0);
-                rc = fd >= 0 && bind(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : errno;
-                if (fd >= 0)
-                        close(fd);
-                if (rc != 0) {
-                        snprintf(why, n, "%s is not on lo (%s)", ns_addresses[i], strerror(rc));
-                        return false;
-                }
-        }
-        return true;
 }
 
 /* ---- the fake web server ---- */
