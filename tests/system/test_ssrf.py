@@ -8,38 +8,61 @@ NOT connect: a connection attempt would complete in the kernel's backlog,
 so `connections()` counting zero proves that nothing was tried (each
 listener is checked to count a real connection first).
 
-Everything runs on loopback, so the production rule (connect only to public
-addresses) would refuse every test server. Two test-only settings open it:
-`[validation] allow_private_addresses = true` (everything; what the other
-test files use) and `[validation] allow_addresses = 127.0.0.1/32` (only the
-nginx address counts as public, so a first request reaches it while every
-other special-purpose address, after a redirect, is still refused). The
-tests here set allow_private_addresses = false explicitly (test_orders'
-configure() turns it on; the later line wins) and a public-looking
-[server] base_url, which dv orders need when the switch is off.
+Private network namespace: this module names special-purpose addresses
+that are not loopback (names resolve to 10.0.0.5 and 169.254.169.254,
+redirects point to 10.0.0.1 and 169.254.169.254), so a broken address
+check would send packets off this machine. Every test here therefore runs
+inside one private network namespace (tests/system/netns.py,
+scripts/netns-run.sh; needs root): its only device is its own `lo`,
+holding those addresses, with no route, so a connection to any other
+address fails at once and nothing leaves, while one to those addresses
+reaches a counting listener of the test. Knot, Unbound, nginx, the
+listeners and quill all run inside it. The first test shows the isolation.
+
+Everything else runs on loopback, so the production rule (connect only to
+public addresses) would refuse every test server. Two test-only settings
+open it: `[validation] allow_private_addresses = true` (everything; what
+the other test files use) and `[validation] allow_addresses = 127.0.0.1/32`
+(only the nginx address counts as public, so a first request reaches it
+while every other special-purpose address, after a redirect, is still
+refused). The tests here set allow_private_addresses = false explicitly
+(test_orders' configure() turns it on; the later line wins) and a
+public-looking [server] base_url, which dv orders need when the switch is
+off.
 """
 
+import errno
 import socket
+import subprocess
+import time
 
 import pytest
 
 from conftest import ok, quill, refused
+from netns import UNBOUND, UNBOUND6, inside_private, isolation_problem, private_network, \
+    require_private
 from nginx import Nginx
 from test_orders import (ZONE, configure, dns_lab, failure_code, issue_dv, name_of,
                          order_apply, order_ids, validate)
+
+# every test and fixture of this module runs inside one private network
+# namespace (module docstring)
+netns = private_network()
 
 SOURCES = "192.0.2.10, 2001:db8::10"
 PUBLIC_BASE = "[server]\nbase_url = http://pki.example.com\n"
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(netns, tmp_path_factory):
+    """Knot and Unbound, inside the module's namespace."""
     with dns_lab(tmp_path_factory.mktemp("ssrf-dns")) as lab_:
         yield lab_
 
 
 @pytest.fixture(scope="module")
-def web(tmp_path_factory):
+def web(netns, tmp_path_factory):
+    """nginx, inside the module's namespace."""
     n = Nginx(workdir=tmp_path_factory.mktemp("ssrf-nginx"))
     n.start()
     try:
@@ -50,13 +73,18 @@ def web(tmp_path_factory):
 
 class Listener:
     """A TCP socket listening on host:port that never accepts on its own;
-    connections() takes (and counts) what reached its backlog."""
+    connections() takes (and counts) what reached its backlog. A host that
+    is not loopback (0.0.0.0, 10.0.0.5, ...) only inside the private
+    namespace."""
 
     def __init__(self, host, port=0):
+        require_private(host)
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.host = host
         self.sock = socket.socket(fam, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if fam == socket.AF_INET6:
+            self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         self.sock.bind((host, port))
         self.sock.listen(64)
         self.sock.setblocking(False)
@@ -80,6 +108,62 @@ class Listener:
 
     def close(self):
         self.sock.close()
+
+
+class Everywhere:
+    """Listeners on one port on every address of the namespace (0.0.0.0
+    and ::): a connection to any address on that port is counted."""
+
+    def __init__(self):
+        self.v4 = Listener("0.0.0.0")
+        self.v6 = Listener("::", self.v4.port)
+        self.port = self.v4.port
+
+    def connections(self):
+        return self.v4.connections() + self.v6.connections()
+
+    def check_counts(self, to):
+        with socket.create_connection((to, self.port), timeout=5):
+            pass
+        assert self.connections() == 1, f"nothing counted a connection to {to}"
+
+    def close(self):
+        self.v4.close()
+        self.v6.close()
+
+
+# ---------------------------------------------------------------- the namespace
+
+
+def test_the_private_namespace_holds_everything(netns, lab, web):
+    """The isolation the tests below rely on (they name 10.0.0.5, 10.0.0.1
+    and 169.254.169.254): this thread, the servers and the processes it
+    starts (quill is started so, by conftest.quill) are inside the private
+    namespace; an address that is not set up there cannot be reached at
+    all, at once; the special-purpose addresses the tests use reach a
+    counting listener."""
+    assert inside_private()
+    for proc in (lab.knot.proc, lab.recursor.proc, web.proc):
+        assert netns.holds(proc.pid), proc.args
+    child = subprocess.run(["readlink", "/proc/self/ns/net"], capture_output=True, text=True,
+                           check=True)
+    assert child.stdout.strip() == f"net:[{netns.inode}]", child.stdout
+    assert isolation_problem() is None, isolation_problem()
+    assert sorted(n for _, n in socket.if_nameindex()) == ["lo"]
+    # an address that is not set up: no route, refused at once, no packet
+    for host in (UNBOUND, UNBOUND6):
+        t0 = time.monotonic()
+        with pytest.raises(OSError) as e:
+            socket.create_connection((host, 80), timeout=5).close()
+        assert e.value.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH), e.value
+        assert time.monotonic() - t0 < 1, f"connecting to {host} took time: something was sent"
+    # the special-purpose addresses of the tests are on lo here
+    for addr in ("10.0.0.5", "10.0.0.1", "169.254.169.254"):
+        probe = Listener(addr)
+        try:
+            probe.check_counts()
+        finally:
+            probe.close()
 
 
 def conf(data, lab, http_port, allow_private=False, allow="", base=PUBLIC_BASE, extra=""):
@@ -126,42 +210,40 @@ def assert_refused(o, name, says, hint):
 
 
 FIRST_HOP = [
-    ("loopback", [("A", "127.0.0.1")], "127.0.0.1 (loopback, 127.0.0.0/8, RFC 1122)", "127.0.0.1"),
-    ("loopback6", [("AAAA", "::1")], "::1 (loopback, ::1/128, RFC 4291)", "::1"),
-    ("rfc1918", [("A", "10.0.0.5")], "10.0.0.5 (private-use, 10.0.0.0/8, RFC 1918)", None),
+    ("loopback", [("A", "127.0.0.1")], "127.0.0.1 (loopback, 127.0.0.0/8, RFC 1122)"),
+    ("loopback6", [("AAAA", "::1")], "::1 (loopback, ::1/128, RFC 4291)"),
+    ("rfc1918", [("A", "10.0.0.5")], "10.0.0.5 (private-use, 10.0.0.0/8, RFC 1918)"),
     ("metadata", [("A", "169.254.169.254")],
      "169.254.169.254 (link-local, the cloud instance metadata service, 169.254.169.254/32, "
-     "RFC 3927)", None),
+     "RFC 3927)"),
     ("mapped", [("AAAA", "::ffff:127.0.0.1")],
-     "::ffff:127.0.0.1 (IPv4-mapped, ::ffff:0:0/96, RFC 4291, carrying 127.0.0.1: loopback",
-     "127.0.0.1"),
-    ("both", [("A", "127.0.0.1"), ("AAAA", "::1")], "127.0.0.1 (loopback", "127.0.0.1"),
+     "::ffff:127.0.0.1 (IPv4-mapped, ::ffff:0:0/96, RFC 4291, carrying 127.0.0.1: loopback"),
+    ("both", [("A", "127.0.0.1"), ("AAAA", "::1")], "127.0.0.1 (loopback"),
 ]
 
 
-@pytest.mark.parametrize("label,records,says,listen", FIRST_HOP, ids=[c[0] for c in FIRST_HOP])
+@pytest.mark.parametrize("label,records,says", FIRST_HOP, ids=[c[0] for c in FIRST_HOP])
 def test_name_on_a_special_address_is_refused_without_a_connection(ca_dir, lab, label, records,
-                                                                    says, listen):
-    # a listener where the name points (on the port validation would use):
-    # it must see nothing
-    probe = Listener(listen or "127.0.0.1")
-    probe.check_counts()
-    also = Listener("::1", probe.port) if label == "both" else None
+                                                                    says):
+    """Needs the private namespace (10.0.0.5, 169.254.169.254 are on its lo):
+    listeners on every address of the namespace, on the port validation
+    would use, each shown to count the address the name points to, see
+    nothing."""
+    probe = Everywhere()
     try:
+        for _, addr in records:
+            probe.check_counts(addr)
         conf(ca_dir, lab, probe.port)
         name = f"{label}.first.ssrf.{ZONE}"
         o, token, content = file_order(lab, ca_dir, name, *records)
         o = validate(ca_dir, o["id"])
+        n = probe.connections()
+        assert n == 0, f"validation connected {n} times to a refused address"
         msg = assert_refused(o, name, says, "give the name public A or AAAA records")
         if label == "both":
             assert "(and 1 more)" in msg, msg
-        assert probe.connections() == 0, "validation connected to a refused address"
-        if also:
-            assert also.connections() == 0
     finally:
         probe.close()
-        if also:
-            also.close()
 
 
 def test_same_name_is_fetched_when_the_switch_is_on(ca_dir, lab, web):
@@ -184,8 +266,8 @@ REDIRECTS = [
     ("mapped", "[::ffff:127.0.0.2]", "::ffff:127.0.0.2 (IPv4-mapped", "127.0.0.2"),
     ("numeric", "2130706434", "127.0.0.2 (loopback", "127.0.0.2"),
     ("metadata", "169.254.169.254", "169.254.169.254 (link-local, the cloud instance metadata",
-     None),
-    ("rfc1918", "10.0.0.1", "10.0.0.1 (private-use, 10.0.0.0/8, RFC 1918)", None),
+     "169.254.169.254"),
+    ("rfc1918", "10.0.0.1", "10.0.0.1 (private-use, 10.0.0.0/8, RFC 1918)", "10.0.0.1"),
     ("byname", "inner.redirect.ssrf." + ZONE, "127.0.0.2 (loopback", "127.0.0.2"),
 ]
 
@@ -194,12 +276,14 @@ REDIRECTS = [
 def test_redirect_to_a_special_address_is_refused(ca_dir, lab, web, label, host, says, listen):
     """The first request is allowed (127.0.0.1/32 listed as public, tests
     only) and answered by nginx with a redirect to a special-purpose
-    address, as an IP literal or through DNS: refused before connecting."""
+    address, as an IP literal or through DNS: refused before connecting.
+    Needs the private namespace (10.0.0.1, 169.254.169.254 are on its lo): a
+    listener on the redirect's address and port, shown to count, sees
+    nothing."""
     lab.set("inner.redirect.ssrf." + ZONE, "A", "127.0.0.2")
-    probe = Listener(listen, web.port) if listen else None
-    if probe:
-        probe.check_counts()
+    probe = Listener(listen, web.port)
     try:
+        probe.check_counts()
         conf(ca_dir, lab, web.port, allow="127.0.0.1/32")
         name = f"{label}.redirect.ssrf.{ZONE}"
         o, token, content = file_order(lab, ca_dir, name, ("A", "127.0.0.1"))
@@ -207,15 +291,13 @@ def test_redirect_to_a_special_address_is_refused(ca_dir, lab, web, label, host,
         web.put_file(path + ".real", content)  # following the redirect would succeed
         web.redirect(path, f"http://{host}:{web.port}{path}.real")
         o = validate(ca_dir, o["id"])
+        assert probe.connections() == 0, "validation followed the redirect"
         assert_refused(o, name, says, "redirect only to hosts on public addresses")
         # nginx answered the first request (the redirect), and nothing else
         hits = [r for r in web.requests() if token in r["request"]]
         assert [r["status"] for r in hits] == [302], hits
-        if probe:
-            assert probe.connections() == 0, "validation followed the redirect"
     finally:
-        if probe:
-            probe.close()
+        probe.close()
 
 
 def test_redirect_to_an_allowed_address_is_followed(ca_dir, lab, web):

@@ -14,8 +14,20 @@
  * The fixture allows loopback ([validation] allow_private_addresses) for the
  * HTTP cases; the address cases turn it off, or list only 127.0.0.1/32 as
  * public ([validation] allow_addresses), and show that a special-purpose
- * address, first or after a redirect, is refused without a connection (the
- * server counts the connections it accepts).
+ * address, first or after a redirect, is refused without a connection.
+ *
+ * Network namespace: those cases name special-purpose addresses that are not
+ * loopback (10.0.0.5, 10.0.0.1, 169.254.169.254, 100.64.0.1, fd00::1,
+ * fe80::1), so a broken address check would connect to them. This binary
+ * therefore runs only inside the private network namespace of
+ * scripts/netns-run.sh (make unit / scripts/run-unit.sh puts it there): one
+ * device, lo, holding those addresses, no route. A connection to any other
+ * address fails at once and no packet leaves the machine; one to those
+ * addresses reaches the fake server, which listens on every address of the
+ * namespace (0.0.0.0 and ::) and counts what it accepts, so "refused without
+ * a connection" is counted for every address, loopback or not. The group
+ * setup checks the namespace first (tests/unit/unit_netns.h) and, outside
+ * it, fails before any test runs; test_netns_isolation shows the isolation.
  *
  * Memory: the server and resolver live for the whole group (group setup and
  * teardown). Threads: the server runs on its own thread; the tests on the
@@ -29,6 +41,7 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -36,10 +49,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/netaddr.h"
 #include "dns/dns.h"
+#include "unit_netns.h"
 #include "validate/validate.h"
 
 #define VALUE "kQ3vXo1b2Zt9-_aaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -67,7 +82,8 @@ static int closed_port(int type)
 #define MAX_HELD 16
 
 struct server {
-        int fd;
+        int fd;  /* 0.0.0.0:port: every IPv4 address of the namespace */
+        int fd6; /* [::]:port, IPv6 only: every IPv6 address of the namespace */
         int port;
         int other_port; /* target of the forbidden redirect */
         int stop_pipe[2];
@@ -222,31 +238,46 @@ static void *server_main(void *arg)
 {
         struct server *s = arg;
         for (;;) {
-                struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN},
+                struct pollfd p[3] = {{.fd = s->fd, .events = POLLIN},
+                                      {.fd = s->fd6, .events = POLLIN},
                                       {.fd = s->stop_pipe[0], .events = POLLIN}};
-                if (poll(p, 2, -1) < 0 || p[1].revents)
+                if (poll(p, 3, -1) < 0 || p[2].revents)
                         break;
-                int c = accept(s->fd, NULL, NULL);
-                if (c < 0)
-                        continue;
-                __atomic_add_fetch(&s->accepted, 1, __ATOMIC_SEQ_CST);
-                if (serve_one(s, c))
-                        close(c);
+                for (int i = 0; i < 2; i++) {
+                        if (!p[i].revents)
+                                continue;
+                        int c = accept(p[i].fd, NULL, NULL);
+                        if (c < 0)
+                                continue;
+                        __atomic_add_fetch(&s->accepted, 1, __ATOMIC_SEQ_CST);
+                        if (serve_one(s, c))
+                                close(c);
+                }
         }
         return NULL;
 }
 
+/* Listens on every address of the namespace (only after netns_isolated():
+ * outside it, 0.0.0.0 would be every address of the machine). */
 static int server_start(struct server *s)
 {
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
         socklen_t al = sizeof a;
+        int one = 1;
         memset(s, 0, sizeof *s);
         s->fd = socket(AF_INET, SOCK_STREAM, 0);
-        if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        s->fd6 = socket(AF_INET6, SOCK_STREAM, 0);
+        if (s->fd < 0 || s->fd6 < 0 || bind(s->fd, (struct sockaddr *)&a, sizeof a) != 0 ||
             listen(s->fd, 16) != 0 || getsockname(s->fd, (struct sockaddr *)&a, &al) != 0 ||
             pipe(s->stop_pipe) != 0)
                 return -1;
         s->port = ntohs(a.sin_port);
+        struct sockaddr_in6 a6 = {.sin6_family = AF_INET6,
+                                  .sin6_addr = IN6ADDR_ANY_INIT,
+                                  .sin6_port = htons((uint16_t)s->port)};
+        if (setsockopt(s->fd6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0 ||
+            bind(s->fd6, (struct sockaddr *)&a6, sizeof a6) != 0 || listen(s->fd6, 16) != 0)
+                return -1;
         s->other_port = closed_port(SOCK_STREAM);
         return pthread_create(&s->thread, NULL, server_main, s) == 0 ? 0 : -1;
 }
@@ -259,6 +290,7 @@ static void server_stop(struct server *s)
         for (int i = 0; i < s->nheld; i++)
                 close(s->held[i]);
         close(s->fd);
+        close(s->fd6);
         close(s->stop_pipe[0]);
         close(s->stop_pipe[1]);
 }
@@ -267,7 +299,16 @@ static int group_setup(void **state)
 {
         struct fixture *fx = calloc(1, sizeof *fx);
         struct qerr_info ei;
-        char fwd[32];
+        char fwd[32], why[160];
+        if (!netns_isolated(why, sizeof why)) {
+                fprintf(stderr,
+                        "test_validate: not inside the private network namespace of "
+                        "scripts/netns-run.sh (%s): run it as scripts/netns-run.sh %s (make "
+                        "unit does), so a broken address check cannot reach the network\n",
+                        why, "build/unit/test_validate");
+                free(fx);
+                return -1;
+        }
         if (!fx || validate_global_init(&ei) != QERR_OK || server_start(&fx->srv) != 0)
                 return -1;
         snprintf(fwd, sizeof fwd, "127.0.0.1:%d", closed_port(SOCK_DGRAM));
@@ -287,6 +328,8 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
         struct fixture *fx = *state;
+        if (!fx) /* the group setup failed */
+                return 0;
         server_stop(&fx->srv);
         dns_resolver_free(fx->dead);
         free(fx);
@@ -504,6 +547,48 @@ static int accepted(struct fixture *fx)
         return __atomic_load_n(&fx->srv.accepted, __ATOMIC_SEQ_CST);
 }
 
+/* Waits (up to 5 s) until the server has accepted `want` connections. */
+static int wait_accepted(struct fixture *fx, int want)
+{
+        for (int i = 0; i < 500 && accepted(fx) < want; i++)
+                nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+        return accepted(fx);
+}
+
+static long ms_since(const struct timespec *t0)
+{
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* The isolation the address cases rely on: an address that is not set up
+ * cannot be reached at all (at once, ENETUNREACH: no route, so no packet),
+ * and each special-purpose address the tests use reaches the counting
+ * server, so a connection to it could not go unseen. */
+static void test_netns_isolation(void **state)
+{
+        struct fixture *fx = *state;
+        static const char *const unbound[] = {NS_UNBOUND, NS_UNBOUND6};
+        for (size_t i = 0; i < sizeof unbound / sizeof unbound[0]; i++) {
+                struct timespec t0;
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                int rc = connect_to(unbound[i], fx->srv.port, SOCK_STREAM);
+                if (rc != ENETUNREACH && rc != EHOSTUNREACH)
+                        fail_msg("connect to %s: want ENETUNREACH, got %s", unbound[i],
+                                 rc ? strerror(rc) : "connected");
+                assert_true(ms_since(&t0) < 500);
+        }
+        for (size_t i = 0; i < sizeof ns_addresses / sizeof ns_addresses[0]; i++) {
+                int before = accepted(fx);
+                int rc = connect_to(ns_addresses[i], fx->srv.port, SOCK_STREAM);
+                if (rc != 0)
+                        fail_msg("connect to %s: %s", ns_addresses[i], strerror(rc));
+                if (wait_accepted(fx, before + 1) != before + 1)
+                        fail_msg("the server did not count the connection to %s", ns_addresses[i]);
+        }
+}
+
 static void expect_refused(const struct validate_result *r, const char *what)
 {
         if (r->code != QERR_FILE_UNREACHABLE || !r->final || !strstr(r->msg, what) ||
@@ -538,8 +623,11 @@ static void test_file_special_address_refused(void **state)
                 struct validate_result r;
                 int before = accepted(fx);
                 validate_file(&c, cases[i].name, "ok", VALUE, &r);
+                /* the server listens on every address of the namespace */
+                if (accepted(fx) != before)
+                        fail_msg("%s: validation connected to it (%d connections)", cases[i].name,
+                                 accepted(fx) - before);
                 expect_refused(&r, cases[i].says);
-                assert_int_equal(accepted(fx), before);
         }
         /* listed as public (tests only): fetched */
         struct netaddr_list allow;
@@ -584,11 +672,14 @@ static void test_file_redirect_to_special_address_refused(void **state)
                 struct validate_result r;
                 int before = accepted(fx);
                 validate_file(&c, "127.0.0.1", cases[i].token, VALUE, &r);
+                /* one connection: the first hop's (the server listens on every
+                 * address of the namespace, the redirect targets included) */
+                if (accepted(fx) != before + 1)
+                        fail_msg("%s: %d connections, want 1 (the first hop)", cases[i].token,
+                                 accepted(fx) - before);
                 expect_refused(&r, cases[i].says);
                 if (!strstr(r.msg, "redirect only to hosts on public addresses"))
                         fail_msg("%s: \"%s\"", cases[i].token, r.msg);
-                /* one connection: the first hop's */
-                assert_int_equal(accepted(fx), before + 1);
         }
         /* a redirect back to the allowed address is followed */
         struct validate_result r;
@@ -645,6 +736,7 @@ static void test_file_long_sources_kept(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_netns_isolation),
             cmocka_unit_test(test_new_value),
             cmocka_unit_test(test_body_matches),
             cmocka_unit_test(test_file_wildcard_refused),
