@@ -35,6 +35,14 @@ static const struct setting schema[] = {
     {"server", "base_url", CT_URL, OFF(server_base_url), "http://127.0.0.1:8080", 0, 0, NULL,
      "Public URL prefix of this server, written into certificates as the CRL distribution "
      "point (`/crl/<ca>.crl`), OCSP (`/ocsp`) and caIssuers (`/ca/<ca>.der`) URLs."},
+    {"server", "user", CT_STRING, OFF(server_user), "", 0, 0, NULL,
+     "When quill starts as root: the user the main process (database, HTTP, jobs) switches to "
+     "right after the signer has started, before any thread exists. Empty: quill keeps running "
+     "as the user that started it (and warns when that is root)."},
+    {"signer", "user", CT_STRING, OFF(signer_user), "", 0, 0, NULL,
+     "When quill starts as root: the user the signer process runs as. quill makes the key "
+     "directory `<data>/ca` (and the files in it) this user's, mode 0700, so that it alone "
+     "can read the CA keys. Empty: the signer runs as the user of the main process."},
     {"ca", "passphrase_file", CT_STRING, OFF(ca_passphrase_file), "", 0, 0, NULL,
      "File holding the passphrase that encrypts CA private keys at rest. The environment "
      "variable QUILL_CA_PASSPHRASE takes precedence."},

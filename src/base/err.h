@@ -155,7 +155,16 @@ enum qexit {
           "MB "                                                                                    \
           "(checked by its content); pass it with --letter FILE.")                                 \
         X(PROTO, "signer_protocol", 500, QEXIT_INTERNAL,                                           \
-          "A malformed message crossed the signer channel; this is a bug, see the logs.")
+          "A malformed message crossed the signer channel; this is a bug, see the logs.")          \
+        X(CA_PASSPHRASE_WEAK, "ca_passphrase_weak", 400, QEXIT_USAGE,                              \
+          "The CA passphrase is shorter than 12 characters; choose a longer one (CA keys "         \
+          "encrypted under a short one must be re-encrypted, see docs/operations.md).")            \
+        X(KEY_PASSWORD_WEAK, "key_password_weak", 400, QEXIT_USAGE,                                \
+          "A private-key password needs at least 8 characters; choose a longer one.")              \
+        X(CRL_NUMBER_STALE, "crl_number_not_increasing", 500, QEXIT_INTERNAL,                      \
+          "The signer refused a CRL number that is not above the last one it signed for this "     \
+          "CA; the database is older than the key directory (restored from a backup?). See the "   \
+          "logs.")
 
 enum qerr {
 #define QERR_ENUM(name, code, http, exitc, msg) QERR_##name,

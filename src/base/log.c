@@ -16,6 +16,11 @@ void qlog_set_level(enum qlog_level lvl)
         level = lvl;
 }
 
+enum qlog_level qlog_get_level(void)
+{
+        return level;
+}
+
 const char *qlog_escape(const char *in, char *out, unsigned long outsz)
 {
         unsigned long o = 0;

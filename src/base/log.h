@@ -12,6 +12,7 @@
 enum qlog_level { QLOG_DEBUG, QLOG_INFO, QLOG_WARN, QLOG_ERROR, QLOG_OFF };
 
 void qlog_set_level(enum qlog_level lvl);
+enum qlog_level qlog_get_level(void);
 /* `kv` is a preformatted list of key=value pairs (may be NULL); build it with
  * qlog_escape() for untrusted values. */
 void qlog(enum qlog_level lvl, const char *msg, const char *fmt_kv, ...)
@@ -20,6 +21,7 @@ void qlog(enum qlog_level lvl, const char *msg, const char *fmt_kv, ...)
  * to outsz. Returns out. */
 const char *qlog_escape(const char *in, char *out, unsigned long outsz);
 
+#define qlog_debug(msg, ...) qlog(QLOG_DEBUG, msg, __VA_ARGS__)
 #define qlog_info(msg, ...) qlog(QLOG_INFO, msg, __VA_ARGS__)
 #define qlog_warn(msg, ...) qlog(QLOG_WARN, msg, __VA_ARGS__)
 #define qlog_error(msg, ...) qlog(QLOG_ERROR, msg, __VA_ARGS__)

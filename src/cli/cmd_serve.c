@@ -7,13 +7,17 @@
  * SIGINT; SIGHUP is logged and otherwise ignored. Prints nothing on stdout:
  * progress goes to the log on stderr. Exit 0 after a signal-driven stop.
  *
- * Threads: runs on the main thread. The signer is forked before any thread
- * exists; SIGTERM/SIGINT/SIGHUP are then blocked so that the HTTP polling
- * thread inherits the mask and only the main thread's sigtimedwait() sees
- * them. Two service handles: ctx->svc (with the signer) stays with the main
- * thread, which re-signs every CRL when half its lifetime has passed; a
- * second handle (no signer) belongs to the polling thread for reads.
- * Memory: both are closed here (ctx->svc is left NULL).
+ * Threads: runs on the main thread. The signer is started (and, as root,
+ * the users switched) by cli_open_service before any thread exists;
+ * SIGTERM/SIGINT/SIGHUP are then blocked so that the HTTP polling thread
+ * inherits the mask and only the main thread's sigtimedwait() sees them.
+ * Every second the main thread makes sure the signer runs (a dead one is
+ * started again with backoff); when it is dead and cannot be started again
+ * (user separation: nobody here may become its user any more), serve stops
+ * with exit status 3 so that the service manager restarts it. Two service handles: ctx->svc (with
+ * the signer) stays with the main thread, which re-signs every CRL when half its lifetime has
+ * passed; a second handle (no signer) belongs to the polling thread for reads. Memory: both are
+ * closed here (ctx->svc is left NULL).
  */
 #include "cli.h"
 
@@ -149,20 +153,31 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
                 qlog_error("CRL refresh failed", "code=%s", qerr_code(ei.code));
 
         /* CRLs are re-signed when half of their lifetime has passed, so a
-         * relying party never sees one past its nextUpdate. */
+         * relying party never sees one past its nextUpdate; a failed refresh
+         * is tried again 30 s later. */
         const qtime_t refresh_every = ctx->cfg.ca_crl_hours * 3600 / 2;
         qtime_t next_refresh = qtime_now() + refresh_every;
-        int sig = 0;
+        int sig = 0, status = 0;
         for (;;) {
-                struct timespec tick = {.tv_sec = 30, .tv_nsec = 0};
+                struct timespec tick = {.tv_sec = 1, .tv_nsec = 0};
                 sig = sigtimedwait(&stop_set, NULL, &tick);
                 if (sig < 0) {
+                        if (!service_signer_check(ctx->svc)) {
+                                qlog_error("signer lost",
+                                           "hint=\"the signer died and runs as another user: "
+                                           "stopping so that the service manager starts quill "
+                                           "again\"");
+                                status = QEXIT_INTERNAL;
+                                break;
+                        }
                         if (errno == EAGAIN && qtime_now() >= next_refresh) {
-                                if (service_crl_refresh_all(ctx->svc, &ei) != QERR_OK)
+                                if (service_crl_refresh_all(ctx->svc, &ei) != QERR_OK) {
                                         qlog_error("CRL refresh failed", "code=%s",
                                                    qerr_code(ei.code));
-                                else
+                                        next_refresh = qtime_now() + 30;
+                                } else {
                                         next_refresh = qtime_now() + refresh_every;
+                                }
                         }
                         continue;
                 }
@@ -170,11 +185,11 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
                         break;
                 qlog_info("signal ignored", "signal=%s", signal_name(sig));
         }
-        qlog_info("stopping", "signal=%s", signal_name(sig));
+        qlog_info("stopping", "signal=%s", sig > 0 ? signal_name(sig) : "none");
         http_server_stop(srv);
         service_workers_stop(workers);
         service_close(web);
         close_service(ctx);
         qlog_info("stopped", "addr=%s", eaddr);
-        return 0;
+        return status;
 }

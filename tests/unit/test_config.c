@@ -95,6 +95,8 @@ static void assert_defaults(const struct qconfig *c)
         assert_int_equal(c->public_max_days, 0);
         assert_str_field("log.level", c->log_level, "info");
         assert_int_equal(c->store_busy_ms, 5000);
+        assert_str_field("server.user", c->server_user, "");
+        assert_str_field("signer.user", c->signer_user, "");
 }
 
 static void assert_msg_has(const struct qerr_info *ei, const char *must)
@@ -453,6 +455,8 @@ static void test_write_doc_lists_every_setting(void **state)
             "[validation] token_days",
             "[risk] words_file",
             "[jobs] workers",
+            "[server] user",
+            "[signer] user",
         };
         const size_t nrows = sizeof rows / sizeof rows[0];
         for (size_t i = 0; i < nrows; i++) {
