@@ -10,7 +10,7 @@ SHELL := /bin/bash
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := openssl sqlite3 jansson libmicrohttpd gnutls libpsl inih libunbound libcurl
+PKGS    := openssl sqlite3 jansson libmicrohttpd gnutls libpsl inih libunbound libcurl libseccomp
 WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wformat=2
 CSTD    := -std=c17 -D_GNU_SOURCE
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

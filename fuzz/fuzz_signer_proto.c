@@ -1,7 +1,8 @@
 /*
  * fuzz_signer_proto.c - libFuzzer target for the signer's message decoder
- * (both directions). A request that decodes must encode again and decode to
- * the same fields (round trip), or the target aborts.
+ * (both directions), the INIT message that carries the passphrase included.
+ * A request that decodes must encode again and decode to the same fields
+ * (round trip), or the target aborts.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 abort();
                         if (r2.type != r.type || r2.nnames != r.nnames ||
                             r2.nentries != r.nentries || !same(r.serial, r2.serial) ||
-                            !same(r.issuer_der, r2.issuer_der) || r.not_after != r2.not_after)
+                            !same(r.issuer_der, r2.issuer_der) || r.not_after != r2.not_after ||
+                            !same(r.data_dir, r2.data_dir) || !same(r.passphrase, r2.passphrase) ||
+                            r.private_max_days != r2.private_max_days ||
+                            r.log_level != r2.log_level)
                                 abort();
                         signer_req_clear(&r2);
                 }

@@ -8,7 +8,7 @@ build_pkgs=(
   build-essential pkg-config
   libssl-dev libsqlite3-dev libjansson-dev libmicrohttpd-dev libpsl-dev
   libinih-dev publicsuffix ca-certificates openssl
-  libunbound-dev libcurl4-openssl-dev dns-root-data libgnutls28-dev
+  libunbound-dev libcurl4-openssl-dev dns-root-data libgnutls28-dev libseccomp-dev
 )
 test_pkgs=(
   clang libclang-rt-14-dev libfuzzer-14-dev libcmocka-dev

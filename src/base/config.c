@@ -41,6 +41,14 @@ static const struct setting schema[] = {
      "http://: the Baseline Requirements want these URLs over http, and the signer's linter "
      "refuses https ones in CA and publicly trusted certificates (private ones get a "
      "warning)."},
+    {"server", "user", CT_STRING, OFF(server_user), "", 0, 0, NULL,
+     "When quill starts as root: the user the main process (database, HTTP, jobs) switches to "
+     "right after the signer has started, before any thread exists. Empty: quill keeps running "
+     "as the user that started it (and warns when that is root)."},
+    {"signer", "user", CT_STRING, OFF(signer_user), "", 0, 0, NULL,
+     "When quill starts as root: the user the signer process runs as. quill makes the key "
+     "directory `<data>/ca` (and the files in it) this user's, mode 0700, so that it alone "
+     "can read the CA keys. Empty: the signer runs as the user of the main process."},
     {"ca", "passphrase_file", CT_STRING, OFF(ca_passphrase_file), "", 0, 0, NULL,
      "File holding the passphrase that encrypts CA private keys at rest. The environment "
      "variable QUILL_CA_PASSPHRASE takes precedence."},

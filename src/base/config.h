@@ -24,6 +24,8 @@
 struct qconfig {
         char *server_listen;      /* "127.0.0.1:8080" */
         char *server_base_url;    /* URL prefix written into certificates */
+        char *server_user;        /* "" = stay the invoking user */
+        char *signer_user;        /* "" = the main process's user */
         char *ca_passphrase_file; /* "" = only QUILL_CA_PASSPHRASE */
         long ca_crl_hours;        /* CRL nextUpdate - thisUpdate */
         char *keys_data_key_file; /* "" = <data>/secrets/data.key */

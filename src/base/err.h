@@ -200,7 +200,16 @@ enum qexit {
         X(LINT_FAILED, "lint_failed", 422, QEXIT_REFUSED,                                          \
           "The certificate or CRL would break a rule of RFC 5280 or the Baseline Requirements, "   \
           "so the signer refused to sign it; the message names the check (see "                    \
-          "docs/internals/lint.md). Fix the request or the setting it comes from.")
+          "docs/internals/lint.md). Fix the request or the setting it comes from.") \
+        X(CA_PASSPHRASE_WEAK, "ca_passphrase_weak", 400, QEXIT_USAGE,                              \
+          "The CA passphrase is shorter than 12 characters; choose a longer one (CA keys "         \
+          "encrypted under a short one must be re-encrypted, see docs/operations.md).")            \
+        X(KEY_PASSWORD_WEAK, "key_password_weak", 400, QEXIT_USAGE,                                \
+          "A private-key password needs at least 8 characters; choose a longer one.")              \
+        X(CRL_NUMBER_STALE, "crl_number_not_increasing", 500, QEXIT_INTERNAL,                      \
+          "The signer refused a CRL number that is not above the last one it signed for this "     \
+          "CA; the database is older than the key directory (restored from a backup?). See the "   \
+          "logs.")
 
 enum qerr {
 #define QERR_ENUM(name, code, http, exitc, msg) QERR_##name,

@@ -66,6 +66,36 @@ static enum qerr write_all(int fd, const uint8_t *p, size_t len)
         return QERR_OK;
 }
 
+/* fsync of the directory that holds `path` (its parent), so that a new
+ * name in it survives a crash. */
+static int fsync_parent(const char *path)
+{
+        char dir[PATH_MAX];
+        if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+                return ENAMETOOLONG;
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+                snprintf(dir, sizeof dir, ".");
+        else if (slash == dir)
+                dir[1] = 0;
+        else
+                *slash = 0;
+        return fs_fsync_dir(dir);
+}
+
+int fs_fsync_dir(const char *dir)
+{
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return errno;
+        int e = 0;
+        /* EINVAL: a file system that cannot sync directories (nothing to do) */
+        if (fsync(fd) != 0 && errno != EINVAL)
+                e = errno;
+        close(fd);
+        return e;
+}
+
 enum qerr fs_write_file(const char *path, const void *data, size_t len, mode_t mode, bool excl,
                         struct qerr_info *ei)
 {
@@ -114,6 +144,11 @@ enum qerr fs_write_file(const char *path, const void *data, size_t len, mode_t m
                 return qerr_set(ei, fs_errno_qerr(saved), "cannot rename into %s: %s", path,
                                 strerror(saved));
         }
+        /* the new name is durable before whoever names it (a database row)
+         * commits */
+        if ((saved = fsync_parent(path)) != 0)
+                return qerr_set(ei, fs_errno_qerr(saved), "cannot sync the directory of %s: %s",
+                                path, strerror(saved));
         return QERR_OK;
 }
 
@@ -128,14 +163,22 @@ enum qerr fs_mkdirs(const char *path, mode_t mode, struct qerr_info *ei)
                 if (*p != '/')
                         continue;
                 *p = 0;
-                if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+                if (mkdir(tmp, mode) == 0)
+                        fsync_parent(tmp);
+                else if (errno != EEXIST)
                         return qerr_set(ei, fs_errno_qerr(errno), "cannot create %s: %s", tmp,
                                         strerror(errno));
                 *p = '/';
         }
-        if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+        if (mkdir(tmp, mode) == 0) {
+                int e = fsync_parent(tmp);
+                if (e != 0)
+                        return qerr_set(ei, fs_errno_qerr(e), "cannot sync the parent of %s: %s",
+                                        tmp, strerror(e));
+        } else if (errno != EEXIST) {
                 return qerr_set(ei, fs_errno_qerr(errno), "cannot create %s: %s", tmp,
                                 strerror(errno));
+        }
         return QERR_OK;
 }
 

@@ -23,10 +23,17 @@ enum qerr fs_read_file(const char *path, struct qbuf *out, struct qerr_info *ei)
  * with `too_big` (e.g. QERR_CSR_INVALID), like any other bad input. */
 enum qerr fs_read_input(const char *path, struct qbuf *out, enum qerr too_big,
                         struct qerr_info *ei);
-/* Writes atomically. With `excl`, fails (QERR_IO, EEXIST) if `path` exists. */
+/* Writes atomically: a temporary file with `mode`, fsync'd, renamed (or with
+ * `excl` linked) into place, then the directory fsync'd, so the file and its
+ * name are on disk when this returns. With `excl`, fails (QERR_IO, EEXIST)
+ * if `path` exists. */
 enum qerr fs_write_file(const char *path, const void *data, size_t len, mode_t mode, bool excl,
                         struct qerr_info *ei);
-/* mkdir -p with `mode` for the directories it creates. */
+/* fsync of a directory (after creating or renaming an entry in it); 0 or
+ * the errno. */
+int fs_fsync_dir(const char *dir);
+/* mkdir -p with `mode` for the directories it creates (each new one's
+ * parent fsync'd). */
 enum qerr fs_mkdirs(const char *path, mode_t mode, struct qerr_info *ei);
 bool fs_is_dir(const char *path);
 bool fs_exists(const char *path);

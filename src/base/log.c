@@ -34,6 +34,11 @@ enum qlog_level qlog_level_from_name(const char *s)
         return QLOG_INFO;
 }
 
+enum qlog_level qlog_get_level(void)
+{
+        return level;
+}
+
 const char *qlog_escape(const char *in, char *out, unsigned long outsz)
 {
         unsigned long o = 0;

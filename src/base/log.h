@@ -19,6 +19,7 @@ void qlog_set_level(enum qlog_level lvl);
 enum qlog_level qlog_level_from_name(const char *s);
 /* Whether a line at `lvl` would be written (to skip formatting work). */
 bool qlog_enabled(enum qlog_level lvl);
+enum qlog_level qlog_get_level(void);
 /* `kv` is a preformatted list of key=value pairs (may be NULL); build it with
  * qlog_escape() for untrusted values. */
 void qlog(enum qlog_level lvl, const char *msg, const char *fmt_kv, ...)

@@ -34,9 +34,14 @@ struct cli_ctx {
         struct qconfig cfg;
         struct service *svc; /* opened by cli_open_service() */
         const char *prog;
+        struct ca_secret *secret; /* the CA passphrase, taken in main() */
+        bool serving;             /* quill serve: the signer may be restarted */
+        bool no_signer;           /* set by commands that never sign, before opening */
 };
 
-/* Opens ctx->svc (creating data_dir if missing only when `create`). */
+/* Opens ctx->svc (creating data_dir if missing only when `create`): starts
+ * the signer (handing it the passphrase) and, as root, switches users
+ * (service_boot_open). Call before anything starts a thread. */
 enum qerr cli_open_service(struct cli_ctx *ctx, bool create, struct qerr_info *ei);
 
 /* Prints the error per the contract and returns the exit status. */

@@ -41,22 +41,15 @@ static const char *cli_actor(void)
 
 enum qerr cli_open_service(struct cli_ctx *ctx, bool create, struct qerr_info *ei)
 {
-        const char *dir = ctx->data_dir;
-        if (!fs_is_dir(dir)) {
-                if (fs_exists(dir))
-                        return qerr_set(ei, QERR_DATA_DIR,
-                                        "data directory %s exists but is not a directory", dir);
-                if (!create)
-                        return qerr_set(ei, QERR_DATA_DIR,
-                                        "data directory %s does not exist; run 'quill ca init "
-                                        "--data %s' first",
-                                        dir, dir);
-                enum qerr rc = fs_mkdirs(dir, 0700, ei);
-                if (rc != QERR_OK)
-                        return rc;
-        }
-        struct service_opts o = {.data_dir = dir, .cfg = &ctx->cfg, .actor = cli_actor()};
-        enum qerr rc = service_open(&o, &ctx->svc, ei);
+        struct service_boot b = {.data_dir = ctx->data_dir,
+                                 .cfg = &ctx->cfg,
+                                 .actor = cli_actor(),
+                                 .secret = ctx->secret,
+                                 .create = create,
+                                 .keep_for_restart = ctx->serving,
+                                 .warn_root = ctx->serving,
+                                 .no_signer = ctx->no_signer};
+        enum qerr rc = service_boot_open(&b, &ctx->svc, ei);
         if (rc != QERR_OK)
                 return rc;
         /* the local operator, acting in --tenant (default 'default') */

@@ -113,6 +113,7 @@ static int ca_list(struct cli_ctx *ctx, int argc, char **argv)
         qerr_clear(&ei);
         struct ca_rec **v = NULL;
         size_t n = 0;
+        ctx->no_signer = true;
         if (cli_open_service(ctx, false, &ei) != QERR_OK ||
             service_ca_list(ctx->svc, &v, &n, &ei) != QERR_OK)
                 return cli_fail(ctx, &ei);

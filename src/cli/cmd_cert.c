@@ -209,6 +209,7 @@ static int store_opt(struct cli_ctx *ctx, struct cert_args *a, int c, const char
 
 struct cert_cmd {
         const char *name;
+        bool signs; /* may ask the signer for a signature (starts one) */
         bool takes_id;
         unsigned allowed;  /* O_* bits it accepts */
         unsigned required; /* O_* bits it cannot do without */
@@ -846,19 +847,19 @@ static int run_upload(struct cli_ctx *ctx, const struct cert_args *a)
 /* ---- dispatch ---- */
 
 static const struct cert_cmd cert_cmds[] = {
-    {"sign", false, O_CSR | O_PROFILE | O_DAYS, O_CSR, run_sign},
-    {"apply", false,
+    {"sign", true, false, O_CSR | O_PROFILE | O_DAYS, O_CSR, run_sign},
+    {"apply", true, false,
      O_NAME | O_KEY | O_KEY_PASSWORD | O_PROFILE | O_DAYS | O_CSR | O_METHOD | O_ORG | O_PAID, 0,
      run_apply},
-    {"list", false, 0, 0, run_list},
-    {"show", true, 0, 0, run_show},
-    {"download", true, O_FORMAT | O_OUT | O_PASSWORD | O_KEY_PASSWORD, O_FORMAT | O_OUT,
+    {"list", false, false, 0, 0, run_list},
+    {"show", false, true, 0, 0, run_show},
+    {"download", false, true, O_FORMAT | O_OUT | O_PASSWORD | O_KEY_PASSWORD, O_FORMAT | O_OUT,
      run_download},
-    {"revoke", true, O_REASON | O_METHOD | O_LETTER, O_REASON, run_revoke},
-    {"reissue", true, O_SAME_CSR | O_CSR | O_KEY | O_KEY_PASSWORD | O_REASON | O_METHOD, O_REASON,
-     run_reissue},
-    {"delete", true, 0, 0, run_delete},
-    {"upload", false, O_CERT | O_KEY | O_CHAIN | O_KEY_PASSWORD, O_CERT | O_KEY, run_upload},
+    {"revoke", true, true, O_REASON | O_METHOD | O_LETTER, O_REASON, run_revoke},
+    {"reissue", true, true, O_SAME_CSR | O_CSR | O_KEY | O_KEY_PASSWORD | O_REASON | O_METHOD,
+     O_REASON, run_reissue},
+    {"delete", false, true, 0, 0, run_delete},
+    {"upload", false, false, O_CERT | O_KEY | O_CHAIN | O_KEY_PASSWORD, O_CERT | O_KEY, run_upload},
 };
 
 static const char cert_usage[] =
@@ -897,6 +898,7 @@ int cmd_cert(struct cli_ctx *ctx, int argc, char **argv)
         int rc = parse_args(ctx, cmd, argc - 1, argv + 1, &a);
         if (rc == 0)
                 rc = require(ctx, cmd, &a, cmd->required);
+        ctx->no_signer = !cmd->signs;
         if (rc == 0)
                 rc = cmd->run(ctx, &a);
         cert_args_free(&a);

@@ -142,6 +142,7 @@ static int run_crls(struct cli_ctx *ctx, int64_t only, const char *out)
         qerr_clear(&ei);
         int64_t *ids = NULL;
         size_t n = 0;
+        ctx->no_signer = true; /* reads the stored CRLs; signs none */
         if (cli_open_service(ctx, false, &ei) != QERR_OK ||
             pick_cas(ctx, only, &ids, &n, &ei) != QERR_OK) {
                 free(ids);

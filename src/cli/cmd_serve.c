@@ -26,6 +26,13 @@
  * to [server] stop_grace_seconds to finish, the job workers stop after their
  * current job (queued jobs stay in the database), exit 0.
  *
+ * The signer is started (and, as root, the users switched) by
+ * cli_open_service before any thread exists. Every second the main thread
+ * makes sure the signer runs (a dead one is started again with backoff);
+ * when it is dead and cannot be started again (user separation: nobody here
+ * may become its user any more), serve stops with exit status 3 so that the
+ * service manager restarts it.
+ *
  * Prints nothing on stdout: progress goes to the log on stderr.
  * Threads: runs on the main thread. Memory: the service handles are closed
  * here (ctx->svc is left NULL).
@@ -45,7 +52,7 @@
 #include "../base/log.h"
 #include "../base/metrics.h"
 
-#define TICK_SECONDS 30
+#define TICK_SECONDS 1 /* the signer is checked every tick */
 
 static void close_service(struct cli_ctx *ctx)
 {
@@ -242,7 +249,9 @@ static int parse_args(struct cli_ctx *ctx, int argc, char **argv, const char **l
 }
 
 /* Waits for signals; returns the one that stops the daemon. */
-static int main_loop(struct serve_state *st, const sigset_t *stop_set)
+/* Until a stop signal (returned) or a signer that is lost for good (0,
+ * with *status set to 3). */
+static int main_loop(struct serve_state *st, const sigset_t *stop_set, int *status)
 {
         struct cli_ctx *ctx = st->ctx;
         struct qerr_info ei;
@@ -254,6 +263,14 @@ static int main_loop(struct serve_state *st, const sigset_t *stop_set)
                 struct timespec tick = {.tv_sec = TICK_SECONDS, .tv_nsec = 0};
                 int sig = sigtimedwait(stop_set, NULL, &tick);
                 if (sig < 0) {
+                        if (!service_signer_check(ctx->svc)) {
+                                qlog_error("signer lost",
+                                           "hint=\"the signer died and runs as another user: "
+                                           "stopping so that the service manager starts quill "
+                                           "again\"");
+                                *status = QEXIT_INTERNAL;
+                                return 0;
+                        }
                         if (errno != EAGAIN)
                                 continue;
                         if (qtime_now() >= next_refresh) {
@@ -336,9 +353,11 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
         if (service_crl_refresh_all(ctx->svc, &ei) != QERR_OK)
                 qlog_error("CRL refresh failed", "code=%s", qerr_code(ei.code));
 
-        int sig = main_loop(&st, &stop_set);
+        int status = 0;
+        int sig = main_loop(&st, &stop_set, &status);
         long grace_ms = st.live->server_stop_grace_seconds * 1000;
-        qlog_info("stopping", "signal=%s grace_ms=%ld", signal_name(sig), grace_ms);
+        qlog_info("stopping", "signal=%s grace_ms=%ld", sig > 0 ? signal_name(sig) : "none",
+                  grace_ms);
         stop_listeners(&st, grace_ms);
         api_server_free(st.front.api);
         service_workers_stop(workers); /* queued jobs stay in the database */
@@ -347,5 +366,5 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
                 config_free(&st.reloaded);
         metrics_shutdown();
         qlog_info("stopped", "http=%s", eaddr);
-        return 0;
+        return status;
 }

@@ -30,6 +30,7 @@ static void print_tenant(const struct tenant_rec *t)
 
 int cmd_tenant(struct cli_ctx *ctx, int argc, char **argv)
 {
+        ctx->no_signer = true; /* tenants are rows: nothing to sign */
         const char *verb = argc > 1 ? argv[1] : "";
         struct qerr_info ei;
         qerr_clear(&ei);
@@ -128,6 +129,7 @@ static int key_create(struct cli_ctx *ctx, int argc, char **argv)
 
 int cmd_key(struct cli_ctx *ctx, int argc, char **argv)
 {
+        ctx->no_signer = true; /* keys are rows: nothing to sign */
         const char *verb = argc > 1 ? argv[1] : "";
         struct qerr_info ei;
         qerr_clear(&ei);

@@ -7,18 +7,29 @@
  * loaded (--config FILE, else <data>/quill.conf when it exists, else the
  * defaults) for the subcommands that need it, and the log level set from it.
  *
+ * Start-up order (issue 7): `quill signer` (the signer process, started by
+ * quill itself) is dispatched before anything else. Every other command:
+ * descriptors 0-2 made sure to exist, global options, configuration, then
+ * at once the CA passphrase is taken into a locked page and scrubbed from
+ * the environment (service_secret_take), before any thread or network code.
+ * The subcommand then opens the service, which starts the signer and drops
+ * privileges (service_boot_open), before it starts any thread.
+ *
  * Memory: the context lives on main()'s stack; main() frees the
- * configuration and closes the service (ctx.svc) a subcommand opened.
- * Threads: main thread only; `serve` starts its own.
+ * configuration, the passphrase and closes the service (ctx.svc) a
+ * subcommand opened. Threads: main thread only; `serve` starts its own.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "../base/fsutil.h"
 #include "../base/log.h"
+#include "../signer/signer.h"
 #include "cli.h"
 
 #ifndef QUILL_VERSION
@@ -245,6 +256,15 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 if (load_config(ctx, &ei) != QERR_OK)
                         return cli_fail(ctx, &ei);
         }
+        /* The passphrase leaves the environment now, whatever the command:
+         * nothing after this point (threads, the network, a child) sees it. */
+        ctx->secret = service_secret_take(&ctx->cfg);
+        if (!ctx->secret) {
+                struct qerr_info ei;
+                qerr_set(&ei, QERR_NOMEM, NULL);
+                return cli_fail(ctx, &ei);
+        }
+        ctx->serving = strcmp(cmd->name, "serve") == 0;
         /* One-shot commands speak through their output; their log lines
          * (events, CRLs) are for `quill serve` or QUILL_LOG=info. */
         const char *env_level = getenv("QUILL_LOG");
@@ -257,10 +277,23 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         return cmd->fn(ctx, argc - 1, argv + 1);
 }
 
+/* A process started with stdin, stdout or stderr closed would hand those
+ * numbers to the first files it opens (a key, a socket). */
+static void ensure_std_fds(void)
+{
+        for (int fd = 0; fd < 3; fd++)
+                if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+                        _exit(QEXIT_INTERNAL);
+}
+
 int main(int argc, char **argv)
 {
+        ensure_std_fds();
         signal(SIGXFSZ, SIG_IGN);
         signal(SIGPIPE, SIG_IGN);
+        /* the signer process: not a command of its own (not in the help) */
+        if (argc >= 2 && strcmp(argv[1], "signer") == 0)
+                return signer_main(argc, argv);
 
         const char *env_data = getenv("QUILL_DATA");
         struct cli_ctx ctx = {
@@ -282,6 +315,7 @@ int main(int argc, char **argv)
 
         if (ctx.svc)
                 service_close(ctx.svc);
+        service_secret_free(ctx.secret);
         config_free(&ctx.cfg);
         if (fflush(stdout) != 0 || ferror(stdout)) {
                 fprintf(stderr, "quill: %s: could not write the output\n", qerr_code(QERR_IO));

@@ -7,6 +7,8 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <limits.h>
@@ -125,24 +127,118 @@ enum qerr pki_key_describe(EVP_PKEY *k, char name[16], struct qerr_info *ei)
                         EVP_PKEY_get0_type_name(k) ? EVP_PKEY_get0_type_name(k) : "?");
 }
 
-enum qerr pki_key_to_pem(EVP_PKEY *k, const char *password, struct qbuf *out, struct qerr_info *ei)
+/* Encrypted PKCS#8 (PBES2: PBKDF2-HMAC-SHA256 with `iter` iterations and
+ * a random 16-byte salt, AES-256-CBC) written as PEM to b. */
+static bool write_encrypted(BIO *b, EVP_PKEY *k, const char *password, int iter)
+{
+        bool ok = false;
+        PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(k);
+        X509_ALGOR *pbe = NULL;
+        X509_SIG *sig = NULL;
+        unsigned char salt[PKI_PBKDF2_SALT];
+        if (!p8 || RAND_bytes(salt, sizeof salt) != 1)
+                goto out;
+        pbe =
+            PKCS5_pbe2_set_iv(EVP_aes_256_cbc(), iter, salt, sizeof salt, NULL, NID_hmacWithSHA256);
+        if (!pbe)
+                goto out;
+        sig = PKCS8_set0_pbe(password, (int)strlen(password), p8, pbe);
+        if (!sig)
+                goto out;
+        pbe = NULL; /* owned by sig now */
+        ok = PEM_write_bio_PKCS8(b, sig) == 1;
+out:
+        X509_ALGOR_free(pbe);
+        X509_SIG_free(sig);
+        PKCS8_PRIV_KEY_INFO_free(p8);
+        return ok;
+}
+
+enum qerr pki_key_to_pem_iter(EVP_PKEY *k, const char *password, int iter, struct qbuf *out,
+                              struct qerr_info *ei)
 {
         BIO *b = BIO_new(BIO_s_secmem());
         if (!b)
                 return qerr_set(ei, QERR_NOMEM, NULL);
-        int ok;
+        bool ok;
         if (password)
-                ok = PEM_write_bio_PKCS8PrivateKey(b, k, EVP_aes_256_cbc(), password,
-                                                   (int)strlen(password), NULL, NULL);
+                ok = write_encrypted(b, k, password, iter);
         else
-                ok = PEM_write_bio_PKCS8PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
+                ok = PEM_write_bio_PKCS8PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) == 1;
         enum qerr rc = QERR_OK;
         char *p;
         long n = BIO_get_mem_data(b, &p);
         if (!ok || n <= 0 || !qbuf_append(out, p, (size_t)n))
                 rc = qerr_set(ei, QERR_INTERNAL, "could not encode the private key");
+        ERR_clear_error();
         BIO_free(b);
         return rc;
+}
+
+enum qerr pki_key_to_pem(EVP_PKEY *k, const char *password, struct qbuf *out, struct qerr_info *ei)
+{
+        return pki_key_to_pem_iter(k, password, PKI_PBKDF2_ITER, out, ei);
+}
+
+/* The PBKDF2 parameters of a PBES2 algorithm identifier: iterations and
+ * whether the PRF is HMAC-SHA256. false when it is not PBES2 + PBKDF2. */
+static bool pbes2_pbkdf2(const X509_ALGOR *alg, long *iter, bool *sha256, bool *aes256)
+{
+        const ASN1_OBJECT *oid;
+        const void *pval;
+        int ptype;
+        X509_ALGOR_get0(&oid, &ptype, &pval, alg);
+        if (OBJ_obj2nid(oid) != NID_pbes2 || ptype != V_ASN1_SEQUENCE)
+                return false;
+        PBE2PARAM *p2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
+        if (!p2)
+                return false;
+        bool ok = false;
+        PBKDF2PARAM *kdf = NULL;
+        if (OBJ_obj2nid(p2->keyfunc->algorithm) == NID_id_pbkdf2)
+                kdf =
+                    ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), p2->keyfunc->parameter);
+        if (kdf) {
+                *iter = ASN1_INTEGER_get(kdf->iter);
+                /* an absent PRF means HMAC-SHA1 (RFC 8018) */
+                *sha256 = kdf->prf && OBJ_obj2nid(kdf->prf->algorithm) == NID_hmacWithSHA256;
+                *aes256 = OBJ_obj2nid(p2->encryption->algorithm) == NID_aes_256_cbc;
+                ok = true;
+        }
+        PBKDF2PARAM_free(kdf);
+        PBE2PARAM_free(p2);
+        return ok;
+}
+
+enum qerr pki_key_pem_kdf(const void *pem, size_t len, long *iter, struct qerr_info *ei)
+{
+        *iter = 0;
+        if (len > INT_MAX)
+                return qerr_set(ei, QERR_KEY_INVALID, NULL);
+        BIO *b = BIO_new_mem_buf(pem, (int)len);
+        if (!b)
+                return qerr_set(ei, QERR_NOMEM, NULL);
+        X509_SIG *sig = PEM_read_bio_PKCS8(b, NULL, NULL, NULL);
+        BIO_free(b);
+        ERR_clear_error();
+        if (!sig)
+                return QERR_OK; /* not encrypted PKCS#8 (plain or traditional PEM) */
+        const X509_ALGOR *alg = NULL;
+        X509_SIG_get0(sig, &alg, NULL);
+        long n = 0;
+        bool sha256 = false, aes256 = false;
+        if (alg && pbes2_pbkdf2(alg, &n, &sha256, &aes256) && sha256 && aes256)
+                *iter = n;
+        X509_SIG_free(sig);
+        ERR_clear_error();
+        return QERR_OK;
+}
+
+bool pki_key_pem_needs_upgrade(const void *pem, size_t len)
+{
+        long iter = 0;
+        struct qerr_info ei;
+        return pki_key_pem_kdf(pem, len, &iter, &ei) != QERR_OK || iter < PKI_PBKDF2_ITER;
 }
 
 static int pw_cb(char *buf, int size, int rwflag, void *u)

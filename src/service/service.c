@@ -129,11 +129,12 @@ enum qerr service_start_signer(struct service *s, struct qerr_info *ei)
 
 enum qerr svc_signer(struct service *s, struct signer **out, struct qerr_info *ei)
 {
-        if (!s->signer) {
-                enum qerr rc = signer_start(s->data_dir, s->cfg, &s->signer, ei);
-                if (rc != QERR_OK)
-                        return rc;
-        }
+        /* started by service_boot_open before any thread existed, never
+         * lazily here */
+        if (!s->signer)
+                return qerr_set(ei, QERR_SIGNER_UNAVAILABLE,
+                                "this service handle has no signer (it was opened without one); "
+                                "this is a bug");
         *out = s->signer;
         return QERR_OK;
 }
@@ -371,6 +372,16 @@ enum qerr svc_unseal_key(struct service *s, const uint8_t *blob, size_t len,
                 rc = pki_key_from_pem(pem.data, pem.len, NULL, out, ei);
         qbuf_free(&pem);
         return rc;
+}
+
+enum qerr svc_check_key_password(const char *pw, struct qerr_info *ei)
+{
+        if (pw && strlen(pw) < MIN_KEY_PASSWORD)
+                return qerr_set(ei, QERR_KEY_PASSWORD_WEAK,
+                                "--key-password has %zu characters; a private-key password needs "
+                                "at least %d",
+                                strlen(pw), MIN_KEY_PASSWORD);
+        return QERR_OK;
 }
 
 enum qerr svc_store_key(struct service *s, EVP_PKEY *key, const char *password, struct cert_rec *c,

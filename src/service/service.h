@@ -42,7 +42,39 @@ struct service_opts {
  * once from main() before any thread starts. */
 enum qerr service_global_init(struct qerr_info *ei);
 
-/* Opens the store in data_dir (which must exist). */
+/* ---- start-up (main thread, before any thread exists) ---- */
+/* The CA passphrase: read from $QUILL_CA_PASSPHRASE (else [ca]
+ * passphrase_file) into a locked page, and scrubbed from the environment
+ * block (/proc/<pid>/environ) at once. Call from main() right after the
+ * configuration is loaded. NULL only when memory ran out. The caller frees
+ * it (wiping it) with service_secret_free. */
+struct ca_secret;
+struct ca_secret *service_secret_take(const struct qconfig *cfg);
+void service_secret_free(struct ca_secret *s);
+
+struct service_boot {
+        const char *data_dir;
+        const struct qconfig *cfg;
+        const char *actor;
+        struct ca_secret *secret; /* borrowed; wiped once handed over, unless kept */
+        bool create;              /* make the data directory when it is missing */
+        bool keep_for_restart;    /* keep the passphrase (locked) to restart the signer */
+        bool warn_root;           /* log a warning when running as root without [server] user */
+        bool no_signer;           /* a command that never signs: no signer process */
+};
+/* Every command that opens the data directory: makes it (with `create`),
+ * gives the data and key directories to [server] user and [signer] user
+ * when started as root, starts the signer process and hands it the
+ * passphrase, drops to [server] user, then opens the store (svc_boot.c). */
+enum qerr service_boot_open(const struct service_boot *b, struct service **out,
+                            struct qerr_info *ei);
+/* quill serve's main loop: restarts a dead signer when allowed; false when
+ * it is dead and cannot be started again (user separation: the process
+ * that could start it dropped its privileges). */
+bool service_signer_check(struct service *s);
+
+/* Opens the store in data_dir (which must exist), without a signer: for
+ * handles that never sign or borrow a signer (workers). */
 enum qerr service_open(const struct service_opts *o, struct service **out, struct qerr_info *ei);
 void service_close(struct service *s);
 /* Acts on behalf of `p` from now on (a request thread sets this per request). */
@@ -77,7 +109,7 @@ enum qerr service_key_revoke(struct service *s, int64_t id, struct apikey_rec *o
 /* The audit log: a page of events of the principal's tenant (admin: all). */
 enum qerr service_event_list(struct service *s, const struct event_query *q, struct event_rec **out,
                              size_t *n, bool *more, struct qerr_info *ei);
-/* Starts the signer now (quill serve does this before its threads). */
+/* Checks that this handle has its signer (service_boot_open started it). */
 enum qerr service_start_signer(struct service *s, struct qerr_info *ei);
 
 /* Fails work that a dead process left in progress (see svc_recover.c). */

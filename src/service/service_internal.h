@@ -19,7 +19,7 @@ struct service {
         char actor[64];       /* who.name: what events record */
         struct principal who; /* on whose behalf the calls are made */
         struct store *st;
-        struct signer *signer; /* started on first need */
+        struct signer *signer; /* started by service_boot_open, or borrowed */
         bool borrowed_signer;  /* a worker's: owned by another service handle */
         bool have_data_key;
         uint8_t data_key[SEAL_KEY_BYTES];
@@ -27,7 +27,7 @@ struct service {
 
 #define ST(s) ((s)->st)
 
-/* Starts the signer if it is not running. */
+/* The handle's signer (QERR_SIGNER_UNAVAILABLE when it has none). */
 enum qerr svc_signer(struct service *s, struct signer **out, struct qerr_info *ei);
 /* Moves a certificate to status `to`: writes the row and its event (from
  * the status it had) inside the caller's transaction. */
@@ -116,6 +116,10 @@ enum qerr svc_insert_cert(struct service *s, struct cert_rec *c, const char *why
 struct job_rec;
 enum qerr svc_run_job(struct service *s, struct dns_resolver *dns, const struct job_rec *j,
                       struct qerr_info *ei);
+/* A password for a key the service generates: at least 8 characters
+ * (QERR_KEY_PASSWORD_WEAK); NULL (no password) is fine. */
+#define MIN_KEY_PASSWORD 8
+enum qerr svc_check_key_password(const char *pw, struct qerr_info *ei);
 /* Opens a stored key (NULL *out when the certificate holds none). */
 enum qerr svc_open_key(struct service *s, const struct cert_rec *c, const char *password,
                        EVP_PKEY **out, struct qerr_info *ei);

@@ -239,6 +239,24 @@ static bool serial_bytes(const char *hex, uint8_t *out, size_t *len)
         return hex_decode(hex, out, 20, len) && *len > 0;
 }
 
+/* Advances the CA's CRL counter until it passes `mark` (inside the
+ * caller's transaction); *number receives the first number above it. */
+static enum qerr skip_crl_numbers(struct service *s, int64_t ca_id, int64_t mark, int64_t *number,
+                                  struct qerr_info *ei)
+{
+        enum qerr rc = QERR_OK;
+        for (long i = 0; rc == QERR_OK && *number <= mark; i++) {
+                if (i == 1000000)
+                        return qerr_set(ei, QERR_CRL_NUMBER_STALE,
+                                        "the signer's CRL number for CA %lld (%lld) is far ahead "
+                                        "of the database's (%lld): is the database a stale "
+                                        "backup? Restore the matching one",
+                                        (long long)ca_id, (long long)mark, (long long)*number);
+                rc = ST(s)->ops->ca_next_crl_number(ST(s), ca_id, number, ei);
+        }
+        return rc;
+}
+
 enum qerr svc_crl_publish(struct service *s, const struct ca_rec *ca, struct qerr_info *ei)
 {
         struct crl_row *rows = NULL;
@@ -293,6 +311,19 @@ enum qerr svc_crl_publish(struct service *s, const struct ca_rec *ca, struct qer
         req.entries = wire;
         req.nentries = n;
         rc = signer_call(sg, &req, &frame, &resp, ei);
+        if (rc == QERR_CRL_NUMBER_STALE && resp.crl_number >= number) {
+                /* the signer signed a higher number than we have (a
+                 * transaction rolled back after it signed, or the database
+                 * is older than the key directory): move past it, once */
+                int64_t mark = resp.crl_number;
+                qlog_warn("CRL number behind the signer's", "ca=%lld number=%lld signer=%lld",
+                          (long long)ca->id, (long long)number, (long long)mark);
+                rc = skip_crl_numbers(s, ca->id, mark, &number, ei);
+                if (rc == QERR_OK) {
+                        req.crl_number = number;
+                        rc = signer_call(sg, &req, &frame, &resp, ei);
+                }
+        }
         req.entries = NULL; /* ours, not the request's */
         if (rc == QERR_OK)
                 rc = ST(s)->ops->crl_put(ST(s), ca->id, number, now, req.next_update, resp.der.p,

@@ -412,6 +412,48 @@ static void stem(const struct cert_rec *c, char *out, size_t sz)
         out[o] = 0;
 }
 
+/* A key stored under the applicant's password with older parameters
+ * (fewer PBKDF2 iterations) is encrypted again with today's, now that the
+ * right password is at hand. Best effort: a failure leaves the old blob. */
+static void upgrade_key(struct service *s, const struct cert_rec *seen, EVP_PKEY *key,
+                        const char *password)
+{
+        struct qbuf pem;
+        qbuf_init(&pem, 64 * 1024);
+        struct qerr_info ei;
+        struct cert_rec *c = NULL;
+        enum qerr rc = pki_key_to_pem(key, password, &pem, &ei);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->begin(ST(s), &ei);
+        if (rc != QERR_OK) {
+                qbuf_free(&pem);
+                return;
+        }
+        /* read again under the lock: only the blob we opened is replaced */
+        rc = ST(s)->ops->cert_get(ST(s), seen->tenant_id, seen->id, &c, &ei);
+        if (rc == QERR_OK &&
+            (c->key_protection != KEYPROT_PASSWORD || c->key_blob_len != seen->key_blob_len ||
+             memcmp(c->key_blob, seen->key_blob, c->key_blob_len) != 0))
+                rc = QERR_NOT_FOUND;
+        if (rc == QERR_OK) {
+                free(c->key_blob);
+                c->key_blob = qbuf_take(&pem, &c->key_blob_len);
+                rc = ST(s)->ops->cert_update(ST(s), c, &ei);
+        }
+        if (rc == QERR_OK) {
+                const char *st = cert_status_name(c->status);
+                rc = svc_event(s, c->tenant_id, "certificate", c->id, st, st,
+                               "private key re-encrypted (PBKDF2-HMAC-SHA256, %d iterations)",
+                               PKI_PBKDF2_ITER);
+        }
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->commit(ST(s), &ei);
+        else
+                svc_abort(s, rc);
+        cert_rec_free(c);
+        qbuf_free(&pem);
+}
+
 enum qerr service_cert_download(struct service *s, const struct download_req *r,
                                 struct qbuf *written, struct qerr_info *ei)
 {
@@ -448,6 +490,9 @@ enum qerr service_cert_download(struct service *s, const struct download_req *r,
                                c->key_protection == KEYPROT_PASSWORD && !r->key_password;
         if (rc == QERR_OK && key_allowed && !pem_passthrough)
                 rc = svc_open_key(s, c, r->key_password, &key, ei);
+        if (rc == QERR_OK && key && c->key_protection == KEYPROT_PASSWORD &&
+            pki_key_pem_needs_upgrade(c->key_blob, c->key_blob_len))
+                upgrade_key(s, c, key, r->key_password);
         if (rc == QERR_OK) {
                 char base[300];
                 stem(c, base, sizeof base);

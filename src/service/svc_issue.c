@@ -549,9 +549,7 @@ static enum qerr new_key_and_csr(const char *alg, char **names, size_t n, EVP_PK
 
 static enum qerr check_key_password(const char *pw, struct qerr_info *ei)
 {
-        if (pw && strlen(pw) < 4)
-                return qerr_set(ei, QERR_USAGE, "--key-password needs at least 4 characters");
-        return QERR_OK;
+        return svc_check_key_password(pw, ei);
 }
 
 enum qerr service_cert_apply(struct service *s, const struct apply_req *r, struct cert_rec **out,

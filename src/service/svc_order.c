@@ -181,8 +181,8 @@ enum qerr service_order_apply(struct service *s, const struct order_apply_req *r
                 rc = qerr_set(ei, QERR_USAGE, "--method must be dns or file");
         if (rc == QERR_OK && !!r->key_alg == !!r->csr)
                 rc = qerr_set(ei, QERR_USAGE, "give exactly one of --key ALG and --csr FILE");
-        if (rc == QERR_OK && r->key_password && strlen(r->key_password) < 4)
-                rc = qerr_set(ei, QERR_USAGE, "--key-password needs at least 4 characters");
+        if (rc == QERR_OK)
+                rc = svc_check_key_password(r->key_password, ei);
         if (rc == QERR_OK && r->days < 0)
                 rc = qerr_set(ei, QERR_USAGE, "--days must be positive");
         if (rc == QERR_OK && r->days) {

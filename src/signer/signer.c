@@ -1,14 +1,17 @@
 /*
- * signer.c - the signer child process and the request handler; see
- * signer.h. The client half (fork, call, stop) is in signer_client.c.
+ * signer.c - the signer's request handler: state, CA creation, certificate
+ * signing; see signer.h. CRLs are in signer_crl.c, the key directory in
+ * signer_keys.c, the process around it in signer_main.c, and the client half
+ * (start, call, restart, stop) in signer_client.c.
  *
  * The handler trusts nothing the main process sends: it decodes with the
  * strict decoder, reloads the issuer from the DER it was given, proves it
  * holds that issuer's key (the key file is named by the SHA-256 of the
  * issuer's public key and must match it), and applies the profile checks
- * below before any signature is made. Runs single-threaded in the child.
+ * below before any signature is made: never a subscriber key that is a CA
+ * key of this signer. Runs single-threaded in the signer process.
  */
-#include "signer.h"
+#include "signer_internal.h"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -16,6 +19,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "../base/fsutil.h"
 #include "../base/log.h"
@@ -25,49 +30,42 @@
 #include "../pki/pki_pem.h"
 #include "../policy/policy.h"
 
-#define MAX_CACHED_KEYS 16
 #define ROOT_YEARS 10
 #define ISSUING_YEARS 5
-#define MAX_BACKDATE (QTIME_DAY)      /* not_before may lie at most a day back */
-#define MAX_FORWARD ((qtime_t)3600)   /* and at most an hour ahead */
-#define MAX_CRL_SPAN (10 * QTIME_DAY) /* BR 4.9.7 */
 
-struct cached_key {
-        char id[65];
-        EVP_PKEY *key;
-};
+/* The passphrase gets a page of its own: locked (never swapped) and never
+ * in a core dump (the process is not dumpable either). */
+static bool keep_passphrase(struct signer_state *st, const char *p)
+{
+        long pg = sysconf(_SC_PAGESIZE);
+        size_t page = pg > 0 ? (size_t)pg : 4096;
+        size_t len = strlen(p);
+        st->pass_map = (len + 1 + page - 1) / page * page;
+        void *m =
+            mmap(NULL, st->pass_map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+                return false;
+        (void)mlock(m, st->pass_map); /* best effort (RLIMIT_MEMLOCK) */
+        madvise(m, st->pass_map, MADV_DONTDUMP);
+        memcpy(m, p, len + 1);
+        st->passphrase = m;
+        return true;
+}
 
-/* The lint gate's state (issue 7): throwaway keys, one per key kind, made
- * on first need; and the last CRL number signed per issuer in this process
- * (what the CRL linter compares the next number with). */
-enum { GATE_RSA, GATE_EC256, GATE_EC384, GATE_SM2, GATE__COUNT };
-struct crl_mark {
-        char id[65];
-        int64_t number;
-};
-
-struct signer_state {
-        char data_dir[PATH_MAX];
-        long private_max_days, public_max_days;
-        char passphrase_file[PATH_MAX];
-        char *passphrase; /* loaded on first need; wiped at free */
-        struct cached_key keys[MAX_CACHED_KEYS];
-        size_t nkeys;
-        EVP_PKEY *gate_keys[GATE__COUNT];
-        struct crl_mark crl_marks[MAX_CACHED_KEYS];
-        size_t ncrl_marks;
-};
-
-struct signer_state *signer_state_new(const char *data_dir, const struct qconfig *cfg)
+struct signer_state *signer_state_new(const struct signer_config *c)
 {
         struct signer_state *st = calloc(1, sizeof *st);
         if (!st)
                 return NULL;
-        snprintf(st->data_dir, sizeof st->data_dir, "%s", data_dir);
-        st->private_max_days = cfg->private_max_days;
-        st->public_max_days = cfg->public_max_days;
-        snprintf(st->passphrase_file, sizeof st->passphrase_file, "%s",
-                 cfg->ca_passphrase_file ? cfg->ca_passphrase_file : "");
+        snprintf(st->data_dir, sizeof st->data_dir, "%s", c->data_dir);
+        snprintf(st->key_dir, sizeof st->key_dir, "%s/ca", c->data_dir);
+        st->private_max_days = c->private_max_days;
+        st->public_max_days = c->public_max_days;
+        snprintf(st->note, sizeof st->note, "%s", c->note ? c->note : "");
+        if (c->passphrase && *c->passphrase && !keep_passphrase(st, c->passphrase)) {
+                free(st);
+                return NULL;
+        }
         return st;
 }
 
@@ -80,151 +78,10 @@ void signer_state_free(struct signer_state *st)
         for (size_t i = 0; i < GATE__COUNT; i++)
                 EVP_PKEY_free(st->gate_keys[i]);
         if (st->passphrase) {
-                OPENSSL_cleanse(st->passphrase, strlen(st->passphrase));
-                free(st->passphrase);
+                OPENSSL_cleanse(st->passphrase, st->pass_map);
+                munmap(st->passphrase, st->pass_map);
         }
         free(st);
-}
-
-static enum qerr load_passphrase(struct signer_state *st, struct qerr_info *ei)
-{
-        if (st->passphrase)
-                return QERR_OK;
-        const char *env = getenv("QUILL_CA_PASSPHRASE");
-        if (env && *env) {
-                st->passphrase = strdup(env);
-        } else if (st->passphrase_file[0]) {
-                struct qbuf b;
-                qbuf_init(&b, 4096);
-                struct qerr_info fe;
-                if (fs_read_file(st->passphrase_file, &b, &fe) != QERR_OK) {
-                        qbuf_free(&b);
-                        return qerr_set(ei, QERR_CA_PASSPHRASE_MISSING,
-                                        "the CA passphrase file could not be read: %s",
-                                        qerr_message(&fe));
-                }
-                /* one line; trailing newline and spaces are not part of it */
-                while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' ||
-                                 b.data[b.len - 1] == ' '))
-                        b.data[--b.len] = 0;
-                if (b.len == 0 || memchr(b.data, 0, b.len)) {
-                        qbuf_free(&b);
-                        return qerr_set(ei, QERR_CA_PASSPHRASE_MISSING,
-                                        "the CA passphrase file %s is empty", st->passphrase_file);
-                }
-                st->passphrase = strdup(qbuf_str(&b));
-                qbuf_free(&b);
-        } else {
-                return qerr_set(ei, QERR_CA_PASSPHRASE_MISSING, NULL);
-        }
-        if (!st->passphrase)
-                return qerr_set(ei, QERR_NOMEM, NULL);
-        if (strlen(st->passphrase) < 8) {
-                OPENSSL_cleanse(st->passphrase, strlen(st->passphrase));
-                free(st->passphrase);
-                st->passphrase = NULL;
-                return qerr_set(ei, QERR_CA_PASSPHRASE_MISSING,
-                                "the CA passphrase must have at least 8 characters");
-        }
-        return QERR_OK;
-}
-
-static void key_path(const struct signer_state *st, const char *id, char *out, size_t outsz)
-{
-        snprintf(out, outsz, "%s/ca/%s.key", st->data_dir, id);
-}
-
-/* Loads (or finds cached) the private key for `issuer`; checks that it
- * matches the issuer's public key. */
-static enum qerr issuer_key(struct signer_state *st, X509 *issuer, EVP_PKEY **out,
-                            struct qerr_info *ei)
-{
-        char id[65];
-        EVP_PKEY *pub = X509_get0_pubkey(issuer);
-        if (!pub || pki_key_id(pub, id, ei) != QERR_OK)
-                return qerr_set(ei, QERR_SIGNER_REFUSED,
-                                "the issuer certificate has no usable key");
-        for (size_t i = 0; i < st->nkeys; i++)
-                if (strcmp(st->keys[i].id, id) == 0) {
-                        *out = st->keys[i].key;
-                        return QERR_OK;
-                }
-        enum qerr rc = load_passphrase(st, ei);
-        if (rc != QERR_OK)
-                return rc;
-        char path[PATH_MAX + 80];
-        key_path(st, id, path, sizeof path);
-        struct qbuf b;
-        qbuf_init(&b, 64 * 1024);
-        struct qerr_info fe;
-        if (fs_read_file(path, &b, &fe) != QERR_OK) {
-                qbuf_free(&b);
-                return qerr_set(ei, QERR_CA_MISSING,
-                                "the signer has no key for this issuing CA (%s): %s", id,
-                                qerr_message(&fe));
-        }
-        EVP_PKEY *k = NULL;
-        rc = pki_key_from_pem(b.data, b.len, st->passphrase, &k, ei);
-        qbuf_free(&b);
-        if (rc == QERR_KEY_PASSWORD)
-                return qerr_set(ei, QERR_CA_PASSPHRASE_WRONG, NULL);
-        if (rc != QERR_OK)
-                return qerr_set(ei, QERR_IO, "the CA key file %s is damaged", path);
-        if (!pki_key_matches(k, pub)) {
-                EVP_PKEY_free(k);
-                return qerr_set(ei, QERR_SIGNER_REFUSED,
-                                "the CA key file does not match the issuer certificate");
-        }
-        if (st->nkeys == MAX_CACHED_KEYS) {
-                EVP_PKEY_free(st->keys[0].key);
-                memmove(st->keys, st->keys + 1, (MAX_CACHED_KEYS - 1) * sizeof st->keys[0]);
-                st->nkeys--;
-        }
-        memcpy(st->keys[st->nkeys].id, id, 65);
-        st->keys[st->nkeys++].key = k;
-        *out = k;
-        return QERR_OK;
-}
-
-static enum qerr store_new_key(struct signer_state *st, EVP_PKEY *k, char id[65],
-                               struct qerr_info *ei)
-{
-        enum qerr rc = load_passphrase(st, ei);
-        if (rc != QERR_OK)
-                return rc;
-        if ((rc = pki_key_id(k, id, ei)) != QERR_OK)
-                return rc;
-        char dir[PATH_MAX + 8], path[PATH_MAX + 80];
-        snprintf(dir, sizeof dir, "%s/ca", st->data_dir);
-        if ((rc = fs_mkdirs(dir, 0700, ei)) != QERR_OK)
-                return rc;
-        struct qbuf pem;
-        qbuf_init(&pem, 64 * 1024);
-        rc = pki_key_to_pem(k, st->passphrase, &pem, ei);
-        if (rc == QERR_OK) {
-                key_path(st, id, path, sizeof path);
-                rc = fs_write_file(path, pem.data, pem.len, 0600, true, ei);
-        }
-        qbuf_free(&pem);
-        return rc;
-}
-
-static enum qerr load_issuer(struct sbytes der, X509 **out, struct qerr_info *ei)
-{
-        const unsigned char *p = der.p;
-        X509 *x = d2i_X509(NULL, &p, (long)der.len);
-        if (!x || p != der.p + der.len) {
-                X509_free(x);
-                ERR_clear_error();
-                return qerr_set(ei, QERR_SIGNER_REFUSED, "the issuer certificate does not parse");
-        }
-        pki_cert_set_sm2_id(x);
-        if (X509_check_ca(x) < 1) {
-                X509_free(x);
-                return qerr_set(ei, QERR_SIGNER_REFUSED, "the issuer is not a CA certificate");
-        }
-        *out = x;
-        return QERR_OK;
 }
 
 static bool is_root(X509 *x)
@@ -257,7 +114,7 @@ static enum qerr respond_cert(X509 *x, const char *key_id, struct qbuf *out, str
 /* ---- the lint gate (issue 7; pki_issue.h) ---- */
 
 /* The throwaway key of `signing`'s kind, kept for the life of the signer. */
-static enum qerr gate_key(struct signer_state *st, EVP_PKEY *signing, EVP_PKEY **out,
+enum qerr signer_gate_key(struct signer_state *st, EVP_PKEY *signing, EVP_PKEY **out,
                           struct qerr_info *ei)
 {
         char kind[16];
@@ -275,27 +132,6 @@ static enum qerr gate_key(struct signer_state *st, EVP_PKEY *signing, EVP_PKEY *
         return QERR_OK;
 }
 
-static struct crl_mark *crl_mark(struct signer_state *st, X509 *issuer, bool add)
-{
-        char id[65];
-        EVP_PKEY *pub = X509_get0_pubkey(issuer);
-        if (!pub || pki_key_id(pub, id, NULL) != QERR_OK)
-                return NULL;
-        for (size_t i = 0; i < st->ncrl_marks; i++)
-                if (strcmp(st->crl_marks[i].id, id) == 0)
-                        return &st->crl_marks[i];
-        if (!add)
-                return NULL;
-        if (st->ncrl_marks == MAX_CACHED_KEYS) {
-                memmove(st->crl_marks, st->crl_marks + 1,
-                        (MAX_CACHED_KEYS - 1) * sizeof st->crl_marks[0]);
-                st->ncrl_marks--;
-        }
-        struct crl_mark *m = &st->crl_marks[st->ncrl_marks++];
-        memcpy(m->id, id, sizeof id);
-        m->number = -1;
-        return m;
-}
 
 static enum qerr do_create(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
                            struct qerr_info *ei)
@@ -313,14 +149,14 @@ static enum qerr do_create(struct signer_state *st, const struct signer_req *r, 
         struct ca_params cp = {.subject = subject, .not_before = now - 60};
         char crl[SIGNER_MAX_URL + 1] = "", cai[SIGNER_MAX_URL + 1] = "";
         if (r->type == SMSG_CREATE_ISSUING) {
-                if ((rc = load_issuer(r->issuer_der, &issuer, ei)) != QERR_OK)
+                if ((rc = signer_load_issuer(r->issuer_der, &issuer, ei)) != QERR_OK)
                         goto out;
                 if (!is_root(issuer)) {
                         rc = qerr_set(ei, QERR_SIGNER_REFUSED,
                                       "issuing CAs are signed by a root only");
                         goto out;
                 }
-                if ((rc = issuer_key(st, issuer, &ikey, ei)) != QERR_OK)
+                if ((rc = signer_issuer_key(st, issuer, &ikey, ei)) != QERR_OK)
                         goto out;
                 if (pki_key_is_sm2(ikey) != (alg == KEYALG_SM2)) {
                         rc = qerr_set(ei, QERR_SIGNER_REFUSED,
@@ -354,13 +190,13 @@ static enum qerr do_create(struct signer_state *st, const struct signer_req *r, 
             .issuer_len = issuer ? r->issuer_der.len : 0,
         };
         struct pki_lint_gate gate = {.cert = &lo};
-        if ((rc = gate_key(st, issuer ? ikey : k, &gate.lint_key, ei)) != QERR_OK)
+        if ((rc = signer_gate_key(st, issuer ? ikey : k, &gate.lint_key, ei)) != QERR_OK)
                 goto out;
         cp.lint = &gate;
         if ((rc = pki_issue_ca(&cp, &x, ei)) != QERR_OK)
                 goto out;
         char id[65];
-        if ((rc = store_new_key(st, k, id, ei)) != QERR_OK)
+        if ((rc = signer_store_new_key(st, k, id, ei)) != QERR_OK)
                 goto out;
         rc = respond_cert(x, id, out, ei);
         qlog_info("CA created", "role=%s key=%s key_id=%s",
@@ -437,7 +273,7 @@ static enum qerr do_sign_cert(struct signer_state *st, const struct signer_req *
         char crl[SIGNER_MAX_URL + 1], ocsp[SIGNER_MAX_URL + 1], cai[SIGNER_MAX_URL + 1];
         if (!names)
                 return qerr_set(ei, QERR_NOMEM, NULL);
-        enum qerr rc = load_issuer(r->issuer_der, &issuer, ei);
+        enum qerr rc = signer_load_issuer(r->issuer_der, &issuer, ei);
         if (rc != QERR_OK)
                 goto out;
         if (is_root(issuer)) {
@@ -445,13 +281,20 @@ static enum qerr do_sign_cert(struct signer_state *st, const struct signer_req *
                               "end-entity certificates are never signed by a root");
                 goto out;
         }
-        if ((rc = issuer_key(st, issuer, &ikey, ei)) != QERR_OK)
+        if ((rc = signer_issuer_key(st, issuer, &ikey, ei)) != QERR_OK)
                 goto out;
         const unsigned char *p = r->spki_der.p;
         subj = d2i_PUBKEY(NULL, &p, (long)r->spki_der.len);
         if (!subj || p != r->spki_der.p + r->spki_der.len) {
                 ERR_clear_error();
                 rc = qerr_set(ei, QERR_SIGNER_REFUSED, "the subject public key does not parse");
+                goto out;
+        }
+        /* BR 6.1.1.3: a subscriber key is never a CA's key */
+        if (EVP_PKEY_eq(subj, X509_get0_pubkey(issuer)) == 1 || signer_is_ca_key(st, subj)) {
+                rc = qerr_set(ei, QERR_SIGNER_REFUSED,
+                              "the subject public key is the key of a CA of this signer; a "
+                              "subscriber certificate needs a key of its own (BR 6.1.1.3)");
                 goto out;
         }
         if ((rc = check_ee(st, r, issuer, ikey, subj, &profile, names, ei)) != QERR_OK)
@@ -500,7 +343,7 @@ static enum qerr do_sign_cert(struct signer_state *st, const struct signer_req *
             .issuer_len = r->issuer_der.len,
         };
         struct pki_lint_gate gate = {.cert = &lo};
-        if ((rc = gate_key(st, ikey, &gate.lint_key, ei)) != QERR_OK)
+        if ((rc = signer_gate_key(st, ikey, &gate.lint_key, ei)) != QERR_OK)
                 goto out;
         ep.lint = &gate;
         if ((rc = pki_issue_ee(issuer, ikey, &ep, &x, ei)) != QERR_OK)
@@ -514,84 +357,13 @@ out:
         return rc;
 }
 
-static enum qerr do_sign_crl(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
-                             struct qerr_info *ei)
-{
-        X509 *issuer = NULL;
-        X509_CRL *crl = NULL;
-        EVP_PKEY *ikey = NULL;
-        struct crl_item *items = NULL;
-        enum qerr rc = load_issuer(r->issuer_der, &issuer, ei);
-        if (rc != QERR_OK)
-                return rc;
-        if ((rc = issuer_key(st, issuer, &ikey, ei)) != QERR_OK)
-                goto out;
-        qtime_t now = qtime_now();
-        if (r->crl_number < 1 || r->this_update < now - MAX_BACKDATE ||
-            r->this_update > now + MAX_FORWARD || r->next_update <= r->this_update ||
-            r->next_update - r->this_update > MAX_CRL_SPAN) {
-                rc = qerr_set(ei, QERR_SIGNER_REFUSED,
-                              "CRL number or update times outside the profile");
-                goto out;
-        }
-        items = calloc(r->nentries ? r->nentries : 1, sizeof *items);
-        if (!items) {
-                rc = qerr_set(ei, QERR_NOMEM, NULL);
-                goto out;
-        }
-        for (size_t i = 0; i < r->nentries; i++) {
-                int64_t reason = r->entries[i].reason;
-                if (reason < 0 || reason > 10 || reason == 7) {
-                        rc = qerr_set(ei, QERR_SIGNER_REFUSED, "bad CRL reason");
-                        goto out;
-                }
-                items[i].serial = r->entries[i].serial.p;
-                items[i].serial_len = r->entries[i].serial.len;
-                items[i].revoked_at = r->entries[i].revoked_at;
-                items[i].reason = (int)reason;
-        }
-        const struct crl_mark *mark = crl_mark(st, issuer, false);
-        struct lint_crl_opts lo = {
-            .prev_number = mark ? mark->number : -1,
-            .private_ca = pki_key_is_sm2(ikey),
-            .issuer_der = r->issuer_der.p,
-            .issuer_len = r->issuer_der.len,
-        };
-        struct pki_lint_gate gate = {.crl = &lo};
-        if ((rc = gate_key(st, ikey, &gate.lint_key, ei)) != QERR_OK)
-                goto out;
-        if ((rc = pki_issue_crl_gated(issuer, ikey, r->crl_number, r->this_update, r->next_update,
-                                      items, r->nentries, &gate, &crl, ei)) != QERR_OK)
-                goto out;
-        unsigned char *der = NULL;
-        int n = i2d_X509_CRL(crl, &der);
-        if (n <= 0) {
-                rc = qerr_set(ei, QERR_INTERNAL, "could not encode the CRL");
-                goto out;
-        }
-        struct signer_resp resp = {.type = SMSG_OK};
-        resp.der.p = der;
-        resp.der.len = (size_t)n;
-        if (!signer_encode_resp(&resp, out))
-                rc = qerr_set(ei, QERR_INTERNAL, "CRL too large for one message");
-        OPENSSL_free(der);
-        /* the number is spent once a CRL with it leaves the signer */
-        struct crl_mark *m = rc == QERR_OK ? crl_mark(st, issuer, true) : NULL;
-        if (m && r->crl_number > m->number)
-                m->number = r->crl_number;
-out:
-        free(items);
-        X509_CRL_free(crl);
-        X509_free(issuer);
-        return rc;
-}
-
 void signer_handle(struct signer_state *st, const uint8_t *frame, size_t len, struct qbuf *out)
 {
         struct signer_req r;
         struct qerr_info ei;
         qerr_clear(&ei);
         size_t start = out->len;
+        st->err_crl_number = 0;
         enum qerr rc = signer_decode_req(frame, len, &r, &ei);
         if (rc == QERR_OK) {
                 switch (r.type) {
@@ -609,7 +381,7 @@ void signer_handle(struct signer_state *st, const uint8_t *frame, size_t len, st
                         rc = do_sign_cert(st, &r, out, &ei);
                         break;
                 case SMSG_SIGN_CRL:
-                        rc = do_sign_crl(st, &r, out, &ei);
+                        rc = signer_sign_crl(st, &r, out, &ei);
                         break;
                 default:
                         rc = qerr_set(&ei, QERR_PROTO, "unexpected message");
@@ -618,7 +390,8 @@ void signer_handle(struct signer_state *st, const uint8_t *frame, size_t len, st
         signer_req_clear(&r);
         if (rc != QERR_OK) {
                 out->len = start;
-                struct signer_resp e = {.type = SMSG_ERROR, .code = rc};
+                struct signer_resp e = {
+                    .type = SMSG_ERROR, .code = rc, .crl_number = st->err_crl_number};
                 e.message = sbytes_str(qerr_message(&ei));
                 if (e.message.len > 1000)
                         e.message.len = 1000;

@@ -4,6 +4,7 @@
 #include "signer_proto.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,7 +31,13 @@ enum tag {
         T_CODE,
         T_MESSAGE,
         T_ORG, /* OV/EV subject: "O=..\nC=..\nST=..\nL=.." */
-        T__MAX
+        T_DATA_DIR,
+        T_PRIVATE_MAX_DAYS,
+        T_PUBLIC_MAX_DAYS,
+        T_PASSPHRASE,
+        T_NOTE, /* why there is no passphrase */
+        T_LOG_LEVEL,
+        T__MAX /* at most 32: tag sets are 32-bit masks */
 };
 
 /* Which tags each request type may carry, and which it must. */
@@ -51,15 +58,40 @@ static const struct {
     [SMSG_SIGN_CRL] = {B(T_ISSUER) | B(T_CRL_NUMBER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE) |
                            B(T_ENTRY),
                        B(T_ISSUER) | B(T_CRL_NUMBER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE)},
+    [SMSG_INIT] = {B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_PASSPHRASE) |
+                       B(T_NOTE) | B(T_LOG_LEVEL),
+                   B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_LOG_LEVEL)},
 };
+_Static_assert(T__MAX <= 32, "tag sets are 32-bit masks");
 
 static const uint32_t max_len[T__MAX] = {
-    [T_KEY_ALG] = 16,   [T_SUBJECT] = 1024,  [T_ISSUER] = 16384,  [T_SPKI] = 4096,
-    [T_NAME] = 253,     [T_NOT_BEFORE] = 8,  [T_NOT_AFTER] = 8,   [T_SERIAL] = 20,
-    [T_PROFILE] = 16,   [T_CRL_URL] = 512,   [T_OCSP_URL] = 512,  [T_CAISSUERS_URL] = 512,
-    [T_CRL_NUMBER] = 8, [T_THIS_UPDATE] = 8, [T_NEXT_UPDATE] = 8, [T_ENTRY] = 1 + 20 + 16,
-    [T_DER] = 200000,   [T_KEY_ID] = 64,     [T_CODE] = 8,        [T_MESSAGE] = 1024,
+    [T_KEY_ALG] = 16,
+    [T_SUBJECT] = 1024,
+    [T_ISSUER] = 16384,
+    [T_SPKI] = 4096,
+    [T_NAME] = 253,
+    [T_NOT_BEFORE] = 8,
+    [T_NOT_AFTER] = 8,
+    [T_SERIAL] = 20,
+    [T_PROFILE] = 16,
+    [T_CRL_URL] = 512,
+    [T_OCSP_URL] = 512,
+    [T_CAISSUERS_URL] = 512,
+    [T_CRL_NUMBER] = 8,
+    [T_THIS_UPDATE] = 8,
+    [T_NEXT_UPDATE] = 8,
+    [T_ENTRY] = 1 + 20 + 16,
+    [T_DER] = 200000,
+    [T_KEY_ID] = 64,
+    [T_CODE] = 8,
+    [T_MESSAGE] = 1024,
     [T_ORG] = 512,
+    [T_DATA_DIR] = 4095,
+    [T_PRIVATE_MAX_DAYS] = 8,
+    [T_PUBLIC_MAX_DAYS] = 8,
+    [T_PASSPHRASE] = SIGNER_MAX_PASSPHRASE,
+    [T_NOTE] = 512,
+    [T_LOG_LEVEL] = 8,
 };
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -166,6 +198,15 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
                 ok = ok && field_i64(out, T_CRL_NUMBER, r->crl_number) &&
                      field_i64(out, T_THIS_UPDATE, r->this_update) &&
                      field_i64(out, T_NEXT_UPDATE, r->next_update);
+        if (allowed & B(T_DATA_DIR))
+                ok = ok && field_bytes(out, T_DATA_DIR, r->data_dir) &&
+                     field_i64(out, T_PRIVATE_MAX_DAYS, r->private_max_days) &&
+                     field_i64(out, T_PUBLIC_MAX_DAYS, r->public_max_days) &&
+                     field_i64(out, T_LOG_LEVEL, r->log_level);
+        if ((allowed & B(T_PASSPHRASE)) && r->passphrase.len)
+                ok = ok && field_bytes(out, T_PASSPHRASE, r->passphrase);
+        if ((allowed & B(T_NOTE)) && r->note.len)
+                ok = ok && field_bytes(out, T_NOTE, r->note);
         for (size_t i = 0; ok && (allowed & B(T_ENTRY)) && i < r->nentries; i++) {
                 const struct crl_entry_wire *e = &r->entries[i];
                 uint8_t buf[1 + 20 + 16];
@@ -191,6 +232,8 @@ bool signer_encode_resp(const struct signer_resp *r, struct qbuf *out)
         } else {
                 ok = ok && field_i64(out, T_CODE, r->code) &&
                      field_bytes(out, T_MESSAGE, r->message);
+                if (r->crl_number)
+                        ok = ok && field_i64(out, T_CRL_NUMBER, r->crl_number);
         }
         return frame_end(out, start, ok);
 }
@@ -278,6 +321,20 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
         case T_ORG:
                 r->org = b;
                 break;
+        case T_DATA_DIR:
+                if (len == 0)
+                        return qerr_set(ei, QERR_PROTO, "empty data directory");
+                r->data_dir = b;
+                break;
+        case T_PASSPHRASE:
+                r->passphrase = b;
+                break;
+        case T_NOTE:
+                r->note = b;
+                break;
+        case T_PRIVATE_MAX_DAYS:
+        case T_PUBLIC_MAX_DAYS:
+        case T_LOG_LEVEL:
         case T_NOT_BEFORE:
         case T_NOT_AFTER:
         case T_CRL_NUMBER:
@@ -287,7 +344,13 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
                 if (rc != QERR_OK)
                         return rc;
                 int64_t x = get_i64(v);
-                if (t == T_NOT_BEFORE)
+                if (t == T_PRIVATE_MAX_DAYS)
+                        r->private_max_days = x;
+                else if (t == T_PUBLIC_MAX_DAYS)
+                        r->public_max_days = x;
+                else if (t == T_LOG_LEVEL)
+                        r->log_level = x;
+                else if (t == T_NOT_BEFORE)
                         r->not_before = x;
                 else if (t == T_NOT_AFTER)
                         r->not_after = x;
@@ -331,7 +394,7 @@ enum qerr signer_decode_req(const uint8_t *p, size_t len, struct signer_req *out
         if (len < 1)
                 return qerr_set(ei, QERR_PROTO, "empty message");
         uint8_t type = p[0];
-        if (type < SMSG_PING || type > SMSG_SIGN_CRL)
+        if (type < SMSG_PING || type > SMSG_INIT)
                 return qerr_set(ei, QERR_PROTO, "unknown request type %u", type);
         out->type = (enum signer_msg)type;
         enum qerr rc = walk(p + 1, len - 1, req_tags[type].allowed, req_tags[type].required,
@@ -361,6 +424,11 @@ static enum qerr resp_field(void *ctx, enum tag t, const uint8_t *v, uint32_t le
         case T_MESSAGE:
                 r->message = b;
                 break;
+        case T_CRL_NUMBER:
+                if (need8(len, ei) != QERR_OK)
+                        return QERR_PROTO;
+                r->crl_number = get_i64(v);
+                break;
         default:
                 return qerr_set(ei, QERR_PROTO, "unexpected field");
         }
@@ -377,8 +445,8 @@ enum qerr signer_decode_resp(const uint8_t *p, size_t len, struct signer_resp *o
         if (p[0] == SMSG_OK)
                 return walk(p + 1, len - 1, B(T_DER) | B(T_KEY_ID), 0, 0, resp_field, out, ei);
         if (p[0] == SMSG_ERROR) {
-                enum qerr rc = walk(p + 1, len - 1, B(T_CODE) | B(T_MESSAGE), B(T_CODE), 0,
-                                    resp_field, out, ei);
+                enum qerr rc = walk(p + 1, len - 1, B(T_CODE) | B(T_MESSAGE) | B(T_CRL_NUMBER),
+                                    B(T_CODE), 0, resp_field, out, ei);
                 if (rc == QERR_OK && (out->code <= 0 || out->code >= QERR__COUNT))
                         return qerr_set(ei, QERR_PROTO, "unknown error code");
                 return rc;
@@ -437,6 +505,7 @@ enum qerr signer_read_frame(int fd, struct qbuf *frame, struct qerr_info *ei)
         if (!tmp)
                 return qerr_set(ei, QERR_NOMEM, NULL);
         bool ok = read_full(fd, tmp, len) && qbuf_append(frame, tmp, len);
+        OPENSSL_cleanse(tmp, len); /* an INIT frame holds the passphrase */
         free(tmp);
         if (!ok)
                 return qerr_set(ei, QERR_SIGNER_UNAVAILABLE, "the signer channel closed mid-frame");

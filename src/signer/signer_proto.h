@@ -28,6 +28,7 @@
 #define SIGNER_MAX_CRL_ENTRIES 10000
 #define SIGNER_MAX_URL 512
 #define SIGNER_MAX_SERIAL 20
+#define SIGNER_MAX_PASSPHRASE 1024
 
 enum signer_msg {
         SMSG_PING = 1,
@@ -35,6 +36,7 @@ enum signer_msg {
         SMSG_CREATE_ISSUING = 3, /* req: issuer, key_alg, subject, urls -> cert_der, key_id */
         SMSG_SIGN_CERT = 4,      /* req: issuer, spki, names, times, serial, profile, urls */
         SMSG_SIGN_CRL = 5,       /* req: issuer, crl_number, times, entries */
+        SMSG_INIT = 6,           /* the first message, once: data dir, limits, passphrase */
         SMSG_OK = 64,            /* resp: cert_der / crl_der, key_id */
         SMSG_ERROR = 65,         /* resp: code, message */
 };
@@ -68,6 +70,13 @@ struct signer_req {
         int64_t this_update, next_update;
         struct crl_entry_wire *entries; /* owned by the req: signer_req_clear */
         size_t nentries;
+        /* SMSG_INIT: what the signer process needs (it has no environment
+         * and no configuration file of its own) */
+        struct sbytes data_dir;
+        int64_t private_max_days, public_max_days;
+        int64_t log_level;        /* enum qlog_level */
+        struct sbytes passphrase; /* the CA passphrase; absent when there is none */
+        struct sbytes note;       /* why there is none (a file that could not be read) */
 };
 
 struct signer_resp {
@@ -76,6 +85,8 @@ struct signer_resp {
         struct sbytes key_id; /* hex SHA-256 of the new CA's SPKI */
         int64_t code;         /* enum qerr, for SMSG_ERROR */
         struct sbytes message;
+        int64_t crl_number; /* SMSG_ERROR crl_number_not_increasing: the signer's high-water
+                               mark for the CA (0: absent) */
 };
 
 /* Encoders: append one whole frame to `out`. false when it does not fit. */

@@ -108,6 +108,8 @@ static void assert_defaults(const struct qconfig *c)
         assert_int_equal(c->server_max_connections, 1024);
         assert_int_equal(c->server_timeout_seconds, 30);
         assert_int_equal(c->server_stop_grace_seconds, 10);
+        assert_str_field("server.user", c->server_user, "");
+        assert_str_field("signer.user", c->signer_user, "");
 }
 
 static void assert_msg_has(const struct qerr_info *ei, const char *must)
@@ -558,6 +560,8 @@ static void test_write_doc_lists_every_setting(void **state)
             "[server] max_connections",
             "[server] timeout_seconds",
             "[server] stop_grace_seconds",
+            "[server] user",
+            "[signer] user",
         };
         const size_t nrows = sizeof rows / sizeof rows[0];
         for (size_t i = 0; i < nrows; i++) {

@@ -21,9 +21,14 @@
 #include <unistd.h>
 
 #include "base/config.h"
+#include "base/fsutil.h"
 #include "base/qtime.h"
 #include "pki/pki_key.h"
 #include "signer/signer.h"
+#include "signer/signer_internal.h"
+#include "signer/signer_secret.h"
+
+#define PASS "unit-test-passphrase"
 
 /* ---- protocol ---- */
 
@@ -263,28 +268,72 @@ static enum qerr call(struct signer_state *st, const struct signer_req *r, struc
         return rc;
 }
 
+/* A handler state for the fixture's directory with `pass` (NULL: none). */
+static struct signer_state *state_with(const struct fixture *f, const char *pass, const char *note)
+{
+        struct signer_config c = {.data_dir = f->dir,
+                                  .private_max_days = f->cfg.private_max_days,
+                                  .public_max_days = f->cfg.public_max_days,
+                                  .passphrase = pass,
+                                  .note = note};
+        struct signer_state *st = signer_state_new(&c);
+        assert_non_null(st);
+        return st;
+}
+
+/* One CA pair (made once per run: PBKDF2 at 600,000 iterations is slow
+ * under the sanitizers), copied into each test's directory. */
+static struct fixture tmpl;
+
+static int group_setup(void **state)
+{
+        (void)state;
+        snprintf(tmpl.dir, sizeof tmpl.dir, "/tmp/quill-signer-XXXXXX");
+        assert_non_null(mkdtemp(tmpl.dir));
+        config_defaults(&tmpl.cfg);
+        struct signer_state *st = state_with(&tmpl, PASS, NULL);
+        qbuf_init(&tmpl.root_der, 65536);
+        qbuf_init(&tmpl.issuing_der, 65536);
+        struct signer_req r = {.type = SMSG_CREATE_ROOT};
+        r.key_alg = sbytes_str("ec384");
+        r.subject = sbytes_str("CN=Unit Root");
+        assert_int_equal(call(st, &r, &tmpl.root_der, NULL, 0), QERR_OK);
+        struct signer_req i = {.type = SMSG_CREATE_ISSUING};
+        i.key_alg = sbytes_str("ec256");
+        i.subject = sbytes_str("CN=Unit Issuing");
+        i.issuer_der.p = tmpl.root_der.data;
+        i.issuer_der.len = tmpl.root_der.len;
+        i.crl_url = sbytes_str("http://127.0.0.1:1/crl/1.crl");
+        i.ca_issuers_url = sbytes_str("http://127.0.0.1:1/ca/1.der");
+        assert_int_equal(call(st, &i, &tmpl.issuing_der, NULL, 0), QERR_OK);
+        signer_state_free(st);
+        return 0;
+}
+
+static int group_teardown(void **state)
+{
+        (void)state;
+        config_free(&tmpl.cfg);
+        qbuf_free(&tmpl.root_der);
+        qbuf_free(&tmpl.issuing_der);
+        nftw(tmpl.dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+        return 0;
+}
+
 static int setup(void **state)
 {
         struct fixture *f = calloc(1, sizeof *f);
         snprintf(f->dir, sizeof f->dir, "/tmp/quill-signer-XXXXXX");
         assert_non_null(mkdtemp(f->dir));
-        setenv("QUILL_CA_PASSPHRASE", "unit-test-passphrase", 1);
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "cp -a %s/ca %s/", tmpl.dir, f->dir);
+        assert_int_equal(system(cmd), 0);
         config_defaults(&f->cfg);
-        f->st = signer_state_new(f->dir, &f->cfg);
+        f->st = state_with(f, PASS, NULL);
         qbuf_init(&f->root_der, 65536);
         qbuf_init(&f->issuing_der, 65536);
-        struct signer_req r = {.type = SMSG_CREATE_ROOT};
-        r.key_alg = sbytes_str("ec384");
-        r.subject = sbytes_str("CN=Unit Root");
-        assert_int_equal(call(f->st, &r, &f->root_der, NULL, 0), QERR_OK);
-        struct signer_req i = {.type = SMSG_CREATE_ISSUING};
-        i.key_alg = sbytes_str("ec256");
-        i.subject = sbytes_str("CN=Unit Issuing");
-        i.issuer_der.p = f->root_der.data;
-        i.issuer_der.len = f->root_der.len;
-        i.crl_url = sbytes_str("http://127.0.0.1:1/crl/1.crl");
-        i.ca_issuers_url = sbytes_str("http://127.0.0.1:1/ca/1.der");
-        assert_int_equal(call(f->st, &i, &f->issuing_der, NULL, 0), QERR_OK);
+        assert_true(qbuf_append(&f->root_der, tmpl.root_der.data, tmpl.root_der.len));
+        assert_true(qbuf_append(&f->issuing_der, tmpl.issuing_der.data, tmpl.issuing_der.len));
         *state = f;
         return 0;
 }
@@ -478,17 +527,21 @@ static void test_passphrase_missing_and_wrong(void **state)
         r.issuer_der.len = f->issuing_der.len;
         r.this_update = qtime_now();
         r.next_update = r.this_update + 3600;
-        /* a fresh state has no passphrase loaded */
-        unsetenv("QUILL_CA_PASSPHRASE");
-        struct signer_state *st = signer_state_new(f->dir, &f->cfg);
-        assert_int_equal(call(st, &r, NULL, NULL, 0), QERR_CA_PASSPHRASE_MISSING);
+        /* no passphrase: the note says why */
+        char msg[512] = "";
+        struct signer_state *st = state_with(f, NULL, "the CA passphrase file /x is empty");
+        assert_int_equal(call(st, &r, NULL, msg, sizeof msg), QERR_CA_PASSPHRASE_MISSING);
+        assert_non_null(strstr(msg, "/x is empty"));
         signer_state_free(st);
-        setenv("QUILL_CA_PASSPHRASE", "not-the-passphrase", 1);
-        st = signer_state_new(f->dir, &f->cfg);
+        /* 11 characters: too short, whatever it decrypts */
+        st = state_with(f, "eleven-char", NULL);
+        assert_int_equal(call(st, &r, NULL, msg, sizeof msg), QERR_CA_PASSPHRASE_WEAK);
+        assert_non_null(strstr(msg, "12"));
+        signer_state_free(st);
+        st = state_with(f, "not-the-passphrase", NULL);
         assert_int_equal(call(st, &r, NULL, NULL, 0), QERR_CA_PASSPHRASE_WRONG);
         signer_state_free(st);
-        setenv("QUILL_CA_PASSPHRASE", "unit-test-passphrase", 1);
-        st = signer_state_new(f->dir, &f->cfg);
+        st = state_with(f, PASS, NULL);
         struct qbuf der;
         qbuf_init(&der, 65536);
         assert_int_equal(call(st, &r, &der, NULL, 0), QERR_OK);
@@ -578,6 +631,341 @@ static void test_garbage_frame_answers_error(void **state)
         qbuf_free(&out);
 }
 
+/* ---- issue 7: what the signer refuses whatever the main process asks ---- */
+
+static struct signer_req crl_req(const struct fixture *f, int64_t number, struct crl_entry_wire *e,
+                                 size_t n)
+{
+        struct signer_req r = {
+            .type = SMSG_SIGN_CRL, .crl_number = number, .entries = e, .nentries = n};
+        r.issuer_der.p = f->issuing_der.data;
+        r.issuer_der.len = f->issuing_der.len;
+        r.this_update = qtime_now();
+        r.next_update = r.this_update + 86400;
+        return r;
+}
+
+static void test_crl_hold_and_remove_refused(void **state)
+{
+        struct fixture *f = *state;
+        uint8_t s1[16] = {0x41, 7};
+        static const struct {
+                int64_t reason;
+                enum qerr want;
+        } cases[] = {
+            {6, QERR_SIGNER_REFUSED},                /* certificateHold: BR 7.2.2 */
+            {8, QERR_SIGNER_REFUSED},                /* removeFromCRL: BR 7.2.2 */
+            {7, QERR_SIGNER_REFUSED},                /* not a CRLReason */
+            {11, QERR_SIGNER_REFUSED}, {1, QERR_OK}, /* keyCompromise */
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                struct crl_entry_wire e = {{s1, 16}, qtime_now(), cases[i].reason};
+                struct signer_req r = crl_req(f, 10 + (int64_t)i, &e, 1);
+                char msg[512] = "";
+                enum qerr rc = call(f->st, &r, NULL, msg, sizeof msg);
+                if (rc != cases[i].want)
+                        fail_msg("reason %lld: expected %s, got %s (%s)",
+                                 (long long)cases[i].reason, qerr_code(cases[i].want),
+                                 qerr_code(rc), msg);
+                if (cases[i].reason == 6)
+                        assert_non_null(strstr(msg, "certificateHold"));
+                if (cases[i].reason == 8)
+                        assert_non_null(strstr(msg, "removeFromCRL"));
+        }
+}
+
+/* The full answer of one request (for fields beyond the code). */
+static void call_resp(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
+                      struct signer_resp *resp)
+{
+        struct qbuf req;
+        qbuf_init(&req, MAX_SIGNER_MSG_BYTES + 8);
+        assert_true(signer_encode_req(r, &req));
+        qbuf_reset(out);
+        signer_handle(st, req.data + 4, req.len - 4, out);
+        struct qerr_info ei;
+        assert_int_equal(signer_decode_resp(out->data + 4, out->len - 4, resp, &ei), QERR_OK);
+        qbuf_free(&req);
+}
+
+static void issuing_key_id(const struct fixture *f, char id[65])
+{
+        const unsigned char *p = f->issuing_der.data;
+        X509 *x = d2i_X509(NULL, &p, (long)f->issuing_der.len);
+        assert_non_null(x);
+        struct qerr_info ei;
+        assert_int_equal(pki_key_id(X509_get0_pubkey(x), id, &ei), QERR_OK);
+        X509_free(x);
+}
+
+static int64_t read_mark_file(const struct fixture *f)
+{
+        char id[65], path[512];
+        issuing_key_id(f, id);
+        snprintf(path, sizeof path, "%s/ca/%s.crlnumber", f->dir, id);
+        FILE *fp = fopen(path, "r");
+        assert_non_null(fp);
+        long long v = -1;
+        assert_int_equal(fscanf(fp, "%lld", &v), 1);
+        fclose(fp);
+        return (int64_t)v;
+}
+
+static void test_crl_numbers_must_increase(void **state)
+{
+        struct fixture *f = *state;
+        struct qbuf out;
+        qbuf_init(&out, MAX_SIGNER_MSG_BYTES + 8);
+        struct signer_resp resp;
+        struct signer_req r = crl_req(f, 5, NULL, 0);
+        call_resp(f->st, &r, &out, &resp);
+        assert_int_equal(resp.type, SMSG_OK);
+        assert_int_equal(read_mark_file(f), 5);
+        /* the same number again, and a lower one: refused, with the mark */
+        for (int64_t n = 5; n >= 4; n--) {
+                r = crl_req(f, n, NULL, 0);
+                call_resp(f->st, &r, &out, &resp);
+                assert_int_equal(resp.type, SMSG_ERROR);
+                assert_int_equal(resp.code, QERR_CRL_NUMBER_STALE);
+                assert_int_equal(resp.crl_number, 5);
+        }
+        /* the mark survives the process: a new state reads it from disk */
+        struct signer_state *st = state_with(f, PASS, NULL);
+        r = crl_req(f, 5, NULL, 0);
+        call_resp(st, &r, &out, &resp);
+        assert_int_equal(resp.code, QERR_CRL_NUMBER_STALE);
+        r = crl_req(f, 9, NULL, 0);
+        call_resp(st, &r, &out, &resp);
+        assert_int_equal(resp.type, SMSG_OK);
+        assert_int_equal(read_mark_file(f), 9);
+        signer_state_free(st);
+        qbuf_free(&out);
+}
+
+/* Signs an end-entity certificate for `spki`; returns the answer code. */
+static enum qerr sign_spki(const struct fixture *f, const uint8_t *spki, size_t len, char *msg,
+                           size_t msgsz)
+{
+        uint8_t serial[16] = {0x41, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
+        struct signer_req r = {.type = SMSG_SIGN_CERT};
+        r.issuer_der.p = f->issuing_der.data;
+        r.issuer_der.len = f->issuing_der.len;
+        r.spki_der.p = spki;
+        r.spki_der.len = len;
+        r.names[0] = sbytes_str("key.example.com");
+        r.nnames = 1;
+        r.not_before = qtime_now();
+        r.not_after = r.not_before + 30 * 86400;
+        r.serial.p = serial;
+        r.serial.len = sizeof serial;
+        r.profile = sbytes_str("private");
+        return call(f->st, &r, NULL, msg, msgsz);
+}
+
+static void cert_spki(const struct qbuf *der, struct qbuf *spki, bool compressed)
+{
+        const unsigned char *p = der->data;
+        X509 *x = d2i_X509(NULL, &p, (long)der->len);
+        assert_non_null(x);
+        EVP_PKEY *k = EVP_PKEY_dup(X509_get0_pubkey(x));
+        assert_non_null(k);
+        if (compressed)
+                assert_int_equal(EVP_PKEY_set_utf8_string_param(k, "point-format", "compressed"),
+                                 1);
+        struct qerr_info ei;
+        qbuf_reset(spki);
+        assert_int_equal(pki_key_spki_der(k, spki, &ei), QERR_OK);
+        EVP_PKEY_free(k);
+        X509_free(x);
+}
+
+static void test_ca_key_as_subscriber_key_refused(void **state)
+{
+        struct fixture *f = *state;
+        struct qbuf spki;
+        qbuf_init(&spki, 8192);
+        char msg[512];
+        /* the issuing CA's own key */
+        cert_spki(&f->issuing_der, &spki, false);
+        assert_int_equal(sign_spki(f, spki.data, spki.len, msg, sizeof msg), QERR_SIGNER_REFUSED);
+        assert_non_null(strstr(msg, "key of a CA"));
+        /* the same key, its point compressed */
+        cert_spki(&f->issuing_der, &spki, true);
+        assert_int_equal(sign_spki(f, spki.data, spki.len, msg, sizeof msg), QERR_SIGNER_REFUSED);
+        /* the root's key (another CA the signer knows, by its key file) */
+        cert_spki(&f->root_der, &spki, false);
+        assert_int_equal(sign_spki(f, spki.data, spki.len, msg, sizeof msg), QERR_SIGNER_REFUSED);
+        /* a fresh key: signed */
+        EVP_PKEY *k = make_key("ec256");
+        struct qerr_info ei;
+        qbuf_reset(&spki);
+        assert_int_equal(pki_key_spki_der(k, &spki, &ei), QERR_OK);
+        assert_int_equal(sign_spki(f, spki.data, spki.len, msg, sizeof msg), QERR_OK);
+        EVP_PKEY_free(k);
+        qbuf_free(&spki);
+}
+
+static long file_iterations(const char *path)
+{
+        struct qbuf b;
+        qbuf_init(&b, 65536);
+        struct qerr_info ei;
+        assert_int_equal(fs_read_file(path, &b, &ei), QERR_OK);
+        long iter = -1;
+        assert_int_equal(pki_key_pem_kdf(b.data, b.len, &iter, &ei), QERR_OK);
+        qbuf_free(&b);
+        return iter;
+}
+
+static void test_key_files_use_600k_pbkdf2(void **state)
+{
+        struct fixture *f = *state;
+        char id[65], path[512];
+        issuing_key_id(f, id);
+        snprintf(path, sizeof path, "%s/ca/%s.key", f->dir, id);
+        assert_int_equal(file_iterations(path), PKI_PBKDF2_ITER);
+        assert_true(PKI_PBKDF2_ITER >= 600000);
+}
+
+static void test_old_key_file_reencrypted_on_load(void **state)
+{
+        struct fixture *f = *state;
+        char id[65], path[512];
+        issuing_key_id(f, id);
+        snprintf(path, sizeof path, "%s/ca/%s.key", f->dir, id);
+        /* rewrite the issuing key as an old install did: 2048 iterations */
+        struct qbuf b, pem;
+        qbuf_init(&b, 65536);
+        qbuf_init(&pem, 65536);
+        struct qerr_info ei;
+        assert_int_equal(fs_read_file(path, &b, &ei), QERR_OK);
+        EVP_PKEY *k = NULL;
+        assert_int_equal(pki_key_from_pem(b.data, b.len, PASS, &k, &ei), QERR_OK);
+        assert_int_equal(pki_key_to_pem_iter(k, PASS, 2048, &pem, &ei), QERR_OK);
+        assert_int_equal(fs_write_file(path, pem.data, pem.len, 0600, false, &ei), QERR_OK);
+        assert_int_equal(file_iterations(path), 2048);
+        assert_true(pki_key_pem_needs_upgrade(pem.data, pem.len));
+        /* a fresh signer loads it for a CRL: the file is re-encrypted */
+        struct signer_state *st = state_with(f, PASS, NULL);
+        struct signer_req r = crl_req(f, 20, NULL, 0);
+        assert_int_equal(call(st, &r, NULL, NULL, 0), QERR_OK);
+        assert_int_equal(file_iterations(path), PKI_PBKDF2_ITER);
+        /* and still the same key */
+        qbuf_reset(&b);
+        assert_int_equal(fs_read_file(path, &b, &ei), QERR_OK);
+        EVP_PKEY *again = NULL;
+        assert_int_equal(pki_key_from_pem(b.data, b.len, PASS, &again, &ei), QERR_OK);
+        assert_int_equal(EVP_PKEY_eq(k, again), 1);
+        struct stat sb;
+        assert_int_equal(stat(path, &sb), 0);
+        assert_int_equal(sb.st_mode & 0777, 0600);
+        EVP_PKEY_free(k);
+        EVP_PKEY_free(again);
+        signer_state_free(st);
+        qbuf_free(&b);
+        qbuf_free(&pem);
+}
+
+static void test_init_roundtrip_and_refusals(void **state)
+{
+        (void)state;
+        struct signer_req r = {
+            .type = SMSG_INIT, .private_max_days = 365, .public_max_days = 0, .log_level = 2};
+        r.data_dir = sbytes_str("/var/lib/quill");
+        r.passphrase = sbytes_str("a-long-enough-passphrase");
+        struct qbuf b;
+        qbuf_init(&b, 65536);
+        assert_true(signer_encode_req(&r, &b));
+        struct signer_req d;
+        struct qerr_info ei;
+        assert_int_equal(signer_decode_req(b.data + 4, b.len - 4, &d, &ei), QERR_OK);
+        assert_int_equal(d.type, SMSG_INIT);
+        assert_int_equal(d.private_max_days, 365);
+        assert_int_equal(d.log_level, 2);
+        assert_int_equal(d.passphrase.len, strlen("a-long-enough-passphrase"));
+        assert_int_equal(d.note.len, 0);
+        signer_req_clear(&d);
+        /* INIT without a data directory; INIT with a serial */
+        qbuf_reset(&b);
+        uint8_t t = SMSG_INIT;
+        qbuf_append(&b, &t, 1);
+        put_i64(&b, 23, 365);
+        put_i64(&b, 24, 0);
+        put_i64(&b, 27, 1);
+        assert_int_equal(signer_decode_req(b.data, b.len, &d, &ei), QERR_PROTO);
+        put_field(&b, 22, "/d", 2);
+        assert_int_equal(signer_decode_req(b.data, b.len, &d, &ei), QERR_OK);
+        put_field(&b, 8, "\x41\x01", 2);
+        assert_int_equal(signer_decode_req(b.data, b.len, &d, &ei), QERR_PROTO);
+        qbuf_free(&b);
+        /* the handler never takes an INIT: only the process's first frame is */
+        struct fixture f0;
+        memset(&f0, 0, sizeof f0);
+        snprintf(f0.dir, sizeof f0.dir, "/tmp");
+        config_defaults(&f0.cfg);
+        struct signer_state *st = state_with(&f0, NULL, NULL);
+        assert_int_equal(call(st, &r, NULL, NULL, 0), QERR_PROTO);
+        signer_state_free(st);
+        config_free(&f0.cfg);
+}
+
+static void test_secret_leaves_the_environment(void **state)
+{
+        (void)state;
+        /* putenv keeps our buffer in environ, as the initial block would be */
+        static char entry[] = CA_PASSPHRASE_ENV "=correct-horse-battery";
+        char *value = entry + strlen(CA_PASSPHRASE_ENV) + 1;
+        assert_int_equal(putenv(entry), 0);
+        struct ca_secret *s = ca_secret_take(NULL);
+        assert_non_null(s);
+        assert_null(getenv(CA_PASSPHRASE_ENV));
+        for (size_t i = 0; i < strlen("correct-horse-battery"); i++)
+                assert_int_equal(value[i], 0); /* overwritten in place */
+        size_t len = 0;
+        const char *p = ca_secret_reveal(s, &len);
+        assert_non_null(p);
+        assert_int_equal(len, strlen("correct-horse-battery"));
+        assert_string_equal(p, "correct-horse-battery");
+        ca_secret_conceal(s);
+        ca_secret_wipe(s);
+        assert_false(ca_secret_present(s));
+        assert_null(ca_secret_reveal(s, &len));
+        assert_true(strlen(ca_secret_note(s)) > 0);
+        ca_secret_free(s);
+}
+
+static void test_secret_from_a_file(void **state)
+{
+        (void)state;
+        char dir[] = "/tmp/quill-secret-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        char path[64];
+        snprintf(path, sizeof path, "%s/pass", dir);
+        FILE *fp = fopen(path, "w");
+        fputs("from-the-file-123 \n", fp);
+        fclose(fp);
+        unsetenv(CA_PASSPHRASE_ENV);
+        struct qconfig cfg;
+        config_defaults(&cfg);
+        free(cfg.ca_passphrase_file);
+        cfg.ca_passphrase_file = strdup(path);
+        struct ca_secret *s = ca_secret_take(&cfg);
+        size_t len;
+        assert_string_equal(ca_secret_reveal(s, &len), "from-the-file-123");
+        ca_secret_conceal(s);
+        ca_secret_free(s);
+        /* an empty file: no passphrase, and the note says why */
+        fp = fopen(path, "w");
+        fclose(fp);
+        s = ca_secret_take(&cfg);
+        assert_false(ca_secret_present(s));
+        assert_non_null(strstr(ca_secret_note(s), "empty"));
+        ca_secret_free(s);
+        unlink(path);
+        rmdir(dir);
+        config_free(&cfg);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -592,6 +980,14 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_crl_profile, setup, teardown),
             cmocka_unit_test_setup_teardown(test_lint_gate, setup, teardown),
             cmocka_unit_test_setup_teardown(test_garbage_frame_answers_error, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_crl_hold_and_remove_refused, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_crl_numbers_must_increase, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_ca_key_as_subscriber_key_refused, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_key_files_use_600k_pbkdf2, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_old_key_file_reencrypted_on_load, setup, teardown),
+            cmocka_unit_test(test_init_roundtrip_and_refusals),
+            cmocka_unit_test(test_secret_leaves_the_environment),
+            cmocka_unit_test(test_secret_from_a_file),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
