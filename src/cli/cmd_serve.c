@@ -178,6 +178,14 @@ static enum qerr start_https(struct serve_state *st, const char *listen, struct 
                 memcpy(table + nh, api, na * sizeof *table);
         char *chain = NULL, *key = NULL;
         enum qerr rc = serve_tls_load(st, &chain, &key, ei);
+        if (rc == QERR_SIGNER_UNAVAILABLE) {
+                /* the signer died under the request: it is started again
+                 * on the next call, and a new issuance draws a new serial */
+                qlog_warn("API certificate: signer lost, trying once more", "code=%s",
+                          qerr_code(rc));
+                qerr_clear(ei);
+                rc = serve_tls_load(st, &chain, &key, ei);
+        }
         if (rc == QERR_OK) {
                 struct http_listener_opts o = base_opts(st, listen);
                 o.routes = table;
@@ -249,6 +257,19 @@ static int parse_args(struct cli_ctx *ctx, int argc, char **argv, const char **l
 }
 
 /* Waits for signals; returns the one that stops the daemon. */
+/* The gauges of /metrics that the database knows (every tick). */
+static void record_stats(struct serve_state *st)
+{
+        struct service_stats ss;
+        struct qerr_info ei;
+        if (service_stats(st->main_svc, &ss, &ei) != QERR_OK)
+                return;
+        metrics_gauge_set("quill_jobs", "Jobs in the database, by state.", (double)ss.jobs_queued,
+                          "state", "queued", NULL);
+        metrics_gauge_set("quill_jobs", "Jobs in the database, by state.", (double)ss.jobs_running,
+                          "state", "running", NULL);
+}
+
 /* Until a stop signal (returned) or a signer that is lost for good (0,
  * with *status set to 3). */
 static int main_loop(struct serve_state *st, const sigset_t *stop_set, int *status)
@@ -282,6 +303,7 @@ static int main_loop(struct serve_state *st, const sigset_t *stop_set, int *stat
                                         next_refresh = qtime_now() + refresh_every;
                         }
                         serve_tls_tick(st);
+                        record_stats(st);
                         continue;
                 }
                 if (sig != SIGHUP)

@@ -61,6 +61,7 @@ struct service_boot {
         bool keep_for_restart;    /* keep the passphrase (locked) to restart the signer */
         bool warn_root;           /* log a warning when running as root without [server] user */
         bool no_signer;           /* a command that never signs: no signer process */
+        const char *signer_exe;   /* NULL: this program (see struct signer_launch) */
 };
 /* Every command that opens the data directory: makes it (with `create`),
  * gives the data and key directories to [server] user and [signer] user
@@ -348,6 +349,12 @@ struct lint_req {
 enum qerr service_lint_cert(const struct qconfig *cfg, const struct lint_req *r,
                             struct lint_report *out, enum cert_profile *profile_used,
                             struct qerr_info *ei);
+
+/* ---- figures for /metrics ---- */
+struct service_stats {
+        int64_t jobs_queued, jobs_running;
+};
+enum qerr service_stats(struct service *s, struct service_stats *out, struct qerr_info *ei);
 
 /* ---- CRLs and CA certificates for publication ---- */
 /* Signs and stores a fresh CRL for every CA. */

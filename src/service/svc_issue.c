@@ -17,6 +17,7 @@
 
 #include "../base/hex.h"
 #include "../base/log.h"
+#include "../base/metrics.h"
 #include "../base/testhook.h"
 #include "../pki/pki_csr.h"
 #include "../pki/pki_pem.h"
@@ -258,6 +259,14 @@ static enum qerr issue_one(struct service *s, const struct issue_input *in, stru
         if (rc == QERR_OK && (!c->issuer || !c->cert_pem || (in->csr_pem && !c->csr_pem)))
                 rc = qerr_set(ei, QERR_NOMEM, NULL);
 out:
+        if (rc == QERR_OK)
+                metrics_count("quill_certificates_signed_total",
+                              "Certificates the signer signed, by profile.", 1, "profile",
+                              cert_profile_name(in->profile), NULL);
+        else
+                metrics_count("quill_issuance_failures_total",
+                              "Issuances that failed before or at the signer, by error code.", 1,
+                              "code", qerr_code(rc), NULL);
         X509_free(x);
         ca_rec_free(ca);
         qbuf_free(&spki);

@@ -24,6 +24,7 @@
 #include "../base/fsutil.h"
 #include "../base/netaddr.h"
 #include "../base/log.h"
+#include "../base/metrics.h"
 #include "../base/testhook.h"
 #include "../dns/dns.h"
 #include "../policy/policy.h"
@@ -70,6 +71,8 @@ static enum caa_outcome check_caa(struct service *s, struct dns_resolver *dns,
                  d.outcome == CAA_ALLOWED  ? "allowed"
                  : d.outcome == CAA_DENIED ? "forbidden"
                                            : "error");
+        metrics_count("quill_caa_checks_total", "CAA checks of one name, by outcome.", 1, "result",
+                      n->caa_status, NULL);
         free(n->caa_detail);
         if (asprintf(&n->caa_detail, "%s%s%s%s%s", d.where[0] ? "at " : "", d.where,
                      d.records[0] ? ": " : "", d.records, "") < 0)
@@ -130,6 +133,9 @@ static bool check_control(struct service *s, struct dns_resolver *dns, struct or
                 validate_file(&vc, n->name, n->token, n->value, &r);
         else
                 validate_dns(&vc, n->name, n->value, &r);
+        metrics_count("quill_validations_total",
+                      "Domain-control checks of one name, by method and result.", 1, "method",
+                      n->method, "result", r.code == QERR_OK ? "valid" : qerr_code(r.code), NULL);
         if (r.code == QERR_OK) {
                 snprintf(n->validation_status, sizeof n->validation_status, "valid");
                 n->validated_at = qtime_now();

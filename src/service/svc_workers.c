@@ -158,3 +158,9 @@ void service_workers_stop(struct workers *p)
         free(p->w);
         free(p);
 }
+
+enum qerr service_stats(struct service *s, struct service_stats *out, struct qerr_info *ei)
+{
+        memset(out, 0, sizeof *out);
+        return s->st->ops->job_counts(s->st, &out->jobs_queued, &out->jobs_running, ei);
+}

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "../base/log.h"
+#include "../base/metrics.h"
 #include "signer_secret.h"
 
 #define INIT_TIMEOUT_MS 30000
@@ -320,7 +321,7 @@ enum qerr signer_start(const struct signer_launch *l, struct signer **out, struc
         s->switch_user = l->switch_user;
         s->uid = l->uid;
         s->gid = l->gid;
-        s->exe_fd = high_fd(open("/proc/self/exe", O_PATH | O_CLOEXEC));
+        s->exe_fd = high_fd(open(l->exe ? l->exe : "/proc/self/exe", O_PATH | O_CLOEXEC));
         s->null_fd = high_fd(open("/dev/null", O_RDWR | O_CLOEXEC));
         if (s->exe_fd < 0 || s->null_fd < 0) {
                 int e = errno;
@@ -389,8 +390,53 @@ static enum qerr ensure_running(struct signer *s, struct qerr_info *ei)
         return rc;
 }
 
+static enum qerr signer_call_once(struct signer *s, const struct signer_req *req,
+                                  struct qbuf *frame, struct signer_resp *resp,
+                                  struct qerr_info *ei);
+
+static struct metric_family *fam;
+
+static void register_family(void)
+{
+        static const char *const labels[] = {"type", "result", NULL};
+        fam = metrics_family(METRIC_HISTOGRAM, "quill_signer_request_duration_seconds",
+                             "Round trip of one request to the signer process, by message type "
+                             "and result.",
+                             labels, NULL, 0);
+}
+
+/* quill_signer_request_duration_seconds{type}: the round trip of one
+ * request (waiting for the channel included), for /metrics. */
+static void observe(enum signer_msg type, const struct timespec *t0, enum qerr rc)
+{
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+        pthread_once(&once, register_family);
+        const char *name = type == SMSG_SIGN_CERT        ? "sign_cert"
+                           : type == SMSG_SIGN_CRL       ? "sign_crl"
+                           : type == SMSG_CREATE_ROOT    ? "create_root"
+                           : type == SMSG_CREATE_ISSUING ? "create_issuing"
+                           : type == SMSG_PING           ? "ping"
+                                                         : "other";
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double secs = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+        const char *values[] = {name, rc == QERR_OK ? "ok" : qerr_code(rc)};
+        metrics_observe(metrics_series(fam, values), secs);
+}
+
 enum qerr signer_call(struct signer *s, const struct signer_req *req, struct qbuf *frame,
                       struct signer_resp *resp, struct qerr_info *ei)
+{
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        enum qerr out = signer_call_once(s, req, frame, resp, ei);
+        observe(req->type, &t0, out);
+        return out;
+}
+
+static enum qerr signer_call_once(struct signer *s, const struct signer_req *req,
+                                  struct qbuf *frame, struct signer_resp *resp,
+                                  struct qerr_info *ei)
 {
         memset(resp, 0, sizeof *resp);
         struct qbuf msg;

@@ -177,6 +177,9 @@ struct store_ops {
                                struct qerr_info *ei);
         enum qerr (*job_list_running)(struct store *s, struct job_rec **out, size_t *n,
                                       struct qerr_info *ei);
+        /* how many jobs are queued (due or not) and running, for /metrics */
+        enum qerr (*job_counts)(struct store *s, int64_t *queued, int64_t *running,
+                                struct qerr_info *ei);
         /* finishes every open job of an order (cancel, failure, issuance) */
         enum qerr (*job_close_order)(struct store *s, int64_t order_id, struct qerr_info *ei);
 

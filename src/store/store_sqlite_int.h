@@ -56,6 +56,7 @@ enum qerr sq_job_retry(struct store *s, int64_t id, qtime_t run_at, const char *
 enum qerr sq_job_list_running(struct store *s, struct job_rec **out, size_t *n,
                               struct qerr_info *ei);
 enum qerr sq_job_close_order(struct store *s, int64_t order_id, struct qerr_info *ei);
+enum qerr sq_job_counts(struct store *s, int64_t *queued, int64_t *running, struct qerr_info *ei);
 enum qerr sq_review_insert(struct store *s, struct review_rec *r, struct qerr_info *ei);
 enum qerr sq_review_get(struct store *s, int64_t tenant, int64_t id, struct review_rec *out,
                         struct qerr_info *ei);
@@ -85,7 +86,8 @@ enum qerr sq_revocation_get(struct store *s, int64_t rev_id, int64_t *cert_id, i
         .order_update = sq_order_update, .order_name_update = sq_order_name_update,                \
         .order_active_for_names = sq_order_active_for_names, .job_insert = sq_job_insert,          \
         .job_claim = sq_job_claim, .job_done = sq_job_done, .job_retry = sq_job_retry,             \
-        .job_list_running = sq_job_list_running, .job_close_order = sq_job_close_order,            \
+        .job_list_running = sq_job_list_running, .job_close_order = sq_job_close_order,           \
+        .job_counts = sq_job_counts,            \
         .review_insert = sq_review_insert, .review_get = sq_review_get,                            \
         .review_list = sq_review_list, .review_decide = sq_review_decide,                          \
         .org_is_approved = sq_org_is_approved, .org_approve = sq_org_approve,                      \

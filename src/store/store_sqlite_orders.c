@@ -750,3 +750,23 @@ enum qerr sq_revocation_get(struct store *s, int64_t rev_id, int64_t *cert_id, i
         sqlite3_finalize(st);
         return rc;
 }
+
+enum qerr sq_job_counts(struct store *s, int64_t *queued, int64_t *running, struct qerr_info *ei)
+{
+        sqlite3_stmt *st;
+        enum qerr rc = sq_prep(DB(s),
+                               "SELECT count(*) FILTER (WHERE state = 'queued'), count(*) FILTER "
+                               "(WHERE state = 'running') FROM jobs WHERE state <> 'done'",
+                               &st, ei);
+        if (rc != QERR_OK)
+                return rc;
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+                *queued = sqlite3_column_int64(st, 0);
+                *running = sqlite3_column_int64(st, 1);
+        } else {
+                rc = sq_err(DB(s), step, ei, "counting jobs");
+        }
+        sqlite3_finalize(st);
+        return rc;
+}

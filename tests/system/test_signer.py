@@ -182,13 +182,18 @@ def test_every_request_type_under_the_filter(tmp_path):
 
 def test_restart_after_kill9(lab, data, serve):
     s = serve(data)
+    deadline = time.monotonic() + 20
+    while 'msg="listening"' not in s.logs(100000):  # both listeners up: start-up is over
+        s.check_alive()
+        assert time.monotonic() < deadline, s.logs()
+        time.sleep(0.05)
     old = the_signer(s.proc.pid)
     os.kill(old, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while old in children(s.proc.pid):  # reaped by quill serve
         assert time.monotonic() < deadline, s.logs()
         time.sleep(0.05)
-    name = "after-kill.example.test"
+    name = "after-kill.quill-test.org"
     o = order_apply(data, name)
     lab.publish(o)
     o = wait_order(data, o["id"], lambda x: x["status"] in ("issued", "failed"), "finished",
@@ -205,7 +210,7 @@ def test_restart_after_kill9(lab, data, serve):
 
 
 def test_order_validate_starts_the_signer_before_any_thread(lab, data, tmp_path):
-    o = order_apply(data, "threads.example.test")
+    o = order_apply(data, "threads.quill-test.org")
     lab.publish(o)
     trace = tmp_path / "trace"
     p = subprocess.run(["strace", "-f", "-qq", "-o", str(trace), "-e",

@@ -44,10 +44,20 @@ struct fx {
 
 /* ---- the service API, one helper per call ---- */
 
+/* Opens the service with its signer: the real quill binary run as `quill
+ * signer` (QUILL_BIN, else build/quill: `make unit` builds it first). */
 static inline enum qerr t_open(struct fx *f, struct qerr_info *ei)
 {
-        struct service_opts o = {.data_dir = f->dir, .cfg = &f->cfg, .actor = "unit:tester"};
-        return service_open(&o, &f->s, ei);
+        const char *exe = getenv("QUILL_BIN");
+        struct ca_secret *secret = service_secret_take(&f->cfg);
+        struct service_boot b = {.data_dir = f->dir,
+                                 .cfg = &f->cfg,
+                                 .actor = "unit:tester",
+                                 .secret = secret,
+                                 .signer_exe = exe && *exe ? exe : "build/quill"};
+        enum qerr rc = service_boot_open(&b, &f->s, ei);
+        service_secret_free(secret);
+        return rc;
 }
 
 static inline enum qerr t_ca_init(struct fx *f, const char *root_alg, const char *alg,
