@@ -199,3 +199,40 @@ def test_applicant_cannot_decide_its_own_review(lab, data):
     assert order_show(data, o["id"])["status"] == "manual_review"
     done = ok(data, "review", "approve", r["id"], env=reviewer_env("reviewer-rob"))["review"]
     assert done["reviewer"] == "cli:reviewer-rob", done
+
+
+def test_organisation_approvals_are_per_tenant_and_expire(lab, data, workdir):
+    """An approval belongs to the tenant that was reviewed: another tenant
+    typing the same details is reviewed again. And it lasts 398 days (the
+    Baseline Requirements' reuse period for organisation data, 4.2.1): the
+    approval row is aged in the database (no clock to wait for)."""
+    import sqlite3
+    org = org_file(workdir / "org.json")
+    ok(data, "tenant", "create", "blue")
+    o = validated(lab, data, "orga.quill-test.org", profile="ov", extra=("--org-file", org))
+    (r,) = reviews_of(data, o["id"], all_=False)
+    ok(data, "review", "approve", r["id"], env=reviewer_env())
+    assert validate(data, o["id"])["status"] == "issued"
+    # the same details in tenant blue: reviewed again
+    b = order_apply(data, "orgb.quill-test.org", profile="ov",
+                    extra=("--org-file", org, "--tenant", "blue"))
+    lab.publish(b)
+    b = ok(data, "--tenant", "blue", "order", "validate", b["id"])["order"]
+    assert b["status"] == "manual_review", b
+    (rb,) = [x for x in ok(data, "--tenant", "blue", "review", "list")["reviews"]
+             if x["order_id"] == b["id"]]
+    assert rb["kind"] == "organization" and rb["tenant"] == "blue", rb
+    # in the default tenant an approval 397 days old still counts, 399 days old does not
+    db = sqlite3.connect(data / "quill.db")
+    with db:
+        db.execute("UPDATE organizations SET approved_at = strftime('%s','now') - 397 * 86400 "
+                   "WHERE tenant_id = 1")
+    c = validated(lab, data, "orgc.quill-test.org", profile="ov", extra=("--org-file", org))
+    assert c["status"] == "issued", c
+    with db:
+        db.execute("UPDATE organizations SET approved_at = strftime('%s','now') - 399 * 86400 "
+                   "WHERE tenant_id = 1")
+    db.close()
+    d = validated(lab, data, "orgd.quill-test.org", profile="ov", extra=("--org-file", org))
+    assert d["status"] == "manual_review", d
+    assert [x["kind"] for x in reviews_of(data, d["id"], all_=False)] == ["organization"]
