@@ -589,48 +589,46 @@ static void cert_clear(void *slot)
         cert_rec_free(*(struct cert_rec **)slot);
 }
 
-/* The WHERE clause of a page: every filter is a bound parameter that is
- * either "off" (NULL/0) or applied, so one statement text serves all
- * queries (and SQLite's planner sees the index for tenant + id). */
+/* A page of certificates: only the filters asked for are in the WHERE
+ * clause, so each uses its index (tenant + id, tenant + status + id, the
+ * names table). */
 static enum qerr s_cert_page(struct store *s, const struct cert_query *q, struct cert_rec ***out,
                              size_t *n, bool *more, struct qerr_info *ei)
 {
         bool expired = q->status && strcmp(q->status, "expired") == 0;
         bool issued = q->status && strcmp(q->status, "issued") == 0;
-        const char *sql_plain =
-            "SELECT " CERT_COLS CERT_FROM
-            "WHERE (?1 = 0 OR c.tenant_id = ?1) AND (?2 = 0 OR c.id < ?2) "
-            "AND c.status <> 'deleted' AND (?3 IS NULL OR c.status = ?3) "
-            "AND (?4 = 0 OR c.not_after < ?4) AND (?5 < 0 OR c.origin = "
-            "CASE ?5 WHEN 0 THEN 'issued' ELSE 'uploaded' END) "
-            "AND (?6 = 0 OR (c.not_after < ?7 AND c.status IN ('issued', 'reissuing'))) "
-            "AND (?8 = 0 OR c.not_after >= ?7) "
-            "ORDER BY c.id DESC LIMIT ?9";
-        const char *sql_name =
-            "SELECT " CERT_COLS CERT_FROM "JOIN certificate_names cn ON cn.certificate_id = c.id "
-            "WHERE cn.name = ?10 AND (?1 = 0 OR cn.tenant_id = ?1) AND (?2 = 0 OR c.id < ?2) "
-            "AND c.status <> 'deleted' AND (?3 IS NULL OR c.status = ?3) "
-            "AND (?4 = 0 OR c.not_after < ?4) AND (?5 < 0 OR c.origin = "
-            "CASE ?5 WHEN 0 THEN 'issued' ELSE 'uploaded' END) "
-            "AND (?6 = 0 OR (c.not_after < ?7 AND c.status IN ('issued', 'reissuing'))) "
-            "AND (?8 = 0 OR c.not_after >= ?7) "
-            "ORDER BY c.id DESC LIMIT ?9";
+        struct sq_where w;
+        sqw_init(&w, "SELECT " CERT_COLS CERT_FROM);
+        if (q->name) {
+                sqw_append(&w, "JOIN certificate_names cn ON cn.certificate_id = c.id");
+                sqw_text(&w, "cn.name = ?", q->name);
+                if (q->tenant)
+                        sqw_int(&w, "cn.tenant_id = ?", q->tenant);
+        }
+        if (q->tenant)
+                sqw_int(&w, "c.tenant_id = ?", q->tenant);
+        if (q->before_id)
+                sqw_int(&w, "c.id < ?", q->before_id);
+        if (expired) {
+                sqw_raw(&w, "c.status IN ('issued', 'reissuing')");
+                sqw_int(&w, "c.not_after < ?", q->now);
+        } else if (q->status) {
+                sqw_text(&w, "c.status = ?", q->status);
+        } else {
+                sqw_raw(&w, "c.status <> 'deleted'");
+        }
+        if (issued)
+                sqw_int(&w, "c.not_after >= ?", q->now);
+        if (q->expires_before)
+                sqw_int(&w, "c.not_after < ?", q->expires_before);
+        if (q->origin >= 0)
+                sqw_text(&w, "c.origin = ?", q->origin == ORIGIN_ISSUED ? "issued" : "uploaded");
+        size_t limit = q->limit ? q->limit : 100;
+        sqw_tail_int(&w, " ORDER BY c.id DESC LIMIT ?", (int64_t)limit + 1);
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), q->name ? sql_name : sql_plain, &st, ei);
+        enum qerr rc = sqw_prepare(DB(s), &w, &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        size_t limit = q->limit ? q->limit : 100;
-        sqlite3_bind_int64(st, 1, q->tenant);
-        sqlite3_bind_int64(st, 2, q->before_id);
-        sq_bind_text_or_null(st, 3, expired ? NULL : q->status);
-        sqlite3_bind_int64(st, 4, q->expires_before);
-        sqlite3_bind_int(st, 5, q->origin);
-        sqlite3_bind_int(st, 6, expired);
-        sqlite3_bind_int64(st, 7, q->now);
-        sqlite3_bind_int(st, 8, issued);
-        sqlite3_bind_int64(st, 9, (sqlite3_int64)limit + 1);
-        if (q->name)
-                sqlite3_bind_text(st, 10, q->name, -1, SQLITE_TRANSIENT);
         rc = sq_collect(DB(s), st, sizeof **out, cert_fill, cert_clear, (void **)out, n,
                         "listing certificates", ei);
         *more = false;
@@ -957,22 +955,24 @@ static enum qerr s_event_list(struct store *s, int64_t tenant, const char *objec
 static enum qerr s_event_page(struct store *s, const struct event_query *q, struct event_rec **out,
                               size_t *n, bool *more, struct qerr_info *ei)
 {
+        struct sq_where w;
+        sqw_init(&w, "SELECT " EVENT_COLS);
+        if (q->tenant)
+                sqw_int(&w, "e.tenant_id = ?", q->tenant);
+        if (q->before_id)
+                sqw_int(&w, "e.id < ?", q->before_id);
+        if (q->object_type)
+                sqw_text(&w, "e.object_type = ?", q->object_type);
+        if (q->object_id)
+                sqw_int(&w, "e.object_id = ?", q->object_id);
+        if (q->since)
+                sqw_int(&w, "e.at >= ?", q->since);
+        size_t limit = q->limit ? q->limit : 100;
+        sqw_tail_int(&w, " ORDER BY e.id DESC LIMIT ?", (int64_t)limit + 1);
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
-                               "SELECT " EVENT_COLS "WHERE (?1 = 0 OR e.tenant_id = ?1) AND "
-                               "(?2 = 0 OR e.id < ?2) AND (?3 IS NULL OR e.object_type = ?3) "
-                               "AND (?4 = 0 OR e.object_id = ?4) AND (?5 = 0 OR e.at >= ?5) "
-                               "ORDER BY e.id DESC LIMIT ?6",
-                               &st, ei);
+        enum qerr rc = sqw_prepare(DB(s), &w, &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        size_t limit = q->limit ? q->limit : 100;
-        sqlite3_bind_int64(st, 1, q->tenant);
-        sqlite3_bind_int64(st, 2, q->before_id);
-        sq_bind_text_or_null(st, 3, q->object_type);
-        sqlite3_bind_int64(st, 4, q->object_id);
-        sqlite3_bind_int64(st, 5, q->since);
-        sqlite3_bind_int64(st, 6, (sqlite3_int64)limit + 1);
         rc = sq_collect(DB(s), st, sizeof **out, event_fill, event_clear, (void **)out, n,
                         "listing events", ei);
         *more = false;

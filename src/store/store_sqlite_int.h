@@ -35,6 +35,31 @@ enum qerr sq_collect(sqlite3 *db, sqlite3_stmt *st, size_t elem,
                      bool (*fill)(sqlite3_stmt *st, void *slot), void (*clear)(void *slot),
                      void **out, size_t *n, const char *what, struct qerr_info *ei);
 
+/* store_sqlite_query.c: a SELECT with only the conditions a page asks for
+ * (so the planner can use the index they name); values always bound. */
+#define SQW_MAX_BINDS 16
+struct sq_bind {
+        const char *text; /* NULL: the integer i */
+        int64_t i;
+};
+struct sq_where {
+        char sql[4096];
+        size_t len;
+        int nconds, nbinds;
+        struct sq_bind binds[SQW_MAX_BINDS];
+        bool overflow;
+};
+void sqw_init(struct sq_where *w, const char *base);
+void sqw_append(struct sq_where *w, const char *text);
+/* " WHERE c" or " AND c"; c holds one '?' for the value (none for raw) */
+void sqw_raw(struct sq_where *w, const char *c);
+void sqw_int(struct sq_where *w, const char *c, int64_t v);
+void sqw_text(struct sq_where *w, const char *c, const char *v);
+/* appends `tail` (e.g. " ORDER BY c.id DESC LIMIT ?") with one value */
+void sqw_tail_int(struct sq_where *w, const char *tail, int64_t v);
+enum qerr sqw_prepare(sqlite3 *db, const struct sq_where *w, sqlite3_stmt **st,
+                      struct qerr_info *ei);
+
 /* store_sqlite_orders.c */
 enum qerr sq_order_insert(struct store *s, struct order_rec *o, struct qerr_info *ei);
 enum qerr sq_order_get(struct store *s, int64_t tenant, int64_t id, struct order_rec **out,
@@ -86,12 +111,12 @@ enum qerr sq_revocation_get(struct store *s, int64_t rev_id, int64_t *cert_id, i
         .order_update = sq_order_update, .order_name_update = sq_order_name_update,                \
         .order_active_for_names = sq_order_active_for_names, .job_insert = sq_job_insert,          \
         .job_claim = sq_job_claim, .job_done = sq_job_done, .job_retry = sq_job_retry,             \
-        .job_list_running = sq_job_list_running, .job_close_order = sq_job_close_order,           \
-        .job_counts = sq_job_counts,            \
-        .review_insert = sq_review_insert, .review_get = sq_review_get,                            \
-        .review_list = sq_review_list, .review_decide = sq_review_decide,                          \
-        .org_is_approved = sq_org_is_approved, .org_approve = sq_org_approve,                      \
-        .revocation_by_order = sq_revocation_by_order, .revocation_finish = sq_revocation_finish,  \
+        .job_list_running = sq_job_list_running, .job_close_order = sq_job_close_order,            \
+        .job_counts = sq_job_counts, .review_insert = sq_review_insert,                            \
+        .review_get = sq_review_get, .review_list = sq_review_list,                                \
+        .review_decide = sq_review_decide, .org_is_approved = sq_org_is_approved,                  \
+        .org_approve = sq_org_approve, .revocation_by_order = sq_revocation_by_order,              \
+        .revocation_finish = sq_revocation_finish,                                                 \
         .revocation_link_order = sq_revocation_link_order, .letter_put = sq_letter_put,            \
         .revocation_get = sq_revocation_get, .review_for_order = sq_review_for_order,
 

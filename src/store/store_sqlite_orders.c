@@ -236,19 +236,21 @@ static void order_clear(void *slot)
 enum qerr sq_order_page(struct store *s, const struct order_query *q, struct order_rec ***out,
                         size_t *n, bool *more, struct qerr_info *ei)
 {
+        struct sq_where w;
+        sqw_init(&w, "SELECT " ORDER_COLS);
+        sqw_raw(&w, "o.purpose = 'issue'");
+        if (q->tenant)
+                sqw_int(&w, "o.tenant_id = ?", q->tenant);
+        if (q->before_id)
+                sqw_int(&w, "o.id < ?", q->before_id);
+        if (q->status)
+                sqw_text(&w, "o.status = ?", q->status);
+        size_t limit = q->limit ? q->limit : 100;
+        sqw_tail_int(&w, " ORDER BY o.id DESC LIMIT ?", (int64_t)limit + 1);
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
-                               "SELECT " ORDER_COLS "WHERE o.purpose = 'issue' AND "
-                               "(?1 = 0 OR o.tenant_id = ?1) AND (?2 = 0 OR o.id < ?2) AND "
-                               "(?3 IS NULL OR o.status = ?3) ORDER BY o.id DESC LIMIT ?4",
-                               &st, ei);
+        enum qerr rc = sqw_prepare(DB(s), &w, &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        size_t limit = q->limit ? q->limit : 100;
-        sqlite3_bind_int64(st, 1, q->tenant);
-        sqlite3_bind_int64(st, 2, q->before_id);
-        sq_bind_text_or_null(st, 3, q->status);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)limit + 1);
         rc = sq_collect(DB(s), st, sizeof **out, order_fill, order_clear, (void **)out, n,
                         "listing orders", ei);
         *more = false;
