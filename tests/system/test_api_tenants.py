@@ -180,3 +180,75 @@ def test_reviews_across_tenants_with_four_eyes(ca_dir, tmp_path, lab):
         assert [e["to"] for e in ev] == ["approved"] and "rita" in ev[0]["actor"], ev
     finally:
         api.close()
+
+
+def test_dv_and_ov_revocations_over_the_api(ca_dir, tmp_path, lab):
+    """RULES.md §5 through the REST API: a DV revocation waits for proof of
+    control (what to publish is in the answer); an OV revocation needs its
+    signed letter (base64) and a reviewer's approval. Downloads stop at
+    once; the certificate is revoked and on its CRL once done."""
+    import base64
+    from test_revoke_letter import PDF
+    configure(ca_dir, lab.recursor.addr)
+    api = Api(ca_dir, tmp_path / "api")
+    try:
+        user = api.key("user", label="ops")
+        reviewer = api.key("reviewer", label="rita")
+
+        def issued(profile, name, org=None):
+            body = {"profile": profile, "names": [name], "key": "ec256", "method": "dns"}
+            if org:
+                body["organization"] = org
+            o = api.post("/api/v1/orders", user, body, check="/api/v1/orders").json["order"]
+            lab.publish(o)
+            o = api.post(f"/api/v1/orders/{o['id']}/validate", user, {}).json["order"]
+            for rv in api.get("/api/v1/reviews", reviewer).json["reviews"]:
+                if rv["order_id"] == o["id"]:
+                    assert api.post(f"/api/v1/reviews/{rv['id']}/approve", reviewer,
+                                    {}).status == 200
+                    o = api.post(f"/api/v1/orders/{o['id']}/validate", user, {}).json["order"]
+            assert o["status"] == "issued", o
+            return api.get(f"/api/v1/certificates/{o['certificate_id']}",
+                           user).json["certificate"]
+
+        # DV: pending with a proof order, downloads refused meanwhile
+        dv = issued("dv", f"revoke-dv.{ZONE}")
+        r = api.post(f"/api/v1/certificates/{dv['id']}/revoke", user,
+                     {"reason": "keyCompromise", "method": "dns"},
+                     check="/api/v1/certificates/{id}/revoke")
+        assert r.status == 200 and r.json["revocation"]["status"] == "pending", r
+        proof = r.json["revocation"]["proof_order"]
+        assert proof["purpose"] == "revoke" and "3 days" in r.json["revocation"]["next"], r.json
+        d = api.get(f"/api/v1/certificates/{dv['id']}/download?format=pem", user,
+                    check="/api/v1/certificates/{id}/download")
+        assert d.status == 409 and d.error()["code"] == "download_revoked", d
+        lab.publish(proof)
+        p = api.post(f"/api/v1/orders/{proof['id']}/validate", user, {},
+                     check="/api/v1/orders/{id}/validate").json["order"]
+        assert p["status"] == "issued", p  # the proof completed
+        got = api.get(f"/api/v1/certificates/{dv['id']}", user).json["certificate"]
+        assert got["status"] == "revoked" and got["revocation_reason"] == "keyCompromise", got
+
+        # OV: the letter, then the review
+        ov = issued("ov", f"revoke-ov.{ZONE}",
+                    {"organization": "Acme Ltd", "country": "DE", "locality": "Berlin"})
+        r = api.post(f"/api/v1/certificates/{ov['id']}/revoke", user, {"reason": "superseded"},
+                     check="/api/v1/certificates/{id}/revoke")
+        assert r.status == 400 and r.error()["code"] == "revocation_letter_invalid", r
+        r = api.post(f"/api/v1/certificates/{ov['id']}/revoke", user,
+                     {"reason": "superseded", "letter": "not base64!"},
+                     check="/api/v1/certificates/{id}/revoke")
+        assert r.status == 400 and r.error()["code"] == "revocation_letter_invalid", r
+        r = api.post(f"/api/v1/certificates/{ov['id']}/revoke", user,
+                     {"reason": "superseded", "letter": base64.b64encode(PDF).decode()},
+                     check="/api/v1/certificates/{id}/revoke")
+        assert r.status == 200 and r.json["revocation"]["status"] == "pending", r
+        rid = r.json["revocation"]["review_id"]
+        # the requester cannot approve it; a reviewer does
+        r = api.post(f"/api/v1/reviews/{rid}/approve", reviewer, {"reason": "signed"},
+                     check="/api/v1/reviews/{id}/approve")
+        assert r.status == 200, r
+        got = api.get(f"/api/v1/certificates/{ov['id']}", user).json["certificate"]
+        assert got["status"] == "revoked", got
+    finally:
+        api.close()
