@@ -322,6 +322,30 @@ bool api_query(struct api_call *c, const char *name, char *buf, size_t sz, const
         return true;
 }
 
+bool api_query_choice(struct api_call *c, const char *name, const char *const *choices,
+                      const char *dflt, const char **out)
+{
+        char buf[64];
+        const char *v;
+        if (!api_query(c, name, buf, sizeof buf, &v))
+                return false;
+        *out = dflt;
+        if (!v)
+                return true;
+        for (const char *const *ch = choices; *ch; ch++)
+                if (strcmp(*ch, v) == 0) {
+                        *out = *ch;
+                        return true;
+                }
+        char list[256] = "";
+        size_t used = 0;
+        for (const char *const *ch = choices; *ch && used < sizeof list; ch++)
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
+                                         ch == choices ? "" : ", ", *ch);
+        api_bad(c, "%s must be one of %s", name, list);
+        return false;
+}
+
 bool api_page(struct api_call *c, size_t *limit, int64_t *before_id)
 {
         char buf[64];

@@ -22,17 +22,11 @@ static void list_events(void *user, const struct http_request *req, struct http_
         if (!api_query_only(&c, allowed))
                 return;
         struct event_query q = {0};
-        char obj[32], idb[24], since[40];
+        char idb[24], since[40];
         const char *v;
-        if (!api_page(&c, &q.limit, &q.before_id) || !api_query(&c, "object", obj, sizeof obj, &v))
+        if (!api_page(&c, &q.limit, &q.before_id) ||
+            !api_query_choice(&c, "object", OBJECTS, NULL, &q.object_type))
                 return;
-        bool known = !v;
-        for (const char *const *o = OBJECTS; v && *o; o++)
-                known = known || !strcmp(*o, v);
-        if (!known)
-                return api_bad(&c, "object must be one of certificate, order, review, revocation, "
-                                   "reissue, tenant, api_key, ca, webhook");
-        q.object_type = v;
         if (!api_query(&c, "id", idb, sizeof idb, &v))
                 return;
         if (v) {

@@ -18,14 +18,6 @@
 static const char *const STATUSES[] = {"issued",  "reissuing", "revocation_pending",
                                        "revoked", "expired",   NULL};
 
-static bool one_of(const char *v, const char *const *set)
-{
-        for (; *set; set++)
-                if (strcmp(v, *set) == 0)
-                        return true;
-        return false;
-}
-
 static void list_certs(void *user, const struct http_request *req, struct http_response *resp)
 {
         struct api_call c;
@@ -35,17 +27,13 @@ static void list_certs(void *user, const struct http_request *req, struct http_r
                                               "cursor", NULL};
         if (!api_query_only(&c, allowed))
                 return;
+        static const char *const origins[] = {"issued", "uploaded", NULL};
         struct cert_query q = {.origin = -1, .now = qtime_now()};
-        char status[32], name[QUILL_MAX_NAME_LEN + 1], exp[40], origin[16];
+        char name[QUILL_MAX_NAME_LEN + 1], exp[40];
         const char *v;
-        if (!api_page(&c, &q.limit, &q.before_id))
+        if (!api_page(&c, &q.limit, &q.before_id) ||
+            !api_query_choice(&c, "status", STATUSES, NULL, &q.status))
                 return;
-        if (!api_query(&c, "status", status, sizeof status, &v))
-                return;
-        if (v && !one_of(v, STATUSES))
-                return api_bad(&c, "status must be one of issued, reissuing, revocation_pending, "
-                                   "revoked, expired");
-        q.status = v;
         if (!api_query(&c, "name", name, sizeof name, &v))
                 return;
         q.name = v && *v ? v : NULL;
@@ -54,10 +42,8 @@ static void list_certs(void *user, const struct http_request *req, struct http_r
         if (v && !api_parse_time(v, &q.expires_before))
                 return api_bad(&c, "expires_before must be an RFC 3339 time such as "
                                    "2027-01-01T00:00:00Z");
-        if (!api_query(&c, "origin", origin, sizeof origin, &v))
+        if (!api_query_choice(&c, "origin", origins, NULL, &v))
                 return;
-        if (v && strcmp(v, "issued") && strcmp(v, "uploaded"))
-                return api_bad(&c, "origin must be issued or uploaded");
         if (v)
                 q.origin = strcmp(v, "issued") == 0 ? ORIGIN_ISSUED : ORIGIN_UPLOADED;
 
@@ -170,16 +156,14 @@ static void download_get(void *user, const struct http_request *req, struct http
         static const char *const allowed[] = {"format", NULL};
         if (!api_query_only(&c, allowed))
                 return;
-        char fmt[16];
+        static const char *const formats[] = {"pem", "nginx", "apache", "iis", "tomcat", NULL};
         const char *v;
-        if (!api_query(&c, "format", fmt, sizeof fmt, &v))
+        if (!api_query_choice(&c, "format", formats, "pem", &v))
                 return;
-        if (!v)
-                v = "pem";
-        if (strcmp(v, "pem") && strcmp(v, "nginx") && strcmp(v, "apache"))
-                return api_bad(&c, "GET downloads take format=pem, nginx or apache; IIS and Tomcat "
-                                   "files need a password: POST {\"format\":\"iis\",\"password\":"
-                                   "...} to this URL");
+        if (!strcmp(v, "iis") || !strcmp(v, "tomcat"))
+                return api_bad(&c, "%s files are PKCS#12 and need a password: POST "
+                                   "{\"format\":\"%s\",\"password\":\"...\"} to this URL",
+                               v, v);
         send_bundle(&c, id, v, NULL, NULL, strcmp(v, "pem") == 0);
 }
 

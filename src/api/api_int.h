@@ -59,6 +59,11 @@ bool api_query_only(struct api_call *c, const char *const *allowed);
 /* A query parameter, decoded (NULL when absent); false after answering 400
  * (too long). */
 bool api_query(struct api_call *c, const char *name, char *buf, size_t sz, const char **out);
+/* A query parameter that must be one of `choices` (NULL-terminated): *out
+ * is that choice (static), or `dflt` when the parameter is absent; false
+ * after answering 400 with the choices. */
+bool api_query_choice(struct api_call *c, const char *name, const char *const *choices,
+                      const char *dflt, const char **out);
 /* limit (1..API_PAGE_MAX, default API_PAGE_DEFAULT) and cursor (keyset
  * position; 0 when absent). false after answering 400. */
 bool api_page(struct api_call *c, size_t *limit, int64_t *before_id);

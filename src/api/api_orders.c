@@ -149,18 +149,9 @@ static void list_orders(void *user, const struct http_request *req, struct http_
         if (!api_query_only(&c, allowed))
                 return;
         struct order_query q = {0};
-        char status[32];
-        const char *v;
         if (!api_page(&c, &q.limit, &q.before_id) ||
-            !api_query(&c, "status", status, sizeof status, &v))
+            !api_query_choice(&c, "status", ORDER_STATUSES, NULL, &q.status))
                 return;
-        bool known = !v;
-        for (const char *const *s = ORDER_STATUSES; v && *s; s++)
-                known = known || !strcmp(*s, v);
-        if (!known)
-                return api_bad(&c, "status must be one of pending_validation, validating, "
-                                   "manual_review, issuing, issued, failed, cancelled");
-        q.status = v;
         struct order_rec **os = NULL;
         size_t n = 0;
         bool more = false;
@@ -227,16 +218,10 @@ static void list_reviews(void *user, const struct http_request *req, struct http
         static const char *const allowed[] = {"status", NULL};
         if (!api_query_only(&c, allowed))
                 return;
-        char status[16];
+        static const char *const statuses[] = {"pending", "approved", "rejected", "all", NULL};
         const char *v;
-        if (!api_query(&c, "status", status, sizeof status, &v))
+        if (!api_query_choice(&c, "status", statuses, "pending", &v))
                 return;
-        if (!v)
-                v = "pending";
-        if (strcmp(v, "pending") && strcmp(v, "approved") && strcmp(v, "rejected") &&
-            strcmp(v, "all"))
-                return api_bad(&c, "status must be pending (the default), approved, rejected or "
-                                   "all");
         struct review_rec *rv = NULL;
         size_t n = 0;
         struct qerr_info ei;

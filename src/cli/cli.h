@@ -48,6 +48,8 @@ enum qerr cli_open_service(struct cli_ctx *ctx, bool create, struct qerr_info *e
 int cli_fail(struct cli_ctx *ctx, const struct qerr_info *ei);
 /* Usage error: prints `msg` (and with --json the error object); returns 2. */
 int cli_usage(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A positive decimal id without sign or leading zero; false otherwise. */
+bool cli_parse_id(const char *s, int64_t *out);
 /* Prints `obj` (steals the reference) as the one JSON object; returns 0. */
 int cli_print_json(json_t *obj);
 

@@ -13,6 +13,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,19 @@ int cli_usage(struct cli_ctx *ctx, const char *fmt, ...)
         if (!ctx->json)
                 fprintf(stderr, "Run 'quill help' for the commands and their options.\n");
         return QEXIT_USAGE;
+}
+
+bool cli_parse_id(const char *s, int64_t *out)
+{
+        if (!s || *s < '1' || *s > '9')
+                return false;
+        char *end;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno || *end)
+                return false;
+        *out = v;
+        return true;
 }
 
 int cli_print_json(json_t *obj)

@@ -3,25 +3,11 @@
  * `quill review list|approve|reject`: thin adapters over the service's
  * order and review functions. Main thread only; records are freed here.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-
-static bool parse_id(const char *s, int64_t *out)
-{
-        if (!s || *s < '1' || *s > '9')
-                return false;
-        char *end;
-        errno = 0;
-        long long v = strtoll(s, &end, 10);
-        if (errno || *end)
-                return false;
-        *out = v;
-        return true;
-}
 
 static int open_svc(struct cli_ctx *ctx)
 {
@@ -35,7 +21,7 @@ static int open_svc(struct cli_ctx *ctx)
 static int order_one(struct cli_ctx *ctx, const char *verb, const char *idarg)
 {
         int64_t id;
-        if (!parse_id(idarg, &id))
+        if (!cli_parse_id(idarg, &id))
                 return cli_usage(ctx, "quill order %s ID: ID must be a positive number", verb);
         ctx->no_signer = strcmp(verb, "validate") != 0; /* validate may issue */
         int rc = open_svc(ctx);
@@ -159,7 +145,7 @@ static int review_decide(struct cli_ctx *ctx, int argc, char **argv, bool approv
 {
         int64_t id;
         const char *reason = NULL;
-        if (argc < 3 || !parse_id(argv[2], &id))
+        if (argc < 3 || !cli_parse_id(argv[2], &id))
                 return cli_usage(ctx,
                                  "quill review %s ID [--reason TEXT]: ID must be a positive "
                                  "number",

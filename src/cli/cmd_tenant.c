@@ -5,7 +5,6 @@
  * printed once, here, and never again (the store keeps only its hash).
  * Main thread only.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,19 +71,6 @@ int cmd_tenant(struct cli_ctx *ctx, int argc, char **argv)
                 return rc;
         }
         return cli_usage(ctx, "usage: quill tenant create NAME | quill tenant list");
-}
-
-static bool parse_id(const char *s, int64_t *out)
-{
-        if (!s || *s < '1' || *s > '9')
-                return false;
-        char *end;
-        errno = 0;
-        long long v = strtoll(s, &end, 10);
-        if (errno || *end)
-                return false;
-        *out = v;
-        return true;
 }
 
 static int key_create(struct cli_ctx *ctx, int argc, char **argv)
@@ -163,7 +149,7 @@ int cmd_key(struct cli_ctx *ctx, int argc, char **argv)
         }
         if (!strcmp(verb, "revoke")) {
                 int64_t id;
-                if (argc != 3 || !parse_id(argv[2], &id))
+                if (argc != 3 || !cli_parse_id(argv[2], &id))
                         return cli_usage(ctx, "usage: quill key revoke ID (a positive number)");
                 int rc = open_svc(ctx);
                 if (rc)
