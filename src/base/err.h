@@ -173,6 +173,9 @@ enum qexit {
           "decide it.")                                                                            \
         X(RATE_LIMITED, "rate_limited", 429, QEXIT_REFUSED,                                        \
           "Too many requests for this tenant; wait for the time in Retry-After and try again.")    \
+        X(DATA_KEY_WRONG, "data_key_wrong", 500, QEXIT_INTERNAL,                                   \
+          "A stored private key could not be opened with this data key (QUILL_DATA_KEY or "        \
+          "[keys] data_key_file): give the data key it was stored with.")                          \
         X(MALFORMED, "malformed_request", 400, QEXIT_USAGE,                                        \
           "The request body is not valid: send a JSON object with the documented fields and "      \
           "types (see docs/api.md).")                                                              \

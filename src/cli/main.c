@@ -259,6 +259,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         /* The passphrase leaves the environment now, whatever the command:
          * nothing after this point (threads, the network, a child) sees it. */
         ctx->secret = service_secret_take(&ctx->cfg);
+        service_take_env_data_key(); /* likewise the data key, when given there */
         if (!ctx->secret) {
                 struct qerr_info ei;
                 qerr_set(&ei, QERR_NOMEM, NULL);

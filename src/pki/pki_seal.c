@@ -45,14 +45,17 @@ enum qerr pki_unseal(const uint8_t key[SEAL_KEY_BYTES], const char *aad, const v
                   EVP_DecryptUpdate(c, pt, &n, b + 15, (int)ctlen) == 1 &&
                   EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, (void *)(b + len - 16)) == 1 &&
                   EVP_DecryptFinal_ex(c, pt + n, &f) == 1;
-        ok = ok && qbuf_append(out, pt, (size_t)(n + f));
+        bool fits = ok && qbuf_append(out, pt, (size_t)(n + f));
         EVP_CIPHER_CTX_free(c);
         if (pt) {
                 OPENSSL_cleanse(pt, ctlen + 16);
                 free(pt);
         }
+        if (ok && !fits)
+                return qerr_set(ei, QERR_INTERNAL, "no room for the unsealed key");
+        /* the tag did not verify: another data key, or a changed blob */
         return ok ? QERR_OK
-                  : qerr_set(ei, QERR_INTERNAL,
+                  : qerr_set(ei, QERR_DATA_KEY_WRONG,
                              "the stored private key could not be decrypted: the data key "
                              "(QUILL_DATA_KEY or keys.data_key_file) is not the one it was "
                              "stored with");

@@ -11,6 +11,7 @@
 #include "../base/fsutil.h"
 #include "../base/hex.h"
 #include "../base/log.h"
+#include "../signer/signer_secret.h"
 #include "../validate/validate.h"
 
 #include <openssl/crypto.h>
@@ -192,6 +193,24 @@ enum qerr svc_abort(struct service *s, enum qerr rc)
         return rc;
 }
 
+/* The data key given in the environment (QUILL_DATA_KEY), taken once at
+ * start by service_take_env_data_key() and scrubbed from the environment:
+ * written before any thread exists, read-only afterwards (like the loaded
+ * configuration). 0: not given; 1: held; -1: malformed. */
+static uint8_t env_data_key[SEAL_KEY_BYTES];
+static int env_data_key_state;
+
+void service_take_env_data_key(void)
+{
+        const char *env = getenv("QUILL_DATA_KEY");
+        if (!env || !*env)
+                return;
+        size_t n = 0;
+        env_data_key_state =
+            hex_decode(env, env_data_key, sizeof env_data_key, &n) && n == SEAL_KEY_BYTES ? 1 : -1;
+        ca_secret_scrub_env("QUILL_DATA_KEY");
+}
+
 enum qerr svc_data_key(struct service *s, const uint8_t **key, struct qerr_info *ei)
 {
         if (s->have_data_key) {
@@ -199,11 +218,10 @@ enum qerr svc_data_key(struct service *s, const uint8_t **key, struct qerr_info 
                 return QERR_OK;
         }
         size_t n = 0;
-        const char *env = getenv("QUILL_DATA_KEY");
-        if (env && *env) {
-                if (!hex_decode(env, s->data_key, sizeof s->data_key, &n) || n != SEAL_KEY_BYTES)
-                        return qerr_set(ei, QERR_CONFIG,
-                                        "QUILL_DATA_KEY must be 64 hex digits (32 bytes)");
+        if (env_data_key_state < 0)
+                return qerr_set(ei, QERR_CONFIG, "QUILL_DATA_KEY must be 64 hex digits (32 bytes)");
+        if (env_data_key_state > 0) {
+                memcpy(s->data_key, env_data_key, sizeof s->data_key);
         } else {
                 char path[PATH_MAX + 32];
                 if (s->cfg->keys_data_key_file && *s->cfg->keys_data_key_file)

@@ -50,6 +50,10 @@ enum qerr service_global_init(struct qerr_info *ei);
  * it (wiping it) with service_secret_free. */
 struct ca_secret;
 struct ca_secret *service_secret_take(const struct qconfig *cfg);
+/* Takes QUILL_DATA_KEY (when set) out of the environment into the
+ * process's memory, for every service handle; call once in main() before
+ * any thread exists. A malformed value is reported when the key is used. */
+void service_take_env_data_key(void);
 void service_secret_free(struct ca_secret *s);
 
 struct service_boot {

@@ -113,8 +113,8 @@ def data(ca_dir, lab):
 def serve(tmp_path):
     started = []
 
-    def start(d):
-        s = Serve(d, tmp_path / f"serve-{len(started)}.log")
+    def start(d, binary=QUILL, env=None):
+        s = Serve(d, tmp_path / f"serve-{len(started)}.log", binary, env)
         started.append(s)
         return s.start()
     yield start
@@ -152,6 +152,27 @@ def test_passphrase_gone_from_the_main_process_environment(data, serve):
     environ = Path(f"/proc/{s.proc.pid}/environ").read_bytes()
     assert PASSPHRASE.encode() not in environ
     assert b"PATH=" in environ  # the block is there, only the secret is gone
+
+
+def test_data_key_gone_from_the_main_process_environment(data, serve, tmp_path):
+    """QUILL_DATA_KEY (the key that seals stored private keys) leaves the
+    environment of `quill serve` like the passphrase, and still works."""
+    data_key = "7e" * 32
+    env = quill_env(QUILL_DATA_KEY=data_key)
+    s = serve(data, QUILL, env)
+    environ = Path(f"/proc/{s.proc.pid}/environ").read_bytes()
+    assert data_key.encode() not in environ and PASSPHRASE.encode() not in environ
+    assert b"PATH=" in environ
+    # what one process sealed with it, another opens with it
+    c = ok(data, "cert", "apply", "--name", "sealed.example.com", "--key", "ec256",
+           env=env)["certificate"]
+    assert c["key_held"] and c["key_protection"] == "data_key", c
+    ok(data, "cert", "download", c["id"], "--format", "pem", "--out", tmp_path / "dl", env=env)
+    assert "PRIVATE KEY" in (tmp_path / "dl" / "key.pem").read_text()
+    err = refused(data, "cert", "download", c["id"], "--format", "pem", "--out",
+                  tmp_path / "dl2", env=quill_env(QUILL_DATA_KEY="00" * 32),
+                  code="data_key_wrong", exit=3)
+    assert "data key" in err["message"], err
 
 
 def test_every_request_type_under_the_filter(tmp_path):
