@@ -11,9 +11,11 @@
  * (store.h, validation_find): a DNS validation covers its name and the
  * wildcard or base spelling of it ("*.x" and "x" share the record at
  * _acme-challenge.x); a file validation covers its exact name only (BR
- * 3.2.2.4.18/19: never a wildcard, never another FQDN). Validations of
- * another tenant never count. Proof-of-control orders (revocation, reissue)
- * always validate anew (RULES.md §5, §6), but what they validate is kept.
+ * 3.2.2.4.18/19: never a wildcard, never another FQDN). Only a validation
+ * by the method the order asks for is reused: RFC 8657's validationmethods=
+ * in CAA is checked against the order's method, which must then be the one
+ * that proved control. Validations of another tenant never count. Proof-of-control orders
+ * (revocation, reissue) always validate anew (RULES.md §5, §6), but what they validate is kept.
  *
  * The period is counted to the day of issuance: the issue job checks again
  * right before signing (svc_validations_fresh), so an order that waited
@@ -44,8 +46,10 @@ enum qerr svc_reuse_validations(struct service *s, struct order_rec *o, qtime_t 
         for (size_t i = 0; i < o->nnames; i++) {
                 struct order_name_rec *n = &o->names[i];
                 struct validation_rec v;
-                enum qerr rc =
-                    ST(s)->ops->validation_find(ST(s), o->tenant_id, n->name, since, &v, ei);
+                /* only by the method the order asks for: CAA's
+                 * validationmethods= is checked against it */
+                enum qerr rc = ST(s)->ops->validation_find(ST(s), o->tenant_id, n->name, n->method,
+                                                           since, &v, ei);
                 if (rc == QERR_NOT_FOUND)
                         continue;
                 if (rc != QERR_OK)
@@ -56,9 +60,6 @@ enum qerr svc_reuse_validations(struct service *s, struct order_rec *o, qtime_t 
                 n->validated_at = v.validated_at;
                 n->reused_from = v.id;
                 n->reused_order = v.order_id;
-                /* the name stands validated by that method (CAA's
-                 * validationmethods= is checked against it) */
-                snprintf(n->method, sizeof n->method, "%s", v.method);
                 snprintf(n->reused_method, sizeof n->reused_method, "%s", v.method);
                 (*reused)++;
         }
@@ -105,7 +106,8 @@ enum qerr svc_names_validated_at(struct service *s, int64_t tenant, char *const 
         qtime_t oldest = 0;
         for (size_t i = 0; i < n; i++) {
                 struct validation_rec v;
-                enum qerr rc = ST(s)->ops->validation_find(ST(s), tenant, names[i], 0, &v, ei);
+                enum qerr rc =
+                    ST(s)->ops->validation_find(ST(s), tenant, names[i], NULL, 0, &v, ei);
                 if (rc == QERR_NOT_FOUND) {
                         oldest = 0;
                         break;

@@ -237,14 +237,14 @@ struct store_ops {
         enum qerr (*validation_insert)(struct store *s, struct validation_rec *v,
                                        struct qerr_info *ei);
         /* The newest validation of `tenant` (never another's) that covers
-         * `name` and was made at or after `since`: for "*.x" a DNS
-         * validation of "*.x" or "x" (one TXT record at _acme-challenge.x
-         * proves both); for "x" one of "x" (DNS or file) or a DNS one of
-         * "*.x". A file validation covers its exact name only (BR
-         * 3.2.2.4.18). QERR_NOT_FOUND when none. */
+         * `name`, was made at or after `since` and, unless `method` is NULL,
+         * by `method`: for "*.x" a DNS validation of "*.x" or "x" (one TXT
+         * record at _acme-challenge.x proves both); for "x" one of "x" (DNS
+         * or file) or a DNS one of "*.x". A file validation covers its
+         * exact name only (BR 3.2.2.4.18). QERR_NOT_FOUND when none. */
         enum qerr (*validation_find)(struct store *s, int64_t tenant, const char *name,
-                                     qtime_t since, struct validation_rec *out,
-                                     struct qerr_info *ei);
+                                     const char *method, qtime_t since,
+                                     struct validation_rec *out, struct qerr_info *ei);
         /* Inserts k unless its key is blocked already; either way k->id and
          * the stored row's fields are filled and *added says which. */
         enum qerr (*blocked_key_add)(struct store *s, struct blocked_key_rec *k, bool *added,

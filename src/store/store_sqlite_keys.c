@@ -36,8 +36,8 @@ enum qerr sq_validation_insert(struct store *s, struct validation_rec *v, struct
         return rc;
 }
 
-enum qerr sq_validation_find(struct store *s, int64_t tenant, const char *name, qtime_t since,
-                             struct validation_rec *out, struct qerr_info *ei)
+enum qerr sq_validation_find(struct store *s, int64_t tenant, const char *name, const char *method,
+                             qtime_t since, struct validation_rec *out, struct qerr_info *ei)
 {
         /* the other spelling that the same DNS record proves: "*.x" <-> "x" */
         bool wildcard = name[0] == '*' && name[1] == '.';
@@ -51,7 +51,7 @@ enum qerr sq_validation_find(struct store *s, int64_t tenant, const char *name, 
                                "SELECT id, tenant_id, name, method, validated_at, order_id FROM "
                                "validations WHERE tenant_id = ?1 AND validated_at >= ?4 AND "
                                "((name = ?2 AND (?5 = 0 OR method = 'dns')) OR "
-                               "(name = ?3 AND method = 'dns')) "
+                               "(name = ?3 AND method = 'dns')) AND (?6 IS NULL OR method = ?6) "
                                "ORDER BY validated_at DESC, id DESC LIMIT 1",
                                &st, ei);
         if (rc != QERR_OK)
@@ -61,6 +61,7 @@ enum qerr sq_validation_find(struct store *s, int64_t tenant, const char *name, 
         sqlite3_bind_text(st, 3, other, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 4, since);
         sqlite3_bind_int(st, 5, wildcard);
+        sq_bind_text_or_null(st, 6, method);
         int step = sqlite3_step(st);
         if (step == SQLITE_ROW) {
                 memset(out, 0, sizeof *out);

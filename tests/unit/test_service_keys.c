@@ -1,204 +1,18 @@
 /*
- * test_service_keys.c - issue 7, "Validation reuse and blocked keys", in
- * the service layer: a keyCompromise revocation blocks the key for every
+ * test_service_keys.c - issue 7, blocked keys, in the service layer: a
+ * keyCompromise revocation blocks the key for every
  * tenant, revokes the tenant's other certificates with it (a pending
  * revocation of one is superseded) and tells other tenants' owners; a
  * blocked key is refused on every path (CSR, order, reissue with a pasted
  * or the original CSR, upload, a key the service generated); the
  * operator's block and list; a proof of possession revokes every tenant's
- * certificates; key hashes of old rows are filled in. Validation reuse: an
- * order reuses the tenant's validations within the BR period (the wildcard
- * and method rules; never another tenant's), a validation is recorded when
- * made, a stale one fails the order at issuance, and a reissue with the
- * original CSR validates again once its names' validation is too old.
+ * certificates; key hashes of old rows are filled in. Validation reuse:
+ * test_service_reuse.c.
  *
- * DV certificates are made without DNS: the test puts an order where its
- * validate job would have left it (names valid, CAA allowed, issuing) and
- * runs its issue job (svc_run_job). Set-up: service_fixture.h.
+ * DV certificates are made without DNS (service_keys_fixture.h). Set-up:
+ * service_fixture.h.
  */
-#include "service_fixture.h"
-
-#include <openssl/x509.h>
-
-#include "base/hex.h"
-#include "pki/pki_csr.h"
-#include "pki/pki_key.h"
-#include "pki/pki_pem.h"
-#include "policy/policy.h"
-#include "service/service_internal.h"
-
-#define DAY QTIME_DAY
-
-/* The BR reuse period today (200 days in 2026, 100 from 2027-03-15 ...). */
-static qtime_t period(void)
-{
-        return policy_validation_reuse_days(qtime_now(), 0) * DAY;
-}
-
-/* ---- keys and CSRs ---- */
-
-static EVP_PKEY *new_key(void)
-{
-        EVP_PKEY *k = NULL;
-        OK(pki_key_generate(KEYALG_EC256, &k, &ei_));
-        return k;
-}
-
-/* A PEM CSR for `name` with key k (caller frees). */
-static char *csr_for(EVP_PKEY *k, const char *name)
-{
-        struct qbuf b;
-        qbuf_init(&b, MAX_CSR_BYTES);
-        const char *names[] = {name};
-        OK(pki_csr_build(k, names, 1, &b, &ei_));
-        char *s = strdup(qbuf_str(&b));
-        qbuf_free(&b);
-        return s;
-}
-
-static void spki_of(EVP_PKEY *k, char out[65])
-{
-        OK(pki_key_id(k, out, &ei_));
-}
-
-/* Signs a private-profile certificate for `name` with key k. */
-static struct cert_rec *sign_with(struct fx *f, EVP_PKEY *k, const char *name)
-{
-        char *csr = csr_for(k, name);
-        struct cert_rec *c = NULL;
-        OK(t_sign(f, csr, &c, &ei_));
-        free(csr);
-        return c;
-}
-
-static void act_as(struct fx *f, const char *tenant)
-{
-        struct principal p;
-        OK(service_local_principal(f->s, tenant, "unit:tester", &p, &ei_));
-        service_set_principal(f->s, &p);
-}
-
-static int64_t make_tenant(struct fx *f, const char *name)
-{
-        struct tenant_rec t;
-        OK(service_tenant_create(f->s, name, &t, &ei_));
-        return t.id;
-}
-
-static const char *cert_status(struct fx *f, int64_t id, char *out, size_t sz)
-{
-        sqlite3_stmt *st = NULL;
-        assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT status FROM certificates WHERE id = ?",
-                                            -1, &st, NULL),
-                         SQLITE_OK);
-        sqlite3_bind_int64(st, 1, id);
-        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        snprintf(out, sz, "%s", (const char *)sqlite3_column_text(st, 0));
-        sqlite3_finalize(st);
-        return out;
-}
-
-#define ASSERT_STATUS(f, id, want)                                                                 \
-        do {                                                                                       \
-                char s_[32];                                                                       \
-                assert_string_equal(cert_status((f), (id), s_, sizeof s_), (want));                \
-        } while (0)
-
-static bool on_crl(struct fx *f, const struct cert_rec *c)
-{
-        X509_CRL *crl = NULL;
-        OK(t_crl(f, c->ca_id, &crl, &ei_));
-        uint8_t raw[32];
-        size_t n = 0;
-        assert_true(hex_decode(c->serial, raw, sizeof raw, &n));
-        ASN1_INTEGER *serial = ASN1_INTEGER_new();
-        BIGNUM *bn = BN_bin2bn(raw, (int)n, NULL);
-        BN_to_ASN1_INTEGER(bn, serial);
-        X509_REVOKED *r = NULL;
-        bool found = X509_CRL_get0_by_serial(crl, &r, serial) == 1;
-        BN_free(bn);
-        ASN1_INTEGER_free(serial);
-        X509_CRL_free(crl);
-        return found;
-}
-
-static enum qerr revoke_kc(struct fx *f, int64_t id, struct revoke_out *out, struct qerr_info *ei)
-{
-        return t_revoke(f, id, REASON_KEY_COMPROMISE, NULL, out, ei);
-}
-
-/* ---- DV certificates without DNS ---- */
-
-/* A DV order for `name` (CSR, or a generated key when csr is NULL). */
-static struct order_rec *dv_order(struct fx *f, const char *name, const char *csr)
-{
-        const char *names[] = {name};
-        struct order_apply_req r = {.names = names,
-                                    .nnames = 1,
-                                    .profile = PROFILE_DV,
-                                    .method = "dns",
-                                    .key_alg = csr ? NULL : "ec256",
-                                    .csr = (const uint8_t *)csr,
-                                    .csr_len = csr ? strlen(csr) : 0};
-        struct order_rec *o = NULL;
-        OK(service_order_apply(f->s, &r, &o, &ei_));
-        return o;
-}
-
-/* Runs the order's issue job as a worker would, after putting the order
- * where its validate job would have left it, its names validated
- * `validated_ago` seconds ago (CAA checked just now: no DNS needed). */
-static void run_issue_job(struct fx *f, int64_t order_id, qtime_t validated_ago)
-{
-        sql_exec(f,
-                 "UPDATE order_names SET validation_status = 'valid', caa_status = 'allowed', "
-                 "caa_checked_at = strftime('%%s','now'), validated_at = strftime('%%s','now') - "
-                 "%lld WHERE order_id = %lld",
-                 (long long)validated_ago, (long long)order_id);
-        sql_exec(f, "UPDATE orders SET status = 'issuing' WHERE id = %lld", (long long)order_id);
-        sql_exec(f, "UPDATE jobs SET state = 'done' WHERE order_id = %lld", (long long)order_id);
-        sql_exec(f,
-                 "INSERT INTO jobs (kind, order_id, state, run_at, created_at, updated_at) "
-                 "VALUES ('issue', %lld, 'queued', 0, 0, 0)",
-                 (long long)order_id);
-        struct job_rec j = {.order_id = order_id};
-        j.id = sql_int(f, "SELECT id FROM jobs WHERE order_id = %lld AND state = 'queued'",
-                       (long long)order_id);
-        snprintf(j.kind, sizeof j.kind, "issue");
-        OK(svc_run_job(f->s, NULL, &j, &ei_));
-}
-
-/* A validation of `name` by `tenant`, `ago` seconds ago, as an order of
- * that tenant made it (the order `order_id`). */
-static long long add_validation(struct fx *f, int64_t tenant, const char *name, const char *method,
-                                qtime_t ago, int64_t order_id)
-{
-        sql_exec(f,
-                 "INSERT INTO validations (tenant_id, name, method, validated_at, order_id) "
-                 "VALUES (%lld, '%s', '%s', strftime('%%s','now') - %lld, %lld)",
-                 (long long)tenant, name, method, (long long)ago, (long long)order_id);
-        return sql_int(f, "SELECT max(id) FROM validations");
-}
-
-/* A DV certificate for `name` with key k, its name validated `ago` seconds
- * ago (as recorded in validations). */
-static struct cert_rec *issue_dv(struct fx *f, EVP_PKEY *k, const char *name, qtime_t ago)
-{
-        char *csr = csr_for(k, name);
-        struct order_rec *o = dv_order(f, name, csr);
-        free(csr);
-        run_issue_job(f, o->id, 0);
-        sql_exec(f, "DELETE FROM validations WHERE order_id = %lld", (long long)o->id);
-        add_validation(f, o->tenant_id, name, "dns", ago, o->id);
-        struct order_rec *done = NULL;
-        OK(t_order_get(f, o->id, &done, &ei_));
-        assert_int_equal(done->status, ORDER_ISSUED);
-        struct cert_rec *c = NULL;
-        OK(t_get(f, done->certificate_id, &c, &ei_));
-        order_rec_free(o);
-        order_rec_free(done);
-        return c;
-}
+#include "service_keys_fixture.h"
 
 /* ---- keyCompromise: block, cascade, tell ---- */
 
@@ -557,6 +371,35 @@ static void test_pending_revocation_is_superseded(void **state)
         EVP_PKEY_free(k);
 }
 
+/* The same for an OV certificate whose revocation waits for the review of
+ * its signed letter: the review is closed, the revocation superseded. */
+static void test_pending_letter_review_is_closed(void **state)
+{
+        struct fx *f = *state;
+        static const char letter[] = "%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+        EVP_PKEY *k = new_key();
+        struct cert_rec *ov = issue_public(f, PROFILE_OV, k, "ov.example.org", 0);
+        struct revoke_out pend;
+        OK(t_revoke(f, ov->id, REASON_CESSATION, letter, &pend, &ei_));
+        assert_true(pend.review_id > 0);
+        struct cert_rec *priv = sign_with(f, k, "p.example.com");
+        struct revoke_out out;
+        OK(revoke_kc(f, priv->id, &out, &ei_));
+        assert_int_equal(out.nrevoked, 2);
+        free(out.revoked);
+        ASSERT_STATUS(f, ov->id, "revoked");
+        ASSERT_HISTORY(f, "review", pend.review_id, "pending>rejected");
+        char why[600];
+        last_reason(f, "review", pend.review_id, why, sizeof why);
+        assert_non_null(strstr(why, "superseded"));
+        /* the reviewer finds nothing left to decide */
+        struct review_rec r;
+        REFUSED(QERR_ORDER_STATE, t_review(f, pend.review_id, true, NULL, &r, &ei_));
+        cert_rec_free(ov);
+        cert_rec_free(priv);
+        EVP_PKEY_free(k);
+}
+
 /* ---- the operator's block ---- */
 
 static void test_operator_block_and_list(void **state)
@@ -699,162 +542,6 @@ static void test_key_hashes_filled_in(void **state)
         EVP_PKEY_free(k);
 }
 
-/* ---- validation reuse ---- */
-
-static void test_order_reuses_validations(void **state)
-{
-        struct fx *f = *state;
-        /* an earlier order of the tenant, whose validations are seeded */
-        struct order_rec *first = dv_order(f, "seed.example.org", NULL);
-        int64_t oid = first->id;
-        order_rec_free(first);
-        int64_t other = make_tenant(f, "other");
-        long long fresh = add_validation(f, 1, "www.example.org", "dns", 10 * DAY, oid);
-        add_validation(f, 1, "old.example.org", "dns", period() + DAY, oid);
-        add_validation(f, other, "theirs.example.org", "dns", DAY, oid);
-        add_validation(f, 1, "*.w.example.org", "dns", DAY, oid);
-        add_validation(f, 1, "d.example.org", "dns", DAY, oid);
-        add_validation(f, 1, "f.example.org", "file", DAY, oid);
-        struct {
-                const char *name;
-                bool reused;
-        } cases[] = {
-            {"www.example.org", true},     /* within the period */
-            {"old.example.org", false},    /* a day too old */
-            {"theirs.example.org", false}, /* another tenant's */
-            {"w.example.org", true},       /* DNS of *.w covers w (same record) */
-            {"*.w.example.org", true},     /* and *.w itself */
-            {"*.d.example.org", true},     /* DNS of d covers *.d */
-            {"f.example.org", true},       /* file covers its exact name */
-            {"*.f.example.org", false},    /* ... never a wildcard */
-            {"sub.f.example.org", false},  /* ... nor another name */
-            {"never.example.org", false},
-        };
-        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-                struct order_rec *o = dv_order(f, cases[i].name, NULL);
-                const struct order_name_rec *n = &o->names[0];
-                if (cases[i].reused != (n->reused_from != 0))
-                        fail_msg("%s: reused_from %lld", cases[i].name, (long long)n->reused_from);
-                assert_string_equal(n->validation_status, cases[i].reused ? "valid" : "pending");
-                if (cases[i].reused) {
-                        assert_int_equal(n->reused_order, oid);
-                        assert_true(n->validated_at > 0 && n->validated_at < qtime_now());
-                        char why[600];
-                        last_reason(f, "order", o->id, why, sizeof why);
-                        assert_non_null(strstr(why, "1 name(s) reuse an earlier validation"));
-                }
-                /* what the store gives back says the same */
-                struct order_rec *back = NULL;
-                OK(t_order_get(f, o->id, &back, &ei_));
-                assert_int_equal(back->names[0].reused_from, n->reused_from);
-                assert_string_equal(back->names[0].validation_status, n->validation_status);
-                if (cases[i].reused)
-                        assert_string_equal(back->names[0].reused_method,
-                                            !strcmp(cases[i].name, "f.example.org") ? "file"
-                                                                                    : "dns");
-                order_rec_free(back);
-                order_rec_free(o);
-        }
-        /* the newest validation is the one reused */
-        long long newer = add_validation(f, 1, "www.example.org", "dns", 3600, oid);
-        struct order_rec *o = dv_order(f, "www.example.org", NULL);
-        assert_int_equal(o->names[0].reused_from, newer);
-        assert_true(newer > fresh);
-        order_rec_free(o);
-        /* [validation] reuse_days lowers the period */
-        f->cfg.validation_reuse_days = 5;
-        add_validation(f, 1, "six.example.org", "dns", 6 * DAY, oid);
-        add_validation(f, 1, "four.example.org", "dns", 4 * DAY, oid);
-        o = dv_order(f, "six.example.org", NULL);
-        assert_int_equal(o->names[0].reused_from, 0);
-        order_rec_free(o);
-        o = dv_order(f, "four.example.org", NULL);
-        assert_true(o->names[0].reused_from > 0);
-        order_rec_free(o);
-}
-
-static void test_stale_validation_fails_at_issuance(void **state)
-{
-        struct fx *f = *state;
-        struct order_rec *o = dv_order(f, "late.example.org", NULL);
-        /* validated a day too long ago (e.g. reused near the end of the
-         * period, then waited in review) */
-        run_issue_job(f, o->id, period() + DAY);
-        struct order_rec *done = NULL;
-        OK(t_order_get(f, o->id, &done, &ei_));
-        assert_int_equal(done->status, ORDER_FAILED);
-        assert_string_equal(done->failure_code, "validation_expired");
-        assert_non_null(strstr(done->failure_message, "late.example.org"));
-        assert_int_equal(done->certificate_id, 0);
-        order_rec_free(done);
-        order_rec_free(o);
-        /* within the period it is issued */
-        o = dv_order(f, "ontime.example.org", NULL);
-        run_issue_job(f, o->id, period() - DAY);
-        OK(t_order_get(f, o->id, &done, &ei_));
-        assert_int_equal(done->status, ORDER_ISSUED);
-        order_rec_free(done);
-        order_rec_free(o);
-}
-
-static void test_reissue_same_csr_needs_a_fresh_validation(void **state)
-{
-        struct fx *f = *state;
-        EVP_PKEY *k1 = new_key(), *k2 = new_key();
-        /* validated 10 days ago: the original CSR needs no validation */
-        struct cert_rec *c1 = issue_dv(f, k1, "fresh.example.org", 10 * DAY);
-        struct reissue_req r = {.id = c1->id, .csr_source = REISSUE_SAME_CSR, .reason = "lost"};
-        struct cert_rec *out = NULL;
-        int64_t proof = -1;
-        OK(service_cert_reissue(f->s, &r, &out, &proof, &ei_));
-        assert_non_null(out);
-        assert_int_equal(proof, 0);
-        assert_int_equal(out->parent_id, c1->id);
-        cert_rec_free(out);
-        /* validated a day too long ago: validated again, like a new CSR */
-        struct cert_rec *c2 = issue_dv(f, k2, "stale.example.org", period() + DAY);
-        r.id = c2->id;
-        out = NULL;
-        OK(service_cert_reissue(f->s, &r, &out, &proof, &ei_));
-        assert_null(out);
-        assert_true(proof > 0);
-        struct order_rec *po = NULL;
-        OK(t_order_get(f, proof, &po, &ei_));
-        assert_string_equal(po->purpose, "reissue");
-        assert_string_equal(po->names[0].validation_status, "pending");
-        assert_int_equal(po->names[0].reused_from, 0); /* §6: validated again, never reused */
-        order_rec_free(po);
-        cert_rec_free(c1);
-        cert_rec_free(c2);
-        EVP_PKEY_free(k1);
-        EVP_PKEY_free(k2);
-}
-
-static void test_validation_is_recorded(void **state)
-{
-        struct fx *f = *state;
-        EVP_PKEY *k = new_key();
-        /* issue_dv records its validation the way the validate job does;
-         * check the job's own record through svc_record_validation */
-        struct order_rec *o = dv_order(f, "rec.example.org", NULL);
-        o->names[0].validated_at = qtime_now() - 5;
-        OK(ST(f->s)->ops->begin(ST(f->s), &ei_));
-        OK(svc_record_validation(f->s, o, &o->names[0], &ei_));
-        OK(ST(f->s)->ops->commit(ST(f->s), &ei_));
-        assert_int_equal(sql_int(f,
-                                 "SELECT count(*) FROM validations WHERE name = "
-                                 "'rec.example.org' AND method = 'dns' AND order_id = %lld AND "
-                                 "tenant_id = 1",
-                                 (long long)o->id),
-                         1);
-        struct order_rec *again = dv_order(f, "rec.example.org", NULL);
-        assert_true(again->names[0].reused_from > 0);
-        assert_int_equal(again->names[0].reused_order, o->id);
-        order_rec_free(again);
-        order_rec_free(o);
-        EVP_PKEY_free(k);
-}
-
 int main(int argc, char **argv)
 {
         FIXTURE_SIGNER_MAIN(argc, argv);
@@ -872,14 +559,10 @@ int main(int argc, char **argv)
                                             fx_teardown),
             cmocka_unit_test_setup_teardown(test_pending_revocation_is_superseded, fx_setup,
                                             fx_teardown),
+            cmocka_unit_test_setup_teardown(test_pending_letter_review_is_closed, fx_setup,
+                                            fx_teardown),
             cmocka_unit_test_setup_teardown(test_operator_block_and_list, fx_setup, fx_teardown),
             cmocka_unit_test_setup_teardown(test_key_hashes_filled_in, fx_setup, fx_teardown),
-            cmocka_unit_test_setup_teardown(test_order_reuses_validations, fx_setup, fx_teardown),
-            cmocka_unit_test_setup_teardown(test_stale_validation_fails_at_issuance, fx_setup,
-                                            fx_teardown),
-            cmocka_unit_test_setup_teardown(test_reissue_same_csr_needs_a_fresh_validation,
-                                            fx_setup, fx_teardown),
-            cmocka_unit_test_setup_teardown(test_validation_is_recorded, fx_setup, fx_teardown),
         };
         return cmocka_run_group_tests_name("service_keys", tests, NULL, NULL);
 }
