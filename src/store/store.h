@@ -243,8 +243,8 @@ struct store_ops {
          * or file) or a DNS one of "*.x". A file validation covers its
          * exact name only (BR 3.2.2.4.18). QERR_NOT_FOUND when none. */
         enum qerr (*validation_find)(struct store *s, int64_t tenant, const char *name,
-                                     const char *method, qtime_t since,
-                                     struct validation_rec *out, struct qerr_info *ei);
+                                     const char *method, qtime_t since, struct validation_rec *out,
+                                     struct qerr_info *ei);
         /* Inserts k unless its key is blocked already; either way k->id and
          * the stored row's fields are filled and *added says which. */
         enum qerr (*blocked_key_add)(struct store *s, struct blocked_key_rec *k, bool *added,

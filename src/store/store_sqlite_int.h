@@ -114,9 +114,8 @@ enum qerr sq_object_tenant(struct store *s, const char *type, int64_t id, int64_
 
 /* store_sqlite_keys.c (migration 009) */
 enum qerr sq_validation_insert(struct store *s, struct validation_rec *v, struct qerr_info *ei);
-enum qerr sq_validation_find(struct store *s, int64_t tenant, const char *name,
-                             const char *method, qtime_t since, struct validation_rec *out,
-                             struct qerr_info *ei);
+enum qerr sq_validation_find(struct store *s, int64_t tenant, const char *name, const char *method,
+                             qtime_t since, struct validation_rec *out, struct qerr_info *ei);
 enum qerr sq_blocked_key_add(struct store *s, struct blocked_key_rec *k, bool *added,
                              struct qerr_info *ei);
 enum qerr sq_blocked_key_get(struct store *s, const char *spki, struct blocked_key_rec *out,
