@@ -91,7 +91,7 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libquill-asan.a
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -O1 $(SAN) -o $@ $< $(BUILD)/libquill-asan.a $(PKG_LIBS) -lcmocka
 
-unit: $(UNIT_BIN) $(BUILD)/quill
+unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
 
 # ---- fuzzing (clang + libFuzzer) ----

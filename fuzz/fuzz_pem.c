@@ -1,8 +1,10 @@
 /*
  * fuzz_pem.c - libFuzzer target for the PEM/DER readers of outside input:
  * certificate bundles (pki_certs_read), single certificates (pki_cert_read,
- * then name and serial extraction) and private keys (pki_key_from_pem, with
- * and without a password). The first byte picks the reader.
+ * then name and serial extraction), private keys (pki_key_from_pem, with
+ * and without a password) and public keys (pki_pubkey_read: PEM PUBLIC KEY
+ * or DER SubjectPublicKeyInfo, as `quill blocked-keys add --key` and a
+ * proof of possession take them). The first byte picks the reader.
  */
 #include <openssl/x509.h>
 #include <stddef.h>
@@ -19,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct qerr_info ei;
         if (size < 1)
                 return 0;
-        uint8_t sel = data[0] % 4;
+        uint8_t sel = data[0] % 5;
         data++;
         size--;
         if (sel == 0) {
@@ -39,6 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         }
                         free(pki_name_oneline(X509_get_subject_name(x)));
                         X509_free(x);
+                }
+        } else if (sel == 4) {
+                EVP_PKEY *k = NULL;
+                if (pki_pubkey_read(data, size, &k, &ei) == QERR_OK) {
+                        char id[65];
+                        pki_key_id(k, id, &ei);
+                        EVP_PKEY_free(k);
                 }
         } else {
                 EVP_PKEY *k = NULL;

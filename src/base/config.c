@@ -107,6 +107,12 @@ static const struct setting schema[] = {
     {"validation", "token_days", CT_INT, OFF(validation_token_days), "30", 1, 30, NULL,
      "How long a validation value stays usable (at most 30 days, as the Baseline Requirements "
      "require)."},
+    {"validation", "reuse_days", CT_INT, OFF(validation_reuse_days), "0", 0, 398, NULL,
+     "How long, in days, a tenant's successful domain validation of a name is reused by its "
+     "later orders (and lets a reissue with the original CSR skip validation), counted to the "
+     "day of issuance. 0 follows the CA/B Forum schedule on that day (398 days before "
+     "2026-03-15, 200 from then, 100 from 2027-03-15, 10 from 2029-03-15); a value only ever "
+     "lowers that limit."},
     {"validation", "allow_private_addresses", CT_BOOL, OFF(validation_allow_private_addresses),
      "false", 0, 1, NULL,
      "For tests only (logged as a warning at start): true lets file validation connect to "

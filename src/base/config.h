@@ -46,6 +46,7 @@ struct qconfig {
         char *validation_source_addresses; /* shown in file_unreachable */
         long validation_deadline_seconds;
         long validation_token_days;
+        long validation_reuse_days;              /* 0 = the CA/B Forum schedule; only lowers it */
         long validation_allow_private_addresses; /* bool, tests only */
         char *validation_allow_addresses;        /* CIDR list treated as public, tests only */
         char *risk_words_file;

@@ -212,7 +212,18 @@ enum qexit {
         X(CRL_NUMBER_STALE, "crl_number_not_increasing", 500, QEXIT_INTERNAL,                      \
           "The signer refused a CRL number that is not above the last one it signed for this "     \
           "CA; the database is older than the key directory (restored from a backup?). See the "   \
-          "logs.")
+          "logs.")                                                                                 \
+        X(KEY_BLOCKED, "key_blocked", 409, QEXIT_REFUSED,                                          \
+          "This public key was reported compromised (a revocation with reason keyCompromise, or "  \
+          "an operator's block), so no certificate may carry it any more; generate a new key "     \
+          "pair (and a new CSR) and try again.")                                                   \
+        X(VALIDATION_EXPIRED, "validation_expired", 409, QEXIT_REFUSED,                            \
+          "A domain validation of this order is older than the reuse period the Baseline "         \
+          "Requirements allow on the day of issuance (the order waited too long, e.g. in "         \
+          "review); apply again so that the names are validated anew.")                            \
+        X(KEY_PROOF_INVALID, "key_proof_invalid", 403, QEXIT_REFUSED,                              \
+          "The proof of possession does not hold: sign the current key-compromise statement "      \
+          "(see docs/rules.md) with the private key of the reported public key.")
 
 enum qerr {
 #define QERR_ENUM(name, code, http, exitc, msg) QERR_##name,

@@ -42,3 +42,13 @@ bool hex_decode(const char *in, uint8_t *out, size_t outsz, size_t *outlen)
         *outlen = n / 2;
         return true;
 }
+
+bool hex_sha256_parse(const char *in, char out[65])
+{
+        uint8_t md[32];
+        size_t n = 0;
+        if (!in || strlen(in) != 64 || !hex_decode(in, md, sizeof md, &n) || n != 32)
+                return false;
+        hex_encode(md, sizeof md, out, 65);
+        return true;
+}

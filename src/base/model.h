@@ -74,6 +74,10 @@ struct cert_rec {
         uint8_t *key_blob;
         size_t key_blob_len;
         enum key_protection key_protection;
+        /* issue 7: lower-case hex SHA-256 of the DER SubjectPublicKeyInfo
+         * (blocked keys are looked up by it); "" while unknown (rows made
+         * before migration 009, until the service fills them) */
+        char spki_sha256[65];
 };
 
 struct ca_rec {
@@ -126,7 +130,13 @@ struct order_name_rec {
         char *caa_detail;      /* where + records + reason of the last check */
         char failure_code[40]; /* "" when none */
         char *failure_message;
-        qtime_t validated_at;
+        qtime_t validated_at; /* when control was proved (for a reused one: back then) */
+        /* issue 7, validation reuse: the earlier validation this name reuses
+         * (0 when validated by this order), the order that made it and its
+         * method; filled when read */
+        int64_t reused_from;
+        int64_t reused_order;
+        char reused_method[8];
 };
 
 struct order_rec {
@@ -179,6 +189,31 @@ struct review_rec {
         char reviewer[64];
         char *reason;
         qtime_t created_at, decided_at;
+};
+
+/* ---- validation reuse and blocked keys (issue 7, migration 009) ---- */
+/* One successful domain validation: `name` as validated ("*.x" for a
+ * wildcard, which only DNS validates), by `tenant_id`, in order `order_id`. */
+struct validation_rec {
+        int64_t id;
+        int64_t tenant_id;
+        char name[QUILL_MAX_NAME_LEN + 1];
+        char method[8]; /* dns, file */
+        qtime_t validated_at;
+        int64_t order_id;
+};
+
+/* A public key no certificate may carry any more. */
+#define BLOCKED_REASON_MAX 200
+struct blocked_key_rec {
+        int64_t id;
+        char spki_sha256[65]; /* lower-case hex SHA-256 of the DER SubjectPublicKeyInfo */
+        qtime_t blocked_at;
+        char source[16];       /* revocation, manual, key_proof */
+        int64_t revocation_id; /* source revocation: the keyCompromise revocation; else 0 */
+        int64_t tenant_id;     /* source revocation: its tenant; else 0 */
+        char blocked_by[64];   /* the principal */
+        char reason[BLOCKED_REASON_MAX + 1]; /* "" when none given */
 };
 
 /* ---- tenants, roles, principals (issue 6) ---- */

@@ -195,6 +195,16 @@ static json_t *challenge_json(const struct order_name_rec *n)
                          n->value);
 }
 
+/* issue 7: the earlier validation a name reuses, or null */
+static json_t *reused_json(const struct order_name_rec *n)
+{
+        if (!n->reused_from)
+                return json_null();
+        return json_pack("{s:I,s:o,s:s}", "order_id", (json_int_t)n->reused_order, "validated_at",
+                         json_of_time(n->validated_at), "method",
+                         n->reused_method[0] ? n->reused_method : n->method);
+}
+
 json_t *json_of_order(const struct order_rec *o, qtime_t now)
 {
         (void)now;
@@ -203,11 +213,12 @@ json_t *json_of_order(const struct order_rec *o, qtime_t now)
                 const struct order_name_rec *n = &o->names[i];
                 json_array_append_new(
                     names,
-                    json_pack("{s:s,s:s,s:s,s:s,s:s?,s:o,s:o,s:o}", "name", n->name, "method",
+                    json_pack("{s:s,s:s,s:s,s:s,s:s?,s:o,s:o,s:o,s:o}", "name", n->name, "method",
                               n->method, "validation_status", n->validation_status, "caa_status",
                               n->caa_status, "caa_detail", n->caa_detail, "failure",
                               failure_json(n->failure_code, n->failure_message), "challenge",
-                              challenge_json(n), "value_expires", json_of_time(n->value_expires)));
+                              challenge_json(n), "value_expires", json_of_time(n->value_expires),
+                              "validation_reused_from", reused_json(n)));
         }
         json_t *cert = o->certificate_id ? json_integer(o->certificate_id) : json_null();
         json_t *out;
@@ -262,4 +273,16 @@ json_t *json_of_apikey(const struct apikey_rec *k)
                          json_of_text(k->label), "created_at", json_of_time(k->created_at),
                          "created_by", json_of_text(k->created_by), "revoked_at",
                          k->revoked_at ? json_of_time(k->revoked_at) : json_null());
+}
+
+json_t *json_of_blocked_key(const struct blocked_key_rec *k)
+{
+        char source[48];
+        if (!strcmp(k->source, "revocation"))
+                snprintf(source, sizeof source, "revocation:%lld", (long long)k->revocation_id);
+        else
+                snprintf(source, sizeof source, "%s", k->source);
+        return json_pack("{s:s,s:o,s:s,s:o}", "spki_sha256", k->spki_sha256, "blocked_at",
+                         json_of_time(k->blocked_at), "source", source, "reason",
+                         jstr_or_null(k->reason));
 }

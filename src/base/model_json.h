@@ -27,5 +27,8 @@ json_t *json_of_review(const struct review_rec *r);
 json_t *json_of_tenant(const struct tenant_rec *t);
 /* an API key as listed: never the secret */
 json_t *json_of_apikey(const struct apikey_rec *k);
+/* {"spki_sha256","blocked_at","source","reason"}: source is "manual",
+ * "key_proof" or "revocation:<id>"; reason null when none (issue 7). */
+json_t *json_of_blocked_key(const struct blocked_key_rec *k);
 
 #endif

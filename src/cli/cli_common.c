@@ -152,6 +152,12 @@ int cli_print_order(struct cli_ctx *ctx, const struct order_rec *o)
                 const struct order_name_rec *n = &o->names[i];
                 printf("  %s: validation %s, CAA %s\n", n->name, n->validation_status,
                        n->caa_status);
+                if (n->reused_from) {
+                        char at[40];
+                        printf("    validation reused from order %lld (%s, %s)\n",
+                               (long long)n->reused_order, n->reused_method,
+                               qtime_fmt(n->validated_at, at, sizeof at));
+                }
                 if (strcmp(n->validation_status, "valid") != 0) {
                         const char *base = n->name[0] == '*' ? n->name + 2 : n->name;
                         if (strcmp(n->method, "file") == 0)

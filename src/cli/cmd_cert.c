@@ -636,7 +636,9 @@ static int print_revoked(struct cli_ctx *ctx, const struct cert_rec *c, const in
                                                 ids_json(ids, n)));
         printf("revoked certificate %lld (now %s)", (long long)c->id,
                cert_status_name(cert_effective_status(c, qtime_now())));
-        const char *sep = "; also its reissues ";
+        /* its reissues, and (keyCompromise) the tenant's other certificates
+         * with the same key */
+        const char *sep = "; also revoked with it: ";
         for (size_t i = 0; i < n; i++)
                 if (ids[i] != c->id) {
                         printf("%s%lld", sep, (long long)ids[i]);

@@ -73,6 +73,9 @@ static const char usage_text[] =
     "  tenant create NAME | tenant list\n"
     "  key create [--tenant NAME] --role user|reviewer|admin [--label TEXT]\n"
     "  key list [--tenant NAME] | key revoke ID\n"
+    "  blocked-keys add (--spki-sha256 HEX | --cert FILE | --key FILE [--key-password P])\n"
+    "                   [--reason TEXT]\n"
+    "  blocked-keys list\n"
     "  errors\n"
     "  config check [FILE]\n"
     "  config doc\n"
@@ -142,6 +145,7 @@ static const struct command {
     {"review", cmd_review, true},
     {"tenant", cmd_tenant, true},
     {"key", cmd_key, true},
+    {"blocked-keys", cmd_blocked_keys, true},
     {"routes", cmd_routes, false}, /* not in help: for the contract tests */
     {"lint", cmd_lint, true},
     {"help", cmd_help, false},

@@ -354,3 +354,41 @@ EVP_MD_CTX *pki_verify_ctx(EVP_PKEY *k)
 {
         return make_ctx(k, false);
 }
+
+enum qerr pki_pubkey_read(const void *data, size_t len, EVP_PKEY **out, struct qerr_info *ei)
+{
+        *out = NULL;
+        if (!data || len == 0 || len > INT_MAX)
+                return qerr_set(ei, QERR_KEY_INVALID, "the public key is empty");
+        EVP_PKEY *k = NULL;
+        if (memmem(data, len, "-----BEGIN PUBLIC KEY-----", 26)) {
+                BIO *b = BIO_new_mem_buf(data, (int)len);
+                if (b)
+                        k = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
+                BIO_free(b);
+        } else {
+                const unsigned char *p = data;
+                k = d2i_PUBKEY(NULL, &p, (long)len);
+                /* exactly one SubjectPublicKeyInfo, nothing after it */
+                if (k && p != (const unsigned char *)data + len) {
+                        EVP_PKEY_free(k);
+                        k = NULL;
+                }
+        }
+        ERR_clear_error();
+        if (!k)
+                return qerr_set(ei, QERR_KEY_INVALID,
+                                "not a public key: give a PEM PUBLIC KEY block or a DER "
+                                "SubjectPublicKeyInfo");
+        *out = k;
+        return QERR_OK;
+}
+
+bool pki_verify(EVP_PKEY *k, const uint8_t *msg, size_t len, const uint8_t *sig, size_t siglen)
+{
+        EVP_MD_CTX *ctx = pki_verify_ctx(k);
+        bool ok = ctx && EVP_DigestVerify(ctx, sig, siglen, msg, len) == 1;
+        EVP_MD_CTX_free(ctx);
+        ERR_clear_error();
+        return ok;
+}

@@ -70,6 +70,12 @@ enum qerr pki_key_from_pem(const void *pem, size_t len, const char *password, EV
 enum qerr pki_key_spki_der(EVP_PKEY *k, struct qbuf *out, struct qerr_info *ei);
 /* Lower-case hex SHA-256 of the DER SPKI (65 bytes with NUL). */
 enum qerr pki_key_id(EVP_PKEY *k, char out[65], struct qerr_info *ei);
+/* A public key from outside: a PEM "PUBLIC KEY" block or a DER
+ * SubjectPublicKeyInfo (nothing after it). KEY_INVALID otherwise. */
+enum qerr pki_pubkey_read(const void *data, size_t len, EVP_PKEY **out, struct qerr_info *ei);
+/* Does `sig` verify over `msg` with k, by the algorithm pki_verify_ctx
+ * chooses (DER ECDSA/SM2 signatures, PKCS#1 v1.5 for RSA)? */
+bool pki_verify(EVP_PKEY *k, const uint8_t *msg, size_t len, const uint8_t *sig, size_t siglen);
 /* Does the private key belong to this public key? */
 bool pki_key_matches(EVP_PKEY *priv, EVP_PKEY *pub);
 /* Makes a digest-sign context for k with the algorithm quill uses for it

@@ -64,9 +64,14 @@ struct reissue_facts {
 /* QERR_OK, or REISSUE_UPLOADED, REISSUE_IN_PROGRESS, REISSUE_STATUS,
  * REISSUE_TOO_LATE, REISSUE_LIMIT, REISSUE_DOMAIN_LOCKED. */
 enum qerr policy_may_reissue(const struct reissue_facts *f, struct qerr_info *ei);
-/* §6: validation is skipped when the CSR is the original one, or when the
- * reissue comes less than 3 days after the original was issued. */
-bool policy_reissue_needs_validation(bool same_csr, qtime_t original_issued_at, qtime_t now);
+/* §6 and BR 4.2.1 (issue 7): validation is skipped when the CSR is the
+ * original one, or when the reissue comes less than 3 days after the
+ * original was issued, and in both cases only while the names' validation
+ * is within the reuse period in force today (policy_validation_fresh).
+ * `validated_at` is the oldest of the names' newest validations (0 when a
+ * name has none); `reuse_cap_days` is [validation] reuse_days. */
+bool policy_reissue_needs_validation(bool same_csr, qtime_t original_issued_at,
+                                     qtime_t validated_at, long reuse_cap_days, qtime_t now);
 
 /* ---- §7 delete ---- */
 /* QERR_OK when revoked, or expired; DELETE_NOT_REVOKED for an unexpired
@@ -86,6 +91,18 @@ long policy_max_validity_days(enum cert_profile profile, qtime_t issue_date, lon
  * BR 1.6.1): not_after - not_before + 1 second must be at most max days. */
 enum qerr policy_check_validity(enum cert_profile profile, qtime_t not_before, qtime_t not_after,
                                 long public_cap_days, long private_max_days, struct qerr_info *ei);
+
+/* ---- validation reuse (BR 4.2.1, issue 7) ---- */
+/* How many days a domain validation may be reused for a certificate issued
+ * on `day`: the CA/B Forum schedule (398 before 2026-03-15, 200 from then,
+ * 100 from 2027-03-15, 10 from 2029-03-15), lowered by `cap_days` when that
+ * is > 0, never raised. */
+long policy_validation_reuse_days(qtime_t day, long cap_days);
+/* May a validation made at `validated_at` still be used for an issuance at
+ * `now`? True when it is at most policy_validation_reuse_days(now) days old
+ * (one made "after" now, by a clock a little ahead, counts as fresh); false
+ * for 0 (no validation). */
+bool policy_validation_fresh(qtime_t validated_at, qtime_t now, long cap_days);
 
 /* ---- names ---- */
 /* Checks one requested name and writes its normalised (lower-case, no

@@ -2,6 +2,9 @@
  * reissue.c - RULES.md §6: may this certificate be reissued now, and must
  * its names be validated again?
  *
+ * policy_reissue_needs_validation() adds BR 4.2.1 to §6: the names'
+ * validation must still be within the reuse period (validity.c).
+ *
  * policy_may_reissue() answers QERR_OK or the one stable error that decided,
  * checked in a fixed order: origin, a reissue already running, status
  * (effective: an expired certificate is not "issued"), the 30-day window
@@ -87,8 +90,13 @@ enum qerr policy_may_reissue(const struct reissue_facts *f, struct qerr_info *ei
         return QERR_OK;
 }
 
-bool policy_reissue_needs_validation(bool same_csr, qtime_t original_issued_at, qtime_t now)
+bool policy_reissue_needs_validation(bool same_csr, qtime_t original_issued_at,
+                                     qtime_t validated_at, long reuse_cap_days, qtime_t now)
 {
+        /* BR 4.2.1: whatever §6 allows, no certificate is issued on a
+         * validation older than the reuse period in force today */
+        if (!policy_validation_fresh(validated_at, now, reuse_cap_days))
+                return true;
         if (same_csr)
                 return false;
         /* "less than 3 days after": a reissue at or before the issue time

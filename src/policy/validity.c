@@ -8,6 +8,10 @@
  * its own configured maximum. The issue date whose rule applies is the
  * certificate's not-before, the date the BRs look at.
  *
+ * Validation reuse (BR 4.2.1, ballot SC-081) follows its own schedule by the
+ * day of issuance: 398 days before 2026-03-15, 200 from 2026-03-15, 100 from
+ * 2027-03-15, 10 from 2029-03-15, lowered by [validation] reuse_days.
+ *
  * The validity period counts both ends (RFC 5280 4.1.2.5, BR 1.6.1): a
  * certificate from 00:00:00 to 23:59:59 the same day lasts exactly one day,
  * so not_after - not_before + 1 second must not exceed max days. Arithmetic
@@ -129,4 +133,38 @@ enum qerr policy_check_validity(enum cert_profile profile, qtime_t not_before, q
                         "a %s certificate issued on %s may last at most %ld days under %s; set "
                         "not-after to %s or earlier.",
                         req, nb, na, cert_profile_name(profile), day, max_days, rule, latest);
+}
+
+/* ---- validation reuse (BR 4.2.1) ---- */
+
+/* Newest first; a date before every step gets REUSE_DAYS_BEFORE. */
+static const struct br_step reuse_schedule[] = {
+    {2029, 3, 15, 10},
+    {2027, 3, 15, 100},
+    {2026, 3, 15, 200},
+};
+#define REUSE_DAYS_BEFORE 398L
+
+long policy_validation_reuse_days(qtime_t day, long cap_days)
+{
+        long br = REUSE_DAYS_BEFORE;
+        for (size_t i = 0; i < sizeof reuse_schedule / sizeof reuse_schedule[0]; i++) {
+                const struct br_step *s = &reuse_schedule[i];
+                if (day >= qtime_from_ymd(s->y, s->m, s->d)) {
+                        br = s->days;
+                        break;
+                }
+        }
+        return cap_days > 0 && cap_days < br ? cap_days : br;
+}
+
+bool policy_validation_fresh(qtime_t validated_at, qtime_t now, long cap_days)
+{
+        if (validated_at <= 0)
+                return false;
+        if (validated_at >= now)
+                return true; /* clock skew between processes: made just now */
+        const uint64_t age = (uint64_t)now - (uint64_t)validated_at;
+        const long days = policy_validation_reuse_days(now, cap_days);
+        return days > 0 && age <= (uint64_t)days * (uint64_t)QTIME_DAY;
 }

@@ -47,6 +47,12 @@ enum qerr service_open(const struct service_opts *o, struct service **out, struc
                 free(s);
                 return rc;
         }
+        /* issue 7: key hashes of certificates stored before migration 009
+         * (a no-op once filled; a lookup by key fills what is left) */
+        struct qerr_info be;
+        if (svc_spki_backfill(s, true, &be) != QERR_OK)
+                qlog_warn("certificate key hashes not filled in yet", "code=%s msg=\"%s\"",
+                          qerr_code(be.code), qerr_message(&be));
         *out = s;
         return QERR_OK;
 }

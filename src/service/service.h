@@ -65,7 +65,6 @@ struct service_boot {
         bool keep_for_restart;    /* keep the passphrase (locked) to restart the signer */
         bool warn_root;           /* log a warning when running as root without [server] user */
         bool no_signer;           /* a command that never signs: no signer process */
-        const char *signer_exe;   /* NULL: this program (see struct signer_launch) */
 };
 /* Every command that opens the data directory: makes it (with `create`),
  * gives the data and key directories to [server] user and [signer] user
@@ -359,6 +358,65 @@ struct service_stats {
         int64_t jobs_queued, jobs_running;
 };
 enum qerr service_stats(struct service *s, struct service_stats *out, struct qerr_info *ei);
+
+/* ---- blocked keys (issue 7, svc_keys.c) ---- */
+/* A key reported compromised: a revocation with reason keyCompromise blocks
+ * its key for every tenant (and revokes the tenant's other certificates
+ * with it); these calls block a key by hand and list the blocked ones. */
+struct block_key_req {
+        /* exactly one of: */
+        const char *spki_sha256; /* 64 hex digits: SHA-256 of the DER SubjectPublicKeyInfo */
+        const uint8_t *cert;     /* a certificate (PEM or DER) */
+        size_t cert_len;
+        const uint8_t *key; /* a private key (PEM, key_password if encrypted) or public key */
+        size_t key_len;
+        const char *key_password;
+        const char *reason; /* optional, at most BLOCKED_REASON_MAX characters */
+};
+/* Admin only (the local operator, admin keys). Blocks the key for every
+ * tenant; certificates here that carry it are not revoked (that takes
+ * their owner's revocation, or a proof of possession) but each owner gets
+ * an event "key_compromised" on the certificate. Already blocked: QERR_OK,
+ * *added false, `out` the existing row. `told` (may be NULL): how many
+ * certificates' owners were told. */
+enum qerr service_blocked_key_add(struct service *s, const struct block_key_req *r,
+                                  struct blocked_key_rec *out, bool *added, size_t *told,
+                                  struct qerr_info *ei);
+/* Admin only: a page of blocked keys, newest first (before_id 0: from the
+ * newest; limit 0: 100). Caller frees *out. */
+enum qerr service_blocked_key_list(struct service *s, int64_t before_id, size_t limit,
+                                   struct blocked_key_rec **out, size_t *n, bool *more,
+                                   struct qerr_info *ei);
+
+/* A revocation by proof of possession of a key (what an ACME revokeCert
+ * signed with the certificate's key will call): whoever proves they hold
+ * the private key has every unexpired certificate with that key revoked
+ * (reason keyCompromise), in every tenant, and the key blocked. The proof
+ * is a signature by the key over the statement
+ *     "quill key-compromise v1\n<spki sha256 hex>\n<unix seconds>\n"
+ * made within KEY_PROOF_WINDOW seconds of now (DER ECDSA/SM2 signatures
+ * with SHA-256 for P-256, SHA-384 for P-384, SM3 for SM2; RSA PKCS#1 v1.5
+ * with SHA-256). */
+#define KEY_PROOF_PREFIX "quill key-compromise v1\n"
+#define KEY_PROOF_WINDOW 300
+struct key_proof_req {
+        const uint8_t *spki_der; /* the key's SubjectPublicKeyInfo (DER or PEM) */
+        size_t spki_len;
+        const uint8_t *statement;
+        size_t statement_len;
+        const uint8_t *signature;
+        size_t signature_len;
+};
+struct key_proof_out {
+        size_t nrevoked;    /* certificates revoked (every tenant) */
+        size_t ntold;       /* uploaded certificates whose owners were told */
+        bool newly_blocked; /* false: the key was blocked already */
+        char spki_sha256[65];
+};
+/* QERR_KEY_PROOF_INVALID when the signature or statement does not hold;
+ * KEY_INVALID for a public key that does not parse. */
+enum qerr service_revoke_by_key_proof(struct service *s, const struct key_proof_req *r,
+                                      struct key_proof_out *out, struct qerr_info *ei);
 
 /* ---- CRLs and CA certificates for publication ---- */
 /* Signs and stores a fresh CRL for every CA. */

@@ -136,10 +136,93 @@ size_t svc_caa_identities(const struct qconfig *cfg, char buf[][CAA_MAX_NAME], s
  * recorded earlier is still running (svc_recover.c). */
 void svc_owner_self(char *out, size_t sz);
 bool svc_owner_alive(const char *owner);
-/* Marks one certificate revoked inside the caller's transaction; `cascade`
- * is the revocation it follows from (0 for none). */
-enum qerr svc_revoke_one(struct service *s, struct cert_rec *c, int reason, int64_t cascade,
-                         qtime_t now, int64_t *rid_out, struct qerr_info *ei);
+/* ---- one revocation transaction (svc_certs.c, svc_keys.c) ---- */
+/* What a revocation transaction revoked: each certificate with its tenant,
+ * key hash and revocation row, and the CAs whose CRLs must be signed again.
+ * Zero-initialise; svc_revoke_run_free releases it. */
+struct revoked_item {
+        int64_t cert_id, tenant_id, rev_id;
+        int reason;
+        char spki[65]; /* "" when unknown */
+};
+/* A key whose consequences were drawn in this run, and for whom: the
+ * tenant whose certificates with it were revoked (0: every tenant's, -1:
+ * nobody's). */
+struct compromised_key {
+        char spki[65];
+        int64_t scope;
+};
+struct revoke_run {
+        struct revoked_item *v;
+        size_t n, cap;
+        int64_t cas[64];
+        size_t ncas;
+        struct compromised_key *keys; /* svc_keys.c */
+        size_t nkeys, capkeys;
+        size_t kc_done; /* items of v already looked at for keyCompromise */
+};
+void svc_revoke_run_free(struct revoke_run *run);
+/* Revokes `c` and every certificate reissued from it into `run`, inside the
+ * caller's transaction, without the CRLs: `existing` is a pending
+ * revocation row of c to complete (0: a new row), `cascade` the revocation
+ * this one follows from (0: none), `why` the sentence of c's event (NULL:
+ * the usual one). */
+enum qerr svc_revoke_into(struct service *s, struct cert_rec *c, int reason, int64_t existing,
+                          int64_t cascade, const char *why, struct revoke_run *run,
+                          struct qerr_info *ei);
+/* Ends a revocation transaction: the keyCompromise consequences
+ * (svc_key_compromise_tx), then a new CRL of every CA in the run. */
+enum qerr svc_revoke_finish(struct service *s, struct revoke_run *run, struct qerr_info *ei);
+
+/* ---- blocked keys (issue 7, svc_keys.c) ---- */
+/* For every certificate of the run revoked with reason keyCompromise (the
+ * run grows while this works through it): its key is blocked for every
+ * tenant; every other unexpired certificate of the same tenant with that
+ * key is revoked with it (and its reissues); the owners of other tenants'
+ * certificates with that key, and of the tenant's uploaded ones, get an
+ * event saying so. Inside the caller's transaction. */
+enum qerr svc_key_compromise_tx(struct service *s, struct revoke_run *run, struct qerr_info *ei);
+/* QERR_KEY_BLOCKED (with a sentence) when the key with SPKI hash `spki` is
+ * blocked; QERR_OK when not. */
+enum qerr svc_key_blocked(struct service *s, const char *spki, struct qerr_info *ei);
+/* The same for a key: writes its hash to spki (may be NULL). */
+enum qerr svc_key_check(struct service *s, EVP_PKEY *k, char *spki, struct qerr_info *ei);
+/* The same for the key of a CSR (PEM or DER); a CSR that does not parse is
+ * QERR_OK here (its own refusal comes where it is used). */
+enum qerr svc_csr_key_check(struct service *s, const void *csr, size_t len, struct qerr_info *ei);
+/* Inside the caller's transaction, right after a certificate signed
+ * outside it was stored: when its key was blocked meanwhile (a revocation
+ * for key compromise committed between the check and now), the certificate
+ * is revoked at once (reason keyCompromise, with its CRL) and *blocked set;
+ * the caller commits and reports QERR_KEY_BLOCKED. */
+enum qerr svc_key_recheck_tx(struct service *s, struct cert_rec *c, bool *blocked,
+                             struct qerr_info *ei);
+/* Fills certificates.spki_sha256 of rows made before migration 009 (all of
+ * them, in batches). own_tx: in transactions of its own (at open), else
+ * inside the caller's. */
+enum qerr svc_spki_backfill(struct service *s, bool own_tx, struct qerr_info *ei);
+
+/* ---- validation reuse (issue 7, svc_reuse.c) ---- */
+/* The days a validation may be reused for an issuance now ([validation]
+ * reuse_days and the BR schedule). */
+long svc_reuse_days(const struct service *s, qtime_t now);
+/* Marks each name of a new issue order (before it is stored) that the
+ * tenant validated within the reuse period as valid, reusing that
+ * validation; returns how many. */
+enum qerr svc_reuse_validations(struct service *s, struct order_rec *o, qtime_t now, size_t *reused,
+                                struct qerr_info *ei);
+/* Records a name an order validated just now (inside the caller's
+ * transaction), for later reuse. */
+enum qerr svc_record_validation(struct service *s, const struct order_rec *o,
+                                const struct order_name_rec *n, struct qerr_info *ei);
+/* QERR_OK when every name's validation may still be used at `now`, else
+ * QERR_VALIDATION_EXPIRED naming the first that may not. */
+enum qerr svc_validations_fresh(struct service *s, const struct order_rec *o, qtime_t now,
+                                struct qerr_info *ei);
+/* The oldest of the newest validations of `names` by `tenant` (0 when one
+ * has none), for policy_reissue_needs_validation. */
+enum qerr svc_names_validated_at(struct service *s, int64_t tenant, char *const *names, size_t n,
+                                 qtime_t *out, struct qerr_info *ei);
 
 /* Lints an uploaded certificate (its verified chain's first certificate is
  * the issuer) into `out`; the findings only inform (svc_lint.c). */

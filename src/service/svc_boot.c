@@ -204,8 +204,7 @@ enum qerr service_boot_open(const struct service_boot *b, struct service **out,
         const struct who *signer_as = sg.set ? &sg : &srv;
         uid_t final_uid = srv.set ? srv.uid : geteuid();
         bool restartable = !signer_as->set || signer_as->uid == final_uid;
-        struct signer_launch l = {.exe = b->signer_exe,
-                                  .data_dir = dir,
+        struct signer_launch l = {.data_dir = dir,
                                   .cfg = b->cfg,
                                   .secret = b->secret,
                                   .keep_for_restart = b->keep_for_restart && restartable,

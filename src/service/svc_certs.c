@@ -79,9 +79,11 @@ static enum qerr renewal_in_progress(struct service *s, const struct cert_rec *c
 
 /* Marks one certificate revoked (inside the transaction). `existing` is a
  * pending revocation row to complete (a DV revocation after its proof of
- * control); 0 inserts a new row. */
+ * control); 0 inserts a new row. `why`: the certificate event's sentence
+ * (NULL: the usual one). */
 static enum qerr revoke_row(struct service *s, struct cert_rec *c, int reason, int64_t cascade,
-                            int64_t existing, qtime_t now, int64_t *rid_out, struct qerr_info *ei)
+                            int64_t existing, const char *why, qtime_t now, int64_t *rid_out,
+                            struct qerr_info *ei)
 {
         const char *from = cert_status_name(c->status);
         int64_t rid = existing;
@@ -101,6 +103,9 @@ static enum qerr revoke_row(struct service *s, struct cert_rec *c, int reason, i
                             "certificate %lld, reason %s", (long long)c->id,
                             revoke_reason_name(reason))) != QERR_OK)
                 return rc;
+        if (why)
+                return svc_event(s, c->tenant_id, "certificate", c->id, from, "revoked",
+                                 "%s; reason %s", why, revoke_reason_name(reason));
         if (cascade)
                 return svc_event(s, c->tenant_id, "certificate", c->id, from, "revoked",
                                  "revoked with the original certificate (revocation %lld); "
@@ -110,60 +115,104 @@ static enum qerr revoke_row(struct service *s, struct cert_rec *c, int reason, i
                          revoke_reason_name(reason));
 }
 
-enum qerr svc_revoke_one(struct service *s, struct cert_rec *c, int reason, int64_t cascade,
-                         qtime_t now, int64_t *rid_out, struct qerr_info *ei)
+void svc_revoke_run_free(struct revoke_run *run)
 {
-        return revoke_row(s, c, reason, cascade, 0, now, rid_out, ei);
+        free(run->v);
+        free(run->keys);
+        memset(run, 0, sizeof *run);
+}
+
+/* Notes one revoked certificate in the run (and its CA, for the CRL). */
+static enum qerr run_add(struct revoke_run *run, const struct cert_rec *c, int64_t rev, int reason,
+                         struct qerr_info *ei)
+{
+        if (run->n == run->cap) {
+                size_t cap = run->cap ? run->cap * 2 : 8;
+                struct revoked_item *v = realloc(run->v, cap * sizeof *v);
+                if (!v)
+                        return qerr_set(ei, QERR_NOMEM, NULL);
+                run->v = v;
+                run->cap = cap;
+        }
+        struct revoked_item *it = &run->v[run->n++];
+        memset(it, 0, sizeof *it);
+        it->cert_id = c->id;
+        it->tenant_id = c->tenant_id;
+        it->rev_id = rev;
+        it->reason = reason;
+        snprintf(it->spki, sizeof it->spki, "%s", c->spki_sha256);
+        bool seen = false;
+        for (size_t k = 0; k < run->ncas; k++)
+                seen = seen || run->cas[k] == c->ca_id;
+        if (!seen && c->ca_id && run->ncas < sizeof run->cas / sizeof run->cas[0])
+                run->cas[run->ncas++] = c->ca_id;
+        return QERR_OK;
+}
+
+enum qerr svc_revoke_into(struct service *s, struct cert_rec *c, int reason, int64_t existing,
+                          int64_t cascade, const char *why, struct revoke_run *run,
+                          struct qerr_info *ei)
+{
+        int64_t *desc = NULL;
+        size_t nd = 0;
+        qtime_t now = qtime_now();
+        enum qerr rc = ST(s)->ops->cert_descendants(ST(s), c->id, &desc, &nd, ei);
+        int64_t first_rev = 0; /* c's revocation: its reissues' cascade points at it */
+        if (rc == QERR_OK)
+                rc = revoke_row(s, c, reason, cascade, existing, why, now, &first_rev, ei);
+        if (rc == QERR_OK)
+                rc = run_add(run, c, first_rev, reason, ei);
+        for (size_t i = 0; rc == QERR_OK && i < nd; i++) {
+                struct cert_rec *d = NULL;
+                int64_t rid = 0;
+                rc = ST(s)->ops->cert_get(ST(s), c->tenant_id, desc[i], &d, ei);
+                if (rc == QERR_OK && d->status != CERT_REVOKED &&
+                    d->status != CERT_REVOCATION_PENDING && d->status != CERT_DELETED) {
+                        rc = revoke_row(s, d, reason, first_rev, 0, NULL, now, &rid, ei);
+                        if (rc == QERR_OK)
+                                rc = run_add(run, d, rid, reason, ei);
+                }
+                cert_rec_free(d);
+        }
+        free(desc);
+        return rc;
+}
+
+enum qerr svc_revoke_finish(struct service *s, struct revoke_run *run, struct qerr_info *ei)
+{
+        /* issue 7: a key reported compromised is blocked, and what else
+         * carries it is revoked (same tenant) or its owner told */
+        enum qerr rc = svc_key_compromise_tx(s, run, ei);
+        /* the new CRL goes out in the same transaction as the revocation */
+        for (size_t k = 0; rc == QERR_OK && k < run->ncas; k++) {
+                struct ca_rec *ca = NULL;
+                rc = ST(s)->ops->ca_get(ST(s), run->cas[k], &ca, ei);
+                if (rc == QERR_OK)
+                        rc = svc_crl_publish(s, ca, ei);
+                ca_rec_free(ca);
+        }
+        return rc;
 }
 
 enum qerr svc_revoke_tree(struct service *s, struct cert_rec *c, int reason, int64_t existing,
                           int64_t **ids_out, size_t *n_out, struct qerr_info *ei)
 {
-        int64_t *desc = NULL, *ids = NULL;
-        size_t nd = 0, ni = 0;
-        int64_t cas[64];
-        size_t ncas = 0;
-        qtime_t now = qtime_now();
-        enum qerr rc = ST(s)->ops->cert_descendants(ST(s), c->id, &desc, &nd, ei);
-        if (rc == QERR_OK && !(ids = calloc(nd + 1, sizeof *ids)))
+        struct revoke_run run;
+        memset(&run, 0, sizeof run);
+        enum qerr rc = svc_revoke_into(s, c, reason, existing, 0, NULL, &run, ei);
+        if (rc == QERR_OK)
+                rc = svc_revoke_finish(s, &run, ei);
+        int64_t *ids = NULL;
+        if (rc == QERR_OK && ids_out && !(ids = calloc(run.n + 1, sizeof *ids)))
                 rc = qerr_set(ei, QERR_NOMEM, NULL);
-        int64_t first_rev = 0; /* the original's revocation: the cascade points at it */
-        if (rc == QERR_OK) {
-                rc = revoke_row(s, c, reason, 0, existing, now, &first_rev, ei);
-                ids[ni++] = c->id;
-                cas[ncas++] = c->ca_id;
+        if (rc == QERR_OK && ids_out) {
+                for (size_t i = 0; i < run.n; i++)
+                        ids[i] = run.v[i].cert_id;
+                *ids_out = ids;
+                *n_out = run.n;
         }
-        for (size_t i = 0; rc == QERR_OK && i < nd; i++) {
-                struct cert_rec *d = NULL;
-                rc = ST(s)->ops->cert_get(ST(s), c->tenant_id, desc[i], &d, ei);
-                if (rc == QERR_OK && d->status != CERT_REVOKED &&
-                    d->status != CERT_REVOCATION_PENDING && d->status != CERT_DELETED) {
-                        rc = revoke_row(s, d, reason, first_rev, 0, now, NULL, ei);
-                        ids[ni++] = d->id;
-                        bool seen = false;
-                        for (size_t k = 0; k < ncas; k++)
-                                seen = seen || cas[k] == d->ca_id;
-                        if (!seen && ncas < 64)
-                                cas[ncas++] = d->ca_id;
-                }
-                cert_rec_free(d);
-        }
-        /* the new CRL goes out in the same transaction as the revocation */
-        for (size_t k = 0; rc == QERR_OK && k < ncas; k++) {
-                struct ca_rec *ca = NULL;
-                rc = ST(s)->ops->ca_get(ST(s), cas[k], &ca, ei);
-                if (rc == QERR_OK)
-                        rc = svc_crl_publish(s, ca, ei);
-                ca_rec_free(ca);
-        }
-        free(desc);
-        if (rc != QERR_OK || !ids_out) {
-                free(ids);
-                return rc;
-        }
-        *ids_out = ids;
-        *n_out = ni;
-        return QERR_OK;
+        svc_revoke_run_free(&run);
+        return rc;
 }
 
 /* RULES.md §5 DV: the requester proves control of every name again within
@@ -374,12 +423,19 @@ enum qerr service_cert_upload(struct service *s, const struct upload_req *r, str
         u.cert_pem = NULL;
         c->chain_pem = u.chain_pem;
         u.chain_pem = NULL;
-        rc = svc_store_key(s, u.key, NULL, c, ei);
+        /* issue 7: the key hash (the key matches the certificate) */
+        rc = pki_key_id(u.key, c->spki_sha256, ei);
+        if (rc == QERR_OK)
+                rc = svc_store_key(s, u.key, NULL, c, ei);
         if (rc != QERR_OK)
                 goto out;
         if ((rc = ST(s)->ops->begin(ST(s), ei)) != QERR_OK)
                 goto out;
-        rc = ST(s)->ops->cert_insert(ST(s), c, ei);
+        /* a key reported compromised is refused here too, checked under the
+         * write lock so that no block slips in between */
+        rc = svc_key_blocked(s, c->spki_sha256, ei);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->cert_insert(ST(s), c, ei);
         if (rc == QERR_OK)
                 rc = svc_event(s, c->tenant_id, "certificate", c->id, NULL, "issued",
                                "uploaded; issuer %s; serial %s; chain ends at a %s anchor",

@@ -152,10 +152,15 @@ static enum qerr issue_one(struct service *s, const struct issue_input *in, stru
         uint8_t serial[16];
         char hex[41];
         qtime_t now = qtime_now();
+        char spki_hash[65] = "";
         enum qerr rc = in->validated ? QERR_OK : check_profile(in->profile, ei);
         if (rc == QERR_OK) /* issue 6: checked again right before signing */
                 rc = policy_base_url_ok(in->profile, s->cfg->server_base_url,
                                         s->cfg->validation_allow_private_addresses, ei);
+        /* issue 7: never a key reported compromised, whoever's CSR (or our
+         * own generated key) it is */
+        if (rc == QERR_OK)
+                rc = svc_key_check(s, in->pub, spki_hash, ei);
         if (rc != QERR_OK)
                 goto out;
         long max_days = policy_max_validity_days(in->profile, now, s->cfg->public_max_days,
@@ -252,6 +257,7 @@ static enum qerr issue_one(struct service *s, const struct issue_input *in, stru
         c->status = CERT_ISSUED;
         c->created_at = now;
         c->revoke_reason = -1;
+        snprintf(c->spki_sha256, sizeof c->spki_sha256, "%s", spki_hash);
         c->issuer = pki_name_oneline(X509_get_issuer_name(x));
         c->cert_pem = strdup(qbuf_str(&pem));
         c->csr_pem = in->csr_pem ? strdup(in->csr_pem) : NULL;
@@ -330,7 +336,21 @@ static enum qerr store_new(struct service *s, struct cert_rec *c, const char *wh
         enum qerr rc = ST(s)->ops->begin(ST(s), ei);
         if (rc != QERR_OK)
                 return rc;
+        bool blocked = false;
         rc = svc_insert_cert(s, c, why, ei);
+        /* issue 7: signed outside this transaction; its key may have been
+         * blocked meanwhile: then it is stored revoked, and refused */
+        if (rc == QERR_OK)
+                rc = svc_key_recheck_tx(s, c, &blocked, ei);
+        if (rc == QERR_OK && blocked) {
+                if ((rc = ST(s)->ops->commit(ST(s), ei)) != QERR_OK)
+                        return rc;
+                return qerr_set(ei, QERR_KEY_BLOCKED,
+                                "the key was reported compromised while the certificate was "
+                                "being signed; certificate %lld was revoked at once "
+                                "(keyCompromise). Use a new key",
+                                (long long)c->id);
+        }
         struct order_rec *o = NULL;
         if (rc == QERR_OK && order && !(o = private_order(s, c)))
                 rc = qerr_set(ei, QERR_NOMEM, NULL);
@@ -725,10 +745,12 @@ static enum qerr reissue_failed(struct service *s, int64_t tenant_id, int64_t ce
  * original revokes every certificate reissued from it) and the CRL is signed
  * in the same transaction. */
 static enum qerr reissue_complete_tx(struct service *s, int64_t orig_id, int64_t rid,
-                                     struct cert_rec *c, struct qerr_info *ei)
+                                     struct cert_rec *c, bool *key_blocked, struct qerr_info *ei)
 {
         struct cert_rec *fresh = NULL;
-        struct ca_rec *ca = NULL;
+        struct revoke_run run;
+        memset(&run, 0, sizeof run);
+        bool blocked = false;
         enum qerr rc = ST(s)->ops->cert_get(ST(s), c->tenant_id, orig_id, &fresh, ei);
         bool revoked = rc == QERR_OK &&
                        (fresh->status == CERT_REVOKED || fresh->status == CERT_REVOCATION_PENDING);
@@ -744,18 +766,22 @@ static enum qerr reissue_complete_tx(struct service *s, int64_t orig_id, int64_t
                 rc = svc_event(s, c->tenant_id, "reissue", rid, "in_progress", "done",
                                "new certificate %lld", (long long)c->id);
         if (rc == QERR_OK && revoked) {
-                rc = svc_revoke_one(s, c, fresh->revoke_reason >= 0 ? fresh->revoke_reason : 0, 0,
-                                    qtime_now(), NULL, ei);
+                rc = svc_revoke_into(s, c, fresh->revoke_reason >= 0 ? fresh->revoke_reason : 0, 0,
+                                     0, NULL, &run, ei);
                 if (rc == QERR_OK)
-                        rc = ST(s)->ops->ca_get(ST(s), c->ca_id, &ca, ei);
-                if (rc == QERR_OK)
-                        rc = svc_crl_publish(s, ca, ei);
-        } else if (rc == QERR_OK && fresh->status == CERT_REISSUING) {
+                        rc = svc_revoke_finish(s, &run, ei);
+        } else if (rc == QERR_OK) {
+                /* issue 7: signed outside this transaction; its key may have
+                 * been blocked meanwhile */
+                rc = svc_key_recheck_tx(s, c, &blocked, ei);
+        }
+        if (rc == QERR_OK && fresh->status == CERT_REISSUING)
                 rc = svc_cert_move(s, fresh, CERT_ISSUED, ei, "reissued as certificate %lld",
                                    (long long)c->id);
-        }
+        if (key_blocked)
+                *key_blocked = blocked;
+        svc_revoke_run_free(&run);
         cert_rec_free(fresh);
-        ca_rec_free(ca);
         return rc;
 }
 
@@ -765,12 +791,12 @@ static enum qerr reissue_complete_tx(struct service *s, int64_t orig_id, int64_t
  * original revokes every certificate reissued from it) and the CRL is signed
  * in the same transaction. */
 static enum qerr reissue_complete(struct service *s, int64_t orig_id, int64_t rid,
-                                  struct cert_rec *c, struct qerr_info *ei)
+                                  struct cert_rec *c, bool *key_blocked, struct qerr_info *ei)
 {
         enum qerr rc = ST(s)->ops->begin(ST(s), ei);
         if (rc != QERR_OK)
                 return rc;
-        rc = reissue_complete_tx(s, orig_id, rid, c, ei);
+        rc = reissue_complete_tx(s, orig_id, rid, c, key_blocked, ei);
         if (rc != QERR_OK)
                 return svc_abort(s, rc);
         return ST(s)->ops->commit(ST(s), ei);
@@ -792,21 +818,29 @@ enum qerr svc_reissue_complete_tx(struct service *s, int64_t orig_id, struct cer
                               "certificate %lld has no reissue in progress any more",
                               (long long)orig_id);
         if (rc == QERR_OK)
-                rc = reissue_complete_tx(s, orig_id, rid, c, ei);
+                rc = reissue_complete_tx(s, orig_id, rid, c, NULL, ei);
         return rc;
 }
 
 /* The CSR (and new key) of a reissue that validates again: a pasted CSR
- * naming exactly the certificate's names, or a new key. */
+ * naming exactly the certificate's names, a new key, or (issue 7: its
+ * validation too old to reuse) the original CSR. */
 static enum qerr revalidation_csr(const struct reissue_req *r, const struct cert_rec *orig,
                                   struct qbuf *csr_pem, EVP_PKEY **key, struct qerr_info *ei)
 {
         if (r->csr_source == REISSUE_NEW_KEY)
                 return new_key_and_csr(r->key_alg, orig->names, orig->nnames, key, csr_pem, ei);
+        if (r->csr_source == REISSUE_SAME_CSR && !orig->csr_pem)
+                return qerr_set(ei, QERR_POLICY_DENIED,
+                                "no original CSR is stored for this certificate; use --csr or "
+                                "--key");
+        const uint8_t *in =
+            r->csr_source == REISSUE_SAME_CSR ? (const uint8_t *)orig->csr_pem : r->csr;
+        size_t inlen = r->csr_source == REISSUE_SAME_CSR ? strlen(orig->csr_pem) : r->csr_len;
         struct csr_info csr;
         char **nn = NULL;
         size_t nc = 0;
-        enum qerr rc = pki_csr_parse(r->csr, r->csr_len, &csr, ei);
+        enum qerr rc = pki_csr_parse(in, inlen, &csr, ei);
         if (rc != QERR_OK)
                 return rc;
         rc = normalise_names((const char *const *)csr.names, csr.nnames, orig->profile, &nn, &nc,
@@ -887,14 +921,29 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
              rc == QERR_OK && cert_profile_is_public(orig->profile) && i < orig->nnames; i++)
                 rc = policy_check_public_name(orig->names[i], ei);
         /* §6: a public certificate is validated again unless the CSR is the
-         * original or the certificate is less than 3 days old */
+         * original or the certificate is less than 3 days old, and (issue 7,
+         * BR 4.2.1) in any case once its names' validation is older than the
+         * reuse period in force today */
+        qtime_t validated_at = 0;
+        if (rc == QERR_OK && cert_profile_is_public(orig->profile))
+                rc = svc_names_validated_at(s, orig->tenant_id, orig->names, orig->nnames,
+                                            &validated_at, ei);
         bool revalidate = rc == QERR_OK && cert_profile_is_public(orig->profile) &&
-                          policy_reissue_needs_validation(r->csr_source == REISSUE_SAME_CSR,
-                                                          orig->not_before, qtime_now());
+                          policy_reissue_needs_validation(
+                              r->csr_source == REISSUE_SAME_CSR, orig->not_before, validated_at,
+                              s->cfg->validation_reuse_days, qtime_now());
         if (revalidate && r->method && strcmp(r->method, "dns") && strcmp(r->method, "file"))
                 rc = qerr_set(ei, QERR_USAGE, "--method must be dns or file");
         if (revalidate && rc == QERR_OK)
                 rc = revalidation_csr(r, orig, &newcsr, &newkey, ei);
+        /* issue 7: a blocked key is refused before anything is recorded (a
+         * key the service generates is checked when it signs) */
+        if (rc == QERR_OK && revalidate && newcsr.len)
+                rc = svc_csr_key_check(s, newcsr.data, newcsr.len, ei);
+        else if (rc == QERR_OK && r->csr_source == REISSUE_SAME_CSR && orig->csr_pem)
+                rc = svc_csr_key_check(s, orig->csr_pem, strlen(orig->csr_pem), ei);
+        else if (rc == QERR_OK && r->csr_source == REISSUE_PASTED_CSR)
+                rc = svc_csr_key_check(s, r->csr, r->csr_len, ei);
         struct reissue_rec rr;
         memset(&rr, 0, sizeof rr);
         if (rc == QERR_OK) {
@@ -920,11 +969,32 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
                                    (long long)rid, r->reason);
         if (rc == QERR_OK && revalidate) {
                 struct order_rec *po = NULL;
-                rc = svc_proof_order(s, "reissue", orig, r->method ? r->method : "dns",
-                                     qtime_now() + s->cfg->validation_deadline_seconds,
-                                     qbuf_str(&newcsr), newkey, r->key_password, &po, ei);
+                /* the original CSR (issue 7): the reissue keeps the stored key,
+                 * sealed to the proof order (or, under the applicant's
+                 * password, copied as it is) */
+                bool same = r->csr_source == REISSUE_SAME_CSR && orig->key_blob;
+                bool pw = same && orig->key_protection == KEYPROT_PASSWORD;
+                EVP_PKEY *kept = NULL;
+                if (same && !pw)
+                        rc = svc_open_key(s, orig, NULL, &kept, ei);
+                if (rc == QERR_OK)
+                        rc = svc_proof_order(s, "reissue", orig, r->method ? r->method : "dns",
+                                             qtime_now() + s->cfg->validation_deadline_seconds,
+                                             qbuf_str(&newcsr), newkey ? newkey : kept,
+                                             r->key_password, &po, ei);
+                if (rc == QERR_OK && pw) {
+                        if (!(po->key_blob = malloc(orig->key_blob_len))) {
+                                rc = qerr_set(ei, QERR_NOMEM, NULL);
+                        } else {
+                                memcpy(po->key_blob, orig->key_blob, orig->key_blob_len);
+                                po->key_blob_len = orig->key_blob_len;
+                                po->key_protection = KEYPROT_PASSWORD;
+                                rc = ST(s)->ops->order_update(ST(s), po, ei);
+                        }
+                }
                 if (rc == QERR_OK && proof_order)
                         *proof_order = po->id;
+                EVP_PKEY_free(kept);
                 order_rec_free(po);
         }
         if (rc != QERR_OK) {
@@ -1021,10 +1091,17 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
                 goto out;
         }
         QUILL_TEST_PAUSE("reissue_signed");
-        rc = reissue_complete(s, orig->id, rid, c, ei);
+        bool key_blocked = false;
+        rc = reissue_complete(s, orig->id, rid, c, &key_blocked, ei);
         if (rc != QERR_OK) {
                 struct qerr_info why = *ei;
                 rc = reissue_failed(s, orig->tenant_id, orig->id, rid, rc, &why);
+        } else if (key_blocked) {
+                rc = qerr_set(ei, QERR_KEY_BLOCKED,
+                              "the key was reported compromised while this reissue ran; the "
+                              "reissued certificate %lld was revoked at once (keyCompromise). "
+                              "Reissue again with a new key (--key ALG or a new CSR)",
+                              (long long)c->id);
         } else if (c->status == CERT_REVOKED) {
                 /* A revocation of the original won the race: the new
                  * certificate is stored (nothing signed is lost) and revoked

@@ -367,13 +367,17 @@ static enum qerr step_validate(struct service *s, struct dns_resolver *dns, int6
         enum qerr fail = QERR_OK;
         char failmsg[QERR_MSG_MAX] = "";
         bool all_done = true;
+        bool fresh[QUILL_MAX_NAMES] = {false}; /* validated by this step: kept for reuse */
         for (size_t i = 0; active && i < o->nnames && fail == QERR_OK; i++) {
                 struct order_name_rec *n = &o->names[i];
-                if (!strcmp(n->validation_status, "pending") && check_control(s, dns, n)) {
+                bool pending = !strcmp(n->validation_status, "pending");
+                if (pending && check_control(s, dns, n)) {
                         fail = qerr_from_code(n->failure_code);
                         snprintf(failmsg, sizeof failmsg, "%s: %s", n->name,
                                  n->failure_message ? n->failure_message : "");
                 }
+                if (pending && i < QUILL_MAX_NAMES)
+                        fresh[i] = !strcmp(n->validation_status, "valid");
                 if (fail == QERR_OK && need_caa && strcmp(n->caa_status, "allowed") &&
                     strcmp(n->caa_status, "forbidden")) {
                         enum caa_outcome c = check_caa(s, dns, n);
@@ -398,8 +402,13 @@ static enum qerr step_validate(struct service *s, struct dns_resolver *dns, int6
                 *next = STEP_DONE;
                 goto out;
         }
-        for (size_t i = 0; rc == QERR_OK && active && i < o->nnames; i++)
+        for (size_t i = 0; rc == QERR_OK && active && i < o->nnames; i++) {
                 rc = ST(s)->ops->order_name_update(ST(s), &o->names[i], ei);
+                /* issue 7: a domain validation is kept, whatever becomes of
+                 * the order (CAA, review): a later order may reuse it */
+                if (rc == QERR_OK && i < QUILL_MAX_NAMES && fresh[i])
+                        rc = svc_record_validation(s, o, &o->names[i], ei);
+        }
         if (rc == QERR_OK && o->status == ORDER_PENDING_VALIDATION) {
                 o->status = ORDER_VALIDATING;
                 o->updated_at = qtime_now();
@@ -485,6 +494,13 @@ static enum qerr step_issue(struct service *s, struct dns_resolver *dns, int64_t
         if (!still(s, o->id, ORDER_ISSUING)) {
                 svc_abort(s, QERR_OK);
                 goto out;
+        }
+        /* issue 7, BR 4.2.1: the validations (fresh or reused) must still be
+         * within the reuse period on the day of issuance */
+        struct qerr_info stale;
+        if (fail == QERR_OK && svc_validations_fresh(s, o, qtime_now(), &stale) != QERR_OK) {
+                fail = stale.code;
+                snprintf(failmsg, sizeof failmsg, "%s", qerr_message(&stale));
         }
         if (fail == QERR_OK && !lookup_error) {
                 struct qerr_info why;

@@ -235,8 +235,17 @@ enum qerr service_order_apply(struct service *s, const struct order_apply_req *r
         }
         if (rc == QERR_OK && !(o->csr_pem = strdup(qbuf_str(&csrpem))))
                 rc = qerr_set(ei, QERR_NOMEM, NULL);
+        /* issue 7: a key reported compromised is refused at once (and again
+         * when the order is signed) */
+        if (rc == QERR_OK)
+                rc = svc_key_check(s, r->csr ? csr.key : key, NULL, ei);
         if (rc == QERR_OK)
                 rc = new_challenges(s, o, names, n, r->method, now, ei);
+        /* issue 7: names this tenant validated within the reuse period skip
+         * domain validation (CAA and reviews still apply) */
+        size_t reused = 0;
+        if (rc == QERR_OK)
+                rc = svc_reuse_validations(s, o, now, &reused, ei);
         if (rc != QERR_OK)
                 goto out;
         /* one transaction: the order, its names, its key, its event, its job */
@@ -251,10 +260,14 @@ enum qerr service_order_apply(struct service *s, const struct order_apply_req *r
                 if (rc == QERR_OK)
                         rc = ST(s)->ops->order_update(ST(s), o, ei);
         }
+        char reuse_note[96] = "";
+        if (reused)
+                snprintf(reuse_note, sizeof reuse_note, "; %zu name(s) reuse an earlier validation",
+                         reused);
         if (rc == QERR_OK)
                 rc = svc_event(s, o->tenant_id, "order", o->id, NULL, "pending_validation",
-                               "%s order for %zu name(s), %s validation",
-                               cert_profile_name(o->profile), n, r->method);
+                               "%s order for %zu name(s), %s validation%s",
+                               cert_profile_name(o->profile), n, r->method, reuse_note);
         if (rc == QERR_OK)
                 rc = ST(s)->ops->job_insert(ST(s), "validate", o->id, now, ei);
         if (rc == QERR_OK)

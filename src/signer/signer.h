@@ -42,8 +42,6 @@ struct signer;
 struct ca_secret;
 
 struct signer_launch {
-        const char *exe; /* the quill binary to run as the signer; NULL: this very
-                            program (/proc/self/exe). Unit tests name build/quill. */
         const char *data_dir;
         const struct qconfig *cfg;
         struct ca_secret *secret; /* borrowed; kept (for restarts) only with keep_for_restart */

@@ -321,7 +321,7 @@ enum qerr signer_start(const struct signer_launch *l, struct signer **out, struc
         s->switch_user = l->switch_user;
         s->uid = l->uid;
         s->gid = l->gid;
-        s->exe_fd = high_fd(open(l->exe ? l->exe : "/proc/self/exe", O_PATH | O_CLOEXEC));
+        s->exe_fd = high_fd(open("/proc/self/exe", O_PATH | O_CLOEXEC));
         s->null_fd = high_fd(open("/dev/null", O_RDWR | O_CLOEXEC));
         if (s->exe_fd < 0 || s->null_fd < 0) {
                 int e = errno;

@@ -235,6 +235,47 @@ struct store_ops {
          * cross-tenant requests); QERR_NOT_FOUND when there is no such object. */
         enum qerr (*object_tenant)(struct store *s, const char *type, int64_t id,
                                    int64_t *tenant_id, struct qerr_info *ei);
+
+        /* validation reuse and blocked keys (migration 009) */
+        enum qerr (*validation_insert)(struct store *s, struct validation_rec *v,
+                                       struct qerr_info *ei);
+        /* The newest validation of `tenant` (never another's) that covers
+         * `name`, was made at or after `since` and, unless `method` is NULL,
+         * by `method`: for "*.x" a DNS validation of "*.x" or "x" (one TXT
+         * record at _acme-challenge.x proves both); for "x" one of "x" (DNS
+         * or file) or a DNS one of "*.x". A file validation covers its
+         * exact name only (BR 3.2.2.4.18). QERR_NOT_FOUND when none. */
+        enum qerr (*validation_find)(struct store *s, int64_t tenant, const char *name,
+                                     const char *method, qtime_t since, struct validation_rec *out,
+                                     struct qerr_info *ei);
+        /* Inserts k unless its key is blocked already; either way k->id and
+         * the stored row's fields are filled and *added says which. */
+        enum qerr (*blocked_key_add)(struct store *s, struct blocked_key_rec *k, bool *added,
+                                     struct qerr_info *ei);
+        /* QERR_NOT_FOUND when the key is not blocked */
+        enum qerr (*blocked_key_get)(struct store *s, const char *spki_sha256,
+                                     struct blocked_key_rec *out, struct qerr_info *ei);
+        enum qerr (*blocked_key_page)(struct store *s, int64_t before_id, size_t limit,
+                                      struct blocked_key_rec **out, size_t *n, bool *more,
+                                      struct qerr_info *ei);
+        /* every certificate of every tenant with key `spki_sha256` that is
+         * neither revoked, deleted nor expired at `now`, oldest first */
+        enum qerr (*cert_by_spki)(struct store *s, const char *spki_sha256, qtime_t now,
+                                  struct cert_rec ***out, size_t *n, struct qerr_info *ei);
+        /* up to `limit` ids of certificates whose key hash is unknown (NULL) */
+        enum qerr (*cert_spki_missing)(struct store *s, size_t limit, int64_t **ids, size_t *n,
+                                       struct qerr_info *ei);
+        enum qerr (*cert_set_spki)(struct store *s, int64_t id, const char *spki_sha256,
+                                   struct qerr_info *ei);
+        /* the pending revocation of a certificate and its proof order (0 when
+         * none); QERR_NOT_FOUND when none is pending */
+        enum qerr (*revocation_pending_of)(struct store *s, int64_t cert_id, int64_t *rev_id,
+                                           int64_t *order_id, struct qerr_info *ei);
+        /* closes the pending review of revocation `rev_id` as `status` by
+         * `reviewer` with `reason`; *review_id is 0 when none was pending */
+        enum qerr (*review_close_revocation)(struct store *s, int64_t rev_id, const char *status,
+                                             const char *reviewer, const char *reason, qtime_t at,
+                                             int64_t *review_id, struct qerr_info *ei);
 };
 
 struct store {

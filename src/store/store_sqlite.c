@@ -391,12 +391,7 @@ static enum qerr s_ca_next_crl_number(struct store *s, int64_t ca_id, int64_t *o
 
 /* ---- certificates ---- */
 
-#define CERT_COLS                                                                                  \
-        "c.id, c.ca_id, c.parent_id, c.serial, c.names, c.not_before, c.not_after, "               \
-        "c.key_algorithm, c.profile, c.origin, c.status, c.free_cert, c.issuer, c.cert_pem, "      \
-        "c.chain_pem, c.csr_pem, c.key_blob, c.key_protection, c.revoked_at, c.revoke_reason, "    \
-        "c.created_at, c.tenant_id, t.name"
-#define CERT_FROM " FROM certificates c JOIN tenants t ON t.id = c.tenant_id "
+/* CERT_COLS and CERT_FROM: store_sqlite_int.h */
 
 static bool names_from_json(const char *txt, struct cert_rec *c)
 {
@@ -429,7 +424,7 @@ static char *names_to_json(char *const *names, size_t n)
         return s;
 }
 
-static struct cert_rec *cert_from_row(sqlite3_stmt *st)
+struct cert_rec *sq_cert_from_row(sqlite3_stmt *st)
 {
         struct cert_rec *c = calloc(1, sizeof *c);
         if (!c)
@@ -473,6 +468,7 @@ static struct cert_rec *cert_from_row(sqlite3_stmt *st)
         c->created_at = sqlite3_column_int64(st, 20);
         c->tenant_id = sqlite3_column_int64(st, 21);
         sq_col_copy(st, 22, c->tenant, sizeof c->tenant);
+        sq_col_copy(st, 23, c->spki_sha256, sizeof c->spki_sha256);
         if (!ok || !c->issuer || !c->cert_pem || !c->chain_pem) {
                 cert_rec_free(c);
                 return NULL;
@@ -495,8 +491,8 @@ static enum qerr s_cert_insert(struct store *s, struct cert_rec *c, struct qerr_
                                "INSERT INTO certificates (ca_id, parent_id, serial, names, "
                                "not_before, not_after, key_algorithm, profile, origin, status, "
                                "free_cert, issuer, cert_pem, chain_pem, csr_pem, key_blob, "
-                               "key_protection, created_at, tenant_id) "
-                               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                               "key_protection, created_at, tenant_id, spki_sha256) "
+                               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                &st, ei);
         if (rc != QERR_OK) {
                 free(names);
@@ -524,6 +520,8 @@ static enum qerr s_cert_insert(struct store *s, struct cert_rec *c, struct qerr_
         sqlite3_bind_text(st, 17, keyprot_name(c->key_protection), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 18, c->created_at);
         sqlite3_bind_int64(st, 19, c->tenant_id ? c->tenant_id : 1);
+        /* unknown ("") stays NULL: the service fills it (svc_keys.c) */
+        sq_bind_text_or_null(st, 20, c->spki_sha256[0] ? c->spki_sha256 : NULL);
         int step = sqlite3_step(st);
         sqlite3_finalize(st);
         free(names);
@@ -566,7 +564,7 @@ static enum qerr s_cert_get(struct store *s, int64_t tenant, int64_t id, struct 
         sqlite3_bind_int64(st, 2, tenant);
         int step = sqlite3_step(st);
         if (step == SQLITE_ROW) {
-                *out = cert_from_row(st);
+                *out = sq_cert_from_row(st);
                 rc = *out ? QERR_OK
                           : qerr_set(ei, QERR_STORE, "certificate %lld is unreadable",
                                      (long long)id);
@@ -581,7 +579,7 @@ static enum qerr s_cert_get(struct store *s, int64_t tenant, int64_t id, struct 
 
 static bool cert_fill(sqlite3_stmt *st, void *slot)
 {
-        return (*(struct cert_rec **)slot = cert_from_row(st)) != NULL;
+        return (*(struct cert_rec **)slot = sq_cert_from_row(st)) != NULL;
 }
 
 static void cert_clear(void *slot)
@@ -1059,7 +1057,7 @@ static const struct store_ops sqlite_ops = {.name = "sqlite",
                                             .event_page = s_event_page,
                                             .crl_put = s_crl_put,
                                             .crl_latest = s_crl_latest,
-                                            SQ_ORDER_OPS SQ_TENANT_OPS};
+                                            SQ_ORDER_OPS SQ_TENANT_OPS SQ_KEY_OPS};
 
 enum qerr store_open_sqlite(const char *data_dir, long busy_ms, struct store **out,
                             struct qerr_info *ei)

@@ -139,4 +139,42 @@ enum qerr sq_object_tenant(struct store *s, const char *type, int64_t id, int64_
         .apikey_get = sq_apikey_get, .apikey_list = sq_apikey_list,                                \
         .apikey_revoke = sq_apikey_revoke, .object_tenant = sq_object_tenant,
 
+/* store_sqlite_keys.c (migration 009) */
+enum qerr sq_validation_insert(struct store *s, struct validation_rec *v, struct qerr_info *ei);
+enum qerr sq_validation_find(struct store *s, int64_t tenant, const char *name, const char *method,
+                             qtime_t since, struct validation_rec *out, struct qerr_info *ei);
+enum qerr sq_blocked_key_add(struct store *s, struct blocked_key_rec *k, bool *added,
+                             struct qerr_info *ei);
+enum qerr sq_blocked_key_get(struct store *s, const char *spki, struct blocked_key_rec *out,
+                             struct qerr_info *ei);
+enum qerr sq_blocked_key_page(struct store *s, int64_t before_id, size_t limit,
+                              struct blocked_key_rec **out, size_t *n, bool *more,
+                              struct qerr_info *ei);
+enum qerr sq_cert_by_spki(struct store *s, const char *spki, qtime_t now, struct cert_rec ***out,
+                          size_t *n, struct qerr_info *ei);
+enum qerr sq_cert_spki_missing(struct store *s, size_t limit, int64_t **ids, size_t *n,
+                               struct qerr_info *ei);
+enum qerr sq_cert_set_spki(struct store *s, int64_t id, const char *spki, struct qerr_info *ei);
+enum qerr sq_revocation_pending_of(struct store *s, int64_t cert_id, int64_t *rev_id,
+                                   int64_t *order_id, struct qerr_info *ei);
+enum qerr sq_review_close_revocation(struct store *s, int64_t rev_id, const char *status,
+                                     const char *reviewer, const char *reason, qtime_t at,
+                                     int64_t *review_id, struct qerr_info *ei);
+/* store_sqlite.c: one certificate row (CERT_COLS order), for other files */
+struct cert_rec *sq_cert_from_row(sqlite3_stmt *st);
+#define CERT_COLS                                                                                  \
+        "c.id, c.ca_id, c.parent_id, c.serial, c.names, c.not_before, c.not_after, "               \
+        "c.key_algorithm, c.profile, c.origin, c.status, c.free_cert, c.issuer, c.cert_pem, "      \
+        "c.chain_pem, c.csr_pem, c.key_blob, c.key_protection, c.revoked_at, c.revoke_reason, "    \
+        "c.created_at, c.tenant_id, t.name, c.spki_sha256"
+#define CERT_FROM " FROM certificates c JOIN tenants t ON t.id = c.tenant_id "
+
+#define SQ_KEY_OPS                                                                                 \
+        .validation_insert = sq_validation_insert, .validation_find = sq_validation_find,          \
+        .blocked_key_add = sq_blocked_key_add, .blocked_key_get = sq_blocked_key_get,              \
+        .blocked_key_page = sq_blocked_key_page, .cert_by_spki = sq_cert_by_spki,                  \
+        .cert_spki_missing = sq_cert_spki_missing, .cert_set_spki = sq_cert_set_spki,              \
+        .revocation_pending_of = sq_revocation_pending_of,                                         \
+        .review_close_revocation = sq_review_close_revocation,
+
 #endif

@@ -33,8 +33,8 @@ static enum qerr insert_name(struct store *s, int64_t order_id, struct order_nam
         sqlite3_stmt *st;
         enum qerr rc = sq_prep(DB(s),
                                "INSERT INTO order_names (order_id, name, method, token, value, "
-                               "value_expires, validation_status, caa_status) "
-                               "VALUES (?,?,?,?,?,?,?,?)",
+                               "value_expires, validation_status, caa_status, validated_at, "
+                               "reused_from) VALUES (?,?,?,?,?,?,?,?,?,?)",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
@@ -52,6 +52,9 @@ static enum qerr insert_name(struct store *s, int64_t order_id, struct order_nam
                 snprintf(n->caa_status, sizeof n->caa_status, "pending");
         sqlite3_bind_text(st, 7, n->validation_status, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 8, n->caa_status, -1, SQLITE_TRANSIENT);
+        /* a name that reuses an earlier validation is valid from the start */
+        sq_bind_id_or_null(st, 9, n->validated_at);
+        sq_bind_id_or_null(st, 10, n->reused_from);
         rc = sq_run(DB(s), st, ei, "storing an order name");
         if (rc == QERR_OK)
                 n->id = sqlite3_last_insert_rowid(DB(s));
@@ -152,10 +155,12 @@ static enum qerr load_names(struct store *s, struct order_rec *o, struct qerr_in
 {
         sqlite3_stmt *st;
         enum qerr rc = sq_prep(DB(s),
-                               "SELECT id, name, method, token, value, value_expires, "
-                               "validation_status, caa_status, caa_checked_at, caa_detail, "
-                               "failure_code, failure_message, validated_at FROM order_names "
-                               "WHERE order_id = ? ORDER BY id",
+                               "SELECT n.id, n.name, n.method, n.token, n.value, "
+                               "n.value_expires, n.validation_status, n.caa_status, "
+                               "n.caa_checked_at, n.caa_detail, n.failure_code, "
+                               "n.failure_message, n.validated_at, n.reused_from, v.order_id, "
+                               "v.method FROM order_names n LEFT JOIN validations v ON "
+                               "v.id = n.reused_from WHERE n.order_id = ? ORDER BY n.id",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
@@ -183,6 +188,9 @@ static enum qerr load_names(struct store *s, struct order_rec *o, struct qerr_in
                 sq_col_copy(st, 10, n->failure_code, sizeof n->failure_code);
                 n->failure_message = sq_col_dup(st, 11);
                 n->validated_at = sqlite3_column_int64(st, 12);
+                n->reused_from = sqlite3_column_int64(st, 13);
+                n->reused_order = sqlite3_column_int64(st, 14);
+                sq_col_copy(st, 15, n->reused_method, sizeof n->reused_method);
         }
         if (rc == QERR_OK && step != SQLITE_DONE)
                 rc = sq_err(DB(s), step, ei, "reading order names");

@@ -33,6 +33,7 @@
 #include "base/log.h"
 #include "base/model.h"
 #include "service/service.h"
+#include "signer/signer.h"
 
 struct fx {
         char dir[64];
@@ -44,21 +45,27 @@ struct fx {
 
 /* ---- the service API, one helper per call ---- */
 
-/* Opens the service with its signer: the real quill binary run as `quill
- * signer` (QUILL_BIN, else build/quill: `make unit` builds it first). */
+/* Opens the service with its signer: a fork and exec of this test binary
+ * (/proc/self/exe) as "signer", which every test main() that uses this
+ * fixture hands to signer_main (FIXTURE_SIGNER_MAIN). The passphrase comes
+ * from $QUILL_CA_PASSPHRASE, as for quill. */
 static inline enum qerr t_open(struct fx *f, struct qerr_info *ei)
 {
-        const char *exe = getenv("QUILL_BIN");
-        struct ca_secret *secret = service_secret_take(&f->cfg);
-        struct service_boot b = {.data_dir = f->dir,
-                                 .cfg = &f->cfg,
-                                 .actor = "unit:tester",
-                                 .secret = secret,
-                                 .signer_exe = exe && *exe ? exe : "build/quill"};
-        enum qerr rc = service_boot_open(&b, &f->s, ei);
-        service_secret_free(secret);
+        struct ca_secret *sec = service_secret_take(&f->cfg);
+        struct service_boot b = {
+            .data_dir = f->dir, .cfg = &f->cfg, .actor = "unit:tester", .secret = sec};
+        enum qerr rc = sec ? service_boot_open(&b, &f->s, ei) : qerr_set(ei, QERR_NOMEM, NULL);
+        service_secret_free(sec);
         return rc;
 }
+
+/* The first lines of main(argc, argv) of a test that uses this fixture:
+ * the test binary is also the signer process the service starts. */
+#define FIXTURE_SIGNER_MAIN(argc, argv)                                                            \
+        do {                                                                                       \
+                if ((argc) >= 2 && strcmp((argv)[1], "signer") == 0)                               \
+                        return signer_main((argc), (argv));                                        \
+        } while (0)
 
 static inline enum qerr t_ca_init(struct fx *f, const char *root_alg, const char *alg,
                                   struct ca_rec **out, struct qerr_info *ei)

@@ -400,6 +400,46 @@ static void test_hex_row(void **state)
                 assert_memory_equal(back, k->bytes, k->len);
 }
 
+/* issue 7: `blocked-keys add --spki-sha256 HEX` */
+static void test_hex_sha256(void **state)
+{
+        (void)state;
+        const char *lower = "a09282339ebf6e5ce16d25941ebb4549cabcada18650343952daa778a5719684";
+        char out[65];
+        memset(out, 'x', sizeof out);
+        assert_true(hex_sha256_parse(lower, out));
+        assert_string_equal(out, lower);
+        /* upper and mixed case: the lower-case form */
+        char upper[65];
+        for (size_t i = 0; i < 64; i++)
+                upper[i] = (char)((lower[i] >= 'a' && lower[i] <= 'f' && i % 2) ? lower[i] - 32
+                                                                                : lower[i]);
+        upper[64] = 0;
+        assert_true(hex_sha256_parse(upper, out));
+        assert_string_equal(out, lower);
+        static const char *const bad[] = {
+            "",
+            "a0928233",
+            /* 63 and 65 digits */
+            "a09282339ebf6e5ce16d25941ebb4549cabcada18650343952daa778a571968",
+            "a09282339ebf6e5ce16d25941ebb4549cabcada18650343952daa778a57196840",
+            /* a non-hex digit, spaces, colons, a prefix, a trailing newline */
+            "g09282339ebf6e5ce16d25941ebb4549cabcada18650343952daa778a5719684",
+            "a09282339ebf6e5ce16d25941ebb4549 cabcada18650343952daa778a571968",
+            "a0:92:82:33:9e:bf:6e:5c:e1:6d:25:94:1e:bb:45:49:ca:bc:ad:a1:86:50",
+            "0xa09282339ebf6e5ce16d25941ebb4549cabcada18650343952daa778a57196",
+            "a09282339ebf6e5ce16d25941ebb4549cabcada18650343952daa778a571968\n",
+            /* SHA-1 and SHA-512 lengths */
+            "a09282339ebf6e5ce16d25941ebb4549cabcada1",
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                memset(out, 'x', sizeof out);
+                if (hex_sha256_parse(bad[i], out))
+                        fail_msg("hex_sha256_parse accepted \"%s\"", bad[i]);
+        }
+        assert_false(hex_sha256_parse(NULL, out));
+}
+
 static void test_hex_refusals(void **state)
 {
         (void)state;
@@ -778,6 +818,7 @@ int main(void)
             cmocka_unit_test(test_qbuf_take),
             cmocka_unit_test(test_qtime_misc),
             cmocka_unit_test(test_hex_refusals),
+            cmocka_unit_test(test_hex_sha256),
             cmocka_unit_test_setup_teardown(test_fs_write_excl, setup_dir, teardown_dir),
             cmocka_unit_test_setup_teardown(test_fs_read_limits, setup_dir, teardown_dir),
             cmocka_unit_test_setup_teardown(test_fs_mkdirs, setup_dir, teardown_dir),

@@ -544,6 +544,7 @@ static void test_write_doc_lists_every_setting(void **state)
             "[validation] source_addresses",
             "[validation] deadline_seconds",
             "[validation] token_days",
+            "[validation] reuse_days",
             "[validation] allow_private_addresses",
             "[validation] allow_addresses",
             "[risk] words_file",

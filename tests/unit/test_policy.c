@@ -237,23 +237,39 @@ struct revalidate_case {
         const char *name;
         bool same_csr;
         qtime_t since_issue; /* now - original_issued_at */
+        qtime_t validated;   /* now - validated_at of the names; -1: a name has none */
+        long reuse_cap;      /* [validation] reuse_days */
         bool want;
 };
 
+/* now_fixed() is 2026-06-01: the reuse period is 200 days (BR 4.2.1) */
 static const struct revalidate_case revalidate_cases[] = {
-    {"revalidate: same CSR, 10 days later", true, 10 * DAY, false},
-    {"revalidate: same CSR, 1 hour later", true, 3600, false},
-    {"revalidate: new CSR, right at issue", false, 0, false},
-    {"revalidate: new CSR, 3 days - 1 s", false, 3 * DAY - 1, false},
-    {"revalidate: new CSR, exactly 3 days", false, 3 * DAY, true},
-    {"revalidate: new CSR, 10 days", false, 10 * DAY, true},
+    {"revalidate: same CSR, 10 days later", true, 10 * DAY, 10 * DAY, 0, false},
+    {"revalidate: same CSR, 1 hour later", true, 3600, 3600, 0, false},
+    {"revalidate: new CSR, right at issue", false, 0, 0, 0, false},
+    {"revalidate: new CSR, 3 days - 1 s", false, 3 * DAY - 1, 3 * DAY, 0, false},
+    {"revalidate: new CSR, exactly 3 days", false, 3 * DAY, 3 * DAY, 0, true},
+    {"revalidate: new CSR, 10 days", false, 10 * DAY, 10 * DAY, 0, true},
+    /* issue 7: the original CSR only while the validation may be reused */
+    {"revalidate: same CSR, validation 200 days old", true, 150 * DAY, 200 * DAY, 0, false},
+    {"revalidate: same CSR, validation 200 days + 1 s old", true, 150 * DAY, 200 * DAY + 1, 0,
+     true},
+    {"revalidate: same CSR, validation under the configured 30", true, 20 * DAY, 30 * DAY, 30,
+     false},
+    {"revalidate: same CSR, validation over the configured 30", true, 20 * DAY, 31 * DAY, 30, true},
+    {"revalidate: same CSR, a cap above the BR is ignored", true, 20 * DAY, 201 * DAY, 300, true},
+    {"revalidate: same CSR, a name never validated", true, 10 * DAY, -1, 0, true},
+    {"revalidate: new CSR within 3 days, stale validation", false, DAY, 250 * DAY, 0, true},
+    {"revalidate: validation just after now (clock skew)", true, DAY, -60, 0, false},
 };
 
 static void test_revalidate_row(void **state)
 {
         const struct revalidate_case *tc = *state;
         const qtime_t now = now_fixed();
-        assert_int_equal(policy_reissue_needs_validation(tc->same_csr, now - tc->since_issue, now),
+        const qtime_t validated_at = tc->validated == -1 ? 0 : now - tc->validated;
+        assert_int_equal(policy_reissue_needs_validation(tc->same_csr, now - tc->since_issue,
+                                                         validated_at, tc->reuse_cap, now),
                          tc->want);
 }
 
@@ -335,6 +351,69 @@ static void test_maxval_row(void **state)
         assert_int_equal(
             policy_max_validity_days(tc->profile, at(tc->issue), tc->cap, tc->private_max),
             tc->want);
+}
+
+/* ---- BR 4.2.1 validation reuse (issue 7) ---- */
+
+struct reuse_case {
+        const char *name;
+        struct date day;
+        long cap;
+        long want;
+};
+
+static const struct reuse_case reuse_cases[] = {
+    {"reuse days: 2020", {2020, 1, 1, 0}, 0, 398},
+    {"reuse days: 2026-03-14 23:59:59", {2026, 3, 14, DAY - 1}, 0, 398},
+    {"reuse days: 2026-03-15 00:00:00", {2026, 3, 15, 0}, 0, 200},
+    {"reuse days: 2027-03-14 23:59:59", {2027, 3, 14, DAY - 1}, 0, 200},
+    {"reuse days: 2027-03-15 00:00:00", {2027, 3, 15, 0}, 0, 100},
+    {"reuse days: 2029-03-14 23:59:59", {2029, 3, 14, DAY - 1}, 0, 100},
+    {"reuse days: 2029-03-15 00:00:00", {2029, 3, 15, 0}, 0, 10},
+    {"reuse days: 2040", {2040, 1, 1, 0}, 0, 10},
+    {"reuse days: cap lowers", {2026, 11, 30, 0}, 30, 30},
+    {"reuse days: cap never raises", {2026, 11, 30, 0}, 398, 200},
+    {"reuse days: cap above 10 ignored in 2029", {2029, 6, 1, 0}, 47, 10},
+    {"reuse days: cap 1", {2029, 6, 1, 0}, 1, 1},
+    {"reuse days: negative cap ignored", {2027, 3, 15, 0}, -5, 100},
+};
+
+static void test_reuse_row(void **state)
+{
+        const struct reuse_case *tc = *state;
+        assert_int_equal(policy_validation_reuse_days(at(tc->day), tc->cap), tc->want);
+}
+
+struct fresh_case {
+        const char *name;
+        struct date now;
+        qtime_t age; /* now - validated_at; -1: no validation (0) */
+        long cap;
+        bool want;
+};
+
+static const struct fresh_case fresh_cases[] = {
+    {"fresh: no validation", {2026, 11, 30, 0}, -1, 0, false},
+    {"fresh: just made", {2026, 11, 30, 0}, 0, 0, true},
+    {"fresh: 200 days in 2026", {2026, 11, 30, 0}, 200 * DAY, 0, true},
+    {"fresh: 200 days + 1 s in 2026", {2026, 11, 30, 0}, 200 * DAY + 1, 0, false},
+    /* the period in force on the day of issuance, not of validation */
+    {"fresh: 150 days, issued on 2027-03-15", {2027, 3, 15, 0}, 150 * DAY, 0, false},
+    {"fresh: 100 days, issued on 2027-03-15", {2027, 3, 15, 0}, 100 * DAY, 0, true},
+    {"fresh: 11 days, issued on 2029-03-15", {2029, 3, 15, 0}, 11 * DAY, 0, false},
+    {"fresh: 10 days, issued on 2029-03-15", {2029, 3, 15, 0}, 10 * DAY, 0, true},
+    {"fresh: 398 days before 2026-03-15", {2026, 3, 14, 0}, 398 * DAY, 0, true},
+    {"fresh: cap 5, 6 days", {2026, 11, 30, 0}, 6 * DAY, 5, false},
+    {"fresh: cap 5, 5 days", {2026, 11, 30, 0}, 5 * DAY, 5, true},
+    {"fresh: made a minute after now", {2026, 11, 30, 0}, -60, 0, true},
+};
+
+static void test_fresh_row(void **state)
+{
+        const struct fresh_case *tc = *state;
+        const qtime_t now = at(tc->now);
+        const qtime_t validated_at = tc->age == -1 ? 0 : now - tc->age;
+        assert_int_equal(policy_validation_fresh(validated_at, now, tc->cap), tc->want);
 }
 
 struct validity_case {
@@ -885,6 +964,7 @@ int main(void)
             TABLE(delete_cases, test_delete_row),     TABLE(maxval_cases, test_maxval_row),
             TABLE(validity_cases, test_validity_row), TABLE(name_cases, test_name_row),
             TABLE(regdom_cases, test_regdom_row),     TABLE(baseurl_cases, test_baseurl_row),
+            TABLE(reuse_cases, test_reuse_row),       TABLE(fresh_cases, test_fresh_row),
         };
         const struct CMUnitTest singles[] = {
             cmocka_unit_test(test_name_null_and_buffers),

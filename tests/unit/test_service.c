@@ -386,8 +386,9 @@ static void test_download_refusals(void **state)
         cert_rec_free(nokey);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+        FIXTURE_SIGNER_MAIN(argc, argv);
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_ca_init, fx_setup, fx_teardown),
             cmocka_unit_test_setup_teardown(test_apply_issues, fx_setup, fx_teardown),
