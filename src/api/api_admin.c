@@ -10,8 +10,9 @@
 
 #include "api_int.h"
 
-static const char *const OBJECTS[] = {"certificate", "order",   "review", "revocation", "reissue",
-                                      "tenant",      "api_key", "ca",     "webhook",    NULL};
+static const char *const OBJECTS[] = {"certificate", "order",    "review",  "revocation",
+                                      "reissue",     "tenant",   "api_key", "ca",
+                                      "webhook",     "contacts", NULL};
 
 static void list_events(void *user, const struct http_request *req, struct http_response *resp)
 {
@@ -31,7 +32,7 @@ static void list_events(void *user, const struct http_request *req, struct http_
                 known = known || !strcmp(*o, v);
         if (!known)
                 return api_bad(&c, "object must be one of certificate, order, review, revocation, "
-                                   "reissue, tenant, api_key, ca, webhook");
+                                   "reissue, tenant, api_key, ca, webhook, contacts");
         q.object_type = v;
         if (!api_query(&c, "id", idb, sizeof idb, &v))
                 return;

@@ -263,3 +263,39 @@ json_t *json_of_apikey(const struct apikey_rec *k)
                          "created_by", json_of_text(k->created_by), "revoked_at",
                          k->revoked_at ? json_of_time(k->revoked_at) : json_null());
 }
+
+json_t *json_of_webhook(const struct webhook_rec *w)
+{
+        return json_pack("{s:I,s:o,s:o,s:o,s:o}", "id", (json_int_t)w->id, "tenant",
+                         json_of_text(w->tenant), "url", json_of_text(w->url ? w->url : ""),
+                         "created_at", json_of_time(w->created_at), "created_by",
+                         json_of_text(w->created_by));
+}
+
+json_t *json_of_delivery(const struct delivery_rec *d)
+{
+        json_t *tries = json_array();
+        for (size_t i = 0; tries && i < d->ntries; i++) {
+                const struct delivery_try *t = &d->tries[i];
+                if (json_array_append_new(
+                        tries, json_pack("{s:i,s:o,s:o,s:o,s:I}", "attempt", t->attempt, "at",
+                                         json_of_time(t->at), "status_code",
+                                         t->status ? json_integer(t->status) : json_null(), "error",
+                                         jstr_or_null(t->error), "duration_ms",
+                                         (json_int_t)t->duration_ms)) != 0) {
+                        json_decref(tries);
+                        tries = NULL;
+                }
+        }
+        bool pending = strcmp(d->state, "pending") == 0;
+        return json_pack(
+            "{s:I,s:s,s:s,s:{s:s,s:I},s:I,s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:o}", "id",
+            (json_int_t)d->id, "event", d->event, "channel", d->channel, "object", "type",
+            d->object_type, "id", (json_int_t)d->object_id, "webhook_id", (json_int_t)d->webhook_id,
+            "state", d->state, "attempts", d->attempts, "last_status_code",
+            d->last_status ? json_integer(d->last_status) : json_null(), "last_error",
+            jstr_or_null(d->last_error), "created_at", json_of_time(d->created_at),
+            "next_attempt_at", pending ? json_of_time(d->next_attempt_at) : json_null(),
+            "finished_at", d->finished_at ? json_of_time(d->finished_at) : json_null(), "tries",
+            tries ? tries : json_array());
+}

@@ -27,5 +27,9 @@ json_t *json_of_review(const struct review_rec *r);
 json_t *json_of_tenant(const struct tenant_rec *t);
 /* an API key as listed: never the secret */
 json_t *json_of_apikey(const struct apikey_rec *k);
+/* a webhook as listed: never its secret */
+json_t *json_of_webhook(const struct webhook_rec *w);
+/* a delivery of the log, with its attempts (never the body sent) */
+json_t *json_of_delivery(const struct delivery_rec *d);
 
 #endif
