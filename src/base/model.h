@@ -270,7 +270,8 @@ struct delivery_rec {
         size_t body_len;
         char state[12]; /* pending, sending, delivered, failed, cancelled */
         int attempts;
-        qtime_t next_attempt_at, created_at, finished_at;
+        qtime_t next_attempt_at; /* 0: due at once (a new one) */
+        qtime_t created_at, finished_at;
         int last_status;
         char *last_error;
         char owner[128];

@@ -295,7 +295,11 @@ json_t *json_of_delivery(const struct delivery_rec *d)
             "state", d->state, "attempts", d->attempts, "last_status_code",
             d->last_status ? json_integer(d->last_status) : json_null(), "last_error",
             jstr_or_null(d->last_error), "created_at", json_of_time(d->created_at),
-            "next_attempt_at", pending ? json_of_time(d->next_attempt_at) : json_null(),
+            "next_attempt_at",
+            /* a new one is due at once (0): shown as its creation time */
+            pending ? json_of_time(d->next_attempt_at > d->created_at ? d->next_attempt_at
+                                                                      : d->created_at)
+                    : json_null(),
             "finished_at", d->finished_at ? json_of_time(d->finished_at) : json_null(), "tries",
             tries ? tries : json_array());
 }

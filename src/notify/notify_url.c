@@ -95,6 +95,14 @@ enum qerr notify_url_parse(const char *url, struct notify_url *out, struct qerr_
                               "(deliveries are signed with the webhook's secret instead)");
                 goto out;
         }
+        char *zone = NULL;
+        bool zoned = curl_url_get(h, CURLUPART_ZONEID, &zone, 0) == CURLUE_OK;
+        curl_free(zone);
+        if (zoned) {
+                rc = qerr_set(ei, QERR_WEBHOOK_URL_INVALID,
+                              "the webhook URL's host has an IPv6 zone id; quill accepts none");
+                goto out;
+        }
         if (curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0]) {
                 rc = qerr_set(ei, QERR_WEBHOOK_URL_INVALID, "the webhook URL has no host");
                 goto out;

@@ -105,7 +105,9 @@ enum qerr svc_notify(struct service *s, const struct svc_notice *n, struct qerr_
         snprintf(d.event, sizeof d.event, "%s", n->type);
         snprintf(d.object_type, sizeof d.object_type, "%s", c ? "certificate" : "order");
         d.object_id = c ? c->id : o ? o->id : 0;
-        d.next_attempt_at = d.created_at = now;
+        /* due at once, whatever the clock of the process that sends it */
+        d.next_attempt_at = 0;
+        d.created_at = now;
         if (nh) {
                 json_t *p = notify_payload(&e);
                 body = p ? json_dumps(p, JSON_COMPACT) : NULL;

@@ -197,7 +197,10 @@ static enum qerr contacts_tenant(struct service *s, const char *tenant, struct t
                                 role_name(s->who.role), s->who.tenant);
         if (!tenant_name_valid(tenant))
                 return qerr_set(ei, QERR_TENANT_INVALID, NULL);
-        return ST(s)->ops->tenant_find(ST(s), tenant, 0, t, ei);
+        enum qerr rc = ST(s)->ops->tenant_find(ST(s), tenant, 0, t, ei);
+        if (rc == QERR_NOT_FOUND)
+                return qerr_set(ei, QERR_TENANT_UNKNOWN, "no tenant named %s", tenant);
+        return rc;
 }
 
 enum qerr service_contacts_set(struct service *s, const char *tenant, const char *const *emails,
