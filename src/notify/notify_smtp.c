@@ -47,10 +47,20 @@ bool notify_smtp_message(const struct notify_smtp *c, const char *recipients, co
         gmtime_r(&t, &tm);
         strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
         bool ok = qbuf_printf(out, "Date: %s\r\nFrom: %s\r\nTo: ", date, c->from);
-        /* the recipients as a list (checked by the caller) */
+        /* the recipients as a list (checked by the caller), folded before a
+         * line grows past MAX_LINE */
+        size_t line = 4;
         for (const char *p = recipients; ok && p && *p;) {
                 size_t len = strcspn(p, ",");
-                ok = qbuf_append(out, p, len) && (!p[len] || qbuf_append_str(out, ", "));
+                if (p != recipients && line + len + 2 > MAX_LINE) {
+                        ok = qbuf_append_str(out, ",\r\n ");
+                        line = 1;
+                } else if (p != recipients) {
+                        ok = qbuf_append_str(out, ", ");
+                        line += 2;
+                }
+                ok = ok && qbuf_append(out, p, len);
+                line += len;
                 p += len + (p[len] ? 1 : 0);
         }
         ok = ok && qbuf_append_str(out, "\r\nSubject: ") && append_safe(out, subject, 200) &&

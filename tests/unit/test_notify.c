@@ -470,6 +470,22 @@ static void test_smtp_message(void **state)
                 p = nl + 1;
         }
         qbuf_free(&m);
+        /* twenty long recipients: the To header is folded, never too long */
+        char to[20 * 70];
+        size_t o = 0;
+        for (int i = 0; i < 20; i++)
+                o += (size_t)snprintf(to + o, sizeof to - o, "%s%s-%02d@example.com", i ? "," : "",
+                                      "a-rather-long-local-part-for-a-mailbox-name", i);
+        qbuf_init(&m, 1 << 20);
+        assert_true(notify_smtp_message(&sm, to, "s", "x", 1, 0, &m));
+        for (const char *p = qbuf_str(&m); *p;) {
+                const char *nl = strchr(p, '\n');
+                assert_true(nl - p <= 998);
+                p = nl + 1;
+        }
+        assert_non_null(strstr(qbuf_str(&m), ",\r\n a-rather-long"));
+        assert_non_null(strstr(qbuf_str(&m), "-19@example.com\r\n"));
+        qbuf_free(&m);
         free(big);
 }
 
