@@ -13,7 +13,7 @@ build_pkgs=(
 test_pkgs=(
   clang libclang-rt-14-dev libfuzzer-14-dev libcmocka-dev
   gnutls-bin default-jre-headless python3 python3-pytest python3-cryptography
-  python3-yaml python3-jsonschema
+  python3-yaml python3-jsonschema python3-aiosmtpd
   sqlite3 strace iproute2 util-linux
   knot knot-dnsutils nginx-light unbound faketime
 )

@@ -3,8 +3,8 @@
  * and its per-thread service handles, authentication, the per-tenant rate
  * limit (a token bucket per tenant, in memory, under one mutex), the role
  * gate, and the helpers that decode ids, query strings, cursors and bodies
- * and encode answers. The route handlers live in api_certs.c, api_orders.c
- * and api_admin.c.
+ * and encode answers. The route handlers live in api_certs.c, api_orders.c,
+ * api_admin.c and api_notify.c.
  */
 #include "api_int.h"
 
@@ -65,7 +65,8 @@ static void build_routes(void)
                 size_t n;
         } parts[] = {{api_cert_routes, api_cert_nroutes},
                      {api_order_routes, api_order_nroutes},
-                     {api_admin_routes, api_admin_nroutes}};
+                     {api_admin_routes, api_admin_nroutes},
+                     {api_notify_routes, api_notify_nroutes}};
         for (size_t p = 0; p < sizeof parts / sizeof parts[0]; p++)
                 for (size_t i = 0; i < parts[p].n; i++)
                         if (all_count < sizeof all_routes / sizeof all_routes[0])

@@ -10,8 +10,9 @@
 
 #include "api_int.h"
 
-static const char *const OBJECTS[] = {"certificate", "order",   "review", "revocation", "reissue",
-                                      "tenant",      "api_key", "ca",     "webhook",    NULL};
+static const char *const OBJECTS[] = {"certificate", "order",    "review",  "revocation",
+                                      "reissue",     "tenant",   "api_key", "ca",
+                                      "webhook",     "contacts", NULL};
 
 static void list_events(void *user, const struct http_request *req, struct http_response *resp)
 {

@@ -86,5 +86,7 @@ extern const struct http_route api_order_routes[];
 extern const size_t api_order_nroutes;
 extern const struct http_route api_admin_routes[];
 extern const size_t api_admin_nroutes;
+extern const struct http_route api_notify_routes[];
+extern const size_t api_notify_nroutes;
 
 #endif

@@ -12,11 +12,12 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "email.h"
 #include "fsutil.h"
 #include "log.h"
 #include "netaddr.h"
 
-enum ctype { CT_STRING, CT_INT, CT_ENUM, CT_URL, CT_BOOL, CT_NETS };
+enum ctype { CT_STRING, CT_INT, CT_ENUM, CT_URL, CT_BOOL, CT_NETS, CT_DAYS, CT_SMTP, CT_EMAIL };
 
 struct setting {
         const char *section;
@@ -168,6 +169,36 @@ static const struct setting schema[] = {
     {"server", "stop_grace_seconds", CT_INT, OFF(server_stop_grace_seconds), "10", 0, 300, NULL,
      "On SIGTERM or SIGINT, how long requests in flight may take to finish before the "
      "listeners close."},
+    {"notify", "workers", CT_INT, OFF(notify_workers), "2", 1, 16, NULL,
+     "Threads of `quill serve` that deliver notifications (webhooks and email) from the "
+     "outbox in the database. Restart to change."},
+    {"notify", "timeout_ms", CT_INT, OFF(notify_timeout_ms), "10000", 100, 120000, NULL,
+     "How long one delivery attempt may take (connecting, sending, the answer's status "
+     "line); longer counts as a failed attempt."},
+    {"notify", "max_attempts", CT_INT, OFF(notify_max_attempts), "10", 1, 30, NULL,
+     "Attempts per delivery before it is given up (state `failed` in the delivery log)."},
+    {"notify", "retry_base_seconds", CT_INT, OFF(notify_retry_base_seconds), "60", 1, 3600, NULL,
+     "The first wait before a failed delivery is tried again; later waits grow from it "
+     "(1, 5, 15, 30, 60, 120, 240, 360 and 600 times it, plus up to 10% jitter): with 60, "
+     "ten attempts span about a day."},
+    {"notify", "allow_private_addresses", CT_BOOL, OFF(notify_allow_private_addresses), "false", 0,
+     1, NULL,
+     "true lets webhooks go to loopback, private and other special-purpose addresses (for "
+     "organisations whose receivers live inside their network; logged as a warning at "
+     "start). false: webhook URLs whose host is, or resolves to, such an address are refused "
+     "when registered, and every delivery connects only to public addresses."},
+    {"notify", "expiry_days", CT_DAYS, OFF(notify_expiry_days), "30,7,1", 0, 0, NULL,
+     "Days before not-after at which the owning tenant is warned that a certificate expires "
+     "(event `certificate.expiring`), each threshold once per certificate."},
+    {"notify", "expiry_scan_seconds", CT_INT, OFF(notify_expiry_scan_seconds), "300", 1, 86400,
+     NULL,
+     "How often `quill serve` looks for certificates that crossed an expiry threshold (each "
+     "look reads only the certificates that crossed one since the last)."},
+    {"smtp", "url", CT_SMTP, OFF(smtp_url), "", 0, 0, NULL,
+     "The mail server notifications are sent through, e.g. `smtp://127.0.0.1:25` (or "
+     "`smtps://` for TLS from the start). Empty: no email; webhooks only."},
+    {"smtp", "from", CT_EMAIL, OFF(smtp_from), "quill@localhost", 0, 0, NULL,
+     "The sender address of notification email."},
 };
 
 #define NSETTINGS (sizeof schema / sizeof schema[0])
@@ -227,6 +258,19 @@ static const char *set_value(struct qconfig *c, const struct setting *s, const c
                         return "is not a list of IP address blocks (such as 127.0.0.1/32, "
                                "::1/128; no bits set after the prefix)";
         }
+        if (s->type == CT_DAYS) {
+                int d[CONFIG_MAX_EXPIRY_DAYS];
+                size_t n = 0;
+                if (!config_parse_days(v, d, CONFIG_MAX_EXPIRY_DAYS, &n))
+                        return "is not a list of whole days from 1 to 3650 (such as 30,7,1; at "
+                               "most 8)";
+        }
+        if (s->type == CT_SMTP && *v &&
+            ((strncmp(v, "smtp://", 7) != 0 && strncmp(v, "smtps://", 8) != 0) ||
+             strpbrk(v, " \t\r\n\"") || strlen(v) > 400))
+                return "must be empty or an smtp:// or smtps:// URL without spaces";
+        if (s->type == CT_EMAIL && !email_addr_valid(v))
+                return "is not a plain email address (local@domain)";
         if (s->type == CT_ENUM && !enum_ok(s->values, v))
                 return "is not one of the allowed values";
         /* written into certificates: an http(s) URL without spaces or commas */
@@ -367,6 +411,9 @@ void config_warn_test_only(const struct qconfig *c)
                 qlog_warn("test-only setting on: validation may connect to loopback and private "
                           "addresses, and public certificates may carry a private base_url",
                           "setting=validation.allow_private_addresses");
+        if (c->notify_allow_private_addresses)
+                qlog_warn("webhooks may go to loopback and private addresses",
+                          "setting=notify.allow_private_addresses");
         if (c->validation_allow_addresses && c->validation_allow_addresses[0]) {
                 char esc[300];
                 qlog_warn("test-only setting on: validation treats these special-purpose "
@@ -374,6 +421,43 @@ void config_warn_test_only(const struct qconfig *c)
                           "setting=validation.allow_addresses blocks=%s",
                           qlog_escape(c->validation_allow_addresses, esc, sizeof esc));
         }
+}
+
+bool config_parse_days(const char *text, int *out, size_t max, size_t *n)
+{
+        *n = 0;
+        const char *p = text;
+        while (p && *p) {
+                while (*p == ' ' || *p == ',' || *p == '\t')
+                        p++;
+                if (!*p)
+                        break;
+                long v = 0;
+                int digits = 0;
+                while (*p >= '0' && *p <= '9' && digits < 5) {
+                        v = v * 10 + (*p++ - '0');
+                        digits++;
+                }
+                if (digits == 0 || (*p && *p != ' ' && *p != ',' && *p != '\t') || v < 1 ||
+                    v > 3650)
+                        return false;
+                bool seen = false;
+                for (size_t i = 0; i < *n; i++)
+                        seen = seen || out[i] == (int)v;
+                if (seen)
+                        continue;
+                if (*n >= max)
+                        return false;
+                /* keep them sorted, largest first */
+                size_t at = *n;
+                while (at > 0 && out[at - 1] < (int)v) {
+                        out[at] = out[at - 1];
+                        at--;
+                }
+                out[at] = (int)v;
+                (*n)++;
+        }
+        return *n > 0;
 }
 
 void config_each_change(const struct qconfig *a, const struct qconfig *b,
@@ -430,6 +514,12 @@ void config_write_doc(FILE *out)
                         snprintf(allowed, sizeof allowed, "`true`, `false`");
                 else if (s->type == CT_NETS)
                         snprintf(allowed, sizeof allowed, "IP address blocks");
+                else if (s->type == CT_DAYS)
+                        snprintf(allowed, sizeof allowed, "days, 1 to 3650, comma-separated");
+                else if (s->type == CT_SMTP)
+                        snprintf(allowed, sizeof allowed, "empty, smtp:// or smtps:// URL");
+                else if (s->type == CT_EMAIL)
+                        snprintf(allowed, sizeof allowed, "email address");
                 fprintf(out, "| `[%s] %s` | %s | `%s` | %s | %s |\n", s->section, s->key,
                         s->type == CT_INT   ? "integer"
                         : s->type == CT_URL ? "URL"

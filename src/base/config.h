@@ -65,7 +65,24 @@ struct qconfig {
         long server_max_connections;
         long server_timeout_seconds;
         long server_stop_grace_seconds;
+        /* notifications (issue 6) */
+        long notify_workers;
+        long notify_timeout_ms;
+        long notify_max_attempts;
+        long notify_retry_base_seconds;
+        long notify_allow_private_addresses; /* bool */
+        char *notify_expiry_days;            /* "30,7,1" */
+        long notify_expiry_scan_seconds;
+        char *smtp_url;  /* "" = no email */
+        char *smtp_from; /* the sender address */
 };
+
+/* The thresholds of [notify] expiry_days ("30,7,1": whole days, 1 to 3650,
+ * separated by commas and/or spaces) into out[max], largest first, each
+ * once; *n how many. false when the text is not such a list (or empty, or
+ * has more than `max`). Pure; any thread. */
+#define CONFIG_MAX_EXPIRY_DAYS 8
+bool config_parse_days(const char *text, int *out, size_t max, size_t *n);
 
 /* Defaults for every setting. */
 void config_defaults(struct qconfig *c);

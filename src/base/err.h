@@ -223,7 +223,20 @@ enum qexit {
           "review); apply again so that the names are validated anew.")                            \
         X(KEY_PROOF_INVALID, "key_proof_invalid", 403, QEXIT_REFUSED,                              \
           "The proof of possession does not hold: sign the current key-compromise statement "      \
-          "(see docs/rules.md) with the private key of the reported public key.")
+          "(see docs/rules.md) with the private key of the reported public key.") \
+        X(WEBHOOK_URL_INVALID, "webhook_url_invalid", 400, QEXIT_REFUSED,                          \
+          "The webhook URL cannot be used: give an http:// or https:// URL of at most 2048 "       \
+          "characters, without a user name or password, whose host is a public address "           \
+          "(loopback and private addresses are refused unless [notify] "                           \
+          "allow_private_addresses = true).")                                                      \
+        X(WEBHOOK_SECRET_INVALID, "webhook_secret_invalid", 400, QEXIT_REFUSED,                    \
+          "A webhook secret has 16 to 256 characters; choose a long random one (it signs every "   \
+          "delivery in X-Quill-Signature).")                                                       \
+        X(WEBHOOK_LIMIT, "webhook_limit_reached", 409, QEXIT_REFUSED,                              \
+          "This tenant already has the most webhooks allowed (20); delete one first.")             \
+        X(CONTACT_INVALID, "contact_email_invalid", 400, QEXIT_REFUSED,                            \
+          "A contact must be a plain email address (local@domain.example, at most 254 "            \
+          "characters, no display name); give at most 20.")
 
 enum qerr {
 #define QERR_ENUM(name, code, http, exitc, msg) QERR_##name,

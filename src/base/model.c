@@ -202,3 +202,32 @@ bool tenant_name_valid(const char *s)
         }
         return true;
 }
+
+void webhook_rec_clear(struct webhook_rec *w)
+{
+        if (!w)
+                return;
+        free(w->url);
+        if (w->secret_blob) {
+                OPENSSL_cleanse(w->secret_blob, w->secret_len);
+                free(w->secret_blob);
+        }
+        w->url = NULL;
+        w->secret_blob = NULL;
+        w->secret_len = 0;
+}
+
+void delivery_rec_clear(struct delivery_rec *d)
+{
+        if (!d)
+                return;
+        free(d->recipients);
+        free(d->subject);
+        free(d->body);
+        free(d->last_error);
+        free(d->tries);
+        d->recipients = d->subject = d->last_error = NULL;
+        d->body = NULL;
+        d->tries = NULL;
+        d->body_len = d->ntries = 0;
+}

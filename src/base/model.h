@@ -263,6 +263,60 @@ struct principal {
                            read stored private keys of any tenant it acts in */
 };
 
+/* ---- notifications (issue 6) ---- */
+#define QUILL_WEBHOOK_URL_MAX 2048
+
+/* A webhook as stored: the secret only sealed under the data key (never
+ * returned by the API, never logged). */
+struct webhook_rec {
+        int64_t id;
+        int64_t tenant_id;
+        char tenant[QUILL_TENANT_MAX + 1];
+        char *url;
+        uint8_t *secret_blob; /* pki_seal blob, bound to "quill-webhook-secret:<id>" */
+        size_t secret_len;
+        qtime_t created_at;
+        char created_by[64];
+        qtime_t deleted_at; /* 0 while active */
+};
+
+/* One attempt to deliver. */
+struct delivery_try {
+        int attempt;
+        qtime_t at;
+        int status; /* HTTP status or SMTP reply code; 0: no answer */
+        char error[256];
+        long duration_ms;
+};
+
+/* An outbox row: one event for one recipient (a webhook, or the tenant's
+ * contacts by email), with the exact bytes to send. */
+struct delivery_rec {
+        int64_t id;
+        int64_t tenant_id;
+        char event[40];       /* "certificate.issued", ... */
+        char object_type[16]; /* "certificate" or "order" */
+        int64_t object_id;
+        char channel[8];    /* "webhook" or "email" */
+        int64_t webhook_id; /* webhook: its id; email: 0 */
+        char *recipients;   /* email: addresses separated by commas */
+        char *subject;      /* email */
+        uint8_t *body;      /* webhook: the JSON signed; email: the text */
+        size_t body_len;
+        char state[12]; /* pending, sending, delivered, failed, cancelled */
+        int attempts;
+        qtime_t next_attempt_at; /* 0: due at once (a new one) */
+        qtime_t created_at, finished_at;
+        int last_status;
+        char *last_error;
+        char owner[128];
+        struct delivery_try *tries; /* filled by listings only */
+        size_t ntries;
+};
+
+void webhook_rec_clear(struct webhook_rec *w);
+void delivery_rec_clear(struct delivery_rec *d);
+
 const char *role_name(enum role r);
 bool role_from_name(const char *s, enum role *out);
 /* A tenant name: 1-63 of [a-z0-9-_.], starting with a letter or digit. */

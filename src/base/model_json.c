@@ -286,3 +286,43 @@ json_t *json_of_blocked_key(const struct blocked_key_rec *k)
                          json_of_time(k->blocked_at), "source", source, "reason",
                          jstr_or_null(k->reason));
 }
+
+json_t *json_of_webhook(const struct webhook_rec *w)
+{
+        return json_pack("{s:I,s:o,s:o,s:o,s:o}", "id", (json_int_t)w->id, "tenant",
+                         json_of_text(w->tenant), "url", json_of_text(w->url ? w->url : ""),
+                         "created_at", json_of_time(w->created_at), "created_by",
+                         json_of_text(w->created_by));
+}
+
+json_t *json_of_delivery(const struct delivery_rec *d)
+{
+        json_t *tries = json_array();
+        for (size_t i = 0; tries && i < d->ntries; i++) {
+                const struct delivery_try *t = &d->tries[i];
+                if (json_array_append_new(
+                        tries, json_pack("{s:i,s:o,s:o,s:o,s:I}", "attempt", t->attempt, "at",
+                                         json_of_time(t->at), "status_code",
+                                         t->status ? json_integer(t->status) : json_null(), "error",
+                                         jstr_or_null(t->error), "duration_ms",
+                                         (json_int_t)t->duration_ms)) != 0) {
+                        json_decref(tries);
+                        tries = NULL;
+                }
+        }
+        bool pending = strcmp(d->state, "pending") == 0;
+        return json_pack(
+            "{s:I,s:s,s:s,s:{s:s,s:I},s:I,s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:o}", "id",
+            (json_int_t)d->id, "event", d->event, "channel", d->channel, "object", "type",
+            d->object_type, "id", (json_int_t)d->object_id, "webhook_id", (json_int_t)d->webhook_id,
+            "state", d->state, "attempts", d->attempts, "last_status_code",
+            d->last_status ? json_integer(d->last_status) : json_null(), "last_error",
+            jstr_or_null(d->last_error), "created_at", json_of_time(d->created_at),
+            "next_attempt_at",
+            /* a new one is due at once (0): shown as its creation time */
+            pending ? json_of_time(d->next_attempt_at > d->created_at ? d->next_attempt_at
+                                                                      : d->created_at)
+                    : json_null(),
+            "finished_at", d->finished_at ? json_of_time(d->finished_at) : json_null(), "tries",
+            tries ? tries : json_array());
+}

@@ -30,5 +30,9 @@ json_t *json_of_apikey(const struct apikey_rec *k);
 /* {"spki_sha256","blocked_at","source","reason"}: source is "manual",
  * "key_proof" or "revocation:<id>"; reason null when none (issue 7). */
 json_t *json_of_blocked_key(const struct blocked_key_rec *k);
+/* a webhook as listed: never its secret */
+json_t *json_of_webhook(const struct webhook_rec *w);
+/* a delivery of the log, with its attempts (never the body sent) */
+json_t *json_of_delivery(const struct delivery_rec *d);
 
 #endif

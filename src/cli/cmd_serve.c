@@ -7,7 +7,8 @@
  * first start; recover what a killed process left; block SIGTERM, SIGINT
  * and SIGHUP (every thread inherits the mask, so only the main thread's
  * sigtimedwait() sees them); get the HTTPS certificate (serve_tls.c); start
- * the job workers; start the two listeners:
+ * the job workers and the notifier (webhooks, email, expiry warnings:
+ * src/service/svc_notifier.c); start the two listeners:
  *  - plain HTTP on [server] listen (or --listen): /healthz, /ca/..., /crl/...
  *    and /metrics (loopback-only unless [server] metrics_loopback_only =
  *    false);
@@ -353,6 +354,15 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
                 close_service(ctx);
                 return cli_fail(ctx, &ei);
         }
+        /* the notifier: webhooks and email from the outbox, and the expiry
+         * scan (threads, like the workers) */
+        struct notifier *notifier = NULL;
+        if (service_notifier_start(ctx->data_dir, &ctx->cfg, (int)ctx->cfg.notify_workers,
+                                   &notifier, &ei) != QERR_OK) {
+                service_workers_stop(workers);
+                close_service(ctx);
+                return cli_fail(ctx, &ei);
+        }
         enum qerr rc = api_server_new(&ctx->cfg, &st.front.api, &ei);
         if (rc == QERR_OK)
                 rc = start_http(&st, listen, &ei);
@@ -361,6 +371,7 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
         if (rc != QERR_OK) {
                 stop_listeners(&st, 0);
                 api_server_free(st.front.api);
+                service_notifier_stop(notifier);
                 service_workers_stop(workers);
                 close_service(ctx);
                 return cli_fail(ctx, &ei);
@@ -382,7 +393,8 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
                   grace_ms);
         stop_listeners(&st, grace_ms);
         api_server_free(st.front.api);
-        service_workers_stop(workers); /* queued jobs stay in the database */
+        service_notifier_stop(notifier); /* pending deliveries stay in the outbox */
+        service_workers_stop(workers);   /* queued jobs stay in the database */
         close_service(ctx);
         if (st.have_reloaded)
                 config_free(&st.reloaded);

@@ -353,6 +353,51 @@ enum qerr service_lint_cert(const struct qconfig *cfg, const struct lint_req *r,
                             struct lint_report *out, enum cert_profile *profile_used,
                             struct qerr_info *ei);
 
+/* ---- notifications (issue 6; docs/internals/notify.md) ---- */
+/* Registers a webhook for the principal's tenant (user and admin keys).
+ * The URL must be http(s) and its host public (WEBHOOK_URL_INVALID, unless
+ * [notify] allow_private_addresses); the secret has 16 to 256 characters
+ * (WEBHOOK_SECRET_INVALID) and is stored sealed under the data key. `out`
+ * never holds the secret; clear it with webhook_rec_clear. */
+enum qerr service_webhook_create(struct service *s, const char *url, const char *secret,
+                                 struct webhook_rec *out, struct qerr_info *ei);
+/* The active webhooks of the principal's tenant (admin: every tenant's),
+ * without their secrets; free with store_free_webhooks. */
+enum qerr service_webhook_list(struct service *s, struct webhook_rec **out, size_t *n,
+                               struct qerr_info *ei);
+/* Deletes a webhook (what was still to be sent to it is cancelled);
+ * another tenant's is NOT_FOUND. `out` (optional) receives it. */
+enum qerr service_webhook_delete(struct service *s, int64_t id, struct webhook_rec *out,
+                                 struct qerr_info *ei);
+/* A page of a webhook's delivery log (q->tenant is the principal's scope);
+ * free with store_free_deliveries. */
+enum qerr service_webhook_deliveries(struct service *s, const struct delivery_query *q,
+                                     struct delivery_rec **out, size_t *n, bool *more,
+                                     struct qerr_info *ei);
+/* The email contacts of a tenant (NULL: the principal's; another one
+ * needs an admin key): replaced by `emails` (at most 20 plain addresses,
+ * CONTACT_INVALID), or read. `t` receives the tenant; the caller frees
+ * the addresses with store_free_strings. */
+enum qerr service_contacts_set(struct service *s, const char *tenant, const char *const *emails,
+                               size_t n, struct tenant_rec *t, struct qerr_info *ei);
+enum qerr service_contacts_get(struct service *s, const char *tenant, char ***emails, size_t *n,
+                               struct tenant_rec *t, struct qerr_info *ei);
+
+/* The notifier of `quill serve`: n threads, each with its own store handle
+ * and resolver, that claim due deliveries from the outbox, send them
+ * (webhook POST or email) and record each attempt, retrying with backoff;
+ * one of them also runs the expiry scan every [notify]
+ * expiry_scan_seconds. Deliveries a dead process held are taken back at
+ * start (and any whose lease ended, every 30 s). */
+struct notifier;
+enum qerr service_notifier_start(const char *data_dir, const struct qconfig *cfg, int n,
+                                 struct notifier **out, struct qerr_info *ei);
+/* Asks the threads to stop after the delivery in hand and joins them. */
+void service_notifier_stop(struct notifier *nt);
+/* One expiry scan now (the notifier runs it periodically); *sent: how many
+ * warnings were queued. */
+enum qerr service_expiry_scan(struct service *s, qtime_t now, int *sent, struct qerr_info *ei);
+
 /* ---- figures for /metrics ---- */
 struct service_stats {
         int64_t jobs_queued, jobs_running;

@@ -224,6 +224,27 @@ enum qerr svc_validations_fresh(struct service *s, const struct order_rec *o, qt
 enum qerr svc_names_validated_at(struct service *s, int64_t tenant, char *const *names, size_t n,
                                  qtime_t *out, struct qerr_info *ei);
 
+/* A notification of `type` (notify.h's NOTIFY_*) to the owning tenant's
+ * webhooks and contacts, written to the outbox inside the caller's
+ * transaction (svc_notify.c): nothing is queued when the tenant has no
+ * webhook and no contact (or no [smtp] url). The objects are read from the
+ * store as they stand in the transaction. */
+struct svc_notice {
+        const char *type;
+        int64_t tenant_id;
+        int64_t cert_id;  /* 0: none */
+        int64_t order_id; /* 0: none */
+        const struct review_rec *review;
+        int threshold_days;
+        const char *detail; /* a sentence, or NULL */
+};
+enum qerr svc_notify(struct service *s, const struct svc_notice *n, struct qerr_info *ei);
+/* Shorthands: a certificate event, an order event. */
+enum qerr svc_notify_cert(struct service *s, const char *type, int64_t tenant_id, int64_t cert_id,
+                          struct qerr_info *ei);
+enum qerr svc_notify_order(struct service *s, const char *type, int64_t tenant_id, int64_t order_id,
+                           struct qerr_info *ei);
+
 /* Lints an uploaded certificate (its verified chain's first certificate is
  * the issuer) into `out`; the findings only inform (svc_lint.c). */
 enum qerr svc_lint_upload(struct service *s, const char *cert_pem, size_t cert_len,

@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 #include "../base/log.h"
+#include "../notify/notify.h"
 #include "../pki/pki_bundle.h"
 #include "../pki/pki_upload.h"
 #include "../policy/policy.h"
@@ -107,12 +108,30 @@ static enum qerr revoke_row(struct service *s, struct cert_rec *c, int reason, i
                 return svc_event(s, c->tenant_id, "certificate", c->id, from, "revoked",
                                  "%s; reason %s", why, revoke_reason_name(reason));
         if (cascade)
-                return svc_event(s, c->tenant_id, "certificate", c->id, from, "revoked",
-                                 "revoked with the original certificate (revocation %lld); "
-                                 "reason %s",
+                rc = svc_event(s, c->tenant_id, "certificate", c->id, from, "revoked",
+                               "revoked with the original certificate (revocation %lld); "
+                               "reason %s",
+                               (long long)cascade, revoke_reason_name(reason));
+        else
+                rc = svc_event(s, c->tenant_id, "certificate", c->id, from, "revoked", "reason %s",
+                               revoke_reason_name(reason));
+        if (rc == QERR_OK) {
+                char detail[200];
+                if (cascade)
+                        snprintf(detail, sizeof detail,
+                                 "revoked with the certificate it was reissued from "
+                                 "(revocation %lld), reason %s",
                                  (long long)cascade, revoke_reason_name(reason));
-        return svc_event(s, c->tenant_id, "certificate", c->id, from, "revoked", "reason %s",
-                         revoke_reason_name(reason));
+                else
+                        snprintf(detail, sizeof detail, "revocation %lld, reason %s",
+                                 (long long)rid, revoke_reason_name(reason));
+                struct svc_notice n = {.type = NOTIFY_CERT_REVOKED,
+                                       .tenant_id = c->tenant_id,
+                                       .cert_id = c->id,
+                                       .detail = detail};
+                rc = svc_notify(s, &n, ei);
+        }
+        return rc;
 }
 
 void svc_revoke_run_free(struct revoke_run *run)
@@ -236,6 +255,19 @@ static enum qerr revoke_pending(struct service *s, struct cert_rec *c, const str
                                    "revocation %lld (reason %s) waits for proof of control "
                                    "(order %lld)",
                                    (long long)rev, revoke_reason_name(r->reason), (long long)o->id);
+        if (rc == QERR_OK) {
+                char detail[240];
+                snprintf(detail, sizeof detail,
+                         "revocation %lld (reason %s) waits for proof of control of every name "
+                         "within 3 days: publish the records of order %lld",
+                         (long long)rev, revoke_reason_name(r->reason), (long long)o->id);
+                struct svc_notice n = {.type = NOTIFY_CERT_REVOCATION_REQUESTED,
+                                       .tenant_id = c->tenant_id,
+                                       .cert_id = c->id,
+                                       .order_id = o->id,
+                                       .detail = detail};
+                rc = svc_notify(s, &n, ei);
+        }
         if (rc == QERR_OK)
                 *order_id = o->id;
         order_rec_free(o);
@@ -280,6 +312,18 @@ static enum qerr revoke_with_letter(struct service *s, struct cert_rec *c,
                                    "revocation %lld (reason %s) waits for review %lld of the "
                                    "signed letter",
                                    (long long)rev, revoke_reason_name(r->reason), (long long)rv.id);
+        if (rc == QERR_OK) {
+                char why[200];
+                snprintf(why, sizeof why,
+                         "revocation %lld (reason %s) waits for a reviewer's approval of the "
+                         "signed letter (review %lld)",
+                         (long long)rev, revoke_reason_name(r->reason), (long long)rv.id);
+                struct svc_notice n = {.type = NOTIFY_CERT_REVOCATION_REQUESTED,
+                                       .tenant_id = c->tenant_id,
+                                       .cert_id = c->id,
+                                       .detail = why};
+                rc = svc_notify(s, &n, ei);
+        }
         if (rc == QERR_OK)
                 *review_id = rv.id;
         return rc;

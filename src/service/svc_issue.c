@@ -8,6 +8,8 @@
  */
 #include "service_internal.h"
 
+#include "../notify/notify.h"
+
 #include <jansson.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -295,6 +297,8 @@ enum qerr svc_insert_cert(struct service *s, struct cert_rec *c, const char *why
                 rc = svc_event(s, c->tenant_id, "certificate", c->id, NULL, "issued",
                                "%s; serial %s; profile %s", why, c->serial,
                                cert_profile_name(c->profile));
+        if (rc == QERR_OK)
+                rc = svc_notify_cert(s, NOTIFY_CERT_ISSUED, c->tenant_id, c->id, ei);
         return rc;
 }
 
@@ -765,6 +769,16 @@ static enum qerr reissue_complete_tx(struct service *s, int64_t orig_id, int64_t
         if (rc == QERR_OK)
                 rc = svc_event(s, c->tenant_id, "reissue", rid, "in_progress", "done",
                                "new certificate %lld", (long long)c->id);
+        if (rc == QERR_OK) {
+                char detail[160];
+                snprintf(detail, sizeof detail, "certificate %lld was reissued as certificate %lld",
+                         (long long)orig_id, (long long)c->id);
+                struct svc_notice n = {.type = NOTIFY_CERT_REISSUED,
+                                       .tenant_id = c->tenant_id,
+                                       .cert_id = c->id,
+                                       .detail = detail};
+                rc = svc_notify(s, &n, ei);
+        }
         if (rc == QERR_OK && revoked) {
                 rc = svc_revoke_into(s, c, fresh->revoke_reason >= 0 ? fresh->revoke_reason : 0, 0,
                                      0, NULL, &run, ei);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../base/hex.h"
+#include "../notify/notify.h"
 #include "../pki/pki_csr.h"
 #include "../pki/pki_pem.h"
 #include "../policy/policy.h"
@@ -269,6 +270,8 @@ enum qerr service_order_apply(struct service *s, const struct order_apply_req *r
                                "%s order for %zu name(s), %s validation%s",
                                cert_profile_name(o->profile), n, r->method, reuse_note);
         if (rc == QERR_OK)
+                rc = svc_notify_order(s, NOTIFY_ORDER_VALIDATION_NEEDED, o->tenant_id, o->id, ei);
+        if (rc == QERR_OK)
                 rc = ST(s)->ops->job_insert(ST(s), "validate", o->id, now, ei);
         if (rc == QERR_OK)
                 rc = ST(s)->ops->commit(ST(s), ei);
@@ -325,6 +328,8 @@ enum qerr svc_proof_order(struct service *s, const char *purpose, const struct c
                 rc = svc_event(s, o->tenant_id, "order", o->id, NULL, "pending_validation",
                                "proof of control for the %s of certificate %lld (%s)", purpose,
                                (long long)c->id, method);
+        if (rc == QERR_OK)
+                rc = svc_notify_order(s, NOTIFY_ORDER_VALIDATION_NEEDED, o->tenant_id, o->id, ei);
         if (rc == QERR_OK)
                 rc = ST(s)->ops->job_insert(ST(s), "validate", o->id, now, ei);
         if (rc != QERR_OK) {
@@ -402,6 +407,21 @@ static enum qerr undo_subject(struct service *s, const struct order_rec *o, stru
         if (rc == QERR_OK && (c->status == CERT_REVOCATION_PENDING || c->status == CERT_REISSUING))
                 rc = svc_cert_move(s, c, CERT_ISSUED, ei, "%s did not complete (order %lld)",
                                    o->purpose, (long long)o->id);
+        if (rc == QERR_OK && !strcmp(o->purpose, "revoke")) {
+                char detail[QERR_MSG_MAX + 160];
+                snprintf(detail, sizeof detail,
+                         "control was not proved (order %lld%s%s%s%s); the certificate stays "
+                         "valid",
+                         (long long)o->id, o->failure_code[0] ? ": " : ", cancelled",
+                         o->failure_code, o->failure_message ? ": " : "",
+                         o->failure_message ? o->failure_message : "");
+                struct svc_notice n = {.type = NOTIFY_CERT_REVOCATION_FAILED,
+                                       .tenant_id = o->tenant_id,
+                                       .cert_id = c->id,
+                                       .order_id = o->id,
+                                       .detail = detail};
+                rc = svc_notify(s, &n, ei);
+        }
         cert_rec_free(c);
         return rc;
 }
@@ -426,6 +446,9 @@ enum qerr svc_order_finish(struct service *s, struct order_rec *o, enum order_st
                 rc = svc_event(s, o->tenant_id, "order", o->id, from, order_status_name(to),
                                "%s%s%s", code != QERR_OK ? qerr_code(code) : "",
                                code != QERR_OK ? ": " : "", msg ? msg : "");
+        /* a rejection is told as review.decided */
+        if (rc == QERR_OK && to == ORDER_FAILED && code != QERR_REVIEW_REJECTED)
+                rc = svc_notify_order(s, NOTIFY_ORDER_VALIDATION_FAILED, o->tenant_id, o->id, ei);
         if (rc == QERR_OK && (to == ORDER_FAILED || to == ORDER_CANCELLED))
                 rc = undo_subject(s, o, ei);
         return rc;
@@ -526,6 +549,26 @@ static enum qerr decide_revocation(struct service *s, struct review_rec *r, bool
                 if (rc == QERR_OK && c->status == CERT_REVOCATION_PENDING)
                         rc = svc_cert_move(s, c, CERT_ISSUED, ei, "revocation %lld rejected",
                                            (long long)r->revocation_id);
+                if (rc == QERR_OK) {
+                        char detail[700];
+                        snprintf(detail, sizeof detail,
+                                 "the signed letter of revocation %lld was rejected: %s; the "
+                                 "certificate stays valid",
+                                 (long long)r->revocation_id, reason ? reason : "");
+                        struct svc_notice n = {.type = NOTIFY_CERT_REVOCATION_FAILED,
+                                               .tenant_id = r->tenant_id,
+                                               .cert_id = c->id,
+                                               .review = r,
+                                               .detail = detail};
+                        rc = svc_notify(s, &n, ei);
+                }
+        }
+        if (rc == QERR_OK) {
+                struct svc_notice n = {.type = NOTIFY_REVIEW_DECIDED,
+                                       .tenant_id = r->tenant_id,
+                                       .cert_id = c->id,
+                                       .review = r};
+                rc = svc_notify(s, &n, ei);
         }
         cert_rec_free(c);
         return rc;
@@ -582,6 +625,13 @@ enum qerr service_review_decide(struct service *s, int64_t id, bool approve, con
          * (to the next review, or to issuance) */
         if (rc == QERR_OK && approve)
                 rc = ST(s)->ops->job_insert(ST(s), "validate", o->id, qtime_now(), ei);
+        if (rc == QERR_OK) {
+                struct svc_notice n = {.type = NOTIFY_REVIEW_DECIDED,
+                                       .tenant_id = r.tenant_id,
+                                       .order_id = o->id,
+                                       .review = &r};
+                rc = svc_notify(s, &n, ei);
+        }
 done:
         if (rc == QERR_OK)
                 rc = ST(s)->ops->commit(ST(s), ei);

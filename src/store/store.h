@@ -81,6 +81,22 @@ struct event_query {
         qtime_t since;           /* 0: any; else at >= since */
 };
 
+/* A page of one webhook's deliveries (newest first). */
+struct delivery_query {
+        int64_t tenant;     /* 0: every tenant */
+        int64_t webhook_id; /* required */
+        int64_t before_id;  /* keyset cursor; 0: from the newest */
+        size_t limit;
+};
+
+/* A certificate the expiry scan looks at. */
+struct expiry_row {
+        int64_t cert_id;
+        int64_t tenant_id;
+        qtime_t not_after;
+        bool active; /* issued or reissuing (revoked, deleted ones get no warning) */
+};
+
 struct store_ops {
         const char *name;
         void (*close)(struct store *s);
@@ -276,6 +292,70 @@ struct store_ops {
         enum qerr (*review_close_revocation)(struct store *s, int64_t rev_id, const char *status,
                                              const char *reviewer, const char *reason, qtime_t at,
                                              int64_t *review_id, struct qerr_info *ei);
+        /* notifications (migration 010) */
+        /* inserts w (id set); the secret blob may follow with webhook_set_secret */
+        enum qerr (*webhook_insert)(struct store *s, struct webhook_rec *w, struct qerr_info *ei);
+        enum qerr (*webhook_set_secret)(struct store *s, int64_t id, const uint8_t *blob,
+                                        size_t len, struct qerr_info *ei);
+        /* an active (not deleted) webhook; QERR_NOT_FOUND otherwise */
+        enum qerr (*webhook_get)(struct store *s, int64_t tenant, int64_t id,
+                                 struct webhook_rec *out, struct qerr_info *ei);
+        /* the active webhooks of `tenant` (0: every tenant), oldest first;
+         * free with store_free_webhooks */
+        enum qerr (*webhook_list)(struct store *s, int64_t tenant, struct webhook_rec **out,
+                                  size_t *n, struct qerr_info *ei);
+        /* marks it deleted at `at` and cancels its pending deliveries */
+        enum qerr (*webhook_delete)(struct store *s, int64_t id, qtime_t at, struct qerr_info *ei);
+        /* replaces the tenant's contact addresses (in this order) */
+        enum qerr (*contacts_set)(struct store *s, int64_t tenant, const char *const *emails,
+                                  size_t n, struct qerr_info *ei);
+        /* the tenant's addresses (caller frees each and the array) */
+        enum qerr (*contacts_get)(struct store *s, int64_t tenant, char ***emails, size_t *n,
+                                  struct qerr_info *ei);
+        /* inserts an outbox row (state pending; d->id set) */
+        enum qerr (*delivery_insert)(struct store *s, struct delivery_rec *d, struct qerr_info *ei);
+        /* takes the oldest due pending delivery for `owner` until lease_until,
+         * counting the attempt (one atomic UPDATE ... RETURNING);
+         * QERR_NOT_FOUND when none is due. Clear `out` with delivery_rec_clear. */
+        enum qerr (*delivery_claim)(struct store *s, const char *owner, qtime_t now,
+                                    qtime_t lease_until, struct delivery_rec *out,
+                                    struct qerr_info *ei);
+        /* records attempt `t` of a delivery `owner` holds and moves it to
+         * `state` (delivered, failed, or pending again at next_attempt_at;
+         * pending becomes cancelled when its webhook was deleted meanwhile).
+         * QERR_NOT_FOUND when `owner` no longer holds it (its lease ended and
+         * another took it): nothing is written. Inside a transaction. */
+        enum qerr (*delivery_finish)(struct store *s, int64_t id, const char *owner,
+                                     const struct delivery_try *t, const char *state,
+                                     qtime_t next_attempt_at, struct qerr_info *ei);
+        /* puts back to pending the deliveries being sent whose lease ended
+         * before `now`, or (owner non-NULL) that `owner` holds; *n: how many */
+        enum qerr (*delivery_release)(struct store *s, qtime_t now, const char *owner, int *n,
+                                      struct qerr_info *ei);
+        /* the distinct owners of deliveries being sent (caller frees) */
+        enum qerr (*delivery_owners)(struct store *s, char ***owners, size_t *n,
+                                     struct qerr_info *ei);
+        /* a page of one webhook's deliveries, each with its attempts */
+        enum qerr (*delivery_page)(struct store *s, const struct delivery_query *q,
+                                   struct delivery_rec **out, size_t *n, bool *more,
+                                   struct qerr_info *ei);
+        /* the outbox depth, for /metrics */
+        enum qerr (*delivery_counts)(struct store *s, int64_t *pending, int64_t *sending,
+                                     struct qerr_info *ei);
+        /* the expiry scan of threshold `days`: its keyset position ((0, 0)
+         * before the first scan), and the next certificates after it with
+         * not_after <= upto, in (not_after, id) order */
+        enum qerr (*expiry_mark)(struct store *s, int days, qtime_t *not_after, int64_t *cert_id,
+                                 struct qerr_info *ei);
+        enum qerr (*expiry_mark_set)(struct store *s, int days, qtime_t not_after, int64_t cert_id,
+                                     struct qerr_info *ei);
+        enum qerr (*expiry_candidates)(struct store *s, qtime_t after_not_after, int64_t after_id,
+                                       qtime_t upto, size_t limit, struct expiry_row **out,
+                                       size_t *n, struct qerr_info *ei);
+        /* records that the warning of `days` for the certificate was sent;
+         * *inserted false when it had been already */
+        enum qerr (*expiry_record)(struct store *s, int64_t cert_id, int days, qtime_t at,
+                                   bool *inserted, struct qerr_info *ei);
 };
 
 struct store {
@@ -293,5 +373,8 @@ void store_free_events(struct event_rec *v, size_t n);
 void store_free_reissues(struct reissue_rec *v, size_t n);
 void store_free_orders(struct order_rec **v, size_t n);
 void store_free_reviews(struct review_rec *v, size_t n);
+void store_free_webhooks(struct webhook_rec *v, size_t n);
+void store_free_deliveries(struct delivery_rec *v, size_t n);
+void store_free_strings(char **v, size_t n);
 
 #endif

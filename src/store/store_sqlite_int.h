@@ -176,5 +176,51 @@ struct cert_rec *sq_cert_from_row(sqlite3_stmt *st);
         .cert_spki_missing = sq_cert_spki_missing, .cert_set_spki = sq_cert_set_spki,              \
         .revocation_pending_of = sq_revocation_pending_of,                                         \
         .review_close_revocation = sq_review_close_revocation,
+/* store_sqlite_notify.c */
+enum qerr sq_webhook_insert(struct store *s, struct webhook_rec *w, struct qerr_info *ei);
+enum qerr sq_webhook_set_secret(struct store *s, int64_t id, const uint8_t *blob, size_t len,
+                                struct qerr_info *ei);
+enum qerr sq_webhook_get(struct store *s, int64_t tenant, int64_t id, struct webhook_rec *out,
+                         struct qerr_info *ei);
+enum qerr sq_webhook_list(struct store *s, int64_t tenant, struct webhook_rec **out, size_t *n,
+                          struct qerr_info *ei);
+enum qerr sq_webhook_delete(struct store *s, int64_t id, qtime_t at, struct qerr_info *ei);
+enum qerr sq_contacts_set(struct store *s, int64_t tenant, const char *const *emails, size_t n,
+                          struct qerr_info *ei);
+enum qerr sq_contacts_get(struct store *s, int64_t tenant, char ***emails, size_t *n,
+                          struct qerr_info *ei);
+enum qerr sq_delivery_insert(struct store *s, struct delivery_rec *d, struct qerr_info *ei);
+enum qerr sq_delivery_claim(struct store *s, const char *owner, qtime_t now, qtime_t lease_until,
+                            struct delivery_rec *out, struct qerr_info *ei);
+enum qerr sq_delivery_finish(struct store *s, int64_t id, const char *owner,
+                             const struct delivery_try *t, const char *state,
+                             qtime_t next_attempt_at, struct qerr_info *ei);
+enum qerr sq_delivery_release(struct store *s, qtime_t now, const char *owner, int *n,
+                              struct qerr_info *ei);
+enum qerr sq_delivery_owners(struct store *s, char ***owners, size_t *n, struct qerr_info *ei);
+enum qerr sq_delivery_page(struct store *s, const struct delivery_query *q,
+                           struct delivery_rec **out, size_t *n, bool *more, struct qerr_info *ei);
+enum qerr sq_delivery_counts(struct store *s, int64_t *pending, int64_t *sending,
+                             struct qerr_info *ei);
+enum qerr sq_expiry_mark(struct store *s, int days, qtime_t *not_after, int64_t *cert_id,
+                         struct qerr_info *ei);
+enum qerr sq_expiry_mark_set(struct store *s, int days, qtime_t not_after, int64_t cert_id,
+                             struct qerr_info *ei);
+enum qerr sq_expiry_candidates(struct store *s, qtime_t after_not_after, int64_t after_id,
+                               qtime_t upto, size_t limit, struct expiry_row **out, size_t *n,
+                               struct qerr_info *ei);
+enum qerr sq_expiry_record(struct store *s, int64_t cert_id, int days, qtime_t at, bool *inserted,
+                           struct qerr_info *ei);
+
+#define SQ_NOTIFY_OPS                                                                              \
+        .webhook_insert = sq_webhook_insert, .webhook_set_secret = sq_webhook_set_secret,          \
+        .webhook_get = sq_webhook_get, .webhook_list = sq_webhook_list,                            \
+        .webhook_delete = sq_webhook_delete, .contacts_set = sq_contacts_set,                      \
+        .contacts_get = sq_contacts_get, .delivery_insert = sq_delivery_insert,                    \
+        .delivery_claim = sq_delivery_claim, .delivery_finish = sq_delivery_finish,                \
+        .delivery_release = sq_delivery_release, .delivery_owners = sq_delivery_owners,            \
+        .delivery_page = sq_delivery_page, .delivery_counts = sq_delivery_counts,                  \
+        .expiry_mark = sq_expiry_mark, .expiry_mark_set = sq_expiry_mark_set,                      \
+        .expiry_candidates = sq_expiry_candidates, .expiry_record = sq_expiry_record,
 
 #endif

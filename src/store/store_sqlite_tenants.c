@@ -181,6 +181,7 @@ enum qerr sq_object_tenant(struct store *s, const char *type, int64_t id, int64_
             {"certificate", "SELECT tenant_id FROM certificates WHERE id = ?"},
             {"order", "SELECT tenant_id FROM orders WHERE id = ?"},
             {"review", "SELECT tenant_id FROM reviews WHERE id = ?"},
+            {"webhook", "SELECT tenant_id FROM webhooks WHERE id = ? AND deleted_at IS NULL"},
         };
         const char *sql = NULL;
         for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)

@@ -35,7 +35,8 @@ def db_rows(data):
     try:
         return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                 for t in ("certificates", "orders", "events", "reviews", "revocations",
-                          "reissues", "tenants", "api_keys")}
+                          "reissues", "tenants", "api_keys", "webhooks", "contacts",
+                          "deliveries")}
     finally:
         db.close()
 
@@ -120,6 +121,10 @@ POST_BODIES = {
     "/api/v1/reviews/{id}/reject": {"reason": "no"},
     "/api/v1/tenants": {"name": "t"},
     "/api/v1/keys": {"role": "user"},
+    "/api/v1/webhooks": {"url": "https://hooks.example.com/quill", "secret": "s" * 20},
+}
+PUT_BODIES = {
+    "/api/v1/contacts": {"emails": ["ops@example.com"]},
 }
 CAPS = {"/api/v1/orders": 1 << 20, "/api/v1/certificates/upload": 1 << 20,
         "/api/v1/certificates/{id}/reissue": 1 << 20, "/api/v1/certificates/{id}/revoke": 2 << 20}
@@ -129,27 +134,29 @@ def test_bad_bodies_on_every_route(api):
     admin = api.key("admin")
     private_order(api, admin, "keep.example.com")
     before = db_rows(api.data)
-    posts = sorted(p for m, p in Contract().routes() if m == "POST")
-    assert set(posts) == set(POST_BODIES), set(posts) ^ set(POST_BODIES)
-    for pattern in posts:
+    routes = []
+    for method, table in (("POST", POST_BODIES), ("PUT", PUT_BODIES)):
+        served = sorted(p for m, p in Contract().routes() if m == method)
+        assert set(served) == set(table), (method, set(served) ^ set(table))
+        routes += [(method, p, table[p]) for p in served]
+    for method, pattern, good in routes:
         path = concrete(pattern, "1")
-        good = POST_BODIES[pattern]
         for raw, what in (("{", "not valid JSON"), ("[1]", "JSON object"), ("nul\x00", "JSON"),
                           ('{"a":1,"a":2}', "not valid JSON")):
-            r = api.call("POST", path, admin, raw=raw, check=pattern)
+            r = api.call(method, path, admin, raw=raw, check=pattern)
             assert r.status == 400 and r.error()["code"] == "malformed_request", (pattern, raw, r)
             assert what in r.error()["message"], (pattern, raw, r)
-        r = api.post(path, admin, {**good, "surprise": 1}, check=pattern)
+        r = api.call(method, path, admin, body={**good, "surprise": 1}, check=pattern)
         assert r.status == 400 and "'surprise' is not known" in r.error()["message"], (pattern, r)
         for field, value in good.items():
-            r = api.post(path, admin, {**good, field: [value]}, check=pattern)
+            r = api.call(method, path, admin, body={**good, field: [value]}, check=pattern)
             assert r.status == 400 and r.error()["code"] == "malformed_request", (pattern, field, r)
             assert f"'{field}'" in r.error()["message"], r
         cap = CAPS.get(pattern, 64 << 10)
-        r = api.oversized("POST", path, admin, cap + 1, check=pattern)
+        r = api.oversized(method, path, admin, cap + 1, check=pattern)
         assert r.status == 413 and r.error()["code"] == "body_too_large", (pattern, r)
         # just under the cap is read (and then refused for what it says)
-        r = api.call("POST", path, admin, raw=b"{" + b" " * (cap - 2) + b"}", check=pattern)
+        r = api.call(method, path, admin, raw=b"{" + b" " * (cap - 2) + b"}", check=pattern)
         assert r.status != 413, (pattern, r)
     assert db_rows(api.data) == before
 
@@ -160,6 +167,7 @@ def test_bad_ids_and_queries(api):
         if "{id}" not in pattern:
             continue
         body = POST_BODIES.get(pattern) if method == "POST" else None
+        body = PUT_BODIES.get(pattern, body) if method == "PUT" else body
         for bad in ("0", "abc", "-1", "01", "1.5", "99999999999999999999", "1%20"):
             r = api.call(method, concrete(pattern, bad), admin, body=body, check=pattern)
             assert r.status == 400, (method, pattern, bad, r)
@@ -172,9 +180,16 @@ def test_bad_ids_and_queries(api):
                       ("/api/v1/certificates", "colour=red"),
                       ("/api/v1/certificates", "limit=1&limit=2"),
                       ("/api/v1/orders", "status=done"), ("/api/v1/events", "object=planet"),
-                      ("/api/v1/events", "id=5"), ("/api/v1/reviews", "status=maybe")):
+                      ("/api/v1/events", "id=5"), ("/api/v1/reviews", "status=maybe"),
+                      ("/api/v1/events", "object=webhooks"), ("/api/v1/webhooks", "colour=red"),
+                      ("/api/v1/contacts", "tenant=a&tenant=b"),
+                      ("/api/v1/contacts", "who=me")):
         r = api.get(f"{path}?{bad}", admin, check=path)
         assert r.status == 400 and r.error()["code"] == "malformed_request", (path, bad, r)
+    pattern = "/api/v1/webhooks/{id}/deliveries"
+    for bad in ("limit=0", "limit=501", "cursor=zz", "colour=red", "limit=1&limit=2"):
+        r = api.get(f"{concrete(pattern, '1')}?{bad}", admin, check=pattern)
+        assert r.status == 400 and r.error()["code"] == "malformed_request", (pattern, bad, r)
 
 
 def test_docs_examples_run(ca_dir, tmp_path):

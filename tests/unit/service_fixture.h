@@ -49,8 +49,16 @@ struct fx {
  * (/proc/self/exe) as "signer", which every test main() that uses this
  * fixture hands to signer_main (FIXTURE_SIGNER_MAIN). The passphrase comes
  * from $QUILL_CA_PASSPHRASE, as for quill. */
+static int fx_signer_main_seen; /* set by FIXTURE_SIGNER_MAIN */
+
 static inline enum qerr t_open(struct fx *f, struct qerr_info *ei)
 {
+        /* Without FIXTURE_SIGNER_MAIN in main(), the signer child would run
+         * the tests again and start a signer of its own, without end. */
+        if (!fx_signer_main_seen) {
+                fprintf(stderr, "service_fixture.h: main() must begin with FIXTURE_SIGNER_MAIN\n");
+                abort();
+        }
         struct ca_secret *sec = service_secret_take(&f->cfg);
         struct service_boot b = {
             .data_dir = f->dir, .cfg = &f->cfg, .actor = "unit:tester", .secret = sec};
@@ -63,6 +71,7 @@ static inline enum qerr t_open(struct fx *f, struct qerr_info *ei)
  * the test binary is also the signer process the service starts. */
 #define FIXTURE_SIGNER_MAIN(argc, argv)                                                            \
         do {                                                                                       \
+                fx_signer_main_seen = 1;                                                           \
                 if ((argc) >= 2 && strcmp((argv)[1], "signer") == 0)                               \
                         return signer_main((argc), (argv));                                        \
         } while (0)

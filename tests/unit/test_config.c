@@ -563,6 +563,15 @@ static void test_write_doc_lists_every_setting(void **state)
             "[server] stop_grace_seconds",
             "[server] user",
             "[signer] user",
+            "[notify] workers",
+            "[notify] timeout_ms",
+            "[notify] max_attempts",
+            "[notify] retry_base_seconds",
+            "[notify] allow_private_addresses",
+            "[notify] expiry_days",
+            "[notify] expiry_scan_seconds",
+            "[smtp] url",
+            "[smtp] from",
         };
         const size_t nrows = sizeof rows / sizeof rows[0];
         for (size_t i = 0; i < nrows; i++) {
