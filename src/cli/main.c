@@ -313,8 +313,19 @@ int main(int argc, char **argv)
 
         int rc = run(&ctx, argc, argv);
 
-        if (ctx.svc)
+        if (ctx.svc) {
+                /* CRLs of what this command revoked (or issued into a new
+                 * shard): made after its commit, before it returns. A failure
+                 * leaves the jobs queued for `quill serve`. */
+                struct qerr_info fei;
+                qerr_clear(&fei);
+                if (service_crl_flush(ctx.svc, &fei) != QERR_OK)
+                        fprintf(stderr,
+                                "quill: warning: %s: the CRL could not be made now (%s); it is "
+                                "queued for 'quill serve' and 'quill crl'\n",
+                                qerr_code(fei.code), qerr_message(&fei));
                 service_close(ctx.svc);
+        }
         service_secret_free(ctx.secret);
         config_free(&ctx.cfg);
         if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -97,6 +97,9 @@ static enum qerr revoke_row(struct service *s, struct cert_rec *c, int reason, i
         c->revoke_reason = reason;
         if ((rc = ST(s)->ops->cert_update(ST(s), c, ei)) != QERR_OK)
                 return rc;
+        /* the CRL is made after the commit, by a job (never in here) */
+        if ((rc = svc_crl_queue(s, c->ca_id, c->crl_shard, ei)) != QERR_OK)
+                return rc;
         if ((rc = svc_event(s, c->tenant_id, "revocation", rid, existing ? "pending" : NULL, "done",
                             "certificate %lld, reason %s", (long long)c->id,
                             revoke_reason_name(reason))) != QERR_OK)
@@ -121,8 +124,6 @@ enum qerr svc_revoke_tree(struct service *s, struct cert_rec *c, int reason, int
 {
         int64_t *desc = NULL, *ids = NULL;
         size_t nd = 0, ni = 0;
-        int64_t cas[64];
-        size_t ncas = 0;
         qtime_t now = qtime_now();
         enum qerr rc = ST(s)->ops->cert_descendants(ST(s), c->id, &desc, &nd, ei);
         if (rc == QERR_OK && !(ids = calloc(nd + 1, sizeof *ids)))
@@ -131,7 +132,6 @@ enum qerr svc_revoke_tree(struct service *s, struct cert_rec *c, int reason, int
         if (rc == QERR_OK) {
                 rc = revoke_row(s, c, reason, 0, existing, now, &first_rev, ei);
                 ids[ni++] = c->id;
-                cas[ncas++] = c->ca_id;
         }
         for (size_t i = 0; rc == QERR_OK && i < nd; i++) {
                 struct cert_rec *d = NULL;
@@ -140,21 +140,8 @@ enum qerr svc_revoke_tree(struct service *s, struct cert_rec *c, int reason, int
                     d->status != CERT_REVOCATION_PENDING && d->status != CERT_DELETED) {
                         rc = revoke_row(s, d, reason, first_rev, 0, now, NULL, ei);
                         ids[ni++] = d->id;
-                        bool seen = false;
-                        for (size_t k = 0; k < ncas; k++)
-                                seen = seen || cas[k] == d->ca_id;
-                        if (!seen && ncas < 64)
-                                cas[ncas++] = d->ca_id;
                 }
                 cert_rec_free(d);
-        }
-        /* the new CRL goes out in the same transaction as the revocation */
-        for (size_t k = 0; rc == QERR_OK && k < ncas; k++) {
-                struct ca_rec *ca = NULL;
-                rc = ST(s)->ops->ca_get(ST(s), cas[k], &ca, ei);
-                if (rc == QERR_OK)
-                        rc = svc_crl_publish(s, ca, ei);
-                ca_rec_free(ca);
         }
         free(desc);
         if (rc != QERR_OK || !ids_out) {
@@ -271,7 +258,7 @@ enum qerr service_cert_revoke(struct service *s, const struct revoke_req *r, str
         else if (rc == QERR_OK)
                 rc = svc_revoke_tree(s, c, r->reason, 0, &out->revoked, &out->nrevoked, ei);
         if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), ei);
+                rc = svc_commit(s, ei);
         else
                 svc_abort(s, rc);
         cert_rec_free(c);
@@ -310,7 +297,7 @@ enum qerr service_cert_delete(struct service *s, int64_t id, struct qerr_info *e
                                        "deleted; private key erased");
         }
         if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), ei);
+                rc = svc_commit(s, ei);
         else
                 svc_abort(s, rc);
         cert_rec_free(c);
@@ -365,6 +352,7 @@ enum qerr service_cert_upload(struct service *s, const struct upload_req *r, str
         c->origin = ORIGIN_UPLOADED;
         c->tenant_id = s->who.tenant_id;
         snprintf(c->tenant, sizeof c->tenant, "%s", s->who.tenant);
+        c->crl_shard = CRL_SHARD_NONE; /* its own CA lists it, not us */
         c->status = CERT_ISSUED;
         c->created_at = qtime_now();
         c->revoke_reason = -1;
@@ -385,7 +373,7 @@ enum qerr service_cert_upload(struct service *s, const struct upload_req *r, str
                                "uploaded; issuer %s; serial %s; chain ends at a %s anchor",
                                c->issuer, c->serial, u.anchor);
         if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), ei);
+                rc = svc_commit(s, ei);
         else
                 svc_abort(s, rc);
 out:
@@ -447,7 +435,7 @@ static void upgrade_key(struct service *s, const struct cert_rec *seen, EVP_PKEY
                                PKI_PBKDF2_ITER);
         }
         if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), &ei);
+                rc = svc_commit(s, &ei);
         else
                 svc_abort(s, rc);
         cert_rec_free(c);

@@ -81,17 +81,37 @@ enum qerr sq_letter_put(struct store *s, int64_t rev_id, const char *type, const
 enum qerr sq_revocation_get(struct store *s, int64_t rev_id, int64_t *cert_id, int *reason,
                             char status[16], struct qerr_info *ei);
 
+/* store_sqlite_crl.c */
+enum qerr sq_ca_raise_crl_shards(struct store *s, int64_t ca_id, int n, int *before,
+                                 struct qerr_info *ei);
+enum qerr sq_crl_scan(struct store *s, int64_t ca_id, int shard, qtime_t now, crl_scan_fn fn,
+                      void *arg, struct qerr_info *ei);
+enum qerr sq_crl_put(struct store *s, const struct crl_info *info, const uint8_t *der, size_t len,
+                     struct qerr_info *ei);
+enum qerr sq_crl_latest(struct store *s, int64_t ca_id, int shard, struct qbuf *der,
+                        struct crl_info *info, struct qerr_info *ei);
+enum qerr sq_crl_list(struct store *s, int64_t ca_id, struct crl_info **out, size_t *n,
+                      struct qerr_info *ei);
+enum qerr sq_job_insert_crl(struct store *s, int64_t ca_id, int shard, qtime_t run_at,
+                            struct qerr_info *ei);
+enum qerr sq_job_close_crl(struct store *s, int64_t ca_id, int shard, struct qerr_info *ei);
+
+#define SQ_CRL_OPS                                                                                 \
+        .ca_raise_crl_shards = sq_ca_raise_crl_shards, .crl_scan = sq_crl_scan,                    \
+        .crl_put = sq_crl_put, .crl_latest = sq_crl_latest, .crl_list = sq_crl_list,               \
+        .job_insert_crl = sq_job_insert_crl, .job_close_crl = sq_job_close_crl,
+
 #define SQ_ORDER_OPS                                                                               \
         .order_insert = sq_order_insert, .order_get = sq_order_get, .order_page = sq_order_page,   \
         .order_update = sq_order_update, .order_name_update = sq_order_name_update,                \
         .order_active_for_names = sq_order_active_for_names, .job_insert = sq_job_insert,          \
         .job_claim = sq_job_claim, .job_done = sq_job_done, .job_retry = sq_job_retry,             \
-        .job_list_running = sq_job_list_running, .job_close_order = sq_job_close_order,           \
-        .job_counts = sq_job_counts,            \
-        .review_insert = sq_review_insert, .review_get = sq_review_get,                            \
-        .review_list = sq_review_list, .review_decide = sq_review_decide,                          \
-        .org_is_approved = sq_org_is_approved, .org_approve = sq_org_approve,                      \
-        .revocation_by_order = sq_revocation_by_order, .revocation_finish = sq_revocation_finish,  \
+        .job_list_running = sq_job_list_running, .job_close_order = sq_job_close_order,            \
+        .job_counts = sq_job_counts, .review_insert = sq_review_insert,                            \
+        .review_get = sq_review_get, .review_list = sq_review_list,                                \
+        .review_decide = sq_review_decide, .org_is_approved = sq_org_is_approved,                  \
+        .org_approve = sq_org_approve, .revocation_by_order = sq_revocation_by_order,              \
+        .revocation_finish = sq_revocation_finish,                                                 \
         .revocation_link_order = sq_revocation_link_order, .letter_put = sq_letter_put,            \
         .revocation_get = sq_revocation_get, .review_for_order = sq_review_for_order,
 
