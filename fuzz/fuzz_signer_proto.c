@@ -1,14 +1,17 @@
 /*
  * fuzz_signer_proto.c - libFuzzer target for the signer's message decoder
- * (both directions), the INIT message that carries the passphrase included.
- * A request that decodes must encode again and decode to the same fields
- * (round trip), or the target aborts.
+ * (both directions), the INIT message that carries the passphrase and the
+ * CRL session's messages included. A request that decodes must encode again
+ * and decode to the same fields (round trip), or the target aborts. The
+ * entries of a CRL_ENTRIES request go through the signer's entry parser:
+ * what it accepts must encode back to the very same bytes.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pki/pki_crl.h"
 #include "signer/signer_proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,15 +33,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         if (signer_decode_req(b.data + 4, b.len - 4, &r2, &ei) != QERR_OK)
                                 abort();
                         if (r2.type != r.type || r2.nnames != r.nnames ||
-                            r2.nentries != r.nentries || !same(r.serial, r2.serial) ||
-                            !same(r.issuer_der, r2.issuer_der) || r.not_after != r2.not_after ||
-                            !same(r.data_dir, r2.data_dir) || !same(r.passphrase, r2.passphrase) ||
+                            !same(r.entries, r2.entries) || r2.entry_count != r.entry_count ||
+                            r2.entries_len != r.entries_len || !same(r.serial, r2.serial) ||
+                            !same(r.crl_url, r2.crl_url) || !same(r.issuer_der, r2.issuer_der) ||
+                            r.not_after != r2.not_after || !same(r.data_dir, r2.data_dir) ||
+                            !same(r.passphrase, r2.passphrase) ||
                             r.private_max_days != r2.private_max_days ||
                             r.log_level != r2.log_level)
                                 abort();
                         signer_req_clear(&r2);
                 }
                 qbuf_free(&b);
+                for (size_t off = 0; r.type == SMSG_CRL_ENTRIES && off < r.entries.len;) {
+                        struct pki_crl_entry e;
+                        size_t used = 0;
+                        if (pki_crl_entry_parse(r.entries.p + off, r.entries.len - off, &used, &e,
+                                                &ei) != QERR_OK)
+                                break;
+                        uint8_t again[PKI_CRL_ENTRY_MAX];
+                        if (used == 0 ||
+                            pki_crl_entry_encode(again, e.serial, e.serial_len, e.revoked_at,
+                                                 e.reason) != used ||
+                            memcmp(again, r.entries.p + off, used) != 0)
+                                abort(); /* accepted what is not canonical */
+                        off += used;
+                }
                 if (r.org.len) {
                         struct org_subject org;
                         if (signer_parse_org(r.org, &org, &ei) == QERR_OK &&

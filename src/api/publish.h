@@ -5,7 +5,12 @@
  *   GET /healthz         200 {"status":"ok"}
  *   GET /ca/<id>.pem     the CA certificate, PEM   (application/x-pem-file)
  *   GET /ca/<id>.der     the CA certificate, DER   (application/pkix-cert)
- *   GET /crl/<id>.crl    the CA's latest CRL, DER  (application/pkix-crl)
+ *   GET /crl/<id>.crl    the CA's unsharded CRL, DER (application/pkix-crl):
+ *                        a root's complete CRL; an issuing CA's CRL of the
+ *                        certificates issued before sharding
+ *   GET /crl/<id>/<shard>.crl  one shard CRL of an issuing CA, DER
+ *                        (CRLs with Cache-Control, ETag, Last-Modified and
+ *                        Expires; 304 to a matching If-None-Match)
  *   GET /metrics         the Prometheus text exposition of the process
  *                        (loopback-only unless [server] metrics_loopback_only
  *                        = false: cmd_serve passes PUBLISH_METRICS_PATTERN in

@@ -38,7 +38,7 @@ static const struct setting schema[] = {
      "(CA certificates, CRLs, OCSP), `/healthz` and `/metrics`. Restart to change."},
     {"server", "base_url", CT_URL, OFF(server_base_url), "http://127.0.0.1:8080", 0, 0, NULL,
      "Public URL prefix of this server, written into certificates as the CRL distribution "
-     "point (`/crl/<ca>.crl`), OCSP (`/ocsp`) and caIssuers (`/ca/<ca>.der`) URLs. Use "
+     "point (`/crl/<ca>/<shard>.crl`), OCSP (`/ocsp`) and caIssuers (`/ca/<ca>.der`) URLs. Use "
      "http://: the Baseline Requirements want these URLs over http, and the signer's linter "
      "refuses https ones in CA and publicly trusted certificates (private ones get a "
      "warning)."},
@@ -56,6 +56,11 @@ static const struct setting schema[] = {
     {"ca", "crl_hours", CT_INT, OFF(ca_crl_hours), "168", 1, 240, NULL,
      "Hours between a CRL's thisUpdate and nextUpdate (at most 10 days, as the CA/B Forum "
      "requires)."},
+    {"crl", "shards", CT_INT, OFF(crl_shards), "16", 1, 256, NULL,
+     "How many CRLs (shards) each issuing CA publishes. A certificate's shard is fixed when it "
+     "is issued (from its serial, with the count in force then) and named in its CRL "
+     "distribution point (`/crl/<ca>/<shard>.crl`); changing the count later never moves "
+     "existing certificates, and shards once used keep being published."},
     {"keys", "data_key_file", CT_STRING, OFF(keys_data_key_file), "", 0, 0, NULL,
      "File with the 32-byte data key (64 hex digits) that encrypts subscriber keys the "
      "service generated. Empty: `<data>/secrets/data.key`, created on first use. "
@@ -131,7 +136,7 @@ static const struct setting schema[] = {
      "whose label contains one (case-insensitively, also with digits and hyphens removed) waits "
      "for manual review."},
     {"jobs", "workers", CT_INT, OFF(jobs_workers), "2", 1, 32, NULL,
-     "Worker threads of `quill serve` that run validation, CAA and issuance jobs."},
+     "Worker threads of `quill serve` that run validation, CAA, issuance and CRL jobs."},
     {"api", "rate_per_second", CT_INT, OFF(api_rate_per_second), "50", 0, 1000000, NULL,
      "REST API requests per second each tenant may make on average (a token bucket per "
      "tenant, shared by all its keys); more are answered 429 with Retry-After. 0: no limit."},

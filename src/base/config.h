@@ -28,6 +28,7 @@ struct qconfig {
         char *signer_user;        /* "" = the main process's user */
         char *ca_passphrase_file; /* "" = only QUILL_CA_PASSPHRASE */
         long ca_crl_hours;        /* CRL nextUpdate - thisUpdate */
+        long crl_shards;          /* CRLs per issuing CA for new certificates */
         char *keys_data_key_file; /* "" = <data>/secrets/data.key */
         long private_max_days;
         long public_max_days; /* 0 = the CA/B Forum schedule */

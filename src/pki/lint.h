@@ -320,6 +320,10 @@ void lint_report_init(struct lint_report *r);
 void lint_report_free(struct lint_report *r);
 /* The first error-level finding, or NULL. Borrowed. */
 const struct lint_finding *lint_report_first_error(const struct lint_report *r);
+/* QERR_LINT_FAILED with the first error-level finding of `r` (id, source,
+ * message) and the ids of the next ones, in one sentence about `what` ("the
+ * certificate", "the CRL"). */
+enum qerr lint_refusal(const struct lint_report *r, const char *what, struct qerr_info *ei);
 
 /* ---- certificates ---- */
 
@@ -366,8 +370,19 @@ struct lint_crl_opts {
         const uint8_t *issuer_der; /* the issuing CA (DER), or NULL */
         size_t issuer_len;
 };
+/* Lints a DER CRL. Entries in the canonical form quill writes
+ * (pki_crl_entry_parse) are read one by one without OpenSSL objects and the
+ * rest of the CRL through OpenSSL without them, so a CRL of a million
+ * entries costs a pass over its bytes; any other CRL is parsed whole by
+ * OpenSSL (at most 64 MiB). The findings are the same either way. */
 enum qerr lint_crl_der(const uint8_t *der, size_t len, const struct lint_crl_opts *o,
                        struct lint_report *out, struct qerr_info *ei);
+/* The entry rules of lint_crl_der for one entry in the canonical form quill
+ * writes (DER; a Time in RFC 5280's encoding; no extension but a
+ * non-critical reasonCode): its serial (`serial`: big-endian magnitude, 1..20
+ * octets, not zero; e_crl_entry_serial) and its reason code (0: none;
+ * e_crl_reason_...). The first check it fails, or LC__COUNT. */
+enum lint_check_id lint_crl_entry_check(const uint8_t *serial, size_t len, int reason);
 
 /* ---- OCSP ---- */
 

@@ -88,6 +88,10 @@ struct lint_ext_ids {
 void lint_check_exts(struct lint_report *r, const STACK_OF(X509_EXTENSION) * exts,
                      const int *known_critical, size_t nknown, const struct lint_ext_ids *ids,
                      const char *where);
+/* lint_crl_der through OpenSSL alone, whatever the entries (lint_crl.c;
+ * the tests compare it with the fast path). */
+enum qerr lint_crl_der_whole(const uint8_t *der, size_t len, const struct lint_crl_opts *o,
+                             struct lint_report *out, struct qerr_info *ei);
 /* Reason codes of CRL entries and OCSP responses: LC__COUNT when allowed,
  * else the check that refuses it (an explicit 0 included, for CRLs). */
 enum lint_check_id lint_reason_check(long reason, bool crl);

@@ -150,33 +150,6 @@ enum qerr pki_lint_key_new(EVP_PKEY *like, EVP_PKEY **out, struct qerr_info *ei)
         return QERR_OK;
 }
 
-/* QERR_LINT_FAILED with the first error finding, and the ids of the next
- * ones, in one sentence. */
-static enum qerr refuse(const struct lint_report *r, const char *what, struct qerr_info *ei)
-{
-        const struct lint_finding *f = lint_report_first_error(r);
-        char more[200] = "";
-        size_t used = 0, others = 0;
-        for (size_t i = 0; f && i < r->n; i++) {
-                const struct lint_finding *g = &r->items[i];
-                if (g == f || g->severity != LINT_ERROR)
-                        continue;
-                others++;
-                if (used + strlen(g->id) + 3 < sizeof more)
-                        used += (size_t)snprintf(more + used, sizeof more - used, "%s%s",
-                                                 used ? ", " : "", g->id);
-        }
-        if (!f)
-                return qerr_set(ei, QERR_LINT_FAILED,
-                                "the %s fails %zu lint checks (the report was full)", what,
-                                r->errors);
-        if (r->errors > others + 1)
-                others = r->errors - 1;
-        return qerr_set(ei, QERR_LINT_FAILED, "the %s fails lint check %s (%s): %s%s%s%s%s", what,
-                        f->id, f->source, f->message, others ? "; also failed: " : "", more,
-                        others && !more[0] ? "more checks" : "", others ? "" : ".");
-}
-
 /* Lints `der` by the gate's rules; QERR_LINT_FAILED on an error finding. */
 static enum qerr gate_lint(const struct pki_lint_gate *g, const unsigned char *der, int n, bool crl,
                            struct qerr_info *ei)
@@ -190,7 +163,7 @@ static enum qerr gate_lint(const struct pki_lint_gate *g, const unsigned char *d
                 rc = qerr_set(ei, QERR_INTERNAL, "the lint gate could not read back the %s: %s",
                               crl ? "CRL" : "certificate", qerr_message(ei));
         if (rc == QERR_OK && r->errors > before)
-                rc = refuse(r, crl ? "CRL" : "certificate", ei);
+                rc = lint_refusal(r, crl ? "CRL" : "certificate", ei);
         lint_report_free(&local);
         return rc;
 }

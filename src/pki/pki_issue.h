@@ -74,6 +74,9 @@ struct ca_params {
 
 enum qerr pki_issue_ca(const struct ca_params *p, X509 **out, struct qerr_info *ei);
 
+/* A whole CRL built with OpenSSL's objects, held in memory: the tests' and
+ * the linter's independent reference. quill's own CRLs, of any size, are
+ * built as DER in parts and streamed through the signer (pki_crl.h). */
 struct crl_item {
         const uint8_t *serial;
         size_t serial_len;

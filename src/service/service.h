@@ -165,8 +165,9 @@ enum qerr service_cert_get(struct service *s, int64_t id, struct cert_rec **out,
                            struct event_rec **events, size_t *nevents, struct qerr_info *ei);
 
 /* ---- life cycle ---- */
-/* Revokes `id` and every certificate reissued from it, then publishes a new
- * CRL, all in one transaction. A DV certificate is first proved again
+/* Revokes `id` and every certificate reissued from it in one transaction
+ * that also queues the CRL jobs of their partitions (service_crl_flush or
+ * the workers make the CRLs after the commit). A DV certificate is first proved again
  * (RULES.md §5): the revocation stays pending, with a proof order
  * (`proof_order`) whose names must be validated within 3 days. An OV/EV
  * certificate needs its signed letter and a reviewer's approval
@@ -287,6 +288,9 @@ enum qerr service_workers_start(const char *data_dir, const struct qconfig *cfg,
                                 struct qerr_info *ei);
 /* Asks the workers to stop after their current job and joins them. */
 void service_workers_stop(struct workers *w);
+/* Wakes idle workers to look for due jobs now (any thread; a
+ * service_set_job_wake function: pass the pool as its argument). */
+void service_workers_wake(void *w);
 
 /* ---- the daemon (issue 6) ---- */
 /* Makes `dst` sign through `src`'s signer (start it first; `src` must
@@ -463,10 +467,41 @@ struct key_proof_out {
 enum qerr service_revoke_by_key_proof(struct service *s, const struct key_proof_req *r,
                                       struct key_proof_out *out, struct qerr_info *ei);
 
-/* ---- CRLs and CA certificates for publication ---- */
-/* Signs and stores a fresh CRL for every CA. */
-enum qerr service_crl_refresh_all(struct service *s, struct qerr_info *ei);
-/* Latest CRL (DER) of a CA. */
-enum qerr service_crl_get(struct service *s, int64_t ca_id, struct qbuf *der, struct qerr_info *ei);
+/* ---- CRLs (docs/internals/crl.md) ---- */
+/* Makes a fresh CRL for every partition of CA `ca_id` (0: of every CA):
+ * the root's complete CRL, an issuing CA's unsharded CRL and each of its
+ * shard CRLs. `out` (may be NULL; caller frees) describes each one. */
+enum qerr service_crl_refresh_all(struct service *s, int64_t ca_id, struct crl_info **out,
+                                  size_t *n, struct qerr_info *ei);
+/* Makes the CRLs of the partitions this handle's revocations queued jobs
+ * for (a command calls it after its commit and before it exits; jobs that
+ * fail stay queued for `quill serve`). */
+enum qerr service_crl_flush(struct service *s, struct qerr_info *ei);
+/* Queues CRL jobs for every partition past half its CRL's lifetime (or
+ * without a CRL), for the workers (quill serve's main loop). */
+enum qerr service_crl_schedule_stale(struct service *s, struct qerr_info *ei);
+/* The stored CRL of a partition (DER into `der` when not NULL; `info` when
+ * not NULL). QERR_NOT_FOUND when there is none. */
+enum qerr service_crl_get(struct service *s, int64_t ca_id, int shard, struct qbuf *der,
+                          struct crl_info *info, struct qerr_info *ei);
+/* The stored CRL of every partition of `ca_id` (0: every CA); caller frees. */
+enum qerr service_crl_list(struct service *s, int64_t ca_id, struct crl_info **out, size_t *n,
+                           struct qerr_info *ei);
+/* The URL a partition is published at (as written into certificates). */
+void service_crl_url(const struct service *s, int64_t ca_id, int shard, char *out, size_t sz);
+/* HTTP caching of a served CRL: Cache-Control "public, max-age=<max_age>"
+ * (bounded by nextUpdate), ETag, Last-Modified (thisUpdate), Expires
+ * (nextUpdate). */
+struct crl_http {
+        long max_age;
+        char etag[32];
+        qtime_t last_modified, expires;
+};
+void service_crl_http(const struct crl_info *info, qtime_t now, struct crl_http *out);
+
+/* A function the service calls (from the committing thread) after a
+ * transaction that queued jobs commits: `quill serve` wakes its workers
+ * with it instead of letting them find the jobs at their next poll. */
+void service_set_job_wake(struct service *s, void (*fn)(void *arg), void *arg);
 
 #endif

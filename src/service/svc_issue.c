@@ -204,8 +204,15 @@ static enum qerr issue_one(struct service *s, const struct issue_input *in, stru
         X509_free(cax);
         if (rc != QERR_OK)
                 goto out;
+        /* the CRL shard is fixed now, with the count in force, and named in
+         * the certificate (docs/internals/crl.md) */
+        int shard = policy_crl_shard(hex, (int)s->cfg->crl_shards);
+        if (shard < 0) {
+                rc = qerr_set(ei, QERR_INTERNAL, "no CRL shard for serial %s", hex);
+                goto out;
+        }
         char crl[600], ocsp[600], cai[600];
-        svc_urls(s, ca->id, crl, ocsp, cai, sizeof crl);
+        svc_urls(s, ca->id, shard, crl, ocsp, cai, sizeof crl);
         struct signer_req req = {.type = SMSG_SIGN_CERT};
         req.issuer_der.p = cader.data;
         req.issuer_der.len = cader.len;
@@ -248,6 +255,7 @@ static enum qerr issue_one(struct service *s, const struct issue_input *in, stru
         c->ca_id = ca->id;
         c->tenant_id = in->tenant_id;
         snprintf(c->tenant, sizeof c->tenant, "%s", in->tenant ? in->tenant : "");
+        c->crl_shard = shard;
         c->parent_id = in->parent_id;
         memcpy(c->serial, hex, sizeof c->serial);
         c->not_before = not_before;
@@ -293,6 +301,8 @@ enum qerr svc_insert_cert(struct service *s, struct cert_rec *c, const char *why
                           struct qerr_info *ei)
 {
         enum qerr rc = ST(s)->ops->cert_insert(ST(s), c, ei);
+        if (rc == QERR_OK)
+                rc = svc_crl_note_issued(s, c, ei);
         if (rc == QERR_OK)
                 rc = svc_event(s, c->tenant_id, "certificate", c->id, NULL, "issued",
                                "%s; serial %s; profile %s", why, c->serial,
@@ -373,7 +383,7 @@ static enum qerr store_new(struct service *s, struct cert_rec *c, const char *wh
                 order_rec_free(o);
                 return svc_abort(s, rc);
         }
-        rc = ST(s)->ops->commit(ST(s), ei);
+        rc = svc_commit(s, ei);
         if (rc == QERR_OK && order)
                 *order = o;
         else
@@ -737,7 +747,7 @@ static enum qerr reissue_failed(struct service *s, int64_t tenant_id, int64_t ce
                                    (long long)rid);
         cert_rec_free(fresh);
         if (r2 == QERR_OK)
-                ST(s)->ops->commit(ST(s), &ei2);
+                svc_commit(s, &ei2);
         else
                 svc_abort(s, r2);
         return rc;
@@ -746,8 +756,8 @@ static enum qerr reissue_failed(struct service *s, int64_t tenant_id, int64_t ce
 /* Stores the reissued certificate `c` and closes reissue `rid`, in one
  * transaction. The original is read again first: if it was revoked while
  * the reissue ran, the new certificate is revoked with it (revoking the
- * original revokes every certificate reissued from it) and the CRL is signed
- * in the same transaction. */
+ * original revokes every certificate reissued from it) and its CRL is
+ * queued in the same transaction. */
 static enum qerr reissue_complete_tx(struct service *s, int64_t orig_id, int64_t rid,
                                      struct cert_rec *c, bool *key_blocked, struct qerr_info *ei)
 {
@@ -760,6 +770,8 @@ static enum qerr reissue_complete_tx(struct service *s, int64_t orig_id, int64_t
                        (fresh->status == CERT_REVOKED || fresh->status == CERT_REVOCATION_PENDING);
         if (rc == QERR_OK)
                 rc = ST(s)->ops->cert_insert(ST(s), c, ei);
+        if (rc == QERR_OK)
+                rc = svc_crl_note_issued(s, c, ei);
         if (rc == QERR_OK)
                 rc = ST(s)->ops->reissue_finish(ST(s), rid, "done", c->id, NULL, qtime_now(), ei);
         if (rc == QERR_OK)
@@ -799,11 +811,7 @@ static enum qerr reissue_complete_tx(struct service *s, int64_t orig_id, int64_t
         return rc;
 }
 
-/* Stores the reissued certificate `c` and closes reissue `rid`, in one
- * transaction. The original is read again first: if it was revoked while
- * the reissue ran, the new certificate is revoked with it (revoking the
- * original revokes every certificate reissued from it) and the CRL is signed
- * in the same transaction. */
+/* reissue_complete_tx in its own transaction. */
 static enum qerr reissue_complete(struct service *s, int64_t orig_id, int64_t rid,
                                   struct cert_rec *c, bool *key_blocked, struct qerr_info *ei)
 {
@@ -813,7 +821,7 @@ static enum qerr reissue_complete(struct service *s, int64_t orig_id, int64_t ri
         rc = reissue_complete_tx(s, orig_id, rid, c, key_blocked, ei);
         if (rc != QERR_OK)
                 return svc_abort(s, rc);
-        return ST(s)->ops->commit(ST(s), ei);
+        return svc_commit(s, ei);
 }
 
 enum qerr svc_reissue_complete_tx(struct service *s, int64_t orig_id, struct cert_rec *c,
@@ -1015,7 +1023,7 @@ enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
                 svc_abort(s, rc);
                 goto out;
         }
-        if ((rc = ST(s)->ops->commit(ST(s), ei)) != QERR_OK || revalidate)
+        if ((rc = svc_commit(s, ei)) != QERR_OK || revalidate)
                 goto out;
 
         /* the CSR choice */

@@ -240,7 +240,7 @@ static enum qerr to_issuing(struct service *s, struct order_rec *o, enum step *n
 }
 
 /* A DV revocation whose proof of control arrived: revoke (with its reissues)
- * and publish the CRL, in the caller's transaction. */
+ * and queue their CRLs, in the caller's transaction. */
 static enum qerr complete_revocation(struct service *s, struct order_rec *o, struct qerr_info *ei)
 {
         int64_t rev = 0, cert_id = 0;
@@ -446,7 +446,7 @@ static enum qerr step_validate(struct service *s, struct dns_resolver *dns, int6
                 *next = STEP_RETRY;
         }
         if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), ei);
+                rc = svc_commit(s, ei);
         else
                 svc_abort(s, rc);
 out:
@@ -556,7 +556,7 @@ static enum qerr step_issue(struct service *s, struct dns_resolver *dns, int64_t
                 *next = STEP_RETRY;
         }
         if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), ei);
+                rc = svc_commit(s, ei);
         else
                 svc_abort(s, rc);
 out:
@@ -578,15 +578,20 @@ enum qerr svc_run_job(struct service *s, struct dns_resolver *dns, const struct 
 {
         enum step next = STEP_DONE;
         enum qerr rc;
-        if (!strcmp(j->kind, "issue"))
+        if (!strcmp(j->kind, "crl"))
+                rc = svc_crl_job(s, j, ei);
+        else if (!strcmp(j->kind, "issue"))
                 rc = step_issue(s, dns, j->order_id, &next, ei);
-        else
+        else if (!strcmp(j->kind, "validate"))
                 rc = step_validate(s, dns, j->order_id, &next, ei);
+        else /* a kind of a newer quill: left for it, with backoff */
+                rc = qerr_set(ei, QERR_INTERNAL, "job kind %s is unknown to this quill", j->kind);
         struct qerr_info e2;
         if (rc != QERR_OK) {
                 /* the step could not even be written: try again later */
-                qlog_warn("job failed, retrying", "job=%lld order=%lld code=%s", (long long)j->id,
-                          (long long)j->order_id, qerr_code(rc));
+                qlog_warn("job failed, retrying", "job=%lld kind=%s order=%lld ca=%lld code=%s",
+                          (long long)j->id, j->kind, (long long)j->order_id, (long long)j->ca_id,
+                          qerr_code(rc));
                 ST(s)->ops->job_retry(ST(s), j->id, qtime_now() + backoff(j->attempts),
                                       qerr_code(rc), &e2);
                 return rc;

@@ -113,6 +113,6 @@ enum qerr service_recover(struct service *s, struct qerr_info *ei)
         }
         store_free_reissues(act, n);
         if (rc == QERR_OK)
-                return ST(s)->ops->commit(ST(s), ei);
+                return svc_commit(s, ei);
         return svc_abort(s, rc);
 }

@@ -1,8 +1,9 @@
 /*
  * signer.c - the signer's request handler: state, CA creation, certificate
- * signing; see signer.h. CRLs are in signer_crl.c, the key directory in
- * signer_keys.c, the process around it in signer_main.c, and the client half
- * (start, call, restart, stop) in signer_client.c.
+ * signing; see signer.h. CRLs (a session of frames) are in signer_crl.c,
+ * the key directory in signer_keys.c, the process around it in
+ * signer_main.c, and the client half (start, call, restart, stop) in
+ * signer_client.c.
  *
  * The handler trusts nothing the main process sends: it decodes with the
  * strict decoder, reloads the issuer from the DER it was given, proves it
@@ -73,6 +74,7 @@ void signer_state_free(struct signer_state *st)
 {
         if (!st)
                 return;
+        signer_crl_end(st);
         for (size_t i = 0; i < st->nkeys; i++)
                 EVP_PKEY_free(st->keys[i].key);
         for (size_t i = 0; i < GATE__COUNT; i++)
@@ -131,7 +133,6 @@ enum qerr signer_gate_key(struct signer_state *st, EVP_PKEY *signing, EVP_PKEY *
         *out = st->gate_keys[slot];
         return QERR_OK;
 }
-
 
 static enum qerr do_create(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
                            struct qerr_info *ei)
@@ -380,8 +381,14 @@ void signer_handle(struct signer_state *st, const uint8_t *frame, size_t len, st
                 case SMSG_SIGN_CERT:
                         rc = do_sign_cert(st, &r, out, &ei);
                         break;
-                case SMSG_SIGN_CRL:
-                        rc = signer_sign_crl(st, &r, out, &ei);
+                case SMSG_CRL_BEGIN:
+                        rc = signer_crl_begin(st, &r, out, &ei);
+                        break;
+                case SMSG_CRL_ENTRIES:
+                        rc = signer_crl_entries(st, &r, out, &ei);
+                        break;
+                case SMSG_CRL_FINISH:
+                        rc = signer_crl_finish(st, out, &ei);
                         break;
                 default:
                         rc = qerr_set(&ei, QERR_PROTO, "unexpected message");
@@ -389,6 +396,7 @@ void signer_handle(struct signer_state *st, const uint8_t *frame, size_t len, st
         }
         signer_req_clear(&r);
         if (rc != QERR_OK) {
+                signer_crl_end(st); /* any refusal ends a CRL session */
                 out->len = start;
                 struct signer_resp e = {
                     .type = SMSG_ERROR, .code = rc, .crl_number = st->err_crl_number};

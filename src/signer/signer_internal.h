@@ -24,6 +24,18 @@ struct cached_key {
         EVP_PKEY *key;
 };
 
+/* A CRL being signed, between CRL_BEGIN and CRL_FINISH (signer_crl.c). */
+struct crl_session {
+        bool active;
+        bool root_issuer; /* its entries are CA certificates */
+        EVP_MD_CTX *md;   /* the real key's signature over the TBSCertList */
+        struct qbuf head, tail, sigalg;
+        int64_t number, this_update, next_update;
+        char key_id[65];               /* the issuer's, for the CRL number mark */
+        uint64_t want_len, want_count; /* announced by CRL_BEGIN */
+        uint64_t got_len, got_count;
+};
+
 /* The lint gate's throwaway keys (issue 7), one per key kind. */
 enum { GATE_RSA, GATE_EC256, GATE_EC384, GATE_SM2, GATE__COUNT };
 
@@ -36,8 +48,9 @@ struct signer_state {
         char note[QERR_MSG_MAX];
         struct cached_key keys[MAX_CACHED_KEYS];
         size_t nkeys;
-        int64_t err_crl_number; /* for the error answer of the request in hand */
+        int64_t err_crl_number;           /* for the error answer of the request in hand */
         EVP_PKEY *gate_keys[GATE__COUNT]; /* made on first need, kept for life */
+        struct crl_session crl;           /* at most one open CRL session */
 };
 
 /* ---- signer.c ---- */
@@ -64,9 +77,14 @@ bool signer_is_ca_key(struct signer_state *st, EVP_PKEY *k);
 /* Parses a certificate given by the main process; refuses non-CA ones. */
 enum qerr signer_load_issuer(struct sbytes der, X509 **out, struct qerr_info *ei);
 
-/* ---- signer_crl.c ---- */
-enum qerr signer_sign_crl(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
-                          struct qerr_info *ei);
+/* ---- signer_crl.c: the CRL session (signer_proto.h) ---- */
+enum qerr signer_crl_begin(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
+                           struct qerr_info *ei);
+enum qerr signer_crl_entries(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
+                             struct qerr_info *ei);
+enum qerr signer_crl_finish(struct signer_state *st, struct qbuf *out, struct qerr_info *ei);
+/* Ends the open session, if any (a refusal, a new BEGIN, the end). */
+void signer_crl_end(struct signer_state *st);
 /* The CRL number high-water mark file of a CA (tests read it). */
 void signer_crl_mark_path(const struct signer_state *st, const char *key_id, char *out,
                           size_t outsz);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../pki/pki_crl.h"
+
 enum tag {
         T_KEY_ALG = 1,
         T_SUBJECT,
@@ -25,7 +27,7 @@ enum tag {
         T_CRL_NUMBER,
         T_THIS_UPDATE,
         T_NEXT_UPDATE,
-        T_ENTRY, /* repeated: serial-len(1) serial revoked_at(8) reason(8) */
+        T_RETIRED_16, /* was the one-frame CRL's entry (message 5, gone): never reuse */
         T_DER,
         T_KEY_ID,
         T_CODE,
@@ -35,63 +37,66 @@ enum tag {
         T_PRIVATE_MAX_DAYS,
         T_PUBLIC_MAX_DAYS,
         T_PASSPHRASE,
-        T_NOTE, /* why there is no passphrase */
-        T_LOG_LEVEL,
-        T__MAX /* at most 32: tag sets are 32-bit masks */
+        T_NOTE,      /* why there is no passphrase */
+        T_LOG_LEVEL, /* 27 */
+        /* 28-39: free. 40-49: the CRL session (SMSG_CRL_BEGIN ... FINISH) */
+        T_CRL_ENTRIES = 40, /* CRL_ENTRIES: DER of whole RevokedCertificate entries */
+        T_ENTRY_COUNT,      /* CRL_BEGIN: how many entries will follow */
+        T_ENTRIES_LEN,      /* CRL_BEGIN: and their bytes */
+        T_CRL_HEAD,         /* CRL_FINISH answer: the TBSCertList before the entries */
+        T_CRL_TAIL,         /* ... after them (crlExtensions) */
+        T_SIG_ALG,          /* ... the signature AlgorithmIdentifier */
+        T_SIGNATURE,        /* ... the signature value */
+        T__MAX              /* at most 64: tag sets are 64-bit masks */
 };
 
 /* Which tags each request type may carry, and which it must. */
-#define B(t) (1u << (t))
+#define B(t) ((uint64_t)1 << (t))
 static const struct {
-        uint32_t allowed, required;
+        bool valid;
+        uint64_t allowed, required;
 } req_tags[] = {
-    [SMSG_PING] = {0, 0},
-    [SMSG_CREATE_ROOT] = {B(T_KEY_ALG) | B(T_SUBJECT), B(T_KEY_ALG) | B(T_SUBJECT)},
-    [SMSG_CREATE_ISSUING] = {B(T_KEY_ALG) | B(T_SUBJECT) | B(T_ISSUER) | B(T_CRL_URL) |
+    [SMSG_PING] = {true, 0, 0},
+    [SMSG_CREATE_ROOT] = {true, B(T_KEY_ALG) | B(T_SUBJECT), B(T_KEY_ALG) | B(T_SUBJECT)},
+    [SMSG_CREATE_ISSUING] = {true,
+                             B(T_KEY_ALG) | B(T_SUBJECT) | B(T_ISSUER) | B(T_CRL_URL) |
                                  B(T_CAISSUERS_URL),
                              B(T_KEY_ALG) | B(T_SUBJECT) | B(T_ISSUER)},
-    [SMSG_SIGN_CERT] = {B(T_ISSUER) | B(T_SPKI) | B(T_NAME) | B(T_NOT_BEFORE) | B(T_NOT_AFTER) |
+    [SMSG_SIGN_CERT] = {true,
+                        B(T_ISSUER) | B(T_SPKI) | B(T_NAME) | B(T_NOT_BEFORE) | B(T_NOT_AFTER) |
                             B(T_SERIAL) | B(T_PROFILE) | B(T_CRL_URL) | B(T_OCSP_URL) |
                             B(T_CAISSUERS_URL) | B(T_ORG),
                         B(T_ISSUER) | B(T_SPKI) | B(T_NAME) | B(T_NOT_BEFORE) | B(T_NOT_AFTER) |
                             B(T_SERIAL) | B(T_PROFILE)},
-    [SMSG_SIGN_CRL] = {B(T_ISSUER) | B(T_CRL_NUMBER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE) |
-                           B(T_ENTRY),
-                       B(T_ISSUER) | B(T_CRL_NUMBER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE)},
-    [SMSG_INIT] = {B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_PASSPHRASE) |
+    [SMSG_INIT] = {true,
+                   B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_PASSPHRASE) |
                        B(T_NOTE) | B(T_LOG_LEVEL),
                    B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_LOG_LEVEL)},
+    [SMSG_CRL_BEGIN] = {true,
+                        B(T_ISSUER) | B(T_CRL_NUMBER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE) |
+                            B(T_CRL_URL) | B(T_ENTRY_COUNT) | B(T_ENTRIES_LEN),
+                        B(T_ISSUER) | B(T_CRL_NUMBER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE) |
+                            B(T_ENTRY_COUNT) | B(T_ENTRIES_LEN)},
+    [SMSG_CRL_ENTRIES] = {true, B(T_CRL_ENTRIES), B(T_CRL_ENTRIES)},
+    [SMSG_CRL_FINISH] = {true, 0, 0},
 };
-_Static_assert(T__MAX <= 32, "tag sets are 32-bit masks");
+#define NREQ_TYPES (sizeof req_tags / sizeof req_tags[0])
+#define RESP_OK_TAGS                                                                               \
+        (B(T_DER) | B(T_KEY_ID) | B(T_CRL_HEAD) | B(T_CRL_TAIL) | B(T_SIG_ALG) | B(T_SIGNATURE))
+_Static_assert(T__MAX <= 64, "tag sets are 64-bit masks");
 
 static const uint32_t max_len[T__MAX] = {
-    [T_KEY_ALG] = 16,
-    [T_SUBJECT] = 1024,
-    [T_ISSUER] = 16384,
-    [T_SPKI] = 4096,
-    [T_NAME] = 253,
-    [T_NOT_BEFORE] = 8,
-    [T_NOT_AFTER] = 8,
-    [T_SERIAL] = 20,
-    [T_PROFILE] = 16,
-    [T_CRL_URL] = 512,
-    [T_OCSP_URL] = 512,
-    [T_CAISSUERS_URL] = 512,
-    [T_CRL_NUMBER] = 8,
-    [T_THIS_UPDATE] = 8,
-    [T_NEXT_UPDATE] = 8,
-    [T_ENTRY] = 1 + 20 + 16,
-    [T_DER] = 200000,
-    [T_KEY_ID] = 64,
-    [T_CODE] = 8,
-    [T_MESSAGE] = 1024,
-    [T_ORG] = 512,
-    [T_DATA_DIR] = 4095,
-    [T_PRIVATE_MAX_DAYS] = 8,
-    [T_PUBLIC_MAX_DAYS] = 8,
-    [T_PASSPHRASE] = SIGNER_MAX_PASSPHRASE,
-    [T_NOTE] = 512,
-    [T_LOG_LEVEL] = 8,
+    [T_KEY_ALG] = 16,         [T_SUBJECT] = 1024,      [T_ISSUER] = 16384,
+    [T_SPKI] = 4096,          [T_NAME] = 253,          [T_NOT_BEFORE] = 8,
+    [T_NOT_AFTER] = 8,        [T_SERIAL] = 20,         [T_PROFILE] = 16,
+    [T_CRL_URL] = 512,        [T_OCSP_URL] = 512,      [T_CAISSUERS_URL] = 512,
+    [T_CRL_NUMBER] = 8,       [T_THIS_UPDATE] = 8,     [T_NEXT_UPDATE] = 8,
+    [T_DER] = 200000,         [T_KEY_ID] = 64,         [T_CODE] = 8,
+    [T_MESSAGE] = 1024,       [T_ORG] = 512,           [T_DATA_DIR] = 4095,
+    [T_PRIVATE_MAX_DAYS] = 8, [T_PUBLIC_MAX_DAYS] = 8, [T_PASSPHRASE] = SIGNER_MAX_PASSPHRASE,
+    [T_NOTE] = 512,           [T_LOG_LEVEL] = 8,       [T_CRL_ENTRIES] = SIGNER_CRL_CHUNK_BYTES,
+    [T_ENTRY_COUNT] = 8,      [T_ENTRIES_LEN] = 8,     [T_CRL_HEAD] = 24576,
+    [T_CRL_TAIL] = 4096,      [T_SIG_ALG] = 256,       [T_SIGNATURE] = 1024,
 };
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -167,8 +172,7 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
 {
         bool ok;
         size_t start = frame_begin(out, r->type, &ok);
-        uint32_t allowed =
-            (size_t)r->type < sizeof req_tags / sizeof req_tags[0] ? req_tags[r->type].allowed : 0;
+        uint64_t allowed = (size_t)r->type < NREQ_TYPES ? req_tags[r->type].allowed : 0;
         if (allowed & B(T_KEY_ALG))
                 ok = ok && field_bytes(out, T_KEY_ALG, r->key_alg);
         if (allowed & B(T_SUBJECT))
@@ -207,19 +211,11 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
                 ok = ok && field_bytes(out, T_PASSPHRASE, r->passphrase);
         if ((allowed & B(T_NOTE)) && r->note.len)
                 ok = ok && field_bytes(out, T_NOTE, r->note);
-        for (size_t i = 0; ok && (allowed & B(T_ENTRY)) && i < r->nentries; i++) {
-                const struct crl_entry_wire *e = &r->entries[i];
-                uint8_t buf[1 + 20 + 16];
-                if (e->serial.len == 0 || e->serial.len > 20) {
-                        ok = false;
-                        break;
-                }
-                buf[0] = (uint8_t)e->serial.len;
-                memcpy(buf + 1, e->serial.p, e->serial.len);
-                put_i64(buf + 1 + e->serial.len, e->revoked_at);
-                put_i64(buf + 9 + e->serial.len, e->reason);
-                ok = field(out, T_ENTRY, buf, 17 + e->serial.len);
-        }
+        if (allowed & B(T_ENTRY_COUNT))
+                ok = ok && field_i64(out, T_ENTRY_COUNT, r->entry_count) &&
+                     field_i64(out, T_ENTRIES_LEN, r->entries_len);
+        if (allowed & B(T_CRL_ENTRIES))
+                ok = ok && r->entries.p && field_bytes(out, T_CRL_ENTRIES, r->entries);
         return frame_end(out, start, ok);
 }
 
@@ -228,7 +224,12 @@ bool signer_encode_resp(const struct signer_resp *r, struct qbuf *out)
         bool ok;
         size_t start = frame_begin(out, r->type, &ok);
         if (r->type == SMSG_OK) {
-                ok = ok && field_bytes(out, T_DER, r->der) && field_bytes(out, T_KEY_ID, r->key_id);
+                ok = ok && field_bytes(out, T_DER, r->der) &&
+                     field_bytes(out, T_KEY_ID, r->key_id) &&
+                     field_bytes(out, T_CRL_HEAD, r->crl_head) &&
+                     field_bytes(out, T_CRL_TAIL, r->crl_tail) &&
+                     field_bytes(out, T_SIG_ALG, r->sig_alg) &&
+                     field_bytes(out, T_SIGNATURE, r->signature);
         } else {
                 ok = ok && field_i64(out, T_CODE, r->code) &&
                      field_bytes(out, T_MESSAGE, r->message);
@@ -243,10 +244,10 @@ bool signer_encode_resp(const struct signer_resp *r, struct qbuf *out)
 typedef enum qerr (*field_fn)(void *ctx, enum tag t, const uint8_t *v, uint32_t len,
                               struct qerr_info *ei);
 
-static enum qerr walk(const uint8_t *p, size_t len, uint32_t allowed, uint32_t required,
-                      uint32_t repeatable, field_fn fn, void *ctx, struct qerr_info *ei)
+static enum qerr walk(const uint8_t *p, size_t len, uint64_t allowed, uint64_t required,
+                      uint64_t repeatable, field_fn fn, void *ctx, struct qerr_info *ei)
 {
-        uint32_t seen = 0;
+        uint64_t seen = 0;
         size_t off = 0;
         while (off < len) {
                 if (len - off < 5)
@@ -332,6 +333,11 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
         case T_NOTE:
                 r->note = b;
                 break;
+        case T_CRL_ENTRIES:
+                if (len == 0)
+                        return qerr_set(ei, QERR_PROTO, "empty CRL entries");
+                r->entries = b;
+                break;
         case T_PRIVATE_MAX_DAYS:
         case T_PUBLIC_MAX_DAYS:
         case T_LOG_LEVEL:
@@ -339,7 +345,9 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
         case T_NOT_AFTER:
         case T_CRL_NUMBER:
         case T_THIS_UPDATE:
-        case T_NEXT_UPDATE: {
+        case T_NEXT_UPDATE:
+        case T_ENTRY_COUNT:
+        case T_ENTRIES_LEN: {
                 enum qerr rc = need8(len, ei);
                 if (rc != QERR_OK)
                         return rc;
@@ -358,27 +366,14 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
                         r->crl_number = x;
                 else if (t == T_THIS_UPDATE)
                         r->this_update = x;
-                else
+                else if (t == T_NEXT_UPDATE)
                         r->next_update = x;
-                break;
-        }
-        case T_ENTRY: {
-                if (r->nentries >= SIGNER_MAX_CRL_ENTRIES)
-                        return qerr_set(ei, QERR_PROTO, "too many CRL entries");
-                if (len < 1 || v[0] == 0 || v[0] > 20 || len != 17u + v[0])
-                        return qerr_set(ei, QERR_PROTO, "bad CRL entry");
-                if (r->nentries % 64 == 0) {
-                        struct crl_entry_wire *ne =
-                            realloc(r->entries, (r->nentries + 64) * sizeof *ne);
-                        if (!ne)
-                                return qerr_set(ei, QERR_NOMEM, NULL);
-                        r->entries = ne;
-                }
-                struct crl_entry_wire *e = &r->entries[r->nentries++];
-                e->serial.p = v + 1;
-                e->serial.len = v[0];
-                e->revoked_at = get_i64(v + 1 + v[0]);
-                e->reason = get_i64(v + 9 + v[0]);
+                else if (x < 0)
+                        return qerr_set(ei, QERR_PROTO, "negative CRL size");
+                else if (t == T_ENTRY_COUNT)
+                        r->entry_count = x;
+                else
+                        r->entries_len = x;
                 break;
         }
         default:
@@ -394,11 +389,11 @@ enum qerr signer_decode_req(const uint8_t *p, size_t len, struct signer_req *out
         if (len < 1)
                 return qerr_set(ei, QERR_PROTO, "empty message");
         uint8_t type = p[0];
-        if (type < SMSG_PING || type > SMSG_INIT)
+        if (type >= NREQ_TYPES || !req_tags[type].valid)
                 return qerr_set(ei, QERR_PROTO, "unknown request type %u", type);
         out->type = (enum signer_msg)type;
         enum qerr rc = walk(p + 1, len - 1, req_tags[type].allowed, req_tags[type].required,
-                            B(T_NAME) | B(T_ENTRY), req_field, out, ei);
+                            B(T_NAME), req_field, out, ei);
         if (rc != QERR_OK)
                 signer_req_clear(out);
         return rc;
@@ -415,6 +410,18 @@ static enum qerr resp_field(void *ctx, enum tag t, const uint8_t *v, uint32_t le
                 break;
         case T_KEY_ID:
                 r->key_id = b;
+                break;
+        case T_CRL_HEAD:
+                r->crl_head = b;
+                break;
+        case T_CRL_TAIL:
+                r->crl_tail = b;
+                break;
+        case T_SIG_ALG:
+                r->sig_alg = b;
+                break;
+        case T_SIGNATURE:
+                r->signature = b;
                 break;
         case T_CODE:
                 if (need8(len, ei) != QERR_OK)
@@ -443,7 +450,7 @@ enum qerr signer_decode_resp(const uint8_t *p, size_t len, struct signer_resp *o
                 return qerr_set(ei, QERR_PROTO, "empty message");
         out->type = (enum signer_msg)p[0];
         if (p[0] == SMSG_OK)
-                return walk(p + 1, len - 1, B(T_DER) | B(T_KEY_ID), 0, 0, resp_field, out, ei);
+                return walk(p + 1, len - 1, RESP_OK_TAGS, 0, 0, resp_field, out, ei);
         if (p[0] == SMSG_ERROR) {
                 enum qerr rc = walk(p + 1, len - 1, B(T_CODE) | B(T_MESSAGE) | B(T_CRL_NUMBER),
                                     B(T_CODE), 0, resp_field, out, ei);
@@ -456,9 +463,79 @@ enum qerr signer_decode_resp(const uint8_t *p, size_t len, struct signer_resp *o
 
 void signer_req_clear(struct signer_req *r)
 {
-        free(r->entries);
-        r->entries = NULL;
-        r->nentries = 0;
+        (void)r; /* decoded requests point into their frame */
+}
+
+enum qerr signer_resp_error(const struct signer_resp *resp, struct qerr_info *ei)
+{
+        if (resp->type != SMSG_ERROR)
+                return QERR_OK;
+        char m[QERR_MSG_MAX];
+        if (!sbytes_cstr(resp->message, m, sizeof m))
+                m[0] = 0;
+        return qerr_set(ei, (enum qerr)resp->code, "%s", m);
+}
+
+/* Sends one request through `rt` and decodes the answer into resp. */
+static enum qerr exchange(signer_roundtrip_fn rt, void *ctx, const struct signer_req *req,
+                          struct qbuf *msg, struct qbuf *answer, struct signer_resp *resp,
+                          struct qerr_info *ei)
+{
+        memset(resp, 0, sizeof *resp);
+        qbuf_reset(msg);
+        if (!signer_encode_req(req, msg))
+                return qerr_set(ei, QERR_INTERNAL, "a CRL request does not fit one frame");
+        enum qerr rc = rt(ctx, msg, answer, ei);
+        if (rc == QERR_OK)
+                rc = signer_decode_resp(answer->data, answer->len, resp, ei);
+        if (rc == QERR_OK)
+                rc = signer_resp_error(resp, ei);
+        return rc;
+}
+
+enum qerr signer_crl_drive(signer_roundtrip_fn rt, void *ctx, struct signer_req *begin,
+                           const uint8_t *entries, size_t entries_len, size_t count,
+                           struct qbuf *answer, struct signer_resp *resp, struct qerr_info *ei)
+{
+        struct qbuf msg;
+        qbuf_init(&msg, MAX_SIGNER_MSG_BYTES + 8);
+        begin->type = SMSG_CRL_BEGIN;
+        begin->entry_count = (int64_t)count;
+        begin->entries_len = (int64_t)entries_len;
+        enum qerr rc = exchange(rt, ctx, begin, &msg, answer, resp, ei);
+        size_t off = 0;
+        while (rc == QERR_OK && off < entries_len) {
+                /* as many whole entries as one frame holds */
+                size_t end = off;
+                while (end < entries_len) {
+                        size_t n = pki_der_element_len(entries + end, entries_len - end);
+                        if (n == 0) {
+                                rc = qerr_set(ei, QERR_INTERNAL, "CRL entries are not DER");
+                                break;
+                        }
+                        if (end - off + n > SIGNER_CRL_CHUNK_BYTES)
+                                break;
+                        end += n;
+                }
+                if (rc == QERR_OK && end == off)
+                        rc = qerr_set(ei, QERR_INTERNAL, "a CRL entry is larger than a frame");
+                if (rc != QERR_OK)
+                        break;
+                struct signer_req part = {.type = SMSG_CRL_ENTRIES};
+                part.entries.p = entries + off;
+                part.entries.len = end - off;
+                rc = exchange(rt, ctx, &part, &msg, answer, resp, ei);
+                off = end;
+        }
+        if (rc == QERR_OK) {
+                struct signer_req fin = {.type = SMSG_CRL_FINISH};
+                rc = exchange(rt, ctx, &fin, &msg, answer, resp, ei);
+        }
+        if (rc == QERR_OK && (resp->type != SMSG_OK || !resp->crl_head.len || !resp->crl_tail.len ||
+                              !resp->sig_alg.len || !resp->signature.len))
+                rc = qerr_set(ei, QERR_PROTO, "the signer's CRL answer lacks parts");
+        qbuf_free(&msg);
+        return rc;
 }
 
 enum qerr signer_write_frame(int fd, const struct qbuf *frame, struct qerr_info *ei)
@@ -501,14 +578,17 @@ enum qerr signer_read_frame(int fd, struct qbuf *frame, struct qerr_info *ei)
         uint32_t len = get_u32(h);
         if (len == 0 || len > MAX_SIGNER_MSG_BYTES || len > frame->max)
                 return qerr_set(ei, QERR_PROTO, "frame length %u out of range", len);
-        uint8_t *tmp = malloc(len);
-        if (!tmp)
+        /* straight into the frame (kept across frames: a CRL's entries come
+         * in hundreds of them); an INIT frame, which holds the passphrase,
+         * is wiped by its reader (signer_main.c) */
+        uint8_t *dst = qbuf_extend(frame, len);
+        if (!dst)
                 return qerr_set(ei, QERR_NOMEM, NULL);
-        bool ok = read_full(fd, tmp, len) && qbuf_append(frame, tmp, len);
-        OPENSSL_cleanse(tmp, len); /* an INIT frame holds the passphrase */
-        free(tmp);
-        if (!ok)
+        if (!read_full(fd, dst, len)) {
+                OPENSSL_cleanse(dst, len);
+                qbuf_reset(frame);
                 return qerr_set(ei, QERR_SIGNER_UNAVAILABLE, "the signer channel closed mid-frame");
+        }
         return QERR_OK;
 }
 

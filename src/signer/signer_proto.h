@@ -11,6 +11,18 @@
  * whole message (QERR_PROTO). The decoder is a fuzz target
  * (fuzz/fuzz_signer_proto.c).
  *
+ * A CRL of any size crosses the channel as a session of several frames, each
+ * answered before the next is sent (docs/internals/crl.md):
+ *   CRL_BEGIN   issuer, number, times, distribution point, entry count and
+ *               byte length  -> OK (the signer checked and linted the header)
+ *   CRL_ENTRIES DER of whole RevokedCertificate entries (at most one frame's
+ *               worth each)  -> OK (each entry checked and hashed)
+ *   CRL_FINISH               -> OK with the TBSCertList head and tail, the
+ *               signature algorithm and the signature
+ * The main process keeps the entries and assembles the CRL (pki_crl_wrap);
+ * the signer never holds more than one frame. signer_crl_drive() runs a
+ * session over any request/answer transport.
+ *
  * Decoded structs point into the frame buffer they were decoded from (no
  * copies): they are valid while that buffer lives. Encoders append to a
  * caller-owned qbuf. Any thread; no state.
@@ -25,7 +37,8 @@
 #include "../base/err.h"
 
 #define SIGNER_MAX_NAMES 100
-#define SIGNER_MAX_CRL_ENTRIES 10000
+/* CRL entries per CRL_ENTRIES frame: whole entries, at most this many bytes */
+#define SIGNER_CRL_CHUNK_BYTES (MAX_SIGNER_MSG_BYTES - 64u)
 #define SIGNER_MAX_URL 512
 #define SIGNER_MAX_SERIAL 20
 #define SIGNER_MAX_PASSPHRASE 1024
@@ -35,22 +48,21 @@ enum signer_msg {
         SMSG_CREATE_ROOT = 2,    /* req: key_alg, subject -> resp: cert_der, key_id */
         SMSG_CREATE_ISSUING = 3, /* req: issuer, key_alg, subject, urls -> cert_der, key_id */
         SMSG_SIGN_CERT = 4,      /* req: issuer, spki, names, times, serial, profile, urls */
-        SMSG_SIGN_CRL = 5,       /* req: issuer, crl_number, times, entries */
-        SMSG_INIT = 6,           /* the first message, once: data dir, limits, passphrase */
-        SMSG_OK = 64,            /* resp: cert_der / crl_der, key_id */
-        SMSG_ERROR = 65,         /* resp: code, message */
+        /* 5 was a one-frame CRL request (at most ~4,000 entries); gone */
+        SMSG_INIT = 6,         /* the first message, once: data dir, limits, passphrase */
+        SMSG_CRL_BEGIN = 10,   /* req: issuer, crl_number, times, crl_url (the IDP),
+                                  entry_count, entries_len */
+        SMSG_CRL_ENTRIES = 11, /* req: entries (DER, whole entries) */
+        SMSG_CRL_FINISH = 12,  /* req: nothing -> OK with crl_head, crl_tail, sig_alg,
+                                  signature */
+        SMSG_OK = 64,          /* resp: cert_der, key_id; or the CRL parts */
+        SMSG_ERROR = 65,       /* resp: code, message (and crl_number) */
 };
 
 /* A borrowed byte string (points into a frame). */
 struct sbytes {
         const uint8_t *p;
         size_t len;
-};
-
-struct crl_entry_wire {
-        struct sbytes serial; /* big-endian magnitude, 1..20 bytes */
-        int64_t revoked_at;
-        int64_t reason; /* RFC 5280 CRLReason, 0 = unspecified (omitted) */
 };
 
 struct signer_req {
@@ -68,8 +80,8 @@ struct signer_req {
         struct sbytes org; /* OV/EV: "O=..\nC=..\nST=..\nL=..", else empty */
         int64_t crl_number;
         int64_t this_update, next_update;
-        struct crl_entry_wire *entries; /* owned by the req: signer_req_clear */
-        size_t nentries;
+        int64_t entry_count, entries_len; /* CRL_BEGIN: what CRL_ENTRIES will carry */
+        struct sbytes entries;            /* CRL_ENTRIES */
         /* SMSG_INIT: what the signer process needs (it has no environment
          * and no configuration file of its own) */
         struct sbytes data_dir;
@@ -87,6 +99,8 @@ struct signer_resp {
         struct sbytes message;
         int64_t crl_number; /* SMSG_ERROR crl_number_not_increasing: the signer's high-water
                                mark for the CA (0: absent) */
+        /* CRL_FINISH: TBSCertList = crl_head + entries + crl_tail */
+        struct sbytes crl_head, crl_tail, sig_alg, signature;
 };
 
 /* Encoders: append one whole frame to `out`. false when it does not fit. */
@@ -98,7 +112,27 @@ enum qerr signer_decode_req(const uint8_t *p, size_t len, struct signer_req *out
                             struct qerr_info *ei);
 enum qerr signer_decode_resp(const uint8_t *p, size_t len, struct signer_resp *out,
                              struct qerr_info *ei);
+/* Releases what a decoded request owns (nothing today: decoded requests
+ * point into their frame; kept for callers). */
 void signer_req_clear(struct signer_req *r);
+/* An SMSG_ERROR answer as the error it carries (code and sentence); QERR_OK
+ * for SMSG_OK. */
+enum qerr signer_resp_error(const struct signer_resp *resp, struct qerr_info *ei);
+
+/* One request frame out, one answer frame in (the answer's bytes after the
+ * length go to `answer`). */
+typedef enum qerr (*signer_roundtrip_fn)(void *ctx, const struct qbuf *request, struct qbuf *answer,
+                                         struct qerr_info *ei);
+/* Runs a whole CRL session: `begin` (type CRL_BEGIN; entry_count and
+ * entries_len are filled in here) then `entries` (the DER of whole
+ * RevokedCertificate entries, `count` of them) in frames, then CRL_FINISH.
+ * On success `resp` holds the FINISH answer, pointing into `answer`; on an
+ * SMSG_ERROR answer it holds that answer (crl_number_not_increasing carries
+ * the signer's mark) and the error is returned. The transport must keep
+ * other requests out until it returns. */
+enum qerr signer_crl_drive(signer_roundtrip_fn rt, void *ctx, struct signer_req *begin,
+                           const uint8_t *entries, size_t entries_len, size_t count,
+                           struct qbuf *answer, struct signer_resp *resp, struct qerr_info *ei);
 
 /* Frame I/O on a blocking fd. read_frame fills `frame` (max set by the
  * caller) with the bytes after the length. QERR_SIGNER_UNAVAILABLE on EOF or

@@ -34,11 +34,11 @@
 
 struct store;
 
-struct crl_row {
-        char serial[41];
-        qtime_t revoked_at;
-        int reason;
-};
+/* Called by crl_scan for each revoked certificate of a CRL partition, in
+ * serial order (serial_hex: hex_len digits, not NUL-terminated); anything
+ * but QERR_OK stops the scan with that code. */
+typedef enum qerr (*crl_scan_fn)(void *arg, const char *serial_hex, size_t hex_len,
+                                 qtime_t revoked_at, int reason, struct qerr_info *ei);
 
 struct reissue_rec {
         int64_t id;
@@ -112,6 +112,10 @@ struct store_ops {
         /* increments and returns the CA's CRL number (inside a transaction) */
         enum qerr (*ca_next_crl_number)(struct store *s, int64_t ca_id, int64_t *out,
                                         struct qerr_info *ei);
+        /* raises the CA's crl_shards to `n` when it is lower; *before gets the
+         * count it had (inside a transaction) */
+        enum qerr (*ca_raise_crl_shards)(struct store *s, int64_t ca_id, int n, int *before,
+                                         struct qerr_info *ei);
 
         /* certificates; cert_list leaves out deleted ones */
         enum qerr (*cert_insert)(struct store *s, struct cert_rec *c, struct qerr_info *ei);
@@ -131,9 +135,11 @@ struct store_ops {
         /* the number of completed reissues in the lineage of `id` */
         enum qerr (*cert_lineage_reissues)(struct store *s, int64_t id, int *out,
                                            struct qerr_info *ei);
-        /* revoked certificates of a CA not yet expired at `now` (CRL input) */
-        enum qerr (*crl_entries)(struct store *s, int64_t ca_id, qtime_t now, struct crl_row **rows,
-                                 size_t *n, struct qerr_info *ei);
+        /* the revoked certificates of CRL partition (ca_id, shard) not yet
+         * expired at `now`, deleted ones included, in serial order; shard
+         * CRL_SHARD_NONE: those without a shard. Reads an index only. */
+        enum qerr (*crl_scan)(struct store *s, int64_t ca_id, int shard, qtime_t now,
+                              crl_scan_fn fn, void *arg, struct qerr_info *ei);
 
         /* reissue and revocation requests */
         enum qerr (*reissue_insert)(struct store *s, struct reissue_rec *r, struct qerr_info *ei);
@@ -157,13 +163,19 @@ struct store_ops {
                                 struct event_rec **out, size_t *n, bool *more,
                                 struct qerr_info *ei);
 
-        /* CRLs */
-        enum qerr (*crl_put)(struct store *s, int64_t ca_id, int64_t number, qtime_t this_update,
-                             qtime_t next_update, const uint8_t *der, size_t len,
-                             struct qerr_info *ei);
-        /* latest CRL of a CA; QERR_NOT_FOUND when none */
-        enum qerr (*crl_latest)(struct store *s, int64_t ca_id, struct qbuf *der, int64_t *number,
-                                struct qerr_info *ei);
+        /* CRLs: the number must be above every number stored for the CA
+         * (QERR_STORE otherwise); older CRLs of the same partition are
+         * dropped. `der` is not copied before it is written. */
+        enum qerr (*crl_put)(struct store *s, const struct crl_info *info, const uint8_t *der,
+                             size_t len, struct qerr_info *ei);
+        /* the CRL of a partition (der and info may be NULL); QERR_NOT_FOUND
+         * when none */
+        enum qerr (*crl_latest)(struct store *s, int64_t ca_id, int shard, struct qbuf *der,
+                                struct crl_info *info, struct qerr_info *ei);
+        /* the stored CRL of every partition of `ca_id` (0: of every CA), by CA
+         * then shard; caller frees the array */
+        enum qerr (*crl_list)(struct store *s, int64_t ca_id, struct crl_info **out, size_t *n,
+                              struct qerr_info *ei);
         /* orders (with their names) */
         enum qerr (*order_insert)(struct store *s, struct order_rec *o, struct qerr_info *ei);
         enum qerr (*order_get)(struct store *s, int64_t tenant, int64_t id, struct order_rec **out,
@@ -184,6 +196,13 @@ struct store_ops {
         /* jobs: rows, so a restart resumes them */
         enum qerr (*job_insert)(struct store *s, const char *kind, int64_t order_id, qtime_t run_at,
                                 struct qerr_info *ei);
+        /* a "crl" job for a CA partition; nothing when one is already queued
+         * for it (revocations coalesce) */
+        enum qerr (*job_insert_crl)(struct store *s, int64_t ca_id, int shard, qtime_t run_at,
+                                    struct qerr_info *ei);
+        /* marks the queued crl jobs of a partition done (its CRL was just
+         * made, inside the same transaction) */
+        enum qerr (*job_close_crl)(struct store *s, int64_t ca_id, int shard, struct qerr_info *ei);
         /* takes the oldest due queued job for `owner`; QERR_NOT_FOUND when none */
         enum qerr (*job_claim)(struct store *s, const char *owner, qtime_t now, struct job_rec *out,
                                struct qerr_info *ei);

@@ -106,6 +106,26 @@ enum qerr sq_letter_put(struct store *s, int64_t rev_id, const char *type, const
 enum qerr sq_revocation_get(struct store *s, int64_t rev_id, int64_t *cert_id, int *reason,
                             char status[16], struct qerr_info *ei);
 
+/* store_sqlite_crl.c */
+enum qerr sq_ca_raise_crl_shards(struct store *s, int64_t ca_id, int n, int *before,
+                                 struct qerr_info *ei);
+enum qerr sq_crl_scan(struct store *s, int64_t ca_id, int shard, qtime_t now, crl_scan_fn fn,
+                      void *arg, struct qerr_info *ei);
+enum qerr sq_crl_put(struct store *s, const struct crl_info *info, const uint8_t *der, size_t len,
+                     struct qerr_info *ei);
+enum qerr sq_crl_latest(struct store *s, int64_t ca_id, int shard, struct qbuf *der,
+                        struct crl_info *info, struct qerr_info *ei);
+enum qerr sq_crl_list(struct store *s, int64_t ca_id, struct crl_info **out, size_t *n,
+                      struct qerr_info *ei);
+enum qerr sq_job_insert_crl(struct store *s, int64_t ca_id, int shard, qtime_t run_at,
+                            struct qerr_info *ei);
+enum qerr sq_job_close_crl(struct store *s, int64_t ca_id, int shard, struct qerr_info *ei);
+
+#define SQ_CRL_OPS                                                                                 \
+        .ca_raise_crl_shards = sq_ca_raise_crl_shards, .crl_scan = sq_crl_scan,                    \
+        .crl_put = sq_crl_put, .crl_latest = sq_crl_latest, .crl_list = sq_crl_list,               \
+        .job_insert_crl = sq_job_insert_crl, .job_close_crl = sq_job_close_crl,
+
 #define SQ_ORDER_OPS                                                                               \
         .order_insert = sq_order_insert, .order_get = sq_order_get, .order_page = sq_order_page,   \
         .order_update = sq_order_update, .order_name_update = sq_order_name_update,                \
@@ -166,7 +186,7 @@ struct cert_rec *sq_cert_from_row(sqlite3_stmt *st);
         "c.id, c.ca_id, c.parent_id, c.serial, c.names, c.not_before, c.not_after, "               \
         "c.key_algorithm, c.profile, c.origin, c.status, c.free_cert, c.issuer, c.cert_pem, "      \
         "c.chain_pem, c.csr_pem, c.key_blob, c.key_protection, c.revoked_at, c.revoke_reason, "    \
-        "c.created_at, c.tenant_id, t.name, c.spki_sha256"
+        "c.created_at, c.tenant_id, t.name, c.spki_sha256, c.crl_shard"
 #define CERT_FROM " FROM certificates c JOIN tenants t ON t.id = c.tenant_id "
 
 #define SQ_KEY_OPS                                                                                 \

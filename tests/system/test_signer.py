@@ -422,7 +422,7 @@ def test_user_separation_as_root(tmp_path):
         c = apply(data, "separated.example.com")
         assert show(data, c["id"])["status"] == "issued"
         ok(data, "cert", "revoke", c["id"], "--reason", "superseded")
-        _, der = get(f"http://127.0.0.1:{port}/crl/{c['ca_id']}.crl")
+        _, der = get(f"http://127.0.0.1:{port}/crl/{c['ca_id']}/{c['crl_shard']}.crl")
         crl = x509.load_der_x509_crl(der)
         assert crl.get_revoked_certificate_by_serial_number(int(c["serial"], 16)) is not None
         for f in data.iterdir():

@@ -90,6 +90,7 @@ static void assert_defaults(const struct qconfig *c)
         assert_str_field("server.base_url", c->server_base_url, "http://127.0.0.1:8080");
         assert_str_field("ca.passphrase_file", c->ca_passphrase_file, "");
         assert_int_equal(c->ca_crl_hours, 168);
+        assert_int_equal(c->crl_shards, 16);
         assert_str_field("keys.data_key_file", c->keys_data_key_file, "");
         assert_int_equal(c->private_max_days, 365);
         assert_int_equal(c->public_max_days, 0);
@@ -203,7 +204,8 @@ enum field {
         F_LEVEL,
         F_BUSY,
         F_ALLOW_PRIVATE,
-        F_ALLOW_ADDRS
+        F_ALLOW_ADDRS,
+        F_SHARDS
 };
 
 struct ok_case {
@@ -218,6 +220,8 @@ struct ok_case {
 static const struct ok_case ok_cases[] = {
     {"crl_hours_min", "[ca]\ncrl_hours = 1\n", F_CRL_HOURS, 1, NULL},
     {"crl_hours_max", "[ca]\ncrl_hours = 240\n", F_CRL_HOURS, 240, NULL},
+    {"shards_min", "[crl]\nshards = 1\n", F_SHARDS, 1, NULL},
+    {"shards_max", "[crl]\nshards = 256\n", F_SHARDS, 256, NULL},
     {"private_min", "[profile]\nprivate_max_days = 1\n", F_PRIVATE, 1, NULL},
     {"private_max", "[profile]\nprivate_max_days = 3650\n", F_PRIVATE, 3650, NULL},
     {"public_zero", "[profile]\npublic_max_days = 0\n", F_PUBLIC, 0, NULL},
@@ -279,6 +283,9 @@ static void test_valid_row(void **state)
         case F_ALLOW_ADDRS:
                 sgot = c->validation_allow_addresses;
                 break;
+        case F_SHARDS:
+                got = c->crl_shards;
+                break;
         }
         if (k->swant)
                 assert_str_field(k->name, sgot, k->swant);
@@ -312,6 +319,9 @@ static const struct bad_case bad_cases[] = {
     {"private_3651", PRE "[profile]\nprivate_max_days = 3651\n", 4, "private_max_days"},
     {"public_399", PRE "[profile]\npublic_max_days = 399\n", 4, "public_max_days"},
     {"busy_9", PRE "[store]\nbusy_ms = 9\n", 4, "busy_ms"},
+    {"shards_0", PRE "[crl]\nshards = 0\n", 4, "crl.shards"},
+    {"shards_257", PRE "[crl]\nshards = 257\n", 4, "out of range"},
+    {"shards_in_ca", PRE "[ca]\nshards = 16\n", 4, "shards"},
     {"busy_600001", PRE "[store]\nbusy_ms = 600001\n", 4, "busy_ms"},
     {"not_a_number", PRE "[ca]\ncrl_hours = 12abc\n", 4, "whole number"},
     {"fraction", PRE "[ca]\ncrl_hours = 1.5\n", 4, "whole number"},
@@ -527,6 +537,7 @@ static void test_write_doc_lists_every_setting(void **state)
             "[server] base_url",
             "[ca] passphrase_file",
             "[ca] crl_hours",
+            "[crl] shards",
             "[keys] data_key_file",
             "[profile] private_max_days",
             "[profile] public_max_days",
@@ -587,6 +598,7 @@ static void test_write_doc_lists_every_setting(void **state)
         assert_int_equal(count, nrows);
         /* ranges and defaults come from the same table */
         assert_non_null(strstr(doc, "| `[ca] crl_hours` | integer | `168` | 1 to 240 |"));
+        assert_non_null(strstr(doc, "| `[crl] shards` | integer | `16` | 1 to 256 |"));
         const char *lvl = strstr(doc, "| `[log] level` |");
         assert_non_null(lvl);
         const char *eol = strchr(lvl, '\n');
