@@ -17,8 +17,10 @@
  * each thread opens its own service handle on its first request
  * (thread_init), signing through the one signer of the main handle.
  * Then every CRL is refreshed, and the main loop waits for signals, re-signs
- * CRLs when half their lifetime has passed and renews the HTTPS certificate
- * when a third of its validity is left.
+ * CRLs when half their lifetime has passed, renews the HTTPS certificate
+ * when a third of its validity is left, and every minute reconciles the
+ * signer's journal with the store (two-phase issuance: what a failed store
+ * write or a signer that died left behind; the journal's trim).
  *
  * Signals: SIGHUP reloads the configuration and the TLS certificate without
  * dropping connections (serve_tls.c says which settings take effect).
@@ -52,7 +54,8 @@
 #include "../base/log.h"
 #include "../base/metrics.h"
 
-#define TICK_SECONDS 1 /* the signer is checked every tick */
+#define TICK_SECONDS 1       /* the signer is checked every tick */
+#define RECONCILE_SECONDS 60 /* two-phase issuance: journal and store made to agree */
 
 static void close_service(struct cli_ctx *ctx)
 {
@@ -86,7 +89,9 @@ static enum qerr prepare(struct cli_ctx *ctx, struct qerr_info *ei)
                           qlog_escape(ca->subject ? ca->subject : "", esub, sizeof esub));
                 ca_rec_free(ca);
         }
-        /* work a killed process left behind */
+        /* work a killed process left behind: certificates the signer
+         * journaled but the store lacks, reservations never signed, reissues
+         * abandoned (before any thread runs) */
         return service_recover(ctx->svc, ei);
 }
 
@@ -259,6 +264,7 @@ static int main_loop(struct serve_state *st, const sigset_t *stop_set, int *stat
          * relying party never sees one past its nextUpdate. */
         const qtime_t refresh_every = ctx->cfg.ca_crl_hours * 3600 / 2;
         qtime_t next_refresh = qtime_now() + refresh_every;
+        qtime_t next_reconcile = qtime_now() + RECONCILE_SECONDS;
         for (;;) {
                 struct timespec tick = {.tv_sec = TICK_SECONDS, .tv_nsec = 0};
                 int sig = sigtimedwait(stop_set, NULL, &tick);
@@ -280,6 +286,15 @@ static int main_loop(struct serve_state *st, const sigset_t *stop_set, int *stat
                                                    qerr_code(ei.code));
                                 else
                                         next_refresh = qtime_now() + refresh_every;
+                        }
+                        if (qtime_now() >= next_reconcile) {
+                                /* what a failed store write or a dead signer
+                                 * left to the journal, and the journal's trim */
+                                qerr_clear(&ei);
+                                if (service_reconcile(ctx->svc, NULL, &ei) != QERR_OK)
+                                        qlog_error("reconciliation failed", "code=%s",
+                                                   qerr_code(ei.code));
+                                next_reconcile = qtime_now() + RECONCILE_SECONDS;
                         }
                         serve_tls_tick(st);
                         continue;

@@ -65,6 +65,7 @@ static const char usage_text[] =
     "  cert delete ID\n"
     "  cert upload --cert FILE --key FILE [--chain FILE] [--key-password P]\n"
     "  crl [--ca ID] [--out FILE]\n"
+    "  recover            store what the signer journaled but the database lacks\n"
     "  order list | order show|cancel|validate ID\n"
     "  review list [--all] | review approve ID [--reason T] | review reject ID --reason T\n"
     "  lint [--profile dv|ov|ev|private] FILE | lint --checks\n"
@@ -144,6 +145,7 @@ static const struct command {
     {"key", cmd_key, true},
     {"routes", cmd_routes, false}, /* not in help: for the contract tests */
     {"lint", cmd_lint, true},
+    {"recover", cmd_recover, true},
     {"help", cmd_help, false},
     {"--help", cmd_help, false},
     {"-h", cmd_help, false},

@@ -37,32 +37,49 @@ enum tag {
         T_PASSPHRASE,
         T_NOTE, /* why there is no passphrase */
         T_LOG_LEVEL,
-        T__MAX /* at most 32: tag sets are 32-bit masks */
+        T_JENTRY, /* repeated: a journal record (encode_jentry) */
+        T_JFILE,  /* repeated: a journal file and an offset (encode_jfile) */
+        T_CURSOR, /* a journal file and an offset: where the next page starts */
+        T__MAX    /* at most 64: tag sets are 64-bit masks */
 };
 
 /* Which tags each request type may carry, and which it must. */
-#define B(t) (1u << (t))
+#define B(t) ((uint64_t)1 << (t))
 static const struct {
-        uint32_t allowed, required;
+        bool valid;
+        uint64_t allowed, required;
 } req_tags[] = {
-    [SMSG_PING] = {0, 0},
-    [SMSG_CREATE_ROOT] = {B(T_KEY_ALG) | B(T_SUBJECT), B(T_KEY_ALG) | B(T_SUBJECT)},
-    [SMSG_CREATE_ISSUING] = {B(T_KEY_ALG) | B(T_SUBJECT) | B(T_ISSUER) | B(T_CRL_URL) |
+    [SMSG_PING] = {true, 0, 0},
+    [SMSG_CREATE_ROOT] = {true, B(T_KEY_ALG) | B(T_SUBJECT), B(T_KEY_ALG) | B(T_SUBJECT)},
+    [SMSG_CREATE_ISSUING] = {true,
+                             B(T_KEY_ALG) | B(T_SUBJECT) | B(T_ISSUER) | B(T_CRL_URL) |
                                  B(T_CAISSUERS_URL),
                              B(T_KEY_ALG) | B(T_SUBJECT) | B(T_ISSUER)},
-    [SMSG_SIGN_CERT] = {B(T_ISSUER) | B(T_SPKI) | B(T_NAME) | B(T_NOT_BEFORE) | B(T_NOT_AFTER) |
+    [SMSG_SIGN_CERT] = {true,
+                        B(T_ISSUER) | B(T_SPKI) | B(T_NAME) | B(T_NOT_BEFORE) | B(T_NOT_AFTER) |
                             B(T_SERIAL) | B(T_PROFILE) | B(T_CRL_URL) | B(T_OCSP_URL) |
                             B(T_CAISSUERS_URL) | B(T_ORG),
                         B(T_ISSUER) | B(T_SPKI) | B(T_NAME) | B(T_NOT_BEFORE) | B(T_NOT_AFTER) |
                             B(T_SERIAL) | B(T_PROFILE)},
-    [SMSG_SIGN_CRL] = {B(T_ISSUER) | B(T_CRL_NUMBER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE) |
+    [SMSG_SIGN_CRL] = {true,
+                       B(T_ISSUER) | B(T_CRL_NUMBER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE) |
                            B(T_ENTRY),
                        B(T_ISSUER) | B(T_CRL_NUMBER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE)},
-    [SMSG_INIT] = {B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_PASSPHRASE) |
+    [SMSG_INIT] = {true,
+                   B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_PASSPHRASE) |
                        B(T_NOTE) | B(T_LOG_LEVEL),
                    B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_LOG_LEVEL)},
+    [SMSG_JOURNAL_READ] = {true, B(T_CURSOR), 0},
+    [SMSG_JOURNAL_TRIM] = {true, B(T_JFILE), B(T_JFILE)},
 };
-_Static_assert(T__MAX <= 32, "tag sets are 32-bit masks");
+#define NREQ_TYPES (sizeof req_tags / sizeof req_tags[0])
+#define RESP_OK_TAGS (B(T_DER) | B(T_KEY_ID) | B(T_JENTRY) | B(T_JFILE) | B(T_CURSOR))
+_Static_assert(T__MAX <= 64, "tag sets are 64-bit masks");
+
+/* a journal file name and the fixed parts of the compound fields */
+#define JNAME_MAX 63
+#define JFILE_LEN_MAX (1 + JNAME_MAX + 8 + 1)
+#define JENTRY_LEN_MAX (1 + JNAME_MAX + 8 + 8 + 8 + 1 + 20 + 1 + 64 + 4 + 100000)
 
 static const uint32_t max_len[T__MAX] = {
     [T_KEY_ALG] = 16,
@@ -92,6 +109,9 @@ static const uint32_t max_len[T__MAX] = {
     [T_PASSPHRASE] = SIGNER_MAX_PASSPHRASE,
     [T_NOTE] = 512,
     [T_LOG_LEVEL] = 8,
+    [T_JENTRY] = JENTRY_LEN_MAX,
+    [T_JFILE] = JFILE_LEN_MAX,
+    [T_CURSOR] = JFILE_LEN_MAX,
 };
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -163,12 +183,138 @@ static bool frame_end(struct qbuf *out, size_t start, bool ok)
         return true;
 }
 
+/* ---- the journal's compound fields ---- */
+
+static bool put_name(uint8_t *buf, size_t *off, struct sbytes name)
+{
+        if (name.len < 1 || name.len > JNAME_MAX)
+                return false;
+        buf[(*off)++] = (uint8_t)name.len;
+        memcpy(buf + *off, name.p, name.len);
+        *off += name.len;
+        return true;
+}
+
+/* name-len(1) name end(8) flags(1) */
+static bool encode_jfile(struct qbuf *out, enum tag t, const struct jfile_wire *f)
+{
+        uint8_t buf[JFILE_LEN_MAX];
+        size_t off = 0;
+        if (!put_name(buf, &off, f->name))
+                return false;
+        put_i64(buf + off, f->end);
+        off += 8;
+        buf[off++] = f->flags;
+        return field(out, t, buf, off);
+}
+
+/* name-len(1) name offset(8) seq(8) signed_at(8) serial-len(1) serial
+ * key-id-len(1) key-id der-len(4) der */
+static bool encode_jentry(struct qbuf *out, const struct journal_wire *e)
+{
+        uint8_t head[1 + JNAME_MAX + 24 + 1 + 20 + 1 + 64 + 4];
+        size_t off = 0;
+        if (!put_name(head, &off, e->file) || e->serial.len < 1 || e->serial.len > 20 ||
+            e->key_id.len > 64 || e->der.len < 1 || e->der.len > 100000)
+                return false;
+        put_i64(head + off, e->offset);
+        put_i64(head + off + 8, e->seq);
+        put_i64(head + off + 16, e->signed_at);
+        off += 24;
+        head[off++] = (uint8_t)e->serial.len;
+        memcpy(head + off, e->serial.p, e->serial.len);
+        off += e->serial.len;
+        head[off++] = (uint8_t)e->key_id.len;
+        if (e->key_id.len)
+                memcpy(head + off, e->key_id.p, e->key_id.len);
+        off += e->key_id.len;
+        put_u32(head + off, (uint32_t)e->der.len);
+        off += 4;
+        uint8_t h[5];
+        h[0] = (uint8_t)T_JENTRY;
+        put_u32(h + 1, (uint32_t)(off + e->der.len));
+        return off + e->der.len <= max_len[T_JENTRY] && qbuf_append(out, h, 5) &&
+               qbuf_append(out, head, off) && qbuf_append(out, e->der.p, e->der.len);
+}
+
+static bool get_name(const uint8_t *v, uint32_t len, size_t *off, struct sbytes *name)
+{
+        if (*off >= len)
+                return false;
+        size_t n = v[(*off)++];
+        if (n < 1 || n > JNAME_MAX || len - *off < n)
+                return false;
+        name->p = v + *off;
+        name->len = n;
+        *off += n;
+        return true;
+}
+
+static enum qerr decode_jfile(const uint8_t *v, uint32_t len, struct jfile_wire *f,
+                              struct qerr_info *ei)
+{
+        size_t off = 0;
+        memset(f, 0, sizeof *f);
+        if (!get_name(v, len, &off, &f->name) || len - off != 9)
+                return qerr_set(ei, QERR_PROTO, "bad journal file field");
+        f->end = get_i64(v + off);
+        f->flags = v[off + 8];
+        if (f->end < 0)
+                return qerr_set(ei, QERR_PROTO, "bad journal file offset");
+        return QERR_OK;
+}
+
+static enum qerr decode_jentry(const uint8_t *v, uint32_t len, struct journal_wire *e,
+                               struct qerr_info *ei)
+{
+        size_t off = 0;
+        memset(e, 0, sizeof *e);
+        if (!get_name(v, len, &off, &e->file) || len - off < 24 + 1)
+                return qerr_set(ei, QERR_PROTO, "bad journal entry");
+        e->offset = get_i64(v + off);
+        e->seq = get_i64(v + off + 8);
+        e->signed_at = get_i64(v + off + 16);
+        off += 24;
+        size_t sl = v[off++];
+        if (sl < 1 || sl > 20 || len - off < sl + 1)
+                return qerr_set(ei, QERR_PROTO, "bad journal entry serial");
+        e->serial.p = v + off;
+        e->serial.len = sl;
+        off += sl;
+        size_t kl = v[off++];
+        if (kl > 64 || len - off < kl + 4)
+                return qerr_set(ei, QERR_PROTO, "bad journal entry key id");
+        e->key_id.p = v + off;
+        e->key_id.len = kl;
+        off += kl;
+        uint32_t dl = get_u32(v + off);
+        off += 4;
+        if (dl < 1 || dl > 100000 || len - off != dl || e->offset < 0)
+                return qerr_set(ei, QERR_PROTO, "bad journal entry certificate");
+        e->der.p = v + off;
+        e->der.len = dl;
+        return QERR_OK;
+}
+
+/* Appends one decoded item to a growing array owned by the message. */
+static enum qerr grow(void **arr, size_t n, size_t elem, size_t max, struct qerr_info *ei)
+{
+        if (n >= max)
+                return qerr_set(ei, QERR_PROTO, "too many journal fields");
+        if (n % 64 == 0) {
+                void *na = realloc(*arr, (n + 64) * elem);
+                if (!na)
+                        return qerr_set(ei, QERR_NOMEM, NULL);
+                *arr = na;
+        }
+        return QERR_OK;
+}
+
 bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
 {
         bool ok;
         size_t start = frame_begin(out, r->type, &ok);
-        uint32_t allowed =
-            (size_t)r->type < sizeof req_tags / sizeof req_tags[0] ? req_tags[r->type].allowed : 0;
+        uint64_t allowed = (size_t)r->type < NREQ_TYPES ? req_tags[r->type].allowed : 0;
         if (allowed & B(T_KEY_ALG))
                 ok = ok && field_bytes(out, T_KEY_ALG, r->key_alg);
         if (allowed & B(T_SUBJECT))
@@ -220,6 +366,10 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
                 put_i64(buf + 9 + e->serial.len, e->reason);
                 ok = field(out, T_ENTRY, buf, 17 + e->serial.len);
         }
+        if ((allowed & B(T_CURSOR)) && r->has_cursor)
+                ok = ok && encode_jfile(out, T_CURSOR, &r->cursor);
+        for (size_t i = 0; ok && (allowed & B(T_JFILE)) && i < r->njfiles; i++)
+                ok = encode_jfile(out, T_JFILE, &r->jfiles[i]);
         return frame_end(out, start, ok);
 }
 
@@ -229,6 +379,12 @@ bool signer_encode_resp(const struct signer_resp *r, struct qbuf *out)
         size_t start = frame_begin(out, r->type, &ok);
         if (r->type == SMSG_OK) {
                 ok = ok && field_bytes(out, T_DER, r->der) && field_bytes(out, T_KEY_ID, r->key_id);
+                for (size_t i = 0; ok && i < r->njentries; i++)
+                        ok = encode_jentry(out, &r->jentries[i]);
+                for (size_t i = 0; ok && i < r->njfiles; i++)
+                        ok = encode_jfile(out, T_JFILE, &r->jfiles[i]);
+                if (r->has_cursor)
+                        ok = ok && encode_jfile(out, T_CURSOR, &r->cursor);
         } else {
                 ok = ok && field_i64(out, T_CODE, r->code) &&
                      field_bytes(out, T_MESSAGE, r->message);
@@ -243,10 +399,10 @@ bool signer_encode_resp(const struct signer_resp *r, struct qbuf *out)
 typedef enum qerr (*field_fn)(void *ctx, enum tag t, const uint8_t *v, uint32_t len,
                               struct qerr_info *ei);
 
-static enum qerr walk(const uint8_t *p, size_t len, uint32_t allowed, uint32_t required,
-                      uint32_t repeatable, field_fn fn, void *ctx, struct qerr_info *ei)
+static enum qerr walk(const uint8_t *p, size_t len, uint64_t allowed, uint64_t required,
+                      uint64_t repeatable, field_fn fn, void *ctx, struct qerr_info *ei)
 {
-        uint32_t seen = 0;
+        uint64_t seen = 0;
         size_t off = 0;
         while (off < len) {
                 if (len - off < 5)
@@ -381,6 +537,18 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
                 e->reason = get_i64(v + 9 + v[0]);
                 break;
         }
+        case T_CURSOR:
+                r->has_cursor = true;
+                return decode_jfile(v, len, &r->cursor, ei);
+        case T_JFILE: {
+                enum qerr rc =
+                    grow((void **)&r->jfiles, r->njfiles, sizeof *r->jfiles, SIGNER_MAX_JFILES, ei);
+                if (rc == QERR_OK)
+                        rc = decode_jfile(v, len, &r->jfiles[r->njfiles], ei);
+                if (rc == QERR_OK)
+                        r->njfiles++;
+                return rc;
+        }
         default:
                 return qerr_set(ei, QERR_PROTO, "unexpected field");
         }
@@ -394,11 +562,11 @@ enum qerr signer_decode_req(const uint8_t *p, size_t len, struct signer_req *out
         if (len < 1)
                 return qerr_set(ei, QERR_PROTO, "empty message");
         uint8_t type = p[0];
-        if (type < SMSG_PING || type > SMSG_INIT)
+        if (type >= NREQ_TYPES || !req_tags[type].valid)
                 return qerr_set(ei, QERR_PROTO, "unknown request type %u", type);
         out->type = (enum signer_msg)type;
         enum qerr rc = walk(p + 1, len - 1, req_tags[type].allowed, req_tags[type].required,
-                            B(T_NAME) | B(T_ENTRY), req_field, out, ei);
+                            B(T_NAME) | B(T_ENTRY) | B(T_JFILE), req_field, out, ei);
         if (rc != QERR_OK)
                 signer_req_clear(out);
         return rc;
@@ -429,6 +597,27 @@ static enum qerr resp_field(void *ctx, enum tag t, const uint8_t *v, uint32_t le
                         return QERR_PROTO;
                 r->crl_number = get_i64(v);
                 break;
+        case T_CURSOR:
+                r->has_cursor = true;
+                return decode_jfile(v, len, &r->cursor, ei);
+        case T_JFILE: {
+                enum qerr rc =
+                    grow((void **)&r->jfiles, r->njfiles, sizeof *r->jfiles, SIGNER_MAX_JFILES, ei);
+                if (rc == QERR_OK)
+                        rc = decode_jfile(v, len, &r->jfiles[r->njfiles], ei);
+                if (rc == QERR_OK)
+                        r->njfiles++;
+                return rc;
+        }
+        case T_JENTRY: {
+                enum qerr rc = grow((void **)&r->jentries, r->njentries, sizeof *r->jentries,
+                                    MAX_SIGNER_MSG_BYTES / 90, ei);
+                if (rc == QERR_OK)
+                        rc = decode_jentry(v, len, &r->jentries[r->njentries], ei);
+                if (rc == QERR_OK)
+                        r->njentries++;
+                return rc;
+        }
         default:
                 return qerr_set(ei, QERR_PROTO, "unexpected field");
         }
@@ -442,8 +631,13 @@ enum qerr signer_decode_resp(const uint8_t *p, size_t len, struct signer_resp *o
         if (len < 1)
                 return qerr_set(ei, QERR_PROTO, "empty message");
         out->type = (enum signer_msg)p[0];
-        if (p[0] == SMSG_OK)
-                return walk(p + 1, len - 1, B(T_DER) | B(T_KEY_ID), 0, 0, resp_field, out, ei);
+        if (p[0] == SMSG_OK) {
+                enum qerr rc = walk(p + 1, len - 1, RESP_OK_TAGS, 0, B(T_JENTRY) | B(T_JFILE),
+                                    resp_field, out, ei);
+                if (rc != QERR_OK)
+                        signer_resp_clear(out);
+                return rc;
+        }
         if (p[0] == SMSG_ERROR) {
                 enum qerr rc = walk(p + 1, len - 1, B(T_CODE) | B(T_MESSAGE) | B(T_CRL_NUMBER),
                                     B(T_CODE), 0, resp_field, out, ei);
@@ -459,6 +653,19 @@ void signer_req_clear(struct signer_req *r)
         free(r->entries);
         r->entries = NULL;
         r->nentries = 0;
+        free(r->jfiles);
+        r->jfiles = NULL;
+        r->njfiles = 0;
+}
+
+void signer_resp_clear(struct signer_resp *r)
+{
+        free(r->jentries);
+        r->jentries = NULL;
+        r->njentries = 0;
+        free(r->jfiles);
+        r->jfiles = NULL;
+        r->njfiles = 0;
 }
 
 enum qerr signer_write_frame(int fd, const struct qbuf *frame, struct qerr_info *ei)

@@ -18,6 +18,7 @@
 #ifndef QUILL_SIGNER_PROTO_H
 #define QUILL_SIGNER_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,8 +38,12 @@ enum signer_msg {
         SMSG_SIGN_CERT = 4,      /* req: issuer, spki, names, times, serial, profile, urls */
         SMSG_SIGN_CRL = 5,       /* req: issuer, crl_number, times, entries */
         SMSG_INIT = 6,           /* the first message, once: data dir, limits, passphrase */
-        SMSG_OK = 64,            /* resp: cert_der / crl_der, key_id */
-        SMSG_ERROR = 65,         /* resp: code, message */
+        /* the journal (two-phase issuance, signer_journal.c); numbers 7-19 are
+         * left to other messages */
+        SMSG_JOURNAL_READ = 20, /* req: cursor? -> OK with jentries, jfiles, cursor? */
+        SMSG_JOURNAL_TRIM = 21, /* req: jfiles (name, end) -> OK */
+        SMSG_OK = 64,           /* resp: cert_der / crl_der, key_id */
+        SMSG_ERROR = 65,        /* resp: code, message */
 };
 
 /* A borrowed byte string (points into a frame). */
@@ -52,6 +57,32 @@ struct crl_entry_wire {
         int64_t revoked_at;
         int64_t reason; /* RFC 5280 CRLReason, 0 = unspecified (omitted) */
 };
+
+/* One journal record handed back to the main process (SMSG_JOURNAL_READ). */
+struct journal_wire {
+        struct sbytes file; /* the journal file's name */
+        int64_t offset;     /* the record's offset in that file */
+        int64_t seq;
+        int64_t signed_at;
+        struct sbytes serial; /* 1..20 bytes */
+        struct sbytes key_id; /* the issuer's key id, 64 hex digits */
+        struct sbytes der;
+};
+
+/* A journal file and a byte offset in it: in a SMSG_JOURNAL_READ answer, a
+ * file read to its end (`end` just past its last intact record; `torn` when
+ * bytes follow); in SMSG_JOURNAL_TRIM, a file whose records up to `end` are
+ * all stored; as a cursor, where the next page starts. */
+#define JFILE_TORN 1u
+#define JFILE_BAD_HEADER 2u
+struct jfile_wire {
+        struct sbytes name;
+        int64_t end;
+        uint8_t flags;
+};
+
+#define SIGNER_MAX_JFILES 4096
+#define SIGNER_JOURNAL_PAGE (160u * 1024u) /* record bytes per READ answer (one at least) */
 
 struct signer_req {
         enum signer_msg type;
@@ -77,6 +108,12 @@ struct signer_req {
         int64_t log_level;        /* enum qlog_level */
         struct sbytes passphrase; /* the CA passphrase; absent when there is none */
         struct sbytes note;       /* why there is none (a file that could not be read) */
+        /* SMSG_JOURNAL_READ: where to go on (absent: from the start) */
+        struct jfile_wire cursor;
+        bool has_cursor;
+        /* SMSG_JOURNAL_TRIM: owned by the req (signer_req_clear) */
+        struct jfile_wire *jfiles;
+        size_t njfiles;
 };
 
 struct signer_resp {
@@ -87,6 +124,14 @@ struct signer_resp {
         struct sbytes message;
         int64_t crl_number; /* SMSG_ERROR crl_number_not_increasing: the signer's high-water
                                mark for the CA (0: absent) */
+        /* SMSG_JOURNAL_READ answers: owned by the resp when decoded
+         * (signer_resp_clear); borrowed when encoded */
+        struct journal_wire *jentries;
+        size_t njentries;
+        struct jfile_wire *jfiles;
+        size_t njfiles;
+        struct jfile_wire cursor; /* the next page, when has_cursor */
+        bool has_cursor;
 };
 
 /* Encoders: append one whole frame to `out`. false when it does not fit. */
@@ -99,6 +144,8 @@ enum qerr signer_decode_req(const uint8_t *p, size_t len, struct signer_req *out
 enum qerr signer_decode_resp(const uint8_t *p, size_t len, struct signer_resp *out,
                              struct qerr_info *ei);
 void signer_req_clear(struct signer_req *r);
+/* Frees what a decoded answer owns (journal entries and files). */
+void signer_resp_clear(struct signer_resp *r);
 
 /* Frame I/O on a blocking fd. read_frame fills `frame` (max set by the
  * caller) with the bytes after the length. QERR_SIGNER_UNAVAILABLE on EOF or

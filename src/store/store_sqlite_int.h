@@ -112,4 +112,18 @@ enum qerr sq_object_tenant(struct store *s, const char *type, int64_t id, int64_
         .apikey_get = sq_apikey_get, .apikey_list = sq_apikey_list,                                \
         .apikey_revoke = sq_apikey_revoke, .object_tenant = sq_object_tenant,
 
+/* store_sqlite_serials.c */
+enum qerr sq_serial_reserve(struct store *s, struct serial_rec *r, struct qerr_info *ei);
+enum qerr sq_serial_get(struct store *s, const char *serial, struct serial_rec *out,
+                        struct qerr_info *ei);
+enum qerr sq_serial_list_reserved(struct store *s, struct serial_rec **out, size_t *n,
+                                  struct qerr_info *ei);
+enum qerr sq_serial_void(struct store *s, int64_t id, qtime_t at, struct qerr_info *ei);
+enum qerr sq_serial_orphan(struct store *s, int64_t id, struct qerr_info *ei);
+
+#define SQ_SERIAL_OPS                                                                              \
+        .serial_reserve = sq_serial_reserve, .serial_get = sq_serial_get,                          \
+        .serial_list_reserved = sq_serial_list_reserved, .serial_void = sq_serial_void,            \
+        .serial_orphan = sq_serial_orphan,
+
 #endif

@@ -1,7 +1,9 @@
 /*
  * service_fixture.h - what test_service.c and test_service_orders.c share:
  * a service opened on a temporary data directory with a CA made through
- * the service API (the signer is a forked child, started by the service),
+ * the service API (service_boot_open starts the signer by executing this
+ * very test binary as `<test> signer`: its main() hands that to
+ * signer_main, FX_SIGNER_MAIN),
  * the calls to the service API in one place each (t_* helpers: when the
  * API gains a tenant or principal, only these change), and reads of the
  * database beside the service (events, counts, raw changes the service
@@ -33,21 +35,37 @@
 #include "base/log.h"
 #include "base/model.h"
 #include "service/service.h"
+#include "signer/signer.h"
 
 struct fx {
         char dir[64];
         struct qconfig cfg;
         struct service *s;
+        struct ca_secret *secret; /* kept for signer restarts; freed at teardown */
         int64_t issuing_id, root_id;
         sqlite3 *db; /* a reader beside the service */
 };
 
 /* ---- the service API, one helper per call ---- */
 
+/* The test binary doubles as the signer (signer_start executes
+ * /proc/self/exe "signer"): call first thing in main(). */
+#define FX_SIGNER_MAIN(argc, argv)                                                                 \
+        do {                                                                                       \
+                if ((argc) >= 2 && strcmp((argv)[1], "signer") == 0)                               \
+                        return signer_main((argc), (argv));                                        \
+        } while (0)
+
 static inline enum qerr t_open(struct fx *f, struct qerr_info *ei)
 {
-        struct service_opts o = {.data_dir = f->dir, .cfg = &f->cfg, .actor = "unit:tester"};
-        return service_open(&o, &f->s, ei);
+        if (!f->secret)
+                f->secret = service_secret_take(&f->cfg);
+        struct service_boot b = {.data_dir = f->dir,
+                                 .cfg = &f->cfg,
+                                 .actor = "unit:tester",
+                                 .secret = f->secret,
+                                 .keep_for_restart = true};
+        return service_boot_open(&b, &f->s, ei);
 }
 
 static inline enum qerr t_ca_init(struct fx *f, const char *root_alg, const char *alg,
@@ -348,6 +366,7 @@ static inline int fx_teardown(void **state)
         struct fx *f = *state;
         sqlite3_close(f->db);
         service_close(f->s);
+        service_secret_free(f->secret);
         config_free(&f->cfg);
         nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
         free(f);

@@ -86,7 +86,8 @@ static void test_apply_refusals_change_nothing(void **state)
         REFUSED(QERR_NAME_INVALID,
                 t_apply(f, "bad_name.example.com", PROFILE_PRIVATE, NULL, &c, &ei_));
         REFUSED(QERR_POLICY_DENIED, t_apply(f, "www.example.com", PROFILE_DV, NULL, &c, &ei_));
-        REFUSED(QERR_USAGE, t_apply(f, "www.example.com", PROFILE_PRIVATE, "abc", &c, &ei_));
+        REFUSED(QERR_KEY_PASSWORD_WEAK,
+                t_apply(f, "www.example.com", PROFILE_PRIVATE, "abc", &c, &ei_));
         REFUSED(QERR_NOT_FOUND, t_get(f, 999, &c, &ei_));
         assert_null(c);
         assert_int_equal(state_now(f), before);
@@ -385,8 +386,9 @@ static void test_download_refusals(void **state)
         cert_rec_free(nokey);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+        FX_SIGNER_MAIN(argc, argv);
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_ca_init, fx_setup, fx_teardown),
             cmocka_unit_test_setup_teardown(test_apply_issues, fx_setup, fx_teardown),

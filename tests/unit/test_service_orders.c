@@ -334,8 +334,9 @@ static void test_ev_revocation_rejected(void **state)
         cert_rec_free(c);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+        FX_SIGNER_MAIN(argc, argv);
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
         const struct CMUnitTest tests[] = {
             T(test_order_apply_and_cancel),
