@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 #include "../base/log.h"
+#include "../base/testhook.h"
 #include "../pki/pki_bundle.h"
 #include "../pki/pki_upload.h"
 #include "../policy/policy.h"
@@ -270,6 +271,11 @@ enum qerr service_cert_revoke(struct service *s, const struct revoke_req *r, str
                 rc = revoke_with_letter(s, c, r, &out->review_id, ei);
         else if (rc == QERR_OK)
                 rc = svc_revoke_tree(s, c, r->reason, 0, &out->revoked, &out->nrevoked, ei);
+        /* The one pause point inside a transaction (it holds the write
+         * lock): the kill tests of two-phase issuance stop a revocation here,
+         * its rows written and its CRL signed, to kill it before COMMIT. */
+        if (rc == QERR_OK)
+                QUILL_TEST_PAUSE("revoke_commit");
         if (rc == QERR_OK)
                 rc = ST(s)->ops->commit(ST(s), ei);
         else

@@ -286,6 +286,72 @@ static void test_file_names(void **state)
                         fail_msg("%s: expected %s", cases[i].name, cases[i].ok ? "ok" : "refused");
 }
 
+/* ---- the messages ---- */
+
+static void test_journal_messages_round_trip(void **state)
+{
+        (void)state;
+        const char *names[] = {"01796038733084027311-21725-ad0087a7.jnl",
+                               "01796038733084027312-21726-ad0087a8.jnl"};
+        struct jfile_wire files[2] = {{.name = sbytes_str(names[0]), .end = 16, .flags = 0},
+                                      {.name = sbytes_str(names[1]), .end = 9999, .flags = 1}};
+        struct signer_req trim = {.type = SMSG_JOURNAL_TRIM, .jfiles = files, .njfiles = 2};
+        struct qbuf b;
+        qbuf_init(&b, MAX_SIGNER_MSG_BYTES + 8);
+        assert_true(signer_encode_req(&trim, &b));
+        struct signer_req back;
+        struct qerr_info ei;
+        assert_int_equal(signer_decode_req(b.data + 4, b.len - 4, &back, &ei), QERR_OK);
+        assert_int_equal(back.type, SMSG_JOURNAL_TRIM);
+        assert_int_equal(back.njfiles, 2);
+        assert_int_equal(back.jfiles[1].end, 9999);
+        assert_int_equal(back.jfiles[1].flags, 1);
+        assert_memory_equal(back.jfiles[0].name.p, names[0], strlen(names[0]));
+        signer_req_clear(&back);
+        /* a TRIM without files is refused */
+        struct signer_req empty = {.type = SMSG_JOURNAL_TRIM};
+        qbuf_reset(&b);
+        assert_true(signer_encode_req(&empty, &b));
+        assert_int_equal(signer_decode_req(b.data + 4, b.len - 4, &back, &ei), QERR_PROTO);
+        /* an answer with records, files and a cursor */
+        uint8_t der[300], serial[16];
+        memset(der, 0x30, sizeof der);
+        memset(serial, 0x41, sizeof serial);
+        struct journal_wire e = {.file = sbytes_str(names[0]),
+                                 .offset = 16,
+                                 .seq = 1,
+                                 .signed_at = 1780000000,
+                                 .serial = {serial, sizeof serial},
+                                 .key_id = sbytes_str(KEY_ID),
+                                 .der = {der, sizeof der}};
+        struct signer_resp r = {.type = SMSG_OK,
+                                .jentries = &e,
+                                .njentries = 1,
+                                .jfiles = files,
+                                .njfiles = 1,
+                                .has_cursor = true,
+                                .cursor = files[1]};
+        qbuf_reset(&b);
+        assert_true(signer_encode_resp(&r, &b));
+        struct signer_resp rb;
+        assert_int_equal(signer_decode_resp(b.data + 4, b.len - 4, &rb, &ei), QERR_OK);
+        assert_int_equal(rb.njentries, 1);
+        assert_int_equal(rb.jentries[0].der.len, sizeof der);
+        assert_int_equal(rb.jentries[0].signed_at, 1780000000);
+        assert_int_equal(rb.njfiles, 1);
+        assert_true(rb.has_cursor);
+        assert_int_equal(rb.cursor.end, 9999);
+        signer_resp_clear(&rb);
+        /* a record whose DER length disagrees with its field is refused */
+        for (size_t i = 0; i + 4 < b.len; i++)
+                if (b.data[i] == 28 /* T_JENTRY */ && b.data[i + 5] == strlen(names[0])) {
+                        b.data[i + 4] ^= 1; /* the field's length, low byte */
+                        break;
+                }
+        assert_int_equal(signer_decode_resp(b.data + 4, b.len - 4, &rb, &ei), QERR_PROTO);
+        qbuf_free(&b);
+}
+
 /* ---- the signer's journal ---- */
 
 struct fixture {
@@ -752,6 +818,7 @@ int main(void)
             cmocka_unit_test(test_checksum_per_record),
             cmocka_unit_test(test_bad_fields_refused),
             cmocka_unit_test(test_file_names),
+            cmocka_unit_test(test_journal_messages_round_trip),
         };
         const struct CMUnitTest signer[] = {
             cmocka_unit_test_setup_teardown(test_every_signature_journaled, setup, teardown),

@@ -36,8 +36,8 @@ CREATE TABLE serials (
 );
 -- at most one signature in flight per order and per reissue: an order gets
 -- one certificate even when two processes run its issue step
-CREATE UNIQUE INDEX serials_order_reserved ON serials(order_id) WHERE state = 'reserved';
-CREATE UNIQUE INDEX serials_reissue_reserved ON serials(reissue_id) WHERE state = 'reserved';
+CREATE UNIQUE INDEX serials_one_per_order ON serials(order_id) WHERE state = 'reserved';
+CREATE UNIQUE INDEX serials_one_per_reissue ON serials(reissue_id) WHERE state = 'reserved';
 CREATE INDEX serials_reserved ON serials(state) WHERE state = 'reserved';
 
 -- serials used before this migration: issued
