@@ -32,6 +32,12 @@ static const char *const allowed[] = {
     /* time, randomness, identity */
     "clock_gettime", "clock_getres", "gettimeofday", "time", "getrandom", "getpid", "gettid",
     "getuid", "geteuid", "getgid", "getegid",
+    /* glibc's qsort asks sysconf(_SC_PHYS_PAGES), i.e. sysinfo, once it
+     * sorts 1 kB or more: OpenSSL sorting a CRL of 128 entries or more, the
+     * journal's file list (without it the signer died on the 128th
+     * revocation of a CA); the sanitizers' qsort asks sigaltstack, which
+     * only says where this thread's signal handlers run */
+    "sysinfo", "sigaltstack",
     /* locks and signals the C library uses on its own */
     "futex", "sched_yield", "rt_sigreturn", "rt_sigprocmask",
     /* the end */

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/config.h"
@@ -792,6 +793,56 @@ static void test_unwritable_journal_refuses(void **state)
         qbuf_free(&der);
 }
 
+static int cmp_ptr(const void *a, const void *b)
+{
+        uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
+        return x < y ? -1 : x > y;
+}
+
+/* The journal is read inside the signer's system call filter: a child
+ * process installs the real filter (signer_sandbox) and reads a journal of
+ * 40 files (its list is sorted: glibc's qsort then asks sysconf, i.e.
+ * sysinfo, as it does for OpenSSL's sort of a CRL of 128 entries or more),
+ * appends, trims; a forbidden call would kill it with SIGSYS. */
+static void test_journal_inside_the_filter(void **state)
+{
+        struct fixture *f = *state;
+        for (int i = 0; i < 40; i++) {
+                struct signer_state *other = state_for(f->dir, &f->cfg);
+                assert_int_equal(sign(f, other, "many.example.com", (uint8_t)i, NULL), QERR_OK);
+                signer_state_free(other);
+        }
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct qerr_info ei;
+                if (signer_sandbox(&ei) != QERR_OK)
+                        _exit(2);
+                struct seen s;
+                read_all(f->st, &s);
+                if (s.n != 40 || s.nfiles != 40)
+                        _exit(3);
+                for (size_t i = 0; i < s.nfiles; i++)
+                        trim(f->st, &s, i, s.ends[i]);
+                if (sign(f, f->st, "inside.example.com", 0x66, NULL) != QERR_OK)
+                        _exit(4);
+                void *v[300];
+                for (size_t i = 0; i < 300; i++)
+                        v[i] = (void *)(uintptr_t)((i * 7919) % 300);
+                qsort(v, 300, sizeof v[0], cmp_ptr);
+                _exit(0); /* no exit handlers: the sanitizers' need more calls */
+        }
+        int st = 0;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        if (WIFSIGNALED(st))
+                fail_msg("the sandboxed journal reader was killed by signal %d", WTERMSIG(st));
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+        char dir[PATH_MAX + 16];
+        signer_journal_dir(f->st, dir, sizeof dir);
+        assert_int_equal(files_in(dir), 1); /* the 40 trimmed, the child's own new one */
+}
+
 /* Malformed journal requests are refused whole. */
 static void test_trim_refuses_bad_names(void **state)
 {
@@ -827,6 +878,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_read_in_pages, setup, teardown),
             cmocka_unit_test_setup_teardown(test_unwritable_journal_refuses, setup, teardown),
             cmocka_unit_test_setup_teardown(test_trim_refuses_bad_names, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_journal_inside_the_filter, setup, teardown),
         };
         int fails = cmocka_run_group_tests_name("journal format", format, NULL, NULL);
         return fails +
