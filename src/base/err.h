@@ -183,7 +183,7 @@ enum qexit {
           "[server] base_url is a loopback or private address (or localhost), and it would be "    \
           "written into a publicly trusted certificate where relying parties cannot reach it; "    \
           "set base_url in quill.conf to this server's public URL (e.g. "                          \
-          "http://pki.example.com) and restart.") \
+          "http://pki.example.com) and restart.")                                                  \
         X(BODY_TOO_LARGE, "body_too_large", 413, QEXIT_REFUSED,                                    \
           "The request body is larger than this route accepts; send a smaller body.")              \
         X(URI_TOO_LONG, "uri_too_long", 414, QEXIT_REFUSED,                                        \
@@ -199,11 +199,11 @@ enum qexit {
           "a resource); try again in a moment.")                                                   \
         X(TLS_INVALID, "tls_invalid", 400, QEXIT_USAGE,                                            \
           "The TLS certificate or key could not be used: give a PEM certificate chain (leaf "      \
-          "first) and the matching unencrypted PEM private key.") \
+          "first) and the matching unencrypted PEM private key.")                                  \
         X(LINT_FAILED, "lint_failed", 422, QEXIT_REFUSED,                                          \
           "The certificate or CRL would break a rule of RFC 5280 or the Baseline Requirements, "   \
           "so the signer refused to sign it; the message names the check (see "                    \
-          "docs/internals/lint.md). Fix the request or the setting it comes from.") \
+          "docs/internals/lint.md). Fix the request or the setting it comes from.")                \
         X(CA_PASSPHRASE_WEAK, "ca_passphrase_weak", 400, QEXIT_USAGE,                              \
           "The CA passphrase is shorter than 12 characters; choose a longer one (CA keys "         \
           "encrypted under a short one must be re-encrypted, see docs/operations.md).")            \
@@ -236,7 +236,17 @@ enum qexit {
           "This tenant already has the most webhooks allowed (20); delete one first.")             \
         X(CONTACT_INVALID, "contact_email_invalid", 400, QEXIT_REFUSED,                            \
           "A contact must be a plain email address (local@domain.example, at most 254 "            \
-          "characters, no display name); give at most 20.")
+          "characters, no display name); give at most 20.") \
+        X(ISSUE_IN_PROGRESS, "issuance_in_progress", 409, QEXIT_REFUSED,                           \
+          "Another quill process is signing the certificate of this order (or reissue) right "     \
+          "now; wait a moment and look at the order again.")                                       \
+        X(SERIAL_TAKEN, "serial_taken", 500, QEXIT_INTERNAL,                                       \
+          "The serial number drawn for this certificate was used before; nothing was signed. "     \
+          "Try again (a new one is drawn).")                                                       \
+        X(CERT_RECOVERED, "certificate_recovered", 409, QEXIT_REFUSED,                             \
+          "This certificate was signed, then stored by another quill process's recovery while "    \
+          "this request was stalled (past its reservation lease); find it with 'quill cert "       \
+          "list' or GET /api/v1/certificates.")
 
 enum qerr {
 #define QERR_ENUM(name, code, http, exitc, msg) QERR_##name,

@@ -21,7 +21,10 @@
  * Then every CRL is made again, and the main loop waits for signals,
  * queues CRL jobs for CRLs past half their lifetime (every 30 s), renews the
  * HTTPS certificate when a third of its validity is left, and records the
- * gauges of /metrics (jobs, CRL ages).
+ * gauges of /metrics (jobs, CRL ages)),
+ * and every minute reconciles the signer's journal with the store
+ * (two-phase issuance: what a failed store write or a signer that died left
+ * behind; the journal's trim).
  *
  * Signals: SIGHUP reloads the configuration and the TLS certificate without
  * dropping connections (serve_tls.c says which settings take effect).
@@ -58,6 +61,7 @@
 
 #define TICK_SECONDS 1       /* the signer is checked every tick */
 #define CRL_CHECK_SECONDS 30 /* CRLs past half their lifetime get a job */
+#define RECONCILE_SECONDS 60 /* two-phase issuance: journal and store made to agree */
 
 static void close_service(struct cli_ctx *ctx)
 {
@@ -94,7 +98,9 @@ static enum qerr prepare(struct cli_ctx *ctx, struct qerr_info *ei)
                 if ((e = service_crl_flush(ctx->svc, ei)) != QERR_OK)
                         return e;
         }
-        /* work a killed process left behind */
+        /* work a killed process left behind: certificates the signer
+         * journaled but the store lacks, reservations never signed, reissues
+         * abandoned (before any thread runs) */
         return service_recover(ctx->svc, ei);
 }
 
@@ -324,6 +330,7 @@ static int main_loop(struct serve_state *st, const sigset_t *stop_set, int *stat
 {
         struct cli_ctx *ctx = st->ctx;
         struct qerr_info ei;
+        qtime_t next_reconcile = qtime_now() + RECONCILE_SECONDS;
         for (;;) {
                 struct timespec tick = {.tv_sec = TICK_SECONDS, .tv_nsec = 0};
                 int sig = sigtimedwait(stop_set, NULL, &tick);
@@ -347,6 +354,15 @@ static int main_loop(struct serve_state *st, const sigset_t *stop_set, int *stat
                                         qlog_error("CRL scheduling failed", "code=%s",
                                                    qerr_code(ei.code));
                                 st->next_crl_check = qtime_now() + CRL_CHECK_SECONDS;
+                        }
+                        if (qtime_now() >= next_reconcile) {
+                                /* what a failed store write or a dead signer
+                                 * left to the journal, and the journal's trim */
+                                qerr_clear(&ei);
+                                if (service_reconcile(ctx->svc, NULL, &ei) != QERR_OK)
+                                        qlog_error("reconciliation failed", "code=%s",
+                                                   qerr_code(ei.code));
+                                next_reconcile = qtime_now() + RECONCILE_SECONDS;
                         }
                         serve_tls_tick(st);
                         record_stats(st);

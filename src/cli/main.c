@@ -66,6 +66,7 @@ static const char usage_text[] =
     "  cert upload --cert FILE --key FILE [--chain FILE] [--key-password P]\n"
     "  crl [--ca ID]                  (makes every CRL again)\n"
     "  crl [--ca ID] --out FILE|- [--shard N|legacy]  (writes stored CRLs, PEM)\n"
+    "  recover            store what the signer journaled but the database lacks\n"
     "  order list | order show|cancel|validate ID\n"
     "  review list [--all] | review approve ID [--reason T] | review reject ID --reason T\n"
     "  lint [--profile dv|ov|ev|private] FILE | lint --checks\n"
@@ -149,6 +150,7 @@ static const struct command {
     {"blocked-keys", cmd_blocked_keys, true},
     {"routes", cmd_routes, false}, /* not in help: for the contract tests */
     {"lint", cmd_lint, true},
+    {"recover", cmd_recover, true},
     {"help", cmd_help, false},
     {"--help", cmd_help, false},
     {"-h", cmd_help, false},

@@ -65,11 +65,16 @@ struct service_boot {
         bool keep_for_restart;    /* keep the passphrase (locked) to restart the signer */
         bool warn_root;           /* log a warning when running as root without [server] user */
         bool no_signer;           /* a command that never signs: no signer process */
+        bool no_recover;          /* skip the start-up reconciliation (serve and `quill recover`
+                                     run it themselves) */
 };
 /* Every command that opens the data directory: makes it (with `create`),
  * gives the data and key directories to [server] user and [signer] user
  * when started as root, starts the signer process and hands it the
- * passphrase, drops to [server] user, then opens the store (svc_boot.c). */
+ * passphrase, drops to [server] user, then opens the store (svc_boot.c).
+ * A command with a signer then recovers (service_recover: two-phase
+ * issuance's reconciliation, abandoned reissues) unless `no_recover`; a
+ * failure there is logged, not fatal (the next command tries again). */
 enum qerr service_boot_open(const struct service_boot *b, struct service **out,
                             struct qerr_info *ei);
 /* quill serve's main loop: restarts a dead signer when allowed; false when
@@ -116,7 +121,29 @@ enum qerr service_event_list(struct service *s, const struct event_query *q, str
 /* Checks that this handle has its signer (service_boot_open started it). */
 enum qerr service_start_signer(struct service *s, struct qerr_info *ei);
 
-/* Fails work that a dead process left in progress (see svc_recover.c). */
+/* Two-phase issuance (issue 7, svc_reconcile.c): makes the signer's
+ * journal and the store agree. Every journaled certificate the store lacks
+ * (and no live process is storing) is stored where its reservation says,
+ * with the event "recovered" (revoked at once when what it was for no
+ * longer wants it: docs/rules.md); every abandoned reservation the journal
+ * does not hold is made void; journal files whose certificates are all
+ * stored are deleted. Needs the handle's signer (a handle without one has
+ * nothing to do). `out` (may be NULL) receives the counts. */
+struct reconcile_stats {
+        size_t journaled;       /* records in the signer's journal */
+        size_t recovered;       /* stored from the journal */
+        size_t revoked;         /* of those, stored revoked */
+        size_t voided;          /* reservations never signed, made void */
+        size_t pending;         /* reserved or journaled by live processes, left to them */
+        size_t trimmed;         /* journal files handed back for deletion */
+        size_t reissues_failed; /* abandoned reissues failed (service_recover) */
+};
+enum qerr service_reconcile(struct service *s, struct reconcile_stats *out, struct qerr_info *ei);
+
+/* Reconciles (service_reconcile), then fails work that a dead process left
+ * in progress (see svc_recover.c). `out` may be NULL. */
+enum qerr service_recover_stats(struct service *s, struct reconcile_stats *out,
+                                struct qerr_info *ei);
 enum qerr service_recover(struct service *s, struct qerr_info *ei);
 
 /* ---- CAs ---- */

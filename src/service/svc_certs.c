@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include "../base/log.h"
 #include "../notify/notify.h"
+#include "../base/testhook.h"
 #include "../pki/pki_bundle.h"
 #include "../pki/pki_upload.h"
 #include "../policy/policy.h"
@@ -359,6 +360,11 @@ enum qerr service_cert_revoke(struct service *s, const struct revoke_req *r, str
                 rc = revoke_with_letter(s, c, r, &out->review_id, ei);
         else if (rc == QERR_OK)
                 rc = svc_revoke_tree(s, c, r->reason, 0, &out->revoked, &out->nrevoked, ei);
+        /* The one pause point inside a transaction (it holds the write
+         * lock): the kill tests of two-phase issuance stop a revocation here,
+         * its rows written and its CRL signed, to kill it before COMMIT. */
+        if (rc == QERR_OK)
+                QUILL_TEST_PAUSE("revoke_commit");
         if (rc == QERR_OK)
                 rc = svc_commit(s, ei);
         else

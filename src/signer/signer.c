@@ -63,6 +63,7 @@ struct signer_state *signer_state_new(const struct signer_config *c)
         st->private_max_days = c->private_max_days;
         st->public_max_days = c->public_max_days;
         snprintf(st->note, sizeof st->note, "%s", c->note ? c->note : "");
+        st->journal.fd = -1;
         if (c->passphrase && *c->passphrase && !keep_passphrase(st, c->passphrase)) {
                 free(st);
                 return NULL;
@@ -75,6 +76,7 @@ void signer_state_free(struct signer_state *st)
         if (!st)
                 return;
         signer_crl_end(st);
+        signer_journal_close(st);
         for (size_t i = 0; i < st->nkeys; i++)
                 EVP_PKEY_free(st->keys[i].key);
         for (size_t i = 0; i < GATE__COUNT; i++)
@@ -106,6 +108,31 @@ static enum qerr respond_cert(X509 *x, const char *key_id, struct qbuf *out, str
                 r.der.p = der.data;
                 r.der.len = der.len;
                 r.key_id = sbytes_str(key_id);
+                if (!signer_encode_resp(&r, out))
+                        rc = qerr_set(ei, QERR_INTERNAL, "response too large");
+        }
+        qbuf_free(&der);
+        return rc;
+}
+
+/* Two-phase issuance (issue 7): the certificate goes into the journal,
+ * fsync'd, before it leaves the signer; when that fails it never leaves. */
+static enum qerr journal_and_respond(struct signer_state *st, X509 *issuer, X509 *x,
+                                     struct sbytes serial, struct qbuf *out, struct qerr_info *ei)
+{
+        char key_id[65];
+        struct qbuf der;
+        qbuf_init(&der, 200000);
+        enum qerr rc = pki_key_id(X509_get0_pubkey(issuer), key_id, ei);
+        if (rc == QERR_OK)
+                rc = pki_cert_der(x, &der, ei);
+        if (rc == QERR_OK)
+                rc = signer_journal_append(st, serial.p, serial.len, key_id, der.data, der.len, ei);
+        if (rc == QERR_OK) {
+                struct signer_resp r = {.type = SMSG_OK};
+                r.der.p = der.data;
+                r.der.len = der.len;
+                r.key_id = sbytes_str("");
                 if (!signer_encode_resp(&r, out))
                         rc = qerr_set(ei, QERR_INTERNAL, "response too large");
         }
@@ -349,7 +376,7 @@ static enum qerr do_sign_cert(struct signer_state *st, const struct signer_req *
         ep.lint = &gate;
         if ((rc = pki_issue_ee(issuer, ikey, &ep, &x, ei)) != QERR_OK)
                 goto out;
-        rc = respond_cert(x, "", out, ei);
+        rc = journal_and_respond(st, issuer, x, r->serial, out, ei);
 out:
         free(names);
         X509_free(issuer);
@@ -389,6 +416,12 @@ void signer_handle(struct signer_state *st, const uint8_t *frame, size_t len, st
                         break;
                 case SMSG_CRL_FINISH:
                         rc = signer_crl_finish(st, out, &ei);
+                        break;
+                case SMSG_JOURNAL_READ:
+                        rc = signer_journal_read(st, &r, out, &ei);
+                        break;
+                case SMSG_JOURNAL_TRIM:
+                        rc = signer_journal_trim(st, &r, out, &ei);
                         break;
                 default:
                         rc = qerr_set(&ei, QERR_PROTO, "unexpected message");

@@ -39,6 +39,17 @@ struct crl_session {
 /* The lint gate's throwaway keys (issue 7), one per key kind. */
 enum { GATE_RSA, GATE_EC256, GATE_EC384, GATE_SM2, GATE__COUNT };
 
+/* The journal file this signer appends to (signer_journal.c): opened at
+ * the first certificate, one per signer process, locked (flock) for its
+ * life so that other signers can tell it from a dead signer's file. */
+struct signer_journal {
+        int fd;             /* -1: none open */
+        char name[64];      /* its name in <key_dir>/journal */
+        uint64_t seq;       /* records written to it */
+        uint64_t end;       /* its length */
+        uint32_t name_salt; /* makes names unique within one process (tests) */
+};
+
 struct signer_state {
         char data_dir[PATH_MAX];
         char key_dir[PATH_MAX + 8]; /* <data>/ca */
@@ -51,6 +62,7 @@ struct signer_state {
         int64_t err_crl_number;           /* for the error answer of the request in hand */
         EVP_PKEY *gate_keys[GATE__COUNT]; /* made on first need, kept for life */
         struct crl_session crl;           /* at most one open CRL session */
+        struct signer_journal journal;
 };
 
 /* ---- signer.c ---- */
@@ -88,6 +100,22 @@ void signer_crl_end(struct signer_state *st);
 /* The CRL number high-water mark file of a CA (tests read it). */
 void signer_crl_mark_path(const struct signer_state *st, const char *key_id, char *out,
                           size_t outsz);
+
+/* ---- signer_journal.c ---- */
+/* Appends the certificate `der` (serial, issuer key id) to this signer's
+ * journal and fsyncs it; the certificate may leave the signer only when
+ * this succeeded. */
+enum qerr signer_journal_append(struct signer_state *st, const uint8_t *serial, size_t serial_len,
+                                const char *key_id, const uint8_t *der, size_t der_len,
+                                struct qerr_info *ei);
+/* SMSG_JOURNAL_READ and SMSG_JOURNAL_TRIM: answer frames into `out`. */
+enum qerr signer_journal_read(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
+                              struct qerr_info *ei);
+enum qerr signer_journal_trim(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
+                              struct qerr_info *ei);
+/* <key_dir>/journal */
+void signer_journal_dir(const struct signer_state *st, char *out, size_t outsz);
+void signer_journal_close(struct signer_state *st);
 
 /* ---- signer_seccomp.c ---- */
 /* Installs the signer's system call filter (kill on anything else). */

@@ -39,7 +39,11 @@ enum tag {
         T_PASSPHRASE,
         T_NOTE,      /* why there is no passphrase */
         T_LOG_LEVEL, /* 27 */
-        /* 28-39: free. 40-49: the CRL session (SMSG_CRL_BEGIN ... FINISH) */
+        /* 28-30: the journal (two-phase issuance) */
+        T_JENTRY, /* 28, repeated: a journal record (encode_jentry) */
+        T_JFILE,  /* repeated: a journal file and an offset (encode_jfile) */
+        T_CURSOR, /* a journal file and an offset: where the next page starts */
+        /* 31-39: free. 40-49: the CRL session (SMSG_CRL_BEGIN ... FINISH) */
         T_CRL_ENTRIES = 40, /* CRL_ENTRIES: DER of whole RevokedCertificate entries */
         T_ENTRY_COUNT,      /* CRL_BEGIN: how many entries will follow */
         T_ENTRIES_LEN,      /* CRL_BEGIN: and their bytes */
@@ -79,24 +83,57 @@ static const struct {
                             B(T_ENTRY_COUNT) | B(T_ENTRIES_LEN)},
     [SMSG_CRL_ENTRIES] = {true, B(T_CRL_ENTRIES), B(T_CRL_ENTRIES)},
     [SMSG_CRL_FINISH] = {true, 0, 0},
+    [SMSG_JOURNAL_READ] = {true, B(T_CURSOR), 0},
+    [SMSG_JOURNAL_TRIM] = {true, B(T_JFILE), B(T_JFILE)},
 };
 #define NREQ_TYPES (sizeof req_tags / sizeof req_tags[0])
 #define RESP_OK_TAGS                                                                               \
-        (B(T_DER) | B(T_KEY_ID) | B(T_CRL_HEAD) | B(T_CRL_TAIL) | B(T_SIG_ALG) | B(T_SIGNATURE))
+        (B(T_DER) | B(T_KEY_ID) | B(T_CRL_HEAD) | B(T_CRL_TAIL) | B(T_SIG_ALG) | B(T_SIGNATURE) |  \
+         B(T_JENTRY) | B(T_JFILE) | B(T_CURSOR))
 _Static_assert(T__MAX <= 64, "tag sets are 64-bit masks");
 
+/* a journal file name and the fixed parts of the compound fields */
+#define JNAME_MAX 63
+#define JFILE_LEN_MAX (1 + JNAME_MAX + 8 + 1)
+#define JENTRY_LEN_MAX (1 + JNAME_MAX + 8 + 8 + 8 + 1 + 20 + 1 + 64 + 4 + 100000)
+
 static const uint32_t max_len[T__MAX] = {
-    [T_KEY_ALG] = 16,         [T_SUBJECT] = 1024,      [T_ISSUER] = 16384,
-    [T_SPKI] = 4096,          [T_NAME] = 253,          [T_NOT_BEFORE] = 8,
-    [T_NOT_AFTER] = 8,        [T_SERIAL] = 20,         [T_PROFILE] = 16,
-    [T_CRL_URL] = 512,        [T_OCSP_URL] = 512,      [T_CAISSUERS_URL] = 512,
-    [T_CRL_NUMBER] = 8,       [T_THIS_UPDATE] = 8,     [T_NEXT_UPDATE] = 8,
-    [T_DER] = 200000,         [T_KEY_ID] = 64,         [T_CODE] = 8,
-    [T_MESSAGE] = 1024,       [T_ORG] = 512,           [T_DATA_DIR] = 4095,
-    [T_PRIVATE_MAX_DAYS] = 8, [T_PUBLIC_MAX_DAYS] = 8, [T_PASSPHRASE] = SIGNER_MAX_PASSPHRASE,
-    [T_NOTE] = 512,           [T_LOG_LEVEL] = 8,       [T_CRL_ENTRIES] = SIGNER_CRL_CHUNK_BYTES,
-    [T_ENTRY_COUNT] = 8,      [T_ENTRIES_LEN] = 8,     [T_CRL_HEAD] = 24576,
-    [T_CRL_TAIL] = 4096,      [T_SIG_ALG] = 256,       [T_SIGNATURE] = 1024,
+    [T_KEY_ALG] = 16,
+    [T_SUBJECT] = 1024,
+    [T_ISSUER] = 16384,
+    [T_SPKI] = 4096,
+    [T_NAME] = 253,
+    [T_NOT_BEFORE] = 8,
+    [T_NOT_AFTER] = 8,
+    [T_SERIAL] = 20,
+    [T_PROFILE] = 16,
+    [T_CRL_URL] = 512,
+    [T_OCSP_URL] = 512,
+    [T_CAISSUERS_URL] = 512,
+    [T_CRL_NUMBER] = 8,
+    [T_THIS_UPDATE] = 8,
+    [T_NEXT_UPDATE] = 8,
+    [T_DER] = 200000,
+    [T_KEY_ID] = 64,
+    [T_CODE] = 8,
+    [T_MESSAGE] = 1024,
+    [T_ORG] = 512,
+    [T_DATA_DIR] = 4095,
+    [T_PRIVATE_MAX_DAYS] = 8,
+    [T_PUBLIC_MAX_DAYS] = 8,
+    [T_PASSPHRASE] = SIGNER_MAX_PASSPHRASE,
+    [T_NOTE] = 512,
+    [T_LOG_LEVEL] = 8,
+    [T_CRL_ENTRIES] = SIGNER_CRL_CHUNK_BYTES,
+    [T_ENTRY_COUNT] = 8,
+    [T_ENTRIES_LEN] = 8,
+    [T_CRL_HEAD] = 24576,
+    [T_CRL_TAIL] = 4096,
+    [T_SIG_ALG] = 256,
+    [T_SIGNATURE] = 1024,
+    [T_JENTRY] = JENTRY_LEN_MAX,
+    [T_JFILE] = JFILE_LEN_MAX,
+    [T_CURSOR] = JFILE_LEN_MAX,
 };
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -168,6 +205,133 @@ static bool frame_end(struct qbuf *out, size_t start, bool ok)
         return true;
 }
 
+/* ---- the journal's compound fields ---- */
+
+static bool put_name(uint8_t *buf, size_t *off, struct sbytes name)
+{
+        if (name.len < 1 || name.len > JNAME_MAX)
+                return false;
+        buf[(*off)++] = (uint8_t)name.len;
+        memcpy(buf + *off, name.p, name.len);
+        *off += name.len;
+        return true;
+}
+
+/* name-len(1) name end(8) flags(1) */
+static bool encode_jfile(struct qbuf *out, enum tag t, const struct jfile_wire *f)
+{
+        uint8_t buf[JFILE_LEN_MAX];
+        size_t off = 0;
+        if (!put_name(buf, &off, f->name))
+                return false;
+        put_i64(buf + off, f->end);
+        off += 8;
+        buf[off++] = f->flags;
+        return field(out, t, buf, off);
+}
+
+/* name-len(1) name offset(8) seq(8) signed_at(8) serial-len(1) serial
+ * key-id-len(1) key-id der-len(4) der */
+static bool encode_jentry(struct qbuf *out, const struct journal_wire *e)
+{
+        uint8_t head[1 + JNAME_MAX + 24 + 1 + 20 + 1 + 64 + 4];
+        size_t off = 0;
+        if (!put_name(head, &off, e->file) || e->serial.len < 1 || e->serial.len > 20 ||
+            e->key_id.len > 64 || e->der.len < 1 || e->der.len > 100000)
+                return false;
+        put_i64(head + off, e->offset);
+        put_i64(head + off + 8, e->seq);
+        put_i64(head + off + 16, e->signed_at);
+        off += 24;
+        head[off++] = (uint8_t)e->serial.len;
+        memcpy(head + off, e->serial.p, e->serial.len);
+        off += e->serial.len;
+        head[off++] = (uint8_t)e->key_id.len;
+        if (e->key_id.len)
+                memcpy(head + off, e->key_id.p, e->key_id.len);
+        off += e->key_id.len;
+        put_u32(head + off, (uint32_t)e->der.len);
+        off += 4;
+        uint8_t h[5];
+        h[0] = (uint8_t)T_JENTRY;
+        put_u32(h + 1, (uint32_t)(off + e->der.len));
+        return off + e->der.len <= max_len[T_JENTRY] && qbuf_append(out, h, 5) &&
+               qbuf_append(out, head, off) && qbuf_append(out, e->der.p, e->der.len);
+}
+
+static bool get_name(const uint8_t *v, uint32_t len, size_t *off, struct sbytes *name)
+{
+        if (*off >= len)
+                return false;
+        size_t n = v[(*off)++];
+        if (n < 1 || n > JNAME_MAX || len - *off < n)
+                return false;
+        name->p = v + *off;
+        name->len = n;
+        *off += n;
+        return true;
+}
+
+static enum qerr decode_jfile(const uint8_t *v, uint32_t len, struct jfile_wire *f,
+                              struct qerr_info *ei)
+{
+        size_t off = 0;
+        memset(f, 0, sizeof *f);
+        if (!get_name(v, len, &off, &f->name) || len - off != 9)
+                return qerr_set(ei, QERR_PROTO, "bad journal file field");
+        f->end = get_i64(v + off);
+        f->flags = v[off + 8];
+        if (f->end < 0)
+                return qerr_set(ei, QERR_PROTO, "bad journal file offset");
+        return QERR_OK;
+}
+
+static enum qerr decode_jentry(const uint8_t *v, uint32_t len, struct journal_wire *e,
+                               struct qerr_info *ei)
+{
+        size_t off = 0;
+        memset(e, 0, sizeof *e);
+        if (!get_name(v, len, &off, &e->file) || len - off < 24 + 1)
+                return qerr_set(ei, QERR_PROTO, "bad journal entry");
+        e->offset = get_i64(v + off);
+        e->seq = get_i64(v + off + 8);
+        e->signed_at = get_i64(v + off + 16);
+        off += 24;
+        size_t sl = v[off++];
+        if (sl < 1 || sl > 20 || len - off < sl + 1)
+                return qerr_set(ei, QERR_PROTO, "bad journal entry serial");
+        e->serial.p = v + off;
+        e->serial.len = sl;
+        off += sl;
+        size_t kl = v[off++];
+        if (kl > 64 || len - off < kl + 4)
+                return qerr_set(ei, QERR_PROTO, "bad journal entry key id");
+        e->key_id.p = v + off;
+        e->key_id.len = kl;
+        off += kl;
+        uint32_t dl = get_u32(v + off);
+        off += 4;
+        if (dl < 1 || dl > 100000 || len - off != dl || e->offset < 0)
+                return qerr_set(ei, QERR_PROTO, "bad journal entry certificate");
+        e->der.p = v + off;
+        e->der.len = dl;
+        return QERR_OK;
+}
+
+/* Appends one decoded item to a growing array owned by the message. */
+static enum qerr grow(void **arr, size_t n, size_t elem, size_t max, struct qerr_info *ei)
+{
+        if (n >= max)
+                return qerr_set(ei, QERR_PROTO, "too many journal fields");
+        if (n % 64 == 0) {
+                void *na = realloc(*arr, (n + 64) * elem);
+                if (!na)
+                        return qerr_set(ei, QERR_NOMEM, NULL);
+                *arr = na;
+        }
+        return QERR_OK;
+}
+
 bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
 {
         bool ok;
@@ -216,6 +380,10 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
                      field_i64(out, T_ENTRIES_LEN, r->entries_len);
         if (allowed & B(T_CRL_ENTRIES))
                 ok = ok && r->entries.p && field_bytes(out, T_CRL_ENTRIES, r->entries);
+        if ((allowed & B(T_CURSOR)) && r->has_cursor)
+                ok = ok && encode_jfile(out, T_CURSOR, &r->cursor);
+        for (size_t i = 0; ok && (allowed & B(T_JFILE)) && i < r->njfiles; i++)
+                ok = encode_jfile(out, T_JFILE, &r->jfiles[i]);
         return frame_end(out, start, ok);
 }
 
@@ -230,6 +398,12 @@ bool signer_encode_resp(const struct signer_resp *r, struct qbuf *out)
                      field_bytes(out, T_CRL_TAIL, r->crl_tail) &&
                      field_bytes(out, T_SIG_ALG, r->sig_alg) &&
                      field_bytes(out, T_SIGNATURE, r->signature);
+                for (size_t i = 0; ok && i < r->njentries; i++)
+                        ok = encode_jentry(out, &r->jentries[i]);
+                for (size_t i = 0; ok && i < r->njfiles; i++)
+                        ok = encode_jfile(out, T_JFILE, &r->jfiles[i]);
+                if (r->has_cursor)
+                        ok = ok && encode_jfile(out, T_CURSOR, &r->cursor);
         } else {
                 ok = ok && field_i64(out, T_CODE, r->code) &&
                      field_bytes(out, T_MESSAGE, r->message);
@@ -376,6 +550,18 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
                         r->entries_len = x;
                 break;
         }
+        case T_CURSOR:
+                r->has_cursor = true;
+                return decode_jfile(v, len, &r->cursor, ei);
+        case T_JFILE: {
+                enum qerr rc =
+                    grow((void **)&r->jfiles, r->njfiles, sizeof *r->jfiles, SIGNER_MAX_JFILES, ei);
+                if (rc == QERR_OK)
+                        rc = decode_jfile(v, len, &r->jfiles[r->njfiles], ei);
+                if (rc == QERR_OK)
+                        r->njfiles++;
+                return rc;
+        }
         default:
                 return qerr_set(ei, QERR_PROTO, "unexpected field");
         }
@@ -393,7 +579,7 @@ enum qerr signer_decode_req(const uint8_t *p, size_t len, struct signer_req *out
                 return qerr_set(ei, QERR_PROTO, "unknown request type %u", type);
         out->type = (enum signer_msg)type;
         enum qerr rc = walk(p + 1, len - 1, req_tags[type].allowed, req_tags[type].required,
-                            B(T_NAME), req_field, out, ei);
+                            B(T_NAME) | B(T_JFILE), req_field, out, ei);
         if (rc != QERR_OK)
                 signer_req_clear(out);
         return rc;
@@ -436,6 +622,27 @@ static enum qerr resp_field(void *ctx, enum tag t, const uint8_t *v, uint32_t le
                         return QERR_PROTO;
                 r->crl_number = get_i64(v);
                 break;
+        case T_CURSOR:
+                r->has_cursor = true;
+                return decode_jfile(v, len, &r->cursor, ei);
+        case T_JFILE: {
+                enum qerr rc =
+                    grow((void **)&r->jfiles, r->njfiles, sizeof *r->jfiles, SIGNER_MAX_JFILES, ei);
+                if (rc == QERR_OK)
+                        rc = decode_jfile(v, len, &r->jfiles[r->njfiles], ei);
+                if (rc == QERR_OK)
+                        r->njfiles++;
+                return rc;
+        }
+        case T_JENTRY: {
+                enum qerr rc = grow((void **)&r->jentries, r->njentries, sizeof *r->jentries,
+                                    MAX_SIGNER_MSG_BYTES / 90, ei);
+                if (rc == QERR_OK)
+                        rc = decode_jentry(v, len, &r->jentries[r->njentries], ei);
+                if (rc == QERR_OK)
+                        r->njentries++;
+                return rc;
+        }
         default:
                 return qerr_set(ei, QERR_PROTO, "unexpected field");
         }
@@ -449,8 +656,13 @@ enum qerr signer_decode_resp(const uint8_t *p, size_t len, struct signer_resp *o
         if (len < 1)
                 return qerr_set(ei, QERR_PROTO, "empty message");
         out->type = (enum signer_msg)p[0];
-        if (p[0] == SMSG_OK)
-                return walk(p + 1, len - 1, RESP_OK_TAGS, 0, 0, resp_field, out, ei);
+        if (p[0] == SMSG_OK) {
+                enum qerr rc = walk(p + 1, len - 1, RESP_OK_TAGS, 0, B(T_JENTRY) | B(T_JFILE),
+                                    resp_field, out, ei);
+                if (rc != QERR_OK)
+                        signer_resp_clear(out);
+                return rc;
+        }
         if (p[0] == SMSG_ERROR) {
                 enum qerr rc = walk(p + 1, len - 1, B(T_CODE) | B(T_MESSAGE) | B(T_CRL_NUMBER),
                                     B(T_CODE), 0, resp_field, out, ei);
@@ -463,7 +675,21 @@ enum qerr signer_decode_resp(const uint8_t *p, size_t len, struct signer_resp *o
 
 void signer_req_clear(struct signer_req *r)
 {
-        (void)r; /* decoded requests point into their frame */
+        /* decoded requests point into their frame, but for the journal
+         * files of a TRIM */
+        free(r->jfiles);
+        r->jfiles = NULL;
+        r->njfiles = 0;
+}
+
+void signer_resp_clear(struct signer_resp *r)
+{
+        free(r->jentries);
+        r->jentries = NULL;
+        r->njentries = 0;
+        free(r->jfiles);
+        r->jfiles = NULL;
+        r->njfiles = 0;
 }
 
 enum qerr signer_resp_error(const struct signer_resp *resp, struct qerr_info *ei)

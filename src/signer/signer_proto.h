@@ -30,6 +30,7 @@
 #ifndef QUILL_SIGNER_PROTO_H
 #define QUILL_SIGNER_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,8 +56,11 @@ enum signer_msg {
         SMSG_CRL_ENTRIES = 11, /* req: entries (DER, whole entries) */
         SMSG_CRL_FINISH = 12,  /* req: nothing -> OK with crl_head, crl_tail, sig_alg,
                                   signature */
-        SMSG_OK = 64,          /* resp: cert_der, key_id; or the CRL parts */
-        SMSG_ERROR = 65,       /* resp: code, message (and crl_number) */
+        /* the journal (two-phase issuance, signer_journal.c) */
+        SMSG_JOURNAL_READ = 20, /* req: cursor? -> OK with jentries, jfiles, cursor? */
+        SMSG_JOURNAL_TRIM = 21, /* req: jfiles (name, end) -> OK */
+        SMSG_OK = 64,           /* resp: cert_der, key_id; or the CRL parts */
+        SMSG_ERROR = 65,        /* resp: code, message (and crl_number) */
 };
 
 /* A borrowed byte string (points into a frame). */
@@ -64,6 +68,32 @@ struct sbytes {
         const uint8_t *p;
         size_t len;
 };
+
+/* One journal record handed back to the main process (SMSG_JOURNAL_READ). */
+struct journal_wire {
+        struct sbytes file; /* the journal file's name */
+        int64_t offset;     /* the record's offset in that file */
+        int64_t seq;
+        int64_t signed_at;
+        struct sbytes serial; /* 1..20 bytes */
+        struct sbytes key_id; /* the issuer's key id, 64 hex digits */
+        struct sbytes der;
+};
+
+/* A journal file and a byte offset in it: in a SMSG_JOURNAL_READ answer, a
+ * file read to its end (`end` just past its last intact record; `torn` when
+ * bytes follow); in SMSG_JOURNAL_TRIM, a file whose records up to `end` are
+ * all stored; as a cursor, where the next page starts. */
+#define JFILE_TORN 1u
+#define JFILE_BAD_HEADER 2u
+struct jfile_wire {
+        struct sbytes name;
+        int64_t end;
+        uint8_t flags;
+};
+
+#define SIGNER_MAX_JFILES 4096
+#define SIGNER_JOURNAL_PAGE (160u * 1024u) /* record bytes per READ answer (one at least) */
 
 struct signer_req {
         enum signer_msg type;
@@ -89,6 +119,12 @@ struct signer_req {
         int64_t log_level;        /* enum qlog_level */
         struct sbytes passphrase; /* the CA passphrase; absent when there is none */
         struct sbytes note;       /* why there is none (a file that could not be read) */
+        /* SMSG_JOURNAL_READ: where to go on (absent: from the start) */
+        struct jfile_wire cursor;
+        bool has_cursor;
+        /* SMSG_JOURNAL_TRIM: owned by the req (signer_req_clear) */
+        struct jfile_wire *jfiles;
+        size_t njfiles;
 };
 
 struct signer_resp {
@@ -101,6 +137,14 @@ struct signer_resp {
                                mark for the CA (0: absent) */
         /* CRL_FINISH: TBSCertList = crl_head + entries + crl_tail */
         struct sbytes crl_head, crl_tail, sig_alg, signature;
+        /* SMSG_JOURNAL_READ answers: owned by the resp when decoded
+         * (signer_resp_clear); borrowed when encoded */
+        struct journal_wire *jentries;
+        size_t njentries;
+        struct jfile_wire *jfiles;
+        size_t njfiles;
+        struct jfile_wire cursor; /* the next page, when has_cursor */
+        bool has_cursor;
 };
 
 /* Encoders: append one whole frame to `out`. false when it does not fit. */
@@ -133,6 +177,8 @@ typedef enum qerr (*signer_roundtrip_fn)(void *ctx, const struct qbuf *request, 
 enum qerr signer_crl_drive(signer_roundtrip_fn rt, void *ctx, struct signer_req *begin,
                            const uint8_t *entries, size_t entries_len, size_t count,
                            struct qbuf *answer, struct signer_resp *resp, struct qerr_info *ei);
+/* Frees what a decoded answer owns (journal entries and files). */
+void signer_resp_clear(struct signer_resp *r);
 
 /* Frame I/O on a blocking fd. read_frame fills `frame` (max set by the
  * caller) with the bytes after the length. QERR_SIGNER_UNAVAILABLE on EOF or

@@ -53,6 +53,35 @@ struct reissue_rec {
         char owner[128]; /* process running it, "" when none */
 };
 
+/* A serial number (migration 008, two-phase issuance): reserved in a
+ * committed row before the signer is asked, issued when its certificate is
+ * stored (a trigger of the certificate insert), void when it was never
+ * signed. The row carries what storing the certificate later needs. */
+struct serial_rec {
+        int64_t id;
+        char serial[41]; /* lower-case hex */
+        int64_t ca_id;
+        int64_t tenant_id;
+        char purpose[16];   /* certificate, private_order, order, reissue */
+        int64_t order_id;   /* purpose order */
+        int64_t reissue_id; /* purpose reissue */
+        int64_t parent_id;  /* a reissue's original certificate */
+        enum cert_profile profile;
+        char key_algorithm[16];
+        char **names; /* as the certificate will carry them */
+        size_t nnames;
+        bool free_cert;
+        char *csr_pem;     /* may be NULL */
+        uint8_t *key_blob; /* sealed for the certificate (svc_store_key), may be NULL */
+        size_t key_blob_len;
+        enum key_protection key_protection;
+        char state[12];  /* reserved, issued, void */
+        char owner[128]; /* the reserving process; "" when handed to reconciliation */
+        int64_t certificate_id;
+        qtime_t reserved_at, finished_at;
+};
+void serial_rec_clear(struct serial_rec *r);
+
 /* A page of certificates. */
 struct cert_query {
         int64_t tenant;         /* 0: every tenant */
@@ -375,6 +404,22 @@ struct store_ops {
          * *inserted false when it had been already */
         enum qerr (*expiry_record)(struct store *s, int64_t cert_id, int days, qtime_t at,
                                    bool *inserted, struct qerr_info *ei);
+        /* serials (migration 008). serial_reserve inserts a reserved row
+         * (r->id set): QERR_SERIAL_TAKEN when the serial was used before,
+         * QERR_ISSUE_IN_PROGRESS when the order or reissue has a signature
+         * in flight already. */
+        enum qerr (*serial_reserve)(struct store *s, struct serial_rec *r, struct qerr_info *ei);
+        /* QERR_NOT_FOUND when the serial was never reserved */
+        enum qerr (*serial_get)(struct store *s, const char *serial, struct serial_rec *out,
+                                struct qerr_info *ei);
+        /* every reserved row, oldest first */
+        enum qerr (*serial_list_reserved)(struct store *s, struct serial_rec **out, size_t *n,
+                                          struct qerr_info *ei);
+        /* reserved -> void (the key and CSR are dropped); QERR_NOT_FOUND when
+         * the row is no longer reserved */
+        enum qerr (*serial_void)(struct store *s, int64_t id, qtime_t at, struct qerr_info *ei);
+        /* hands a reserved row to reconciliation (owner NULL) */
+        enum qerr (*serial_orphan)(struct store *s, int64_t id, struct qerr_info *ei);
 };
 
 struct store {
@@ -395,5 +440,6 @@ void store_free_reviews(struct review_rec *v, size_t n);
 void store_free_webhooks(struct webhook_rec *v, size_t n);
 void store_free_deliveries(struct delivery_rec *v, size_t n);
 void store_free_strings(char **v, size_t n);
+void store_free_serials(struct serial_rec *v, size_t n);
 
 #endif

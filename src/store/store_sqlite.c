@@ -514,6 +514,9 @@ static const char *keyprot_name(enum key_protection k)
         return k == KEYPROT_DATA_KEY ? "data_key" : k == KEYPROT_PASSWORD ? "password" : "none";
 }
 
+static enum qerr s_cert_serial_exists(struct store *s, const char *serial, bool *out,
+                                      struct qerr_info *ei);
+
 static enum qerr s_cert_insert(struct store *s, struct cert_rec *c, struct qerr_info *ei)
 {
         char *names = names_to_json(c->names, c->nnames);
@@ -564,8 +567,21 @@ static enum qerr s_cert_insert(struct store *s, struct cert_rec *c, struct qerr_
         free(names);
         if (sq_unique_violation(step) && c->origin == ORIGIN_UPLOADED)
                 return qerr_set(ei, QERR_UPLOAD_DUPLICATE, NULL);
-        if (step != SQLITE_DONE)
-                return sq_err(DB(s), step, ei, "storing a certificate");
+        if (step != SQLITE_DONE) {
+                enum qerr why = sq_err(DB(s), step, ei, "storing a certificate");
+                bool stored = false;
+                struct qerr_info e2;
+                /* two-phase issuance: stored meanwhile by another process's
+                 * reconciliation (this one stalled past its lease)? */
+                if (c->origin == ORIGIN_ISSUED && (step & 0xff) == SQLITE_CONSTRAINT &&
+                    s_cert_serial_exists(s, c->serial, &stored, &e2) == QERR_OK && stored)
+                        return qerr_set(ei, QERR_CERT_RECOVERED,
+                                        "the certificate with serial %s was stored already "
+                                        "(recovered from the signer's journal by another "
+                                        "process)",
+                                        c->serial);
+                return why;
+        }
         c->id = sqlite3_last_insert_rowid(DB(s));
         if (!c->tenant_id)
                 c->tenant_id = 1;
@@ -1015,7 +1031,8 @@ static const struct store_ops sqlite_ops = {.name = "sqlite",
                                             .event_add = s_event_add,
                                             .event_list = s_event_list,
                                             .event_page = s_event_page,
-                                            SQ_CRL_OPS SQ_ORDER_OPS SQ_TENANT_OPS SQ_KEY_OPS SQ_NOTIFY_OPS};
+                                            SQ_CRL_OPS SQ_ORDER_OPS SQ_TENANT_OPS SQ_KEY_OPS SQ_NOTIFY_OPS
+                                                SQ_SERIAL_OPS};
 
 enum qerr store_open_sqlite(const char *data_dir, long busy_ms, struct store **out,
                             struct qerr_info *ei)

@@ -242,5 +242,18 @@ enum qerr sq_expiry_record(struct store *s, int64_t cert_id, int days, qtime_t a
         .delivery_page = sq_delivery_page, .delivery_counts = sq_delivery_counts,                  \
         .expiry_mark = sq_expiry_mark, .expiry_mark_set = sq_expiry_mark_set,                      \
         .expiry_candidates = sq_expiry_candidates, .expiry_record = sq_expiry_record,
+/* store_sqlite_serials.c */
+enum qerr sq_serial_reserve(struct store *s, struct serial_rec *r, struct qerr_info *ei);
+enum qerr sq_serial_get(struct store *s, const char *serial, struct serial_rec *out,
+                        struct qerr_info *ei);
+enum qerr sq_serial_list_reserved(struct store *s, struct serial_rec **out, size_t *n,
+                                  struct qerr_info *ei);
+enum qerr sq_serial_void(struct store *s, int64_t id, qtime_t at, struct qerr_info *ei);
+enum qerr sq_serial_orphan(struct store *s, int64_t id, struct qerr_info *ei);
+
+#define SQ_SERIAL_OPS                                                                              \
+        .serial_reserve = sq_serial_reserve, .serial_get = sq_serial_get,                          \
+        .serial_list_reserved = sq_serial_list_reserved, .serial_void = sq_serial_void,            \
+        .serial_orphan = sq_serial_orphan,
 
 #endif

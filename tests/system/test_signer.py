@@ -214,7 +214,7 @@ def test_restart_after_kill9(lab, data, serve):
     while old in children(s.proc.pid):  # reaped by quill serve
         assert time.monotonic() < deadline, s.logs()
         time.sleep(0.05)
-    name = "after-kill.quill-test.org"
+    name = "after-kill.signer.quill-test.org"
     o = order_apply(data, name)
     lab.publish(o)
     o = wait_order(data, o["id"], lambda x: x["status"] in ("issued", "failed"), "finished",
@@ -231,7 +231,7 @@ def test_restart_after_kill9(lab, data, serve):
 
 
 def test_order_validate_starts_the_signer_before_any_thread(lab, data, tmp_path):
-    o = order_apply(data, "threads.quill-test.org")
+    o = order_apply(data, "threads.signer.quill-test.org")
     lab.publish(o)
     trace = tmp_path / "trace"
     p = subprocess.run(["strace", "-f", "-qq", "-o", str(trace), "-e",

@@ -1,7 +1,9 @@
 /*
  * service_fixture.h - what test_service.c and test_service_orders.c share:
  * a service opened on a temporary data directory with a CA made through
- * the service API (the signer is a forked child, started by the service),
+ * the service API (service_boot_open starts the signer by executing this
+ * very test binary as `<test> signer`: its main() hands that to
+ * signer_main, FIXTURE_SIGNER_MAIN),
  * the calls to the service API in one place each (t_* helpers: when the
  * API gains a tenant or principal, only these change; like a CLI command,
  * a helper whose call may queue CRL jobs makes those CRLs before it
@@ -41,6 +43,7 @@ struct fx {
         char dir[64];
         struct qconfig cfg;
         struct service *s;
+        struct ca_secret *secret; /* kept for signer restarts; freed at teardown */
         int64_t issuing_id, root_id;
         sqlite3 *db; /* a reader beside the service */
 };
@@ -61,12 +64,14 @@ static inline enum qerr t_open(struct fx *f, struct qerr_info *ei)
                 fprintf(stderr, "service_fixture.h: main() must begin with FIXTURE_SIGNER_MAIN\n");
                 abort();
         }
-        struct ca_secret *sec = service_secret_take(&f->cfg);
-        struct service_boot b = {
-            .data_dir = f->dir, .cfg = &f->cfg, .actor = "unit:tester", .secret = sec};
-        enum qerr rc = sec ? service_boot_open(&b, &f->s, ei) : qerr_set(ei, QERR_NOMEM, NULL);
-        service_secret_free(sec);
-        return rc;
+        if (!f->secret)
+                f->secret = service_secret_take(&f->cfg);
+        struct service_boot b = {.data_dir = f->dir,
+                                 .cfg = &f->cfg,
+                                 .actor = "unit:tester",
+                                 .secret = f->secret,
+                                 .keep_for_restart = true};
+        return service_boot_open(&b, &f->s, ei);
 }
 
 /* The first lines of main(argc, argv) of a test that uses this fixture:
@@ -390,6 +395,7 @@ static inline int fx_teardown(void **state)
         struct fx *f = *state;
         sqlite3_close(f->db);
         service_close(f->s);
+        service_secret_free(f->secret);
         config_free(&f->cfg);
         nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
         free(f);

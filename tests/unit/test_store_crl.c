@@ -147,6 +147,18 @@ static int64_t add_cert(struct fx *fx, int64_t ca, int shard, const char *serial
         c.chain_pem = (char *)"";
         struct qerr_info ei = {0};
         must_ok(OPS(fx)->begin(fx->st, &ei), &ei);
+        if (c.origin == ORIGIN_ISSUED) { /* two-phase issuance: its serial reserved first */
+                struct serial_rec r;
+                memset(&r, 0, sizeof r);
+                snprintf(r.serial, sizeof r.serial, "%s", c.serial);
+                r.ca_id = ca;
+                r.tenant_id = c.tenant_id ? c.tenant_id : QUILL_TENANT_DEFAULT;
+                snprintf(r.purpose, sizeof r.purpose, "certificate");
+                r.profile = c.profile;
+                snprintf(r.key_algorithm, sizeof r.key_algorithm, "%s", c.key_algorithm);
+                r.reserved_at = c.not_before;
+                must_ok(OPS(fx)->serial_reserve(fx->st, &r, &ei), &ei);
+        }
         must_ok(OPS(fx)->cert_insert(fx->st, &c, &ei), &ei);
         if (status != CERT_ISSUED || revoked_at) {
                 c.status = status;
