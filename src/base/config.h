@@ -64,6 +64,10 @@ struct qconfig {
         long server_max_connections;
         long server_timeout_seconds;
         long server_stop_grace_seconds;
+        /* OCSP (issue 6) */
+        long ocsp_response_hours;  /* nextUpdate - thisUpdate of a response */
+        long ocsp_responder_days;  /* validity of a delegated responder certificate */
+        long ocsp_max_age_seconds; /* Cache-Control max-age cap */
 };
 
 /* Defaults for every setting. */

@@ -8,11 +8,14 @@
  * and SIGHUP (every thread inherits the mask, so only the main thread's
  * sigtimedwait() sees them); get the HTTPS certificate (serve_tls.c); start
  * the job workers; start the two listeners:
- *  - plain HTTP on [server] listen (or --listen): /healthz, /ca/..., /crl/...
- *    and /metrics (loopback-only unless [server] metrics_loopback_only =
- *    false);
+ *  - plain HTTP on [server] listen (or --listen): /healthz, /ca/..., /crl/...,
+ *    OCSP (/ocsp) and /metrics (loopback-only unless [server]
+ *    metrics_loopback_only = false);
  *  - HTTPS on [server] api_listen (or --api-listen; empty: none): /healthz
  *    plus the REST API's routes (api_routes()), 404 elsewhere.
+ * Before the listeners, the OCSP refresher (service_ocsp_start) loads the
+ * stored OCSP answers into the cache the /ocsp handlers answer from, then
+ * keeps them fresh on its own thread.
  * Each listener runs [server] threads request threads (0: one per core);
  * each thread opens its own service handle on its first request
  * (thread_init), signing through the one signer of the main handle.
@@ -51,6 +54,7 @@
 #include "../api/publish.h"
 #include "../base/log.h"
 #include "../base/metrics.h"
+#include "../ocsp/ocsp_cache.h"
 
 #define TICK_SECONDS 1 /* the signer is checked every tick */
 
@@ -331,7 +335,15 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
                 close_service(ctx);
                 return cli_fail(ctx, &ei);
         }
-        enum qerr rc = api_server_new(&ctx->cfg, &st.front.api, &ei);
+        /* OCSP: the answers in memory before the first request can ask */
+        struct ocsp_refresher *ocsp = NULL;
+        st.front.ocsp = ocsp_cache_new();
+        enum qerr rc = st.front.ocsp ? QERR_OK : qerr_set(&ei, QERR_NOMEM, NULL);
+        if (rc == QERR_OK)
+                rc = service_ocsp_start(ctx->data_dir, &ctx->cfg, ctx->svc, st.front.ocsp, &ocsp,
+                                        &ei);
+        if (rc == QERR_OK)
+                rc = api_server_new(&ctx->cfg, &st.front.api, &ei);
         if (rc == QERR_OK)
                 rc = start_http(&st, listen, &ei);
         if (rc == QERR_OK && api_listen && *api_listen)
@@ -339,6 +351,8 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
         if (rc != QERR_OK) {
                 stop_listeners(&st, 0);
                 api_server_free(st.front.api);
+                service_ocsp_stop(ocsp);
+                ocsp_cache_free(st.front.ocsp);
                 service_workers_stop(workers);
                 close_service(ctx);
                 return cli_fail(ctx, &ei);
@@ -360,6 +374,8 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
                   grace_ms);
         stop_listeners(&st, grace_ms);
         api_server_free(st.front.api);
+        service_ocsp_stop(ocsp); /* after the listeners: nothing reads the cache now */
+        ocsp_cache_free(st.front.ocsp);
         service_workers_stop(workers); /* queued jobs stay in the database */
         close_service(ctx);
         if (st.have_reloaded)

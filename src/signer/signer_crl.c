@@ -64,7 +64,7 @@ static enum qerr write_mark(const char *path, int64_t n, struct qerr_info *ei)
         return fs_write_file(path, text, (size_t)len, 0600, false, ei);
 }
 
-static enum qerr check_reason(int64_t reason, struct qerr_info *ei)
+enum qerr signer_check_reason(int64_t reason, struct qerr_info *ei)
 {
         if (reason == 6)
                 return qerr_set(ei, QERR_SIGNER_REFUSED,
@@ -113,7 +113,7 @@ enum qerr signer_sign_crl(struct signer_state *st, const struct signer_req *r, s
                 goto out;
         }
         for (size_t i = 0; i < r->nentries; i++)
-                if ((rc = check_reason(r->entries[i].reason, ei)) != QERR_OK)
+                if ((rc = signer_check_reason(r->entries[i].reason, ei)) != QERR_OK)
                         goto out;
         if ((rc = signer_issuer_key(st, issuer, &ikey, ei)) != QERR_OK)
                 goto out;

@@ -24,6 +24,11 @@ struct cached_key {
         EVP_PKEY *key;
 };
 
+/* Delegated OCSP responder keys (issue 6): made here, kept in this
+ * process's memory only, never written anywhere; a new signer makes new
+ * responders. The oldest goes when the table is full. */
+#define MAX_RESPONDER_KEYS 16
+
 /* The lint gate's throwaway keys (issue 7), one per key kind. */
 enum { GATE_RSA, GATE_EC256, GATE_EC384, GATE_SM2, GATE__COUNT };
 
@@ -36,8 +41,10 @@ struct signer_state {
         char note[QERR_MSG_MAX];
         struct cached_key keys[MAX_CACHED_KEYS];
         size_t nkeys;
-        int64_t err_crl_number; /* for the error answer of the request in hand */
+        int64_t err_crl_number;           /* for the error answer of the request in hand */
         EVP_PKEY *gate_keys[GATE__COUNT]; /* made on first need, kept for life */
+        struct cached_key responders[MAX_RESPONDER_KEYS]; /* id: of the public key */
+        size_t nresponders;
 };
 
 /* ---- signer.c ---- */
@@ -70,6 +77,20 @@ enum qerr signer_sign_crl(struct signer_state *st, const struct signer_req *r, s
 /* The CRL number high-water mark file of a CA (tests read it). */
 void signer_crl_mark_path(const struct signer_state *st, const char *key_id, char *out,
                           size_t outsz);
+
+/* Refuses reason codes the BR forbid (certificateHold, removeFromCRL) and
+ * values that are no CRLReason (shared by CRLs and OCSP responses). */
+enum qerr signer_check_reason(int64_t reason, struct qerr_info *ei);
+
+/* ---- signer_ocsp.c ---- */
+/* SMSG_CREATE_RESPONDER: a new responder key and its certificate. */
+enum qerr signer_create_responder(struct signer_state *st, const struct signer_req *r,
+                                  struct qbuf *out, struct qerr_info *ei);
+/* SMSG_SIGN_OCSP: one OCSPResponse per entry, signed by a responder key. */
+enum qerr signer_sign_ocsp(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
+                           struct qerr_info *ei);
+/* Whether `id` (pki_key_id) is one of the responder keys held here. */
+bool signer_is_responder_key(const struct signer_state *st, const char *id);
 
 /* ---- signer_seccomp.c ---- */
 /* Installs the signer's system call filter (kill on anything else). */

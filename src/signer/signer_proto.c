@@ -37,13 +37,16 @@ enum tag {
         T_PASSPHRASE,
         T_NOTE, /* why there is no passphrase */
         T_LOG_LEVEL,
-        T__MAX /* at most 32: tag sets are 32-bit masks */
+        T_RESPONDER,  /* the OCSP responder certificate (DER) */
+        T_OCSP_ENTRY, /* repeated: serial-len(1) serial status(1) revoked_at(8) reason(8) */
+        T_OCSP_DER,   /* repeated, in answers: one signed OCSPResponse */
+        T__MAX        /* at most 64: tag sets are 64-bit masks */
 };
 
 /* Which tags each request type may carry, and which it must. */
-#define B(t) (1u << (t))
+#define B(t) (UINT64_C(1) << (t))
 static const struct {
-        uint32_t allowed, required;
+        uint64_t allowed, required;
 } req_tags[] = {
     [SMSG_PING] = {0, 0},
     [SMSG_CREATE_ROOT] = {B(T_KEY_ALG) | B(T_SUBJECT), B(T_KEY_ALG) | B(T_SUBJECT)},
@@ -61,8 +64,16 @@ static const struct {
     [SMSG_INIT] = {B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_PASSPHRASE) |
                        B(T_NOTE) | B(T_LOG_LEVEL),
                    B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_LOG_LEVEL)},
+    [SMSG_CREATE_RESPONDER] = {B(T_ISSUER) | B(T_NOT_BEFORE) | B(T_NOT_AFTER),
+                               B(T_ISSUER) | B(T_NOT_BEFORE) | B(T_NOT_AFTER)},
+    [SMSG_SIGN_OCSP] = {B(T_ISSUER) | B(T_RESPONDER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE) |
+                            B(T_OCSP_ENTRY),
+                        B(T_ISSUER) | B(T_RESPONDER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE) |
+                            B(T_OCSP_ENTRY)},
 };
-_Static_assert(T__MAX <= 32, "tag sets are 32-bit masks");
+#define MAX_REQ_TYPE SMSG_SIGN_OCSP
+_Static_assert(T__MAX <= 64, "tag sets are 64-bit masks");
+_Static_assert(sizeof req_tags / sizeof req_tags[0] == MAX_REQ_TYPE + 1, "a row per type");
 
 static const uint32_t max_len[T__MAX] = {
     [T_KEY_ALG] = 16,
@@ -92,6 +103,9 @@ static const uint32_t max_len[T__MAX] = {
     [T_PASSPHRASE] = SIGNER_MAX_PASSPHRASE,
     [T_NOTE] = 512,
     [T_LOG_LEVEL] = 8,
+    [T_RESPONDER] = 16384,
+    [T_OCSP_ENTRY] = 1 + 20 + 1 + 16,
+    [T_OCSP_DER] = SIGNER_MAX_OCSP_DER,
 };
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -167,7 +181,7 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
 {
         bool ok;
         size_t start = frame_begin(out, r->type, &ok);
-        uint32_t allowed =
+        uint64_t allowed =
             (size_t)r->type < sizeof req_tags / sizeof req_tags[0] ? req_tags[r->type].allowed : 0;
         if (allowed & B(T_KEY_ALG))
                 ok = ok && field_bytes(out, T_KEY_ALG, r->key_alg);
@@ -179,6 +193,8 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
                 ok = ok && field_bytes(out, T_SPKI, r->spki_der);
         for (size_t i = 0; ok && (allowed & B(T_NAME)) && i < r->nnames; i++)
                 ok = field_bytes(out, T_NAME, r->names[i]);
+        if (allowed & B(T_RESPONDER))
+                ok = ok && field_bytes(out, T_RESPONDER, r->responder_der);
         if (allowed & B(T_NOT_BEFORE))
                 ok = ok && field_i64(out, T_NOT_BEFORE, r->not_before) &&
                      field_i64(out, T_NOT_AFTER, r->not_after);
@@ -195,8 +211,9 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
         if ((allowed & B(T_ORG)) && r->org.len)
                 ok = ok && field_bytes(out, T_ORG, r->org);
         if (allowed & B(T_CRL_NUMBER))
-                ok = ok && field_i64(out, T_CRL_NUMBER, r->crl_number) &&
-                     field_i64(out, T_THIS_UPDATE, r->this_update) &&
+                ok = ok && field_i64(out, T_CRL_NUMBER, r->crl_number);
+        if (allowed & B(T_THIS_UPDATE))
+                ok = ok && field_i64(out, T_THIS_UPDATE, r->this_update) &&
                      field_i64(out, T_NEXT_UPDATE, r->next_update);
         if (allowed & B(T_DATA_DIR))
                 ok = ok && field_bytes(out, T_DATA_DIR, r->data_dir) &&
@@ -220,6 +237,20 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
                 put_i64(buf + 9 + e->serial.len, e->reason);
                 ok = field(out, T_ENTRY, buf, 17 + e->serial.len);
         }
+        for (size_t i = 0; ok && (allowed & B(T_OCSP_ENTRY)) && i < r->nocsp; i++) {
+                const struct ocsp_entry_wire *e = &r->ocsp[i];
+                uint8_t buf[1 + 20 + 1 + 16];
+                if (e->serial.len == 0 || e->serial.len > 20 || e->status < 0 || e->status > 255) {
+                        ok = false;
+                        break;
+                }
+                buf[0] = (uint8_t)e->serial.len;
+                memcpy(buf + 1, e->serial.p, e->serial.len);
+                buf[1 + e->serial.len] = (uint8_t)e->status;
+                put_i64(buf + 2 + e->serial.len, e->revoked_at);
+                put_i64(buf + 10 + e->serial.len, e->reason);
+                ok = field(out, T_OCSP_ENTRY, buf, 18 + e->serial.len);
+        }
         return frame_end(out, start, ok);
 }
 
@@ -229,6 +260,9 @@ bool signer_encode_resp(const struct signer_resp *r, struct qbuf *out)
         size_t start = frame_begin(out, r->type, &ok);
         if (r->type == SMSG_OK) {
                 ok = ok && field_bytes(out, T_DER, r->der) && field_bytes(out, T_KEY_ID, r->key_id);
+                for (size_t i = 0; ok && i < r->nocsp && i < SIGNER_MAX_OCSP_ENTRIES; i++)
+                        ok = field_bytes(out, T_OCSP_DER, r->ocsp[i]);
+                ok = ok && r->nocsp <= SIGNER_MAX_OCSP_ENTRIES;
         } else {
                 ok = ok && field_i64(out, T_CODE, r->code) &&
                      field_bytes(out, T_MESSAGE, r->message);
@@ -243,10 +277,10 @@ bool signer_encode_resp(const struct signer_resp *r, struct qbuf *out)
 typedef enum qerr (*field_fn)(void *ctx, enum tag t, const uint8_t *v, uint32_t len,
                               struct qerr_info *ei);
 
-static enum qerr walk(const uint8_t *p, size_t len, uint32_t allowed, uint32_t required,
-                      uint32_t repeatable, field_fn fn, void *ctx, struct qerr_info *ei)
+static enum qerr walk(const uint8_t *p, size_t len, uint64_t allowed, uint64_t required,
+                      uint64_t repeatable, field_fn fn, void *ctx, struct qerr_info *ei)
 {
-        uint32_t seen = 0;
+        uint64_t seen = 0;
         size_t off = 0;
         while (off < len) {
                 if (len - off < 5)
@@ -321,6 +355,9 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
         case T_ORG:
                 r->org = b;
                 break;
+        case T_RESPONDER:
+                r->responder_der = b;
+                break;
         case T_DATA_DIR:
                 if (len == 0)
                         return qerr_set(ei, QERR_PROTO, "empty data directory");
@@ -381,6 +418,26 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
                 e->reason = get_i64(v + 9 + v[0]);
                 break;
         }
+        case T_OCSP_ENTRY: {
+                if (r->nocsp >= SIGNER_MAX_OCSP_ENTRIES)
+                        return qerr_set(ei, QERR_PROTO, "too many OCSP entries");
+                if (len < 1 || v[0] == 0 || v[0] > 20 || len != 18u + v[0] ||
+                    v[1 + v[0]] > OCSP_WIRE_REVOKED)
+                        return qerr_set(ei, QERR_PROTO, "bad OCSP entry");
+                if (r->nocsp % 64 == 0) {
+                        struct ocsp_entry_wire *ne = realloc(r->ocsp, (r->nocsp + 64) * sizeof *ne);
+                        if (!ne)
+                                return qerr_set(ei, QERR_NOMEM, NULL);
+                        r->ocsp = ne;
+                }
+                struct ocsp_entry_wire *e = &r->ocsp[r->nocsp++];
+                e->serial.p = v + 1;
+                e->serial.len = v[0];
+                e->status = v[1 + v[0]];
+                e->revoked_at = get_i64(v + 2 + v[0]);
+                e->reason = get_i64(v + 10 + v[0]);
+                break;
+        }
         default:
                 return qerr_set(ei, QERR_PROTO, "unexpected field");
         }
@@ -394,11 +451,11 @@ enum qerr signer_decode_req(const uint8_t *p, size_t len, struct signer_req *out
         if (len < 1)
                 return qerr_set(ei, QERR_PROTO, "empty message");
         uint8_t type = p[0];
-        if (type < SMSG_PING || type > SMSG_INIT)
+        if (type < SMSG_PING || type > MAX_REQ_TYPE)
                 return qerr_set(ei, QERR_PROTO, "unknown request type %u", type);
         out->type = (enum signer_msg)type;
         enum qerr rc = walk(p + 1, len - 1, req_tags[type].allowed, req_tags[type].required,
-                            B(T_NAME) | B(T_ENTRY), req_field, out, ei);
+                            B(T_NAME) | B(T_ENTRY) | B(T_OCSP_ENTRY), req_field, out, ei);
         if (rc != QERR_OK)
                 signer_req_clear(out);
         return rc;
@@ -415,6 +472,13 @@ static enum qerr resp_field(void *ctx, enum tag t, const uint8_t *v, uint32_t le
                 break;
         case T_KEY_ID:
                 r->key_id = b;
+                break;
+        case T_OCSP_DER:
+                if (r->nocsp >= SIGNER_MAX_OCSP_ENTRIES)
+                        return qerr_set(ei, QERR_PROTO, "too many OCSP responses");
+                if (len == 0)
+                        return qerr_set(ei, QERR_PROTO, "empty OCSP response");
+                r->ocsp[r->nocsp++] = b;
                 break;
         case T_CODE:
                 if (need8(len, ei) != QERR_OK)
@@ -443,7 +507,8 @@ enum qerr signer_decode_resp(const uint8_t *p, size_t len, struct signer_resp *o
                 return qerr_set(ei, QERR_PROTO, "empty message");
         out->type = (enum signer_msg)p[0];
         if (p[0] == SMSG_OK)
-                return walk(p + 1, len - 1, B(T_DER) | B(T_KEY_ID), 0, 0, resp_field, out, ei);
+                return walk(p + 1, len - 1, B(T_DER) | B(T_KEY_ID) | B(T_OCSP_DER), 0,
+                            B(T_OCSP_DER), resp_field, out, ei);
         if (p[0] == SMSG_ERROR) {
                 enum qerr rc = walk(p + 1, len - 1, B(T_CODE) | B(T_MESSAGE) | B(T_CRL_NUMBER),
                                     B(T_CODE), 0, resp_field, out, ei);
@@ -459,6 +524,9 @@ void signer_req_clear(struct signer_req *r)
         free(r->entries);
         r->entries = NULL;
         r->nentries = 0;
+        free(r->ocsp);
+        r->ocsp = NULL;
+        r->nocsp = 0;
 }
 
 enum qerr signer_write_frame(int fd, const struct qbuf *frame, struct qerr_info *ei)

@@ -29,16 +29,21 @@
 #define SIGNER_MAX_URL 512
 #define SIGNER_MAX_SERIAL 20
 #define SIGNER_MAX_PASSPHRASE 1024
+#define SIGNER_MAX_OCSP_ENTRIES 256 /* single responses per SIGN_OCSP message */
+#define SIGNER_MAX_OCSP_DER 16384   /* one signed OCSPResponse */
 
 enum signer_msg {
         SMSG_PING = 1,
-        SMSG_CREATE_ROOT = 2,    /* req: key_alg, subject -> resp: cert_der, key_id */
-        SMSG_CREATE_ISSUING = 3, /* req: issuer, key_alg, subject, urls -> cert_der, key_id */
-        SMSG_SIGN_CERT = 4,      /* req: issuer, spki, names, times, serial, profile, urls */
-        SMSG_SIGN_CRL = 5,       /* req: issuer, crl_number, times, entries */
-        SMSG_INIT = 6,           /* the first message, once: data dir, limits, passphrase */
-        SMSG_OK = 64,            /* resp: cert_der / crl_der, key_id */
-        SMSG_ERROR = 65,         /* resp: code, message */
+        SMSG_CREATE_ROOT = 2,      /* req: key_alg, subject -> resp: cert_der, key_id */
+        SMSG_CREATE_ISSUING = 3,   /* req: issuer, key_alg, subject, urls -> cert_der, key_id */
+        SMSG_SIGN_CERT = 4,        /* req: issuer, spki, names, times, serial, profile, urls */
+        SMSG_SIGN_CRL = 5,         /* req: issuer, crl_number, times, entries */
+        SMSG_INIT = 6,             /* the first message, once: data dir, limits, passphrase */
+        SMSG_CREATE_RESPONDER = 7, /* req: issuer, not_before, not_after -> cert_der, key_id */
+        SMSG_SIGN_OCSP = 8,        /* req: issuer, responder, this/next update, ocsp entries
+                                      -> one OCSPResponse DER per entry, in order */
+        SMSG_OK = 64,              /* resp: cert_der / crl_der, key_id */
+        SMSG_ERROR = 65,           /* resp: code, message */
 };
 
 /* A borrowed byte string (points into a frame). */
@@ -51,6 +56,15 @@ struct crl_entry_wire {
         struct sbytes serial; /* big-endian magnitude, 1..20 bytes */
         int64_t revoked_at;
         int64_t reason; /* RFC 5280 CRLReason, 0 = unspecified (omitted) */
+};
+
+/* One certificate's status for SMSG_SIGN_OCSP. */
+enum ocsp_wire_status { OCSP_WIRE_GOOD = 0, OCSP_WIRE_REVOKED = 1 };
+struct ocsp_entry_wire {
+        struct sbytes serial; /* big-endian magnitude, 1..20 bytes */
+        int64_t status;       /* enum ocsp_wire_status */
+        int64_t revoked_at;   /* revoked: when */
+        int64_t reason;       /* revoked: RFC 5280 CRLReason, 0 = unspecified (omitted) */
 };
 
 struct signer_req {
@@ -77,6 +91,11 @@ struct signer_req {
         int64_t log_level;        /* enum qlog_level */
         struct sbytes passphrase; /* the CA passphrase; absent when there is none */
         struct sbytes note;       /* why there is none (a file that could not be read) */
+        /* SMSG_SIGN_OCSP (issue 6): the delegated responder certificate whose
+         * key (held by this signer) signs, and the statuses to sign */
+        struct sbytes responder_der;
+        struct ocsp_entry_wire *ocsp; /* owned by the req: signer_req_clear */
+        size_t nocsp;
 };
 
 struct signer_resp {
@@ -87,6 +106,9 @@ struct signer_resp {
         struct sbytes message;
         int64_t crl_number; /* SMSG_ERROR crl_number_not_increasing: the signer's high-water
                                mark for the CA (0: absent) */
+        /* SMSG_OK to SMSG_SIGN_OCSP: the OCSPResponses, one per entry asked for */
+        struct sbytes ocsp[SIGNER_MAX_OCSP_ENTRIES];
+        size_t nocsp;
 };
 
 /* Encoders: append one whole frame to `out`. false when it does not fit. */

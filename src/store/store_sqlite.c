@@ -1059,7 +1059,7 @@ static const struct store_ops sqlite_ops = {.name = "sqlite",
                                             .event_page = s_event_page,
                                             .crl_put = s_crl_put,
                                             .crl_latest = s_crl_latest,
-                                            SQ_ORDER_OPS SQ_TENANT_OPS};
+                                            SQ_ORDER_OPS SQ_TENANT_OPS SQ_OCSP_OPS};
 
 enum qerr store_open_sqlite(const char *data_dir, long busy_ms, struct store **out,
                             struct qerr_info *ei)
