@@ -37,7 +37,9 @@ struct ocsp_cache {
         struct ocsp_issuer issuers[OCSP_MAX_ISSUERS];
         size_t nissuers;
         struct metric_series *answers[OCSP_ANSWER__COUNT];
-        struct metric_series *size_gauge, *age_gauge;
+        /* for the gauges, read when /metrics is rendered */
+        atomic_size_t live_count;
+        atomic_llong oldest; /* oldest thisUpdate as of the last sweep; 0: none */
 };
 
 /* ---- blobs ---- */
@@ -157,6 +159,29 @@ static bool rehash(struct ocsp_cache *c, size_t cap)
         return true;
 }
 
+/* ---- gauges (the process's cache: `quill serve` has one) ---- */
+
+#define GAUGE_SIZE "quill_ocsp_cache_responses"
+#define GAUGE_SIZE_HELP "Pre-signed OCSP responses held in memory."
+#define GAUGE_AGE "quill_ocsp_cache_oldest_age_seconds"
+#define GAUGE_AGE_HELP                                                                             \
+        "Age (now - thisUpdate) of the oldest OCSP response held in memory (the oldest is "        \
+        "found again at each sweep, every few seconds)."
+
+static void emit_size(void *arg, struct metrics_emitter *e)
+{
+        struct ocsp_cache *c = arg;
+        metrics_emit(e, (double)atomic_load(&c->live_count), NULL);
+}
+
+static void emit_age(void *arg, struct metrics_emitter *e)
+{
+        struct ocsp_cache *c = arg;
+        long long oldest = atomic_load(&c->oldest);
+        long long now = (long long)time(NULL);
+        metrics_emit(e, oldest && now > oldest ? (double)(now - oldest) : 0.0, NULL);
+}
+
 /* ---- public ---- */
 
 struct ocsp_cache *ocsp_cache_new(void)
@@ -191,16 +216,10 @@ struct ocsp_cache *ocsp_cache_new(void)
                 const char *v[] = {names[i]};
                 c->answers[i] = metrics_series(f, v);
         }
-        c->size_gauge = metrics_series(metrics_family(METRIC_GAUGE, "quill_ocsp_cache_responses",
-                                                      "Pre-signed OCSP responses held in memory.",
-                                                      NULL, NULL, 0),
-                                       NULL);
-        c->age_gauge = metrics_series(
-            metrics_family(METRIC_GAUGE, "quill_ocsp_cache_oldest_age_seconds",
-                           "Age (now - thisUpdate) of the oldest OCSP response held in memory, "
-                           "as of the last sweep.",
-                           NULL, NULL, 0),
-            NULL);
+        atomic_init(&c->live_count, 0);
+        atomic_init(&c->oldest, 0);
+        metrics_gauge_fn(GAUGE_SIZE, GAUGE_SIZE_HELP, NULL, emit_size, c);
+        metrics_gauge_fn(GAUGE_AGE, GAUGE_AGE_HELP, NULL, emit_age, c);
         return c;
 }
 
@@ -213,6 +232,8 @@ void ocsp_cache_free(struct ocsp_cache *c)
                         ocsp_blob_unref(c->slots[i].b);
         free(c->slots);
         pthread_rwlock_destroy(&c->lock);
+        metrics_gauge_fn(GAUGE_SIZE, GAUGE_SIZE_HELP, NULL, NULL, NULL);
+        metrics_gauge_fn(GAUGE_AGE, GAUGE_AGE_HELP, NULL, NULL, NULL);
         free(c);
 }
 
@@ -252,6 +273,12 @@ bool ocsp_cache_put(struct ocsp_cache *c, struct ocsp_blob *b)
                         c->slots[i].b = b;
                         c->live++;
                 }
+        }
+        if (ok) {
+                long long oldest = atomic_load(&c->oldest);
+                if (!oldest || b->this_update < oldest)
+                        atomic_store(&c->oldest, (long long)b->this_update);
+                atomic_store(&c->live_count, c->live);
         }
         pthread_rwlock_unlock(&c->lock);
         ocsp_blob_unref(old);
@@ -331,12 +358,12 @@ size_t ocsp_cache_sweep(struct ocsp_cache *c, qtime_t now)
                 gone++;
         }
         live = c->live;
+        atomic_store(&c->live_count, live);
+        atomic_store(&c->oldest, (long long)oldest);
         pthread_rwlock_unlock(&c->lock);
         for (size_t i = 0; i < ndrop; i++)
                 ocsp_blob_unref(drop[i]);
         free(drop);
-        metrics_set(c->size_gauge, (double)live);
-        metrics_set(c->age_gauge, oldest ? (double)(now - oldest) : 0.0);
         return gone;
 }
 

@@ -19,7 +19,9 @@
  * pthread rwlock that prefers writers, so a stream of lookups never starves
  * the refresher); put, sweep and set_issuers take the write lock for a
  * table update only (never while signing). The counters behind
- * `quill_ocsp_requests_total` are atomics.
+ * `quill_ocsp_requests_total` are atomics, so are the values behind the
+ * gauges `quill_ocsp_cache_responses` and `quill_ocsp_cache_oldest_age_seconds`
+ * (computed when /metrics is rendered; they follow the newest cache made).
  */
 #ifndef QUILL_OCSP_CACHE_H
 #define QUILL_OCSP_CACHE_H
@@ -104,7 +106,7 @@ enum ocsp_lookup ocsp_cache_lookup(struct ocsp_cache *c, const struct ocsp_certi
 
 /* Removes the answers whose nextUpdate is at or before `now` (a certificate
  * that expired is no longer re-signed: its last answer ages out). Returns
- * how many went, and refreshes the size and oldest-thisUpdate gauges. */
+ * how many went, and finds the oldest thisUpdate again for the age gauge. */
 size_t ocsp_cache_sweep(struct ocsp_cache *c, qtime_t now);
 /* The number of answers and the oldest thisUpdate (0 when empty). */
 void ocsp_cache_stats(struct ocsp_cache *c, size_t *count, qtime_t *oldest_this_update);

@@ -6,8 +6,9 @@
  * One tick, every POLL_MS when there is nothing to do, at once again when
  * there was:
  *  1. every CA_CHECK_S: the issuing CAs (their CertID hashes go to the
- *     cache) and their responders' rows (a responder whose end comes
- *     within a response's validity is replaced: svc_ocsp_responder_ready);
+ *     cache) and their responders' rows; a responder in use whose end comes
+ *     within a response's validity (plus a margin), or whose key the signer
+ *     lost (a new signer process), is replaced (svc_ocsp_responder_ready);
  *  2. changes: certificates named by certificate events since the last
  *     event seen (issued, revoked, reissued, deleted ...) are signed again
  *     at once. This is what makes a new certificate `good` and a revocation
@@ -54,7 +55,7 @@
 #define POLL_MS 200
 #define ERROR_BACKOFF_MS 1000
 #define CA_CHECK_S 5
-#define SWEEP_S 30
+#define SWEEP_S 10
 #define SCAN_SPAN 2000
 #define SCAN_ROUND_S 3600
 #define CHANGES_PER_TICK 512
@@ -273,6 +274,12 @@ static enum qerr tick(struct ocsp_engine *e, size_t *work, struct qerr_info *ei)
                 if ((rc = load_cas(e, ei)) != QERR_OK)
                         return rc;
                 e->next_ca_check = now + CA_CHECK_S;
+                /* a responder in use is replaced before it is needed, not
+                 * at the next signature */
+                for (size_t i = 0; i < e->ncas; i++)
+                        if (e->cas[i].responder_id &&
+                            (rc = svc_ocsp_responder_ready(e, &e->cas[i], now, ei)) != QERR_OK)
+                                return rc;
         }
         if ((rc = step_changes(e, now, work, ei)) != QERR_OK)
                 return rc;
