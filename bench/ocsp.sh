@@ -35,10 +35,12 @@ q="$here/../build/quill"
 [ -x "$q" ] || { echo "build/quill missing: make build" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk missing: apt-get install wrk (make deps)" >&2; exit 1; }
 d=$(mktemp -d)
-pids=()
+pids=()   # quill serve
+groups=() # openssl ocsp -multi: its own process group (the parent and its children)
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  for g in "${groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
+  for p in "${pids[@]}" "${groups[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$d"
 }
 trap cleanup EXIT
@@ -119,13 +121,14 @@ keyfile=$(sqlite3 "$data/quill.db" "SELECT key_file FROM cas WHERE id = $ca_id")
 openssl pkey -in "$data/$keyfile" -passin env:QUILL_CA_PASSPHRASE -out "$d/issuing.key"
 sqlite3 -separator $'\t' "$data/quill.db" \
   "SELECT CASE WHEN revoked_at IS NULL THEN 'V' ELSE 'R' END,
-          strftime('%y%m%d%H%M%SZ', not_after, 'unixepoch'),
-          CASE WHEN revoked_at IS NULL THEN '' ELSE strftime('%y%m%d%H%M%SZ', revoked_at, 'unixepoch') END,
+          substr(strftime('%Y%m%d%H%M%S', not_after, 'unixepoch'), 3) || 'Z',
+          CASE WHEN revoked_at IS NULL THEN ''
+               ELSE substr(strftime('%Y%m%d%H%M%S', revoked_at, 'unixepoch'), 3) || 'Z' END,
           upper(serial), 'unknown', '/CN=' || id
    FROM certificates WHERE ca_id = $ca_id" > "$d/index.txt"
-openssl ocsp -index "$d/index.txt" -port "127.0.0.1:$ossl_port" -rsigner "$d/issuing.pem" \
+setsid openssl ocsp -index "$d/index.txt" -port "$ossl_port" -rsigner "$d/issuing.pem" \
   -rkey "$d/issuing.key" -CA "$d/issuing.pem" -nmin 60 -multi 2 >"$d/openssl.log" 2>&1 &
-pids+=($!)
+groups+=($!)
 for _ in $(seq 1 100); do
   (echo > "/dev/tcp/127.0.0.1/$ossl_port") 2>/dev/null && break; sleep 0.1
 done

@@ -274,12 +274,7 @@ static enum qerr tick(struct ocsp_engine *e, size_t *work, struct qerr_info *ei)
                 if ((rc = load_cas(e, ei)) != QERR_OK)
                         return rc;
                 e->next_ca_check = now + CA_CHECK_S;
-                /* a responder in use is replaced before it is needed, not
-                 * at the next signature */
-                for (size_t i = 0; i < e->ncas; i++)
-                        if (e->cas[i].responder_id &&
-                            (rc = svc_ocsp_responder_ready(e, &e->cas[i], now, ei)) != QERR_OK)
-                                return rc;
+                svc_ocsp_rotate_due(e, now);
         }
         if ((rc = step_changes(e, now, work, ei)) != QERR_OK)
                 return rc;
@@ -332,7 +327,7 @@ static enum qerr engine_start(struct ocsp_engine *e, struct qerr_info *ei)
         rc = ST(e->svc)->ops->ocsp_cert_changes(ST(e->svc), 0, 0, &v, &n, &e->event_wm, ei);
         free(v);
         for (int round = 0; rc == QERR_OK && round < 64; round++) {
-                size_t done = 0;
+                size_t done = 0, before = e->signed_total;
                 v = NULL;
                 rc = ST(e->svc)->ops->ocsp_revoked_stale(ST(e->svc), SIGNER_MAX_OCSP_ENTRIES, &v,
                                                          &n, ei);
@@ -341,9 +336,9 @@ static enum qerr engine_start(struct ocsp_engine *e, struct qerr_info *ei)
                 free(v);
                 if (rc == QERR_OK && n)
                         qlog_info("OCSP answers of revoked certificates signed again", "count=%zu",
-                                  n);
-                if (n == 0 || done < n)
-                        break;
+                                  e->signed_total - before);
+                if (n == 0 || e->signed_total == before)
+                        break; /* done, or a CA that cannot sign now (the thread retries) */
         }
         if (rc != QERR_OK) {
                 /* serve what is stored; the thread keeps trying */

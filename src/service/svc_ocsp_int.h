@@ -30,7 +30,15 @@ struct ocsp_ca {
         qtime_t responder_not_after;
         pid_t responder_pid;   /* the signer process that holds its key */
         bool responder_broken; /* the signer refused it: make another */
+        /* A CA whose signing fails waits (doubling up to OCSP_CA_BACKOFF_MAX)
+         * without holding up the others; what it could not sign meanwhile is
+         * found again by the unanswered scan, restarted when it works again. */
+        int failures;
+        qtime_t retry_at;
+        bool rescan;
 };
+
+#define OCSP_CA_BACKOFF_MAX ((qtime_t)300)
 
 struct ocsp_engine {
         struct service *svc;      /* borrowed */
@@ -51,7 +59,11 @@ struct ocsp_engine {
 /* ---- svc_ocsp_sign.c ---- */
 /* Signs and stores the answers for `rows` (any CAs; expired certificates
  * and those without an answer get their stored response deleted instead).
- * *done receives how many rows were dealt with. */
+ * A CA that fails (or waits after failing) is logged and left for later
+ * (see struct ocsp_ca) without failing the call; *done receives how many
+ * rows were dealt with (rows of a CA the engine does not know yet are not:
+ * the CA list is read again at the next tick). An error return (the store)
+ * means nothing can be trusted to be done. */
 enum qerr svc_ocsp_sign_rows(struct ocsp_engine *e, const struct ocsp_cert_row *rows, size_t n,
                              qtime_t now, size_t *done, struct qerr_info *ei);
 /* Makes the CA's responder usable now: a new one when there is none, when it
@@ -59,6 +71,10 @@ enum qerr svc_ocsp_sign_rows(struct ocsp_engine *e, const struct ocsp_cert_row *
  * process) or refused it. */
 enum qerr svc_ocsp_responder_ready(struct ocsp_engine *e, struct ocsp_ca *ca, qtime_t now,
                                    struct qerr_info *ei);
+/* The same for every CA whose responder is in use (the tick's CA check):
+ * a responder is replaced before it is needed, not at the next signature.
+ * Failures wait like signing failures. */
+void svc_ocsp_rotate_due(struct ocsp_engine *e, qtime_t now);
 /* Whether a responder that ends at `not_after` must be replaced at `now`
  * (pure: unit-tested). */
 bool svc_ocsp_responder_due(qtime_t now, qtime_t not_after, qtime_t validity);

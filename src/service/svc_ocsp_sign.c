@@ -262,6 +262,46 @@ static enum qerr drop_unanswered(struct ocsp_engine *e, const struct ocsp_cert_r
         return svc_abort(e->svc, rc);
 }
 
+/* A CA's signing failed: log it (once per run of failures) and wait. */
+static void ca_failed(struct ocsp_ca *ca, qtime_t now, enum qerr rc, const struct qerr_info *ei)
+{
+        if (ca->failures++ == 0) {
+                char emsg[QERR_MSG_MAX + 8];
+                qlog_error("OCSP signing failed", "ca=%lld code=%s detail=%s", (long long)ca->id,
+                           qerr_code(rc), qlog_escape(qerr_message(ei), emsg, sizeof emsg));
+        }
+        qtime_t wait = (qtime_t)1 << (ca->failures < 9 ? ca->failures : 9);
+        ca->retry_at = now + (wait < OCSP_CA_BACKOFF_MAX ? wait : OCSP_CA_BACKOFF_MAX);
+        ca->rescan = true;
+}
+
+/* The rows of one CA (all answered), in batches that fit one signer
+ * message. */
+static enum qerr sign_ca(struct ocsp_engine *e, struct ocsp_ca *ca,
+                         const struct ocsp_cert_row **pick, size_t k, qtime_t now,
+                         struct qerr_info *ei)
+{
+        enum qerr rc = svc_ocsp_responder_ready(e, ca, now, ei);
+        size_t per = batch_size(ca);
+        for (size_t off = 0; rc == QERR_OK && off < k; off += per)
+                rc = sign_batch(e, ca, pick + off, k - off < per ? k - off : per, now, ei);
+        return rc;
+}
+
+void svc_ocsp_rotate_due(struct ocsp_engine *e, qtime_t now)
+{
+        for (size_t i = 0; i < e->ncas; i++) {
+                struct ocsp_ca *ca = &e->cas[i];
+                if (!ca->responder_id || now < ca->retry_at)
+                        continue;
+                struct qerr_info ei;
+                qerr_clear(&ei);
+                enum qerr rc = svc_ocsp_responder_ready(e, ca, now, &ei);
+                if (rc != QERR_OK)
+                        ca_failed(ca, now, rc, &ei);
+        }
+}
+
 enum qerr svc_ocsp_sign_rows(struct ocsp_engine *e, const struct ocsp_cert_row *rows, size_t n,
                              qtime_t now, size_t *done, struct qerr_info *ei)
 {
@@ -272,7 +312,6 @@ enum qerr svc_ocsp_sign_rows(struct ocsp_engine *e, const struct ocsp_cert_row *
         const struct ocsp_cert_row **pick = calloc(n, sizeof *pick);
         if (rc == QERR_OK && !pick)
                 rc = qerr_set(ei, QERR_NOMEM, NULL);
-        /* CA by CA, in batches that fit one signer message */
         for (size_t c = 0; rc == QERR_OK && c < e->ncas; c++) {
                 struct ocsp_ca *ca = &e->cas[c];
                 size_t k = 0;
@@ -281,11 +320,27 @@ enum qerr svc_ocsp_sign_rows(struct ocsp_engine *e, const struct ocsp_cert_row *
                                 pick[k++] = &rows[i];
                 if (k == 0)
                         continue;
-                if ((rc = svc_ocsp_responder_ready(e, ca, now, ei)) != QERR_OK)
-                        break;
-                size_t per = batch_size(ca);
-                for (size_t off = 0; rc == QERR_OK && off < k; off += per)
-                        rc = sign_batch(e, ca, pick + off, k - off < per ? k - off : per, now, ei);
+                if (now < ca->retry_at) {
+                        ca->rescan = true; /* waiting: the scan brings these back */
+                        continue;
+                }
+                struct qerr_info cei;
+                qerr_clear(&cei);
+                enum qerr crc = sign_ca(e, ca, pick, k, now, &cei);
+                if (crc != QERR_OK) {
+                        ca_failed(ca, now, crc, &cei);
+                        continue;
+                }
+                if (ca->failures)
+                        qlog_info("OCSP signing works again", "ca=%lld after=%d", (long long)ca->id,
+                                  ca->failures);
+                ca->failures = 0;
+                ca->retry_at = 0;
+                if (ca->rescan) {
+                        ca->rescan = false;
+                        e->scan_done = false; /* what it missed meanwhile */
+                        e->scan_cursor = 0;
+                }
         }
         free(pick);
         if (rc == QERR_OK) {

@@ -192,6 +192,8 @@ static enum qerr load_responder(const struct signer_state *st, struct sbytes der
         X509 *x = d2i_X509(NULL, &p, (long)der.len);
         enum qerr rc = QERR_OK;
         char id[65];
+        if (x)
+                pki_cert_set_sm2_id(x); /* an SM2 signature verifies with the ID it was made with */
         if (!x || p != der.p + der.len) {
                 rc = qerr_set(ei, QERR_SIGNER_REFUSED, "the responder certificate does not parse");
         } else if (X509_check_issued(issuer, x) != X509_V_OK ||

@@ -62,6 +62,14 @@ def test_good_revoked_and_never_issued(srv):
     assert dt.datetime.strptime(r.revocation_time, "%b %d %H:%M:%S %Y GMT") == revoked_at, r
     assert srv.check(rsa_cert).status == "good"
 
+    # the SM2 chain (private profile) is answered too; `openssl ocsp` cannot
+    # set the SM2 ID a verification needs, so the status is read unverified
+    sm2_cert = apply(srv.data, "ocsp-sm2.example.com", key="sm2")
+    deadline = time.monotonic() + FRESH_BOUND_S
+    while (r := srv.check(sm2_cert, extra=["-noverify"])).status != "good":
+        assert time.monotonic() < deadline, r
+        time.sleep(0.05)
+
     # serials this CA never issued: unauthorized, never good
     root, issuing = srv.ca_files(ec_cert["ca_id"])
     for serial in ("0x4142434445464748", "0x01", hex(int(ec_cert["serial"], 16) + 1)):
