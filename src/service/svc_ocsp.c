@@ -223,13 +223,15 @@ static enum qerr step_changes(struct ocsp_engine *e, qtime_t now, size_t *work,
 static enum qerr step_due(struct ocsp_engine *e, qtime_t now, size_t *work, struct qerr_info *ei)
 {
         struct ocsp_cert_row *v = NULL;
-        size_t n = 0, done = 0;
+        size_t n = 0, done = 0, before = e->signed_total;
         enum qerr rc = ST(e->svc)->ops->ocsp_due(ST(e->svc), now, DUE_PER_TICK, &v, &n, ei);
         if (rc == QERR_OK)
                 rc = svc_ocsp_sign_rows(e, v, n, now, &done, ei);
         if (n)
                 qlog_debug("OCSP answers refreshed", "count=%zu code=%s", n, qerr_code(rc));
-        *work += done;
+        /* only what was signed: due rows of a CA that waits after a failure
+         * stay due, and must not keep the loop from sleeping */
+        *work += e->signed_total - before;
         free(v);
         return rc;
 }
@@ -259,7 +261,7 @@ static enum qerr step_scan(struct ocsp_engine *e, qtime_t now, size_t *work, str
         if (n)
                 qlog_info("OCSP answers of unanswered certificates signed", "count=%zu code=%s", n,
                           qerr_code(rc));
-        *work += n;
+        *work += n + (e->scan_done ? 0 : 1); /* a scan in progress goes on at once */
         free(v);
         return rc;
 }
