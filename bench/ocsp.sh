@@ -35,12 +35,15 @@ q="$here/../build/quill"
 [ -x "$q" ] || { echo "build/quill missing: make build" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk missing: apt-get install wrk (make deps)" >&2; exit 1; }
 d=$(mktemp -d)
-pids=()   # quill serve
-groups=() # openssl ocsp -multi: its own process group (the parent and its children)
+pids=()  # quill serve
+ossl=""  # openssl ocsp -multi: it does not stop on SIGTERM, and leaves its children
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for g in "${groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
-  for p in "${pids[@]}" "${groups[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ -n "$ossl" ]; then
+    # its children by their parent's pid (/proc), then itself
+    kill -KILL $(cat "/proc/$ossl/task/$ossl/children" 2>/dev/null) "$ossl" 2>/dev/null || true
+  fi
+  for p in "${pids[@]}" $ossl; do wait "$p" 2>/dev/null || true; done
   rm -rf "$d"
 }
 trap cleanup EXIT
@@ -108,11 +111,20 @@ awk -v h="${have:-0}" -v s="$t1" -v e="$t2" 'BEGIN { printf "  %d answers in mem
 last=$("$q" --data "$data" --json cert list | python3 -c 'import json,sys; print(max(c["id"] for c in json.load(sys.stdin)["certificates"]))')
 "$q" --data "$data" cert download "$last" --format pem --out "$d/leaf" >/dev/null
 openssl ocsp -issuer "$d/issuing.pem" -cert "$d/leaf/cert.pem" -no_nonce -reqout "$d/req.der" >/dev/null
-check() { # url
-  openssl ocsp -issuer "$d/issuing.pem" -cert "$d/leaf/cert.pem" -no_nonce -CAfile "$d/root.pem" \
-    -url "$1" 2>&1 | grep -q "Response verify OK" || { echo "no verified answer from $1" >&2; exit 1; }
-  openssl ocsp -issuer "$d/issuing.pem" -cert "$d/leaf/cert.pem" -no_nonce -CAfile "$d/root.pem" \
-    -url "$1" 2>&1 | grep -q ": good" || { echo "not good from $1" >&2; exit 1; }
+check() { # url: a verified good answer (tries for 10 s while the responder starts)
+  local out
+  for _ in $(seq 1 50); do
+    out=$(openssl ocsp -issuer "$d/issuing.pem" -cert "$d/leaf/cert.pem" -no_nonce \
+      -CAfile "$d/root.pem" -url "$1" 2>&1) || true
+    grep -q "Connection refused" <<<"$out" || break
+    sleep 0.2
+  done
+  if ! grep -q "Response verify OK" <<<"$out" || ! grep -q ": good" <<<"$out"; then
+    echo "no verified good answer from $1:" >&2
+    echo "$out" >&2
+    cat "$d/openssl.log" >&2 2>/dev/null || true
+    exit 1
+  fi
 }
 check "http://127.0.0.1:$http_port/ocsp"
 
@@ -126,12 +138,10 @@ sqlite3 -separator $'\t' "$data/quill.db" \
                ELSE substr(strftime('%Y%m%d%H%M%S', revoked_at, 'unixepoch'), 3) || 'Z' END,
           upper(serial), 'unknown', '/CN=' || id
    FROM certificates WHERE ca_id = $ca_id" > "$d/index.txt"
-setsid openssl ocsp -index "$d/index.txt" -port "$ossl_port" -rsigner "$d/issuing.pem" \
+openssl ocsp -index "$d/index.txt" -port "$ossl_port" -rsigner "$d/issuing.pem" \
   -rkey "$d/issuing.key" -CA "$d/issuing.pem" -nmin 60 -multi 2 >"$d/openssl.log" 2>&1 &
-groups+=($!)
-for _ in $(seq 1 100); do
-  (echo > "/dev/tcp/127.0.0.1/$ossl_port") 2>/dev/null && break; sleep 0.1
-done
+ossl=$!
+# (no bare TCP probe: a malformed request makes openssl's -multi responder stop)
 check "http://127.0.0.1:$ossl_port/"
 
 bench() { # name url
@@ -152,6 +162,9 @@ echo
 echo "wrk -t$wthreads -c$conns -d${secs}s, POST of one $(stat -c %s "$d/req.der")-byte request, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 bench quill "http://127.0.0.1:$http_port/ocsp"
 bench openssl "http://127.0.0.1:$ossl_port/"
-echo "answer sizes: quill $(curl -s --data-binary @"$d/req.der" -H 'Content-Type: application/ocsp-request' \
-  "http://127.0.0.1:$http_port/ocsp" | wc -c) bytes, openssl $(curl -s --data-binary @"$d/req.der" \
-  -H 'Content-Type: application/ocsp-request' "http://127.0.0.1:$ossl_port/" | wc -c) bytes"
+resp_size() { # url: the size of one answer (openssl ocsp -respout)
+  openssl ocsp -issuer "$d/issuing.pem" -cert "$d/leaf/cert.pem" -no_nonce -noverify -url "$1" \
+    -respout "$d/resp.der" >/dev/null 2>&1 && stat -c %s "$d/resp.der"
+}
+echo "answer sizes: quill $(resp_size "http://127.0.0.1:$http_port/ocsp") bytes," \
+  "openssl $(resp_size "http://127.0.0.1:$ossl_port/") bytes"
