@@ -1,11 +1,13 @@
 /*
  * fuzz_signer_proto.c - libFuzzer target for the signer's message decoder
  * (both directions), the INIT message that carries the passphrase, the CRL
- * session's messages and the journal's messages (two-phase issuance)
- * included. A request that decodes must encode again and decode to the same
- * fields (round trip), or the target aborts; so must an answer that
- * decodes. The entries of a CRL_ENTRIES request go through the signer's
- * entry parser: what it accepts must encode back to the very same bytes.
+ * session's messages, the journal's messages (two-phase issuance) and the
+ * OCSP messages (responder creation, batches of statuses; answers with one
+ * OCSPResponse per entry) included. A request that decodes must encode
+ * again and decode to the same fields (round trip), or the target aborts;
+ * so must an answer that decodes. The entries of a CRL_ENTRIES request go
+ * through the signer's entry parser: what it accepts must encode back to
+ * the very same bytes.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -43,8 +45,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                             r.log_level != r2.log_level || r.njfiles != r2.njfiles ||
                             r.has_cursor != r2.has_cursor ||
                             (r.has_cursor && (!same(r.cursor.name, r2.cursor.name) ||
-                                              r.cursor.end != r2.cursor.end)))
+                                              r.cursor.end != r2.cursor.end)) ||
+                            r2.nocsp != r.nocsp || !same(r.responder_der, r2.responder_der) ||
+                            r.this_update != r2.this_update || r.not_before != r2.not_before)
                                 abort();
+                        for (size_t i = 0; i < r.nocsp; i++)
+                                if (!same(r.ocsp[i].serial, r2.ocsp[i].serial) ||
+                                    r.ocsp[i].status != r2.ocsp[i].status ||
+                                    r.ocsp[i].revoked_at != r2.ocsp[i].revoked_at ||
+                                    r.ocsp[i].reason != r2.ocsp[i].reason)
+                                        abort();
                         for (size_t i = 0; i < r.njfiles; i++)
                                 if (!same(r.jfiles[i].name, r2.jfiles[i].name) ||
                                     r.jfiles[i].end != r2.jfiles[i].end ||
@@ -82,12 +92,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (signer_encode_resp(&resp, &b)) {
                         if (signer_decode_resp(b.data + 4, b.len - 4, &back, &ei) != QERR_OK ||
                             back.njentries != resp.njentries || back.njfiles != resp.njfiles ||
-                            back.has_cursor != resp.has_cursor || !same(back.der, resp.der))
+                            back.has_cursor != resp.has_cursor || !same(back.der, resp.der) ||
+                            back.nocsp != resp.nocsp)
                                 abort();
                         for (size_t i = 0; i < resp.njentries; i++)
                                 if (!same(back.jentries[i].der, resp.jentries[i].der) ||
                                     !same(back.jentries[i].serial, resp.jentries[i].serial) ||
                                     back.jentries[i].seq != resp.jentries[i].seq)
+                                        abort();
+                        for (size_t i = 0; i < resp.nocsp; i++)
+                                if (!same(resp.ocsp[i], back.ocsp[i]))
                                         abort();
                         signer_resp_clear(&back);
                 }

@@ -17,11 +17,13 @@
 #include "../service/service.h"
 
 struct api_server;
+struct ocsp_cache;
 
 struct front_ctx {
         const char *data_dir;
         const struct qconfig *cfg; /* the configuration read at start (restart to change) */
         struct api_server *api;    /* the REST API's shared state (rate limits) */
+        struct ocsp_cache *ocsp;   /* pre-signed OCSP answers (NULL: answer tryLater) */
 };
 
 static inline struct service *front_service(const struct http_request *r)

@@ -308,6 +308,10 @@ static void on_metrics(void *user, const struct http_request *req, struct http_r
 
 static const struct http_route routes[] = {
     {.method = "GET", .pattern = "/healthz", .fn = on_healthz},
+    /* OCSP first: the busiest routes are matched first */
+    {.method = "POST", .pattern = "/ocsp", .fn = publish_ocsp_post},
+    {.method = "GET", .pattern = "/ocsp/*", .fn = publish_ocsp_get},
+    {.method = "POST", .pattern = "/ocsp/*", .fn = publish_ocsp_post},
     {.method = "GET", .pattern = "/ca/{file}", .fn = on_ca},
     {.method = "GET", .pattern = "/crl/{file}", .fn = on_crl},
     {.method = "GET", .pattern = "/crl/{ca}/{file}", .fn = on_crl},

@@ -11,6 +11,9 @@
  *   GET /crl/<id>/<shard>.crl  one shard CRL of an issuing CA, DER
  *                        (CRLs with Cache-Control, ETag, Last-Modified and
  *                        Expires; 304 to a matching If-None-Match)
+ *   POST /ocsp           OCSP (RFC 6960, RFC 5019): a DER OCSPRequest in, an
+ *   POST /ocsp/...       OCSPResponse out (application/ocsp-response), from
+ *   GET /ocsp/<base64>   the cache of pre-signed answers (publish_ocsp.c)
  *   GET /metrics         the Prometheus text exposition of the process
  *                        (loopback-only unless [server] metrics_loopback_only
  *                        = false: cmd_serve passes PUBLISH_METRICS_PATTERN in
@@ -29,6 +32,10 @@
 #include "../http/http.h"
 
 #define PUBLISH_METRICS_PATTERN "/metrics"
+
+/* The OCSP handlers (publish_ocsp.c). */
+void publish_ocsp_post(void *user, const struct http_request *req, struct http_response *resp);
+void publish_ocsp_get(void *user, const struct http_request *req, struct http_response *resp);
 
 /* The route table of the HTTP listener (static, never freed); *n receives
  * its length. */

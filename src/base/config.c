@@ -204,6 +204,21 @@ static const struct setting schema[] = {
      "`smtps://` for TLS from the start). Empty: no email; webhooks only."},
     {"smtp", "from", CT_EMAIL, OFF(smtp_from), "quill@localhost", 0, 0, NULL,
      "The sender address of notification email."},
+    {"ocsp", "response_hours", CT_INT, OFF(ocsp_response_hours), "96", 8, 240, NULL,
+     "Validity of a pre-signed OCSP response (nextUpdate - thisUpdate), in hours: at least 8 "
+     "and at most 240 (10 days), as the Baseline Requirements (4.9.10) require. Responses are "
+     "signed again when half of it has passed, and at once when their certificate is issued "
+     "or revoked."},
+    {"ocsp", "responder_days", CT_INT, OFF(ocsp_responder_days), "7", 1, 30, NULL,
+     "Validity in days of the delegated OCSP responder certificate of each issuing CA (its key "
+     "never leaves the signer process; id-pkix-ocsp-nocheck makes it unrevocable, so it is "
+     "short-lived). A new one is made when less than response_hours plus an hour of it is "
+     "left, and whenever the signer process starts; it must therefore last at least "
+     "response_hours plus two hours."},
+    {"ocsp", "max_age_seconds", CT_INT, OFF(ocsp_max_age_seconds), "3600", 0, 864000, NULL,
+     "Upper bound of the Cache-Control max-age of OCSP answers (RFC 5019 6.2); the answer's "
+     "own nextUpdate bounds it too. Lower it to make HTTP caches between quill and relying "
+     "parties pass revocations on sooner."},
 };
 
 #define NSETTINGS (sizeof schema / sizeof schema[0])
@@ -384,6 +399,18 @@ enum qerr config_parse(const char *text, const char *name, struct qconfig *c, st
                         snprintf(why, sizeof why, "%s", ei ? ei->msg : "");
                         qerr_set(ei, QERR_CONFIG, "%s:%d: %s", name, pc.err_line, why);
                 }
+                config_free(c);
+                config_defaults(c);
+                return QERR_CONFIG;
+        }
+        /* settings that depend on each other */
+        if (c->ocsp_responder_days * 24 < c->ocsp_response_hours + 2) {
+                qerr_set(ei, QERR_CONFIG,
+                         "%s: ocsp.responder_days (%ld) must outlast ocsp.response_hours (%ld) "
+                         "by at least two hours: a response must never outlive the responder "
+                         "certificate that signed it; raise responder_days or lower "
+                         "response_hours",
+                         name, c->ocsp_responder_days, c->ocsp_response_hours);
                 config_free(c);
                 config_defaults(c);
                 return QERR_CONFIG;

@@ -76,6 +76,10 @@ struct qconfig {
         long notify_expiry_scan_seconds;
         char *smtp_url;  /* "" = no email */
         char *smtp_from; /* the sender address */
+        /* OCSP (issue 6) */
+        long ocsp_response_hours;  /* nextUpdate - thisUpdate of a response */
+        long ocsp_responder_days;  /* validity of a delegated responder certificate */
+        long ocsp_max_age_seconds; /* Cache-Control max-age cap */
 };
 
 /* The thresholds of [notify] expiry_days ("30,7,1": whole days, 1 to 3650,

@@ -7,13 +7,17 @@
  * first start; recover what a killed process left; block SIGTERM, SIGINT
  * and SIGHUP (every thread inherits the mask, so only the main thread's
  * sigtimedwait() sees them); get the HTTPS certificate (serve_tls.c); start
- * the job workers and the notifier (webhooks, email, expiry warnings:
- * src/service/svc_notifier.c); start the two listeners:
- *  - plain HTTP on [server] listen (or --listen): /healthz, /ca/..., /crl/...
- *    and /metrics (loopback-only unless [server] metrics_loopback_only =
- *    false);
+ * the job workers, the notifier (webhooks, email, expiry warnings:
+ * src/service/svc_notifier.c) and the OCSP refresher; start the two
+ * listeners:
+ *  - plain HTTP on [server] listen (or --listen): /healthz, /ca/..., /crl/...,
+ *    OCSP (/ocsp) and /metrics (loopback-only unless [server]
+ *    metrics_loopback_only = false);
  *  - HTTPS on [server] api_listen (or --api-listen; empty: none): /healthz
  *    plus the REST API's routes (api_routes()), 404 elsewhere.
+ * Before the listeners, the OCSP refresher (service_ocsp_start) loads the
+ * stored OCSP answers into the cache the /ocsp handlers answer from, then
+ * keeps them fresh on its own thread.
  * Each listener runs [server] threads request threads (0: one per core);
  * each thread opens its own service handle on its first request
  * (thread_init), signing through the one signer of the main handle; a
@@ -58,6 +62,7 @@
 #include "../api/publish.h"
 #include "../base/log.h"
 #include "../base/metrics.h"
+#include "../ocsp/ocsp_cache.h"
 
 #define TICK_SECONDS 1       /* the signer is checked every tick */
 #define CRL_CHECK_SECONDS 30 /* CRLs past half their lifetime get a job */
@@ -431,7 +436,15 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
         service_set_job_wake(ctx->svc, service_workers_wake, workers);
         record_stats(&st);
         register_crl_ages(&st, true);
-        enum qerr rc = api_server_new(&ctx->cfg, &st.front.api, &ei);
+        /* OCSP: the answers in memory before the first request can ask */
+        struct ocsp_refresher *ocsp = NULL;
+        st.front.ocsp = ocsp_cache_new();
+        enum qerr rc = st.front.ocsp ? QERR_OK : qerr_set(&ei, QERR_NOMEM, NULL);
+        if (rc == QERR_OK)
+                rc = service_ocsp_start(ctx->data_dir, &ctx->cfg, ctx->svc, st.front.ocsp, &ocsp,
+                                        &ei);
+        if (rc == QERR_OK)
+                rc = api_server_new(&ctx->cfg, &st.front.api, &ei);
         if (rc == QERR_OK)
                 rc = start_http(&st, listen, &ei);
         if (rc == QERR_OK && api_listen && *api_listen)
@@ -440,6 +453,8 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
                 stop_listeners(&st, 0);
                 api_server_free(st.front.api);
                 service_notifier_stop(notifier);
+                service_ocsp_stop(ocsp);
+                ocsp_cache_free(st.front.ocsp);
                 service_workers_stop(workers);
                 register_crl_ages(&st, false);
                 close_service(ctx);
@@ -469,6 +484,8 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
                   grace_ms);
         stop_listeners(&st, grace_ms);
         api_server_free(st.front.api);
+        service_ocsp_stop(ocsp); /* after the listeners: nothing reads the cache now */
+        ocsp_cache_free(st.front.ocsp);
         service_notifier_stop(notifier); /* pending deliveries stay in the outbox */
         service_workers_stop(workers);   /* queued jobs stay in the database */
         register_crl_ages(&st, false);

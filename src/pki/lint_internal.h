@@ -129,6 +129,10 @@ void lint_cert_ids(struct lint_cert_ctx *c);
 void lint_cert_urls(struct lint_cert_ctx *c);
 void lint_cert_policies(struct lint_cert_ctx *c);
 void lint_cert_exts(struct lint_cert_ctx *c);
+/* lint_responder.c: the OCSP responder role's usage checks (instead of
+ * lint_cert_usage's), and whether a certificate's EKU names OCSP signing. */
+void lint_cert_responder(struct lint_cert_ctx *c);
+bool lint_is_responder(X509 *x);
 
 /* CA/B Forum reserved policy identifiers (BR 7.1.6.1). */
 #define LINT_OID_DV "2.23.140.1.2.1"

@@ -399,6 +399,82 @@ enum qerr pki_issue_ca(const struct ca_params *p, X509 **out, struct qerr_info *
         return QERR_OK;
 }
 
+/* The issuer's subject with " OCSP Responder" after its CN (cut to the
+ * 64-character bound), or a CN of that alone when it has none. */
+static X509_NAME *responder_subject(X509 *issuer)
+{
+        X509_NAME *n = X509_NAME_dup(X509_get_subject_name(issuer));
+        if (!n)
+                return NULL;
+        static const char suffix[] = " OCSP Responder";
+        char cn[65] = "Quill";
+        int idx = X509_NAME_get_index_by_NID(n, NID_commonName, -1);
+        if (idx >= 0) {
+                unsigned char *u = NULL;
+                int len =
+                    ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, idx)));
+                if (len > 0) {
+                        int keep = len > 64 - (int)(sizeof suffix - 1)
+                                       ? 64 - (int)(sizeof suffix - 1)
+                                       : len;
+                        snprintf(cn, sizeof cn, "%.*s", keep, (const char *)u);
+                }
+                OPENSSL_free(u);
+                X509_NAME_ENTRY_free(X509_NAME_delete_entry(n, idx));
+        }
+        size_t l = strlen(cn);
+        snprintf(cn + l, sizeof cn - l, "%s", suffix);
+        if (!X509_NAME_add_entry_by_NID(n, NID_commonName, MBSTRING_UTF8, (const unsigned char *)cn,
+                                        -1, idx, 0)) {
+                X509_NAME_free(n);
+                n = NULL;
+        }
+        ERR_clear_error();
+        return n;
+}
+
+enum qerr pki_issue_responder(X509 *issuer, EVP_PKEY *issuer_key, const struct responder_params *p,
+                              X509 **out, struct qerr_info *ei)
+{
+        X509 *x = X509_new();
+        X509_NAME *subj = responder_subject(issuer);
+        unsigned char serial[16];
+        bool ok = x && subj && RAND_bytes(serial, sizeof serial) == 1;
+        serial[0] = (serial[0] & 0x7f) | 0x40;
+        ok = ok && X509_set_version(x, X509_VERSION_3) && set_serial(x, serial, sizeof serial);
+        ok = ok && X509_set_issuer_name(x, X509_get_subject_name(issuer)) &&
+             X509_set_subject_name(x, subj);
+        ok = ok && set_time(X509_getm_notBefore(x), p->not_before) &&
+             set_time(X509_getm_notAfter(x), p->not_after);
+        ok = ok && X509_set_pubkey(x, p->key);
+        X509V3_CTX ctx;
+        if (ok) {
+                X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+                ok = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE") &&
+                     add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature") &&
+                     add_ext(x, &ctx, NID_ext_key_usage, "OCSPSigning") &&
+                     add_ext(x, &ctx, NID_subject_key_identifier, "hash") &&
+                     add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") &&
+                     add_ext(x, &ctx, NID_id_pkix_OCSP_noCheck, "yes");
+        }
+        X509_NAME_free(subj);
+        if (ok) {
+                enum qerr rc = sign_gated(x, issuer_key, p->lint, ei);
+                if (rc != QERR_OK) {
+                        X509_free(x);
+                        return rc;
+                }
+        }
+        if (!ok) {
+                ERR_clear_error();
+                X509_free(x);
+                return qerr_set(ei, QERR_INTERNAL,
+                                "could not build the OCSP responder certificate");
+        }
+        *out = x;
+        return QERR_OK;
+}
+
 enum qerr pki_issue_crl(X509 *issuer, EVP_PKEY *issuer_key, int64_t crl_number, int64_t this_update,
                         int64_t next_update, const struct crl_item *items, size_t nitems,
                         X509_CRL **out, struct qerr_info *ei)

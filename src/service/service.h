@@ -531,4 +531,25 @@ void service_crl_http(const struct crl_info *info, qtime_t now, struct crl_http 
  * with it instead of letting them find the jobs at their next poll. */
 void service_set_job_wake(struct service *s, void (*fn)(void *arg), void *arg);
 
+/* ---- OCSP (issue 6; svc_ocsp.c, docs/internals/ocsp.md) ---- */
+struct ocsp_cache;
+struct ocsp_refresher;
+/* Starts the OCSP refresher of `quill serve` on its own service handle
+ * (signing through `signer_owner`'s signer). Before it returns, the issuing
+ * CAs are in `cache`, stored answers of revoked certificates that still
+ * say good are signed again, and every stored answer is loaded; then a
+ * thread keeps every unexpired certificate's answer fresh (new and changed
+ * certificates within POLL_MS plus a signature, the rest before half their
+ * validity). QERR_CONFIG when [ocsp] responder_days does not outlast
+ * response_hours. `cache` must outlive the refresher. */
+enum qerr service_ocsp_start(const char *data_dir, const struct qconfig *cfg,
+                             struct service *signer_owner, struct ocsp_cache *cache,
+                             struct ocsp_refresher **out, struct qerr_info *ei);
+/* Stops the thread (after its current batch) and frees it. NULL: no-op. */
+void service_ocsp_stop(struct ocsp_refresher *r);
+/* Does in one go on handle `s` what the refresher does over time: signs
+ * every answer that is missing, changed or due, and loads them into
+ * `cache` (tests and tools; the handle needs its signer). */
+enum qerr service_ocsp_sync(struct service *s, struct ocsp_cache *cache, struct qerr_info *ei);
+
 #endif

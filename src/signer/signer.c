@@ -81,6 +81,8 @@ void signer_state_free(struct signer_state *st)
                 EVP_PKEY_free(st->keys[i].key);
         for (size_t i = 0; i < GATE__COUNT; i++)
                 EVP_PKEY_free(st->gate_keys[i]);
+        for (size_t i = 0; i < st->nresponders; i++)
+                EVP_PKEY_free(st->responders[i].key);
         if (st->passphrase) {
                 OPENSSL_cleanse(st->passphrase, st->pass_map);
                 munmap(st->passphrase, st->pass_map);
@@ -422,6 +424,12 @@ void signer_handle(struct signer_state *st, const uint8_t *frame, size_t len, st
                         break;
                 case SMSG_JOURNAL_TRIM:
                         rc = signer_journal_trim(st, &r, out, &ei);
+                        break;
+                case SMSG_CREATE_RESPONDER:
+                        rc = signer_create_responder(st, &r, out, &ei);
+                        break;
+                case SMSG_SIGN_OCSP:
+                        rc = signer_sign_ocsp(st, &r, out, &ei);
                         break;
                 default:
                         rc = qerr_set(&ei, QERR_PROTO, "unexpected message");

@@ -122,6 +122,14 @@ static enum qerr check_reason(int reason, bool root_issuer, struct qerr_info *ei
         return QERR_OK;
 }
 
+enum qerr signer_check_reason(int64_t reason, struct qerr_info *ei)
+{
+        if (reason < 0 || reason > 10)
+                return qerr_set(ei, QERR_SIGNER_REFUSED, "CRL reason %lld is not a CRLReason",
+                                (long long)reason);
+        return check_reason((int)reason, true, ei);
+}
+
 void signer_crl_end(struct signer_state *st)
 {
         struct crl_session *c = &st->crl;

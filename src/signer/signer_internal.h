@@ -35,6 +35,10 @@ struct crl_session {
         uint64_t want_len, want_count; /* announced by CRL_BEGIN */
         uint64_t got_len, got_count;
 };
+/* Delegated OCSP responder keys (issue 6): made here, kept in this
+ * process's memory only, never written anywhere; a new signer makes new
+ * responders. The oldest goes when the table is full. */
+#define MAX_RESPONDER_KEYS 16
 
 /* The lint gate's throwaway keys (issue 7), one per key kind. */
 enum { GATE_RSA, GATE_EC256, GATE_EC384, GATE_SM2, GATE__COUNT };
@@ -63,6 +67,8 @@ struct signer_state {
         EVP_PKEY *gate_keys[GATE__COUNT]; /* made on first need, kept for life */
         struct crl_session crl;           /* at most one open CRL session */
         struct signer_journal journal;
+        struct cached_key responders[MAX_RESPONDER_KEYS]; /* id: of the public key */
+        size_t nresponders;
 };
 
 /* ---- signer.c ---- */
@@ -116,6 +122,20 @@ enum qerr signer_journal_trim(struct signer_state *st, const struct signer_req *
 /* <key_dir>/journal */
 void signer_journal_dir(const struct signer_state *st, char *out, size_t outsz);
 void signer_journal_close(struct signer_state *st);
+/* Refuses reason codes the BR forbid (certificateHold, removeFromCRL) and
+ * values that are no CRLReason (OCSP responses; CRLs check cACompromise
+ * too). */
+enum qerr signer_check_reason(int64_t reason, struct qerr_info *ei);
+
+/* ---- signer_ocsp.c ---- */
+/* SMSG_CREATE_RESPONDER: a new responder key and its certificate. */
+enum qerr signer_create_responder(struct signer_state *st, const struct signer_req *r,
+                                  struct qbuf *out, struct qerr_info *ei);
+/* SMSG_SIGN_OCSP: one OCSPResponse per entry, signed by a responder key. */
+enum qerr signer_sign_ocsp(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
+                           struct qerr_info *ei);
+/* Whether `id` (pki_key_id) is one of the responder keys held here. */
+bool signer_is_responder_key(const struct signer_state *st, const char *id);
 
 /* ---- signer_seccomp.c ---- */
 /* Installs the signer's system call filter (kill on anything else). */

@@ -43,7 +43,11 @@ enum tag {
         T_JENTRY, /* 28, repeated: a journal record (encode_jentry) */
         T_JFILE,  /* repeated: a journal file and an offset (encode_jfile) */
         T_CURSOR, /* a journal file and an offset: where the next page starts */
-        /* 31-39: free. 40-49: the CRL session (SMSG_CRL_BEGIN ... FINISH) */
+        /* 31-33: OCSP (issue 6) */
+        T_RESPONDER = 31, /* the OCSP responder certificate (DER) */
+        T_OCSP_ENTRY,     /* repeated: serial-len(1) serial status(1) revoked_at(8) reason(8) */
+        T_OCSP_DER,       /* repeated, in answers: one signed OCSPResponse */
+        /* 34-39: free. 40-49: the CRL session (SMSG_CRL_BEGIN ... FINISH) */
         T_CRL_ENTRIES = 40, /* CRL_ENTRIES: DER of whole RevokedCertificate entries */
         T_ENTRY_COUNT,      /* CRL_BEGIN: how many entries will follow */
         T_ENTRIES_LEN,      /* CRL_BEGIN: and their bytes */
@@ -76,6 +80,11 @@ static const struct {
                    B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_PASSPHRASE) |
                        B(T_NOTE) | B(T_LOG_LEVEL),
                    B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_LOG_LEVEL)},
+    [SMSG_CREATE_RESPONDER] = {true, B(T_ISSUER) | B(T_NOT_BEFORE) | B(T_NOT_AFTER),
+                               B(T_ISSUER) | B(T_NOT_BEFORE) | B(T_NOT_AFTER)},
+    [SMSG_SIGN_OCSP] =
+        {true, B(T_ISSUER) | B(T_RESPONDER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE) | B(T_OCSP_ENTRY),
+         B(T_ISSUER) | B(T_RESPONDER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE) | B(T_OCSP_ENTRY)},
     [SMSG_CRL_BEGIN] = {true,
                         B(T_ISSUER) | B(T_CRL_NUMBER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE) |
                             B(T_CRL_URL) | B(T_ENTRY_COUNT) | B(T_ENTRIES_LEN),
@@ -89,7 +98,7 @@ static const struct {
 #define NREQ_TYPES (sizeof req_tags / sizeof req_tags[0])
 #define RESP_OK_TAGS                                                                               \
         (B(T_DER) | B(T_KEY_ID) | B(T_CRL_HEAD) | B(T_CRL_TAIL) | B(T_SIG_ALG) | B(T_SIGNATURE) |  \
-         B(T_JENTRY) | B(T_JFILE) | B(T_CURSOR))
+         B(T_JENTRY) | B(T_JFILE) | B(T_CURSOR) | B(T_OCSP_DER))
 _Static_assert(T__MAX <= 64, "tag sets are 64-bit masks");
 
 /* a journal file name and the fixed parts of the compound fields */
@@ -134,6 +143,9 @@ static const uint32_t max_len[T__MAX] = {
     [T_JENTRY] = JENTRY_LEN_MAX,
     [T_JFILE] = JFILE_LEN_MAX,
     [T_CURSOR] = JFILE_LEN_MAX,
+    [T_RESPONDER] = 16384,
+    [T_OCSP_ENTRY] = 1 + 20 + 1 + 16,
+    [T_OCSP_DER] = SIGNER_MAX_OCSP_DER,
 };
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -347,6 +359,8 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
                 ok = ok && field_bytes(out, T_SPKI, r->spki_der);
         for (size_t i = 0; ok && (allowed & B(T_NAME)) && i < r->nnames; i++)
                 ok = field_bytes(out, T_NAME, r->names[i]);
+        if (allowed & B(T_RESPONDER))
+                ok = ok && field_bytes(out, T_RESPONDER, r->responder_der);
         if (allowed & B(T_NOT_BEFORE))
                 ok = ok && field_i64(out, T_NOT_BEFORE, r->not_before) &&
                      field_i64(out, T_NOT_AFTER, r->not_after);
@@ -363,8 +377,9 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
         if ((allowed & B(T_ORG)) && r->org.len)
                 ok = ok && field_bytes(out, T_ORG, r->org);
         if (allowed & B(T_CRL_NUMBER))
-                ok = ok && field_i64(out, T_CRL_NUMBER, r->crl_number) &&
-                     field_i64(out, T_THIS_UPDATE, r->this_update) &&
+                ok = ok && field_i64(out, T_CRL_NUMBER, r->crl_number);
+        if (allowed & B(T_THIS_UPDATE))
+                ok = ok && field_i64(out, T_THIS_UPDATE, r->this_update) &&
                      field_i64(out, T_NEXT_UPDATE, r->next_update);
         if (allowed & B(T_DATA_DIR))
                 ok = ok && field_bytes(out, T_DATA_DIR, r->data_dir) &&
@@ -384,6 +399,20 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
                 ok = ok && encode_jfile(out, T_CURSOR, &r->cursor);
         for (size_t i = 0; ok && (allowed & B(T_JFILE)) && i < r->njfiles; i++)
                 ok = encode_jfile(out, T_JFILE, &r->jfiles[i]);
+        for (size_t i = 0; ok && (allowed & B(T_OCSP_ENTRY)) && i < r->nocsp; i++) {
+                const struct ocsp_entry_wire *e = &r->ocsp[i];
+                uint8_t buf[1 + 20 + 1 + 16];
+                if (e->serial.len == 0 || e->serial.len > 20 || e->status < 0 || e->status > 255) {
+                        ok = false;
+                        break;
+                }
+                buf[0] = (uint8_t)e->serial.len;
+                memcpy(buf + 1, e->serial.p, e->serial.len);
+                buf[1 + e->serial.len] = (uint8_t)e->status;
+                put_i64(buf + 2 + e->serial.len, e->revoked_at);
+                put_i64(buf + 10 + e->serial.len, e->reason);
+                ok = field(out, T_OCSP_ENTRY, buf, 18 + e->serial.len);
+        }
         return frame_end(out, start, ok);
 }
 
@@ -404,6 +433,9 @@ bool signer_encode_resp(const struct signer_resp *r, struct qbuf *out)
                         ok = encode_jfile(out, T_JFILE, &r->jfiles[i]);
                 if (r->has_cursor)
                         ok = ok && encode_jfile(out, T_CURSOR, &r->cursor);
+                for (size_t i = 0; ok && i < r->nocsp && i < SIGNER_MAX_OCSP_ENTRIES; i++)
+                        ok = field_bytes(out, T_OCSP_DER, r->ocsp[i]);
+                ok = ok && r->nocsp <= SIGNER_MAX_OCSP_ENTRIES;
         } else {
                 ok = ok && field_i64(out, T_CODE, r->code) &&
                      field_bytes(out, T_MESSAGE, r->message);
@@ -496,6 +528,9 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
         case T_ORG:
                 r->org = b;
                 break;
+        case T_RESPONDER:
+                r->responder_der = b;
+                break;
         case T_DATA_DIR:
                 if (len == 0)
                         return qerr_set(ei, QERR_PROTO, "empty data directory");
@@ -562,6 +597,26 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
                         r->njfiles++;
                 return rc;
         }
+        case T_OCSP_ENTRY: {
+                if (r->nocsp >= SIGNER_MAX_OCSP_ENTRIES)
+                        return qerr_set(ei, QERR_PROTO, "too many OCSP entries");
+                if (len < 1 || v[0] == 0 || v[0] > 20 || len != 18u + v[0] ||
+                    v[1 + v[0]] > OCSP_WIRE_REVOKED)
+                        return qerr_set(ei, QERR_PROTO, "bad OCSP entry");
+                if (r->nocsp % 64 == 0) {
+                        struct ocsp_entry_wire *ne = realloc(r->ocsp, (r->nocsp + 64) * sizeof *ne);
+                        if (!ne)
+                                return qerr_set(ei, QERR_NOMEM, NULL);
+                        r->ocsp = ne;
+                }
+                struct ocsp_entry_wire *e = &r->ocsp[r->nocsp++];
+                e->serial.p = v + 1;
+                e->serial.len = v[0];
+                e->status = v[1 + v[0]];
+                e->revoked_at = get_i64(v + 2 + v[0]);
+                e->reason = get_i64(v + 10 + v[0]);
+                break;
+        }
         default:
                 return qerr_set(ei, QERR_PROTO, "unexpected field");
         }
@@ -579,7 +634,7 @@ enum qerr signer_decode_req(const uint8_t *p, size_t len, struct signer_req *out
                 return qerr_set(ei, QERR_PROTO, "unknown request type %u", type);
         out->type = (enum signer_msg)type;
         enum qerr rc = walk(p + 1, len - 1, req_tags[type].allowed, req_tags[type].required,
-                            B(T_NAME) | B(T_JFILE), req_field, out, ei);
+                            B(T_NAME) | B(T_JFILE) | B(T_OCSP_ENTRY), req_field, out, ei);
         if (rc != QERR_OK)
                 signer_req_clear(out);
         return rc;
@@ -608,6 +663,13 @@ static enum qerr resp_field(void *ctx, enum tag t, const uint8_t *v, uint32_t le
                 break;
         case T_SIGNATURE:
                 r->signature = b;
+                break;
+        case T_OCSP_DER:
+                if (r->nocsp >= SIGNER_MAX_OCSP_ENTRIES)
+                        return qerr_set(ei, QERR_PROTO, "too many OCSP responses");
+                if (len == 0)
+                        return qerr_set(ei, QERR_PROTO, "empty OCSP response");
+                r->ocsp[r->nocsp++] = b;
                 break;
         case T_CODE:
                 if (need8(len, ei) != QERR_OK)
@@ -657,8 +719,8 @@ enum qerr signer_decode_resp(const uint8_t *p, size_t len, struct signer_resp *o
                 return qerr_set(ei, QERR_PROTO, "empty message");
         out->type = (enum signer_msg)p[0];
         if (p[0] == SMSG_OK) {
-                enum qerr rc = walk(p + 1, len - 1, RESP_OK_TAGS, 0, B(T_JENTRY) | B(T_JFILE),
-                                    resp_field, out, ei);
+                enum qerr rc = walk(p + 1, len - 1, RESP_OK_TAGS, 0,
+                                    B(T_JENTRY) | B(T_JFILE) | B(T_OCSP_DER), resp_field, out, ei);
                 if (rc != QERR_OK)
                         signer_resp_clear(out);
                 return rc;
@@ -680,6 +742,9 @@ void signer_req_clear(struct signer_req *r)
         free(r->jfiles);
         r->jfiles = NULL;
         r->njfiles = 0;
+        free(r->ocsp);
+        r->ocsp = NULL;
+        r->nocsp = 0;
 }
 
 void signer_resp_clear(struct signer_resp *r)

@@ -43,6 +43,8 @@
 #define SIGNER_MAX_URL 512
 #define SIGNER_MAX_SERIAL 20
 #define SIGNER_MAX_PASSPHRASE 1024
+#define SIGNER_MAX_OCSP_ENTRIES 256 /* single responses per SIGN_OCSP message */
+#define SIGNER_MAX_OCSP_DER 16384   /* one signed OCSPResponse */
 
 enum signer_msg {
         SMSG_PING = 1,
@@ -50,12 +52,15 @@ enum signer_msg {
         SMSG_CREATE_ISSUING = 3, /* req: issuer, key_alg, subject, urls -> cert_der, key_id */
         SMSG_SIGN_CERT = 4,      /* req: issuer, spki, names, times, serial, profile, urls */
         /* 5 was a one-frame CRL request (at most ~4,000 entries); gone */
-        SMSG_INIT = 6,         /* the first message, once: data dir, limits, passphrase */
-        SMSG_CRL_BEGIN = 10,   /* req: issuer, crl_number, times, crl_url (the IDP),
-                                  entry_count, entries_len */
-        SMSG_CRL_ENTRIES = 11, /* req: entries (DER, whole entries) */
-        SMSG_CRL_FINISH = 12,  /* req: nothing -> OK with crl_head, crl_tail, sig_alg,
-                                  signature */
+        SMSG_INIT = 6,             /* the first message, once: data dir, limits, passphrase */
+        SMSG_CREATE_RESPONDER = 7, /* req: issuer, not_before, not_after -> cert_der, key_id */
+        SMSG_SIGN_OCSP = 8,        /* req: issuer, responder, this/next update, ocsp entries
+                                      -> one OCSPResponse DER per entry, in order */
+        SMSG_CRL_BEGIN = 10,       /* req: issuer, crl_number, times, crl_url (the IDP),
+                                      entry_count, entries_len */
+        SMSG_CRL_ENTRIES = 11,     /* req: entries (DER, whole entries) */
+        SMSG_CRL_FINISH = 12,      /* req: nothing -> OK with crl_head, crl_tail, sig_alg,
+                                      signature */
         /* the journal (two-phase issuance, signer_journal.c) */
         SMSG_JOURNAL_READ = 20, /* req: cursor? -> OK with jentries, jfiles, cursor? */
         SMSG_JOURNAL_TRIM = 21, /* req: jfiles (name, end) -> OK */
@@ -95,6 +100,15 @@ struct jfile_wire {
 #define SIGNER_MAX_JFILES 4096
 #define SIGNER_JOURNAL_PAGE (160u * 1024u) /* record bytes per READ answer (one at least) */
 
+/* One certificate's status for SMSG_SIGN_OCSP. */
+enum ocsp_wire_status { OCSP_WIRE_GOOD = 0, OCSP_WIRE_REVOKED = 1 };
+struct ocsp_entry_wire {
+        struct sbytes serial; /* big-endian magnitude, 1..20 bytes */
+        int64_t status;       /* enum ocsp_wire_status */
+        int64_t revoked_at;   /* revoked: when */
+        int64_t reason;       /* revoked: RFC 5280 CRLReason, 0 = unspecified (omitted) */
+};
+
 struct signer_req {
         enum signer_msg type;
         struct sbytes key_alg;    /* "ec256" ... */
@@ -125,6 +139,11 @@ struct signer_req {
         /* SMSG_JOURNAL_TRIM: owned by the req (signer_req_clear) */
         struct jfile_wire *jfiles;
         size_t njfiles;
+        /* SMSG_SIGN_OCSP (issue 6): the delegated responder certificate whose
+         * key (held by this signer) signs, and the statuses to sign */
+        struct sbytes responder_der;
+        struct ocsp_entry_wire *ocsp; /* owned by the req: signer_req_clear */
+        size_t nocsp;
 };
 
 struct signer_resp {
@@ -145,6 +164,9 @@ struct signer_resp {
         size_t njfiles;
         struct jfile_wire cursor; /* the next page, when has_cursor */
         bool has_cursor;
+        /* SMSG_OK to SMSG_SIGN_OCSP: the OCSPResponses, one per entry asked for */
+        struct sbytes ocsp[SIGNER_MAX_OCSP_ENTRIES];
+        size_t nocsp;
 };
 
 /* Encoders: append one whole frame to `out`. false when it does not fit. */

@@ -40,6 +40,42 @@ struct store;
 typedef enum qerr (*crl_scan_fn)(void *arg, const char *serial_hex, size_t hex_len,
                                  qtime_t revoked_at, int reason, struct qerr_info *ei);
 
+/* ---- OCSP (migration 007) ---- */
+
+/* What an OCSP answer says about one certificate issued here. */
+struct ocsp_cert_row {
+        int64_t cert_id;
+        int64_t ca_id;
+        char serial[41]; /* lower-case hex, as in certificates */
+        enum cert_status status;
+        qtime_t not_after;
+        qtime_t revoked_at; /* 0 unless revoked */
+        int revoke_reason;  /* -1 unless revoked */
+};
+
+/* A stored, signed OCSPResponse. */
+struct ocsp_response_row {
+        int64_t seq; /* grows with every write (set by the store) */
+        int64_t ca_id;
+        char serial[41];
+        int64_t cert_id;
+        bool revoked;
+        int64_t responder_id;
+        qtime_t this_update, next_update, refresh_at;
+        uint8_t *der; /* owned by the row (store_free_ocsp_responses) */
+        size_t der_len;
+};
+
+/* A delegated OCSP responder certificate of an issuing CA. */
+struct ocsp_responder_row {
+        int64_t id;
+        int64_t ca_id;
+        char serial[41];
+        uint8_t *der; /* owned by the row (free) */
+        size_t der_len;
+        qtime_t not_before, not_after, created_at;
+};
+
 struct reissue_rec {
         int64_t id;
         int64_t tenant_id;
@@ -420,6 +456,42 @@ struct store_ops {
         enum qerr (*serial_void)(struct store *s, int64_t id, qtime_t at, struct qerr_info *ei);
         /* hands a reserved row to reconciliation (owner NULL) */
         enum qerr (*serial_orphan)(struct store *s, int64_t id, struct qerr_info *ei);
+        /* OCSP (migration 007; svc_ocsp.c). Reads need no transaction. */
+        enum qerr (*ocsp_responder_insert)(struct store *s, struct ocsp_responder_row *r,
+                                           struct qerr_info *ei);
+        /* the responder `id` (with its DER); QERR_NOT_FOUND when none */
+        enum qerr (*ocsp_responder_get)(struct store *s, int64_t id, struct ocsp_responder_row *out,
+                                        struct qerr_info *ei);
+        /* The certificates (issued here) named by certificate events with
+         * an id above `after_event`, at most `limit`, in event order; *next
+         * receives the event id to continue after (the last event read, or
+         * the newest event of any kind when all were read). */
+        enum qerr (*ocsp_cert_changes)(struct store *s, int64_t after_event, size_t limit,
+                                       struct ocsp_cert_row **out, size_t *n, int64_t *next,
+                                       struct qerr_info *ei);
+        /* Unexpired certificates issued here with an id in (after, upto]
+         * whose stored response is missing or says another status (good /
+         * revoked); *max_id receives the highest certificate id there is. */
+        enum qerr (*ocsp_certs_unanswered)(struct store *s, int64_t after, int64_t upto,
+                                           qtime_t now, struct ocsp_cert_row **out, size_t *n,
+                                           int64_t *max_id, struct qerr_info *ei);
+        /* Revoked certificates whose stored response still says good. */
+        enum qerr (*ocsp_revoked_stale)(struct store *s, size_t limit, struct ocsp_cert_row **out,
+                                        size_t *n, struct qerr_info *ei);
+        /* The certificates whose response is due (refresh_at <= now), the
+         * earliest first. */
+        enum qerr (*ocsp_due)(struct store *s, qtime_t now, size_t limit,
+                              struct ocsp_cert_row **out, size_t *n, struct qerr_info *ei);
+        /* Stores (replaces) the response of (ca, serial), with a new seq;
+         * never a good one in place of a revoked one (*stored says which). */
+        enum qerr (*ocsp_response_put)(struct store *s, struct ocsp_response_row *r, bool *stored,
+                                       struct qerr_info *ei);
+        enum qerr (*ocsp_response_delete)(struct store *s, int64_t ca_id, const char *serial,
+                                          struct qerr_info *ei);
+        /* Responses with seq > after, in seq order, at most `limit`. */
+        enum qerr (*ocsp_responses_since)(struct store *s, int64_t after, size_t limit,
+                                          struct ocsp_response_row **out, size_t *n,
+                                          struct qerr_info *ei);
 };
 
 struct store {
@@ -441,5 +513,6 @@ void store_free_webhooks(struct webhook_rec *v, size_t n);
 void store_free_deliveries(struct delivery_rec *v, size_t n);
 void store_free_strings(char **v, size_t n);
 void store_free_serials(struct serial_rec *v, size_t n);
+void store_free_ocsp_responses(struct ocsp_response_row *v, size_t n);
 
 #endif

@@ -255,5 +255,35 @@ enum qerr sq_serial_orphan(struct store *s, int64_t id, struct qerr_info *ei);
         .serial_reserve = sq_serial_reserve, .serial_get = sq_serial_get,                          \
         .serial_list_reserved = sq_serial_list_reserved, .serial_void = sq_serial_void,            \
         .serial_orphan = sq_serial_orphan,
+/* store_sqlite_ocsp.c */
+enum qerr sq_ocsp_responder_insert(struct store *s, struct ocsp_responder_row *r,
+                                   struct qerr_info *ei);
+enum qerr sq_ocsp_responder_get(struct store *s, int64_t id, struct ocsp_responder_row *out,
+                                struct qerr_info *ei);
+enum qerr sq_ocsp_cert_changes(struct store *s, int64_t after_event, size_t limit,
+                               struct ocsp_cert_row **out, size_t *n, int64_t *next,
+                               struct qerr_info *ei);
+enum qerr sq_ocsp_certs_unanswered(struct store *s, int64_t after, int64_t upto, qtime_t now,
+                                   struct ocsp_cert_row **out, size_t *n, int64_t *max_id,
+                                   struct qerr_info *ei);
+enum qerr sq_ocsp_revoked_stale(struct store *s, size_t limit, struct ocsp_cert_row **out,
+                                size_t *n, struct qerr_info *ei);
+enum qerr sq_ocsp_due(struct store *s, qtime_t now, size_t limit, struct ocsp_cert_row **out,
+                      size_t *n, struct qerr_info *ei);
+enum qerr sq_ocsp_response_put(struct store *s, struct ocsp_response_row *r, bool *stored,
+                               struct qerr_info *ei);
+enum qerr sq_ocsp_response_delete(struct store *s, int64_t ca_id, const char *serial,
+                                  struct qerr_info *ei);
+enum qerr sq_ocsp_responses_since(struct store *s, int64_t after, size_t limit,
+                                  struct ocsp_response_row **out, size_t *n, struct qerr_info *ei);
+
+#define SQ_OCSP_OPS                                                                                \
+        .ocsp_responder_insert = sq_ocsp_responder_insert,                                         \
+        .ocsp_responder_get = sq_ocsp_responder_get, .ocsp_cert_changes = sq_ocsp_cert_changes,    \
+        .ocsp_certs_unanswered = sq_ocsp_certs_unanswered,                                         \
+        .ocsp_revoked_stale = sq_ocsp_revoked_stale, .ocsp_due = sq_ocsp_due,                      \
+        .ocsp_response_put = sq_ocsp_response_put,                                                 \
+        .ocsp_response_delete = sq_ocsp_response_delete,                                           \
+        .ocsp_responses_since = sq_ocsp_responses_since,
 
 #endif

@@ -20,6 +20,7 @@ import re
 import shutil
 import socket
 import sqlite3
+import ssl
 import subprocess
 import time
 import tempfile
@@ -482,9 +483,13 @@ def _stored_certificates(db):
         cas = [(None, r[0]) for r in con.execute("SELECT cert_pem FROM cas")]
         certs = list(con.execute("SELECT profile, cert_pem FROM certificates "
                                  "WHERE origin = 'issued'"))
+        # delegated OCSP responders (migration 007): the linter knows them by their EKU
+        has = con.execute("SELECT 1 FROM sqlite_master WHERE name = 'ocsp_responders'").fetchone()
+        responders = [(None, ssl.DER_cert_to_PEM_cert(r[0]))
+                      for r in con.execute("SELECT cert_der FROM ocsp_responders")] if has else []
     finally:
         con.close()
-    return cas + certs
+    return cas + certs + responders
 
 
 def assert_linted_clean(data_dir):

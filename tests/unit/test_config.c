@@ -351,7 +351,36 @@ static const struct bad_case bad_cases[] = {
     {"max_connections_15", PRE "max_connections = 15\n", 3, "server.max_connections"},
     {"timeout_0", PRE "timeout_seconds = 0\n", 3, "server.timeout_seconds"},
     {"grace_301", PRE "stop_grace_seconds = 301\n", 3, "server.stop_grace_seconds"},
+    {"ocsp_response_hours_7", PRE "[ocsp]\nresponse_hours = 7\n", 4, "ocsp.response_hours"},
+    {"ocsp_response_hours_241", PRE "[ocsp]\nresponse_hours = 241\n", 4, "ocsp.response_hours"},
+    {"ocsp_responder_days_31", PRE "[ocsp]\nresponder_days = 31\n", 4, "ocsp.responder_days"},
+    {"ocsp_max_age_negative", PRE "[ocsp]\nmax_age_seconds = -1\n", 4, "ocsp.max_age_seconds"},
 };
+
+/* A responder certificate must outlast every response it signs (the
+ * settings depend on each other: checked after the whole file). */
+static void test_ocsp_responder_outlasts_responses(void **state)
+{
+        (void)state;
+        struct qconfig *c = &g_cfg;
+        struct qerr_info ei = {0};
+        config_defaults(c);
+        assert_int_equal(c->ocsp_response_hours, 96);
+        assert_int_equal(c->ocsp_responder_days, 7);
+        assert_int_equal(
+            config_parse("[ocsp]\nresponder_days = 4\nresponse_hours = 94\n", "t.conf", c, &ei),
+            QERR_OK);
+        assert_int_equal(c->ocsp_responder_days, 4);
+        config_free(c);
+        config_defaults(c);
+        assert_int_equal(
+            config_parse("[ocsp]\nresponder_days = 4\nresponse_hours = 95\n", "t.conf", c, &ei),
+            QERR_CONFIG);
+        assert_non_null(strstr(qerr_message(&ei), "responder_days"));
+        assert_non_null(strstr(qerr_message(&ei), "t.conf"));
+        assert_defaults(c);
+        config_free(c);
+}
 
 static void test_refusal_row(void **state)
 {
@@ -583,6 +612,9 @@ static void test_write_doc_lists_every_setting(void **state)
             "[notify] expiry_scan_seconds",
             "[smtp] url",
             "[smtp] from",
+            "[ocsp] response_hours",
+            "[ocsp] responder_days",
+            "[ocsp] max_age_seconds",
         };
         const size_t nrows = sizeof rows / sizeof rows[0];
         for (size_t i = 0; i < nrows; i++) {
@@ -645,6 +677,7 @@ int main(void)
             cmocka_unit_test_teardown(test_full_file_parses, teardown_cfg),
             cmocka_unit_test_teardown(test_empty_file_keeps_defaults, teardown_cfg),
             cmocka_unit_test(test_each_change),
+            cmocka_unit_test(test_ocsp_responder_outlasts_responses),
             cmocka_unit_test_setup_teardown(test_load_valid_file, setup_dir, teardown_dir),
             cmocka_unit_test_setup_teardown(test_load_unknown_key_names_file_and_line, setup_dir,
                                             teardown_dir),
