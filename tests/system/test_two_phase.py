@@ -495,12 +495,13 @@ def test_a_journal_of_many_files_is_read_inside_the_filter(ca_dir):
 
 # The randomized phase: REST clients (threads) and CLI processes issue and
 # revoke at once while `quill serve` is killed -9 at random moments and
-# started again, and CLI processes are killed -9 at random moments. Sized
-# to stay well under a minute here (2 cores); bench/two_phase_kill.py runs
-# the same with 1,000 operations and more kills.
-OPS = int(os.environ.get("QUILL_KILL_OPS", "400"))
-CLI_OPS = int(os.environ.get("QUILL_KILL_CLI_OPS", "40"))
-SERVE_KILLS = int(os.environ.get("QUILL_KILL_SERVE_KILLS", "3"))
+# started again, and CLI processes are killed -9 at random moments: 1,000
+# REST operations, 100 CLI processes and 8 kills of serve, as issue 7 asks
+# (about 100 s here, 2 cores); bench/two_phase_kill.sh runs it with other
+# sizes or a given seed.
+OPS = int(os.environ.get("QUILL_KILL_OPS", "1000"))
+CLI_OPS = int(os.environ.get("QUILL_KILL_CLI_OPS", "100"))
+SERVE_KILLS = int(os.environ.get("QUILL_KILL_SERVE_KILLS", "8"))
 THREADS = 6
 SEED = int(os.environ.get("QUILL_KILL_SEED", str(int(time.time()))))
 
