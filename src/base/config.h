@@ -75,6 +75,14 @@ struct qconfig {
         long notify_expiry_scan_seconds;
         char *smtp_url;  /* "" = no email */
         char *smtp_from; /* the sender address */
+        /* ACME (issue 8) */
+        char *acme_terms_url;   /* "" = none */
+        char *acme_website;     /* "" = none */
+        long acme_eab_required; /* bool */
+        char *acme_tenant;      /* tenant of accounts made without EAB */
+        long acme_orders_per_hour;
+        long acme_failed_validations_per_hour;
+        long acme_nonce_seconds;
 };
 
 /* The thresholds of [notify] expiry_days ("30,7,1": whole days, 1 to 3650,

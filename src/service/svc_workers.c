@@ -12,6 +12,7 @@
  * Threads: service_workers_start/stop from the main thread; the workers only
  * touch their own handles, and a stop flag read atomically.
  */
+#include "service_acme.h"
 #include "service_internal.h"
 
 #include <pthread.h>
@@ -58,6 +59,9 @@ static void *worker_main(void *arg)
                 enum qerr rc =
                     w->svc->st->ops->job_claim(w->svc->st, w->owner, qtime_now(), &j, &ei);
                 if (rc == QERR_NOT_FOUND) {
+                        /* issue 8: ACME challenges the clients said are ready */
+                        if (service_acme_work(w->svc, w->dns, w->owner, &ei) == QERR_OK)
+                                continue;
                         nap(w->pool);
                         continue;
                 }

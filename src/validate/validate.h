@@ -60,6 +60,10 @@ struct validate_cfg {
         /* tests only: blocks treated as public ([validation] allow_addresses);
          * NULL for none */
         const struct netaddr_list *allow;
+        /* ACME http-01 (RFC 8555 8.3): validate_file() fetches
+         * /.well-known/acme-challenge/<token> (no ".txt"), whose body must be
+         * the key authorization given as `value` */
+        bool acme_http01;
 };
 
 struct validate_result {

@@ -407,8 +407,9 @@ static bool file_url(const struct validate_cfg *c, const char *name, bool v6, co
         char port[16] = "";
         if (c->http_port != 80)
                 snprintf(port, sizeof port, ":%ld", c->http_port);
-        int n = snprintf(out, outsz, "http://%s%s%s%s/.well-known/pki-validation/%s.txt",
-                         v6 ? "[" : "", name, v6 ? "]" : "", port, token);
+        int n = snprintf(out, outsz, "http://%s%s%s%s/.well-known/%s/%s%s", v6 ? "[" : "", name,
+                         v6 ? "]" : "", port, c->acme_http01 ? "acme-challenge" : "pki-validation",
+                         token, c->acme_http01 ? "" : ".txt");
         return n > 0 && (size_t)n < outsz;
 }
 
