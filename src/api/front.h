@@ -17,11 +17,13 @@
 #include "../service/service.h"
 
 struct api_server;
+struct acme_server;
 
 struct front_ctx {
         const char *data_dir;
         const struct qconfig *cfg; /* the configuration read at start (restart to change) */
         struct api_server *api;    /* the REST API's shared state (rate limits) */
+        struct acme_server *acme;  /* the ACME front door's shared state (nonces) */
 };
 
 static inline struct service *front_service(const struct http_request *r)

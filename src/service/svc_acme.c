@@ -143,8 +143,9 @@ static enum qerr acme_tenant(struct service *s, struct tenant_rec *t, struct qer
         const char *name =
             s->cfg->acme_tenant && *s->cfg->acme_tenant ? s->cfg->acme_tenant : "acme";
         enum qerr rc = ST(s)->ops->tenant_find(ST(s), name, 0, t, ei);
-        if (rc != QERR_NOT_FOUND)
+        if (rc != QERR_NOT_FOUND && rc != QERR_TENANT_UNKNOWN)
                 return rc;
+        qerr_clear(ei);
         if (!tenant_name_valid(name))
                 return qerr_set(ei, QERR_CONFIG, "[acme] tenant is not a valid tenant name");
         memset(t, 0, sizeof *t);
@@ -410,6 +411,7 @@ enum qerr service_eab_create(struct service *s, const struct eab_create_req *r, 
         struct tenant_rec t;
         if ((rc = ST(s)->ops->tenant_find(ST(s), r->tenant, 0, &t, ei)) != QERR_OK)
                 return rc == QERR_NOT_FOUND ? qerr_set(ei, QERR_TENANT_UNKNOWN, NULL) : rc;
+        /* (tenant_find says tenant_unknown itself) */
         uint8_t key[EAB_HMAC_BYTES], kidr[12];
         struct qbuf kb, sealed, kidb;
         qbuf_init(&kb, 64);

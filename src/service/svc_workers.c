@@ -60,8 +60,12 @@ static void *worker_main(void *arg)
                     w->svc->st->ops->job_claim(w->svc->st, w->owner, qtime_now(), &j, &ei);
                 if (rc == QERR_NOT_FOUND) {
                         /* issue 8: ACME challenges the clients said are ready */
-                        if (service_acme_work(w->svc, w->dns, w->owner, &ei) == QERR_OK)
+                        enum qerr arc = service_acme_work(w->svc, w->dns, w->owner, &ei);
+                        if (arc == QERR_OK)
                                 continue;
+                        if (arc != QERR_NOT_FOUND)
+                                qlog_warn("ACME validation failed", "worker=%d code=%s", w->index,
+                                          qerr_code(arc));
                         nap(w->pool);
                         continue;
                 }

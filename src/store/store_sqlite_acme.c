@@ -251,6 +251,10 @@ enum qerr sq_acme_account_update(struct store *s, const struct acme_account_rec 
         "id, account_id, tenant_id, name, wildcard, status, token, challenge, chall_status, "      \
         "expires_at, validated_at, caa_checked_at, next_try_at, tries, error_code, "               \
         "error_detail, created_at, updated_at, account_uri FROM acme_authzs "
+#define AUTHZ_FIELDS                                                                               \
+        "id, account_id, tenant_id, name, wildcard, status, token, challenge, chall_status, "      \
+        "expires_at, validated_at, caa_checked_at, next_try_at, tries, error_code, "               \
+        "error_detail, created_at, updated_at, account_uri"
 
 static void authz_fill(sqlite3_stmt *st, struct acme_authz_rec *z)
 {
@@ -383,7 +387,7 @@ enum qerr sq_acme_authz_claim(struct store *s, const char *owner, qtime_t now, q
                     "UPDATE acme_authzs SET owner = ?, lease_until = ?, tries = tries "
                     "+ 1 WHERE id = (SELECT id FROM acme_authzs WHERE chall_status = "
                     "'processing' AND next_try_at <= ? AND (lease_until IS NULL OR "
-                    "lease_until < ?) ORDER BY next_try_at LIMIT 1) RETURNING " AUTHZ_COLS,
+                    "lease_until < ?) ORDER BY next_try_at LIMIT 1) RETURNING " AUTHZ_FIELDS,
                     &st, ei);
         if (rc != QERR_OK)
                 return rc;
