@@ -11,6 +11,7 @@ build_pkgs=(
   libunbound-dev libcurl4-openssl-dev dns-root-data libgnutls28-dev libseccomp-dev
 )
 test_pkgs=(
+  certbot lego python3-josepy python3-acme
   clang libclang-rt-14-dev libfuzzer-14-dev libcmocka-dev
   gnutls-bin default-jre-headless python3 python3-pytest python3-cryptography
   python3-yaml python3-jsonschema python3-aiosmtpd
