@@ -73,6 +73,8 @@ static const char usage_text[] =
     "  tenant create NAME | tenant list\n"
     "  key create [--tenant NAME] --role user|reviewer|admin [--label TEXT]\n"
     "  key list [--tenant NAME] | key revoke ID\n"
+    "  eab create --tenant NAME [--label TEXT] [--max-accounts N] [--expires-days N]\n"
+    "  eab list | eab revoke KID   (ACME external account binding keys)\n"
     "  blocked-keys add (--spki-sha256 HEX | --cert FILE | --key FILE [--key-password P])\n"
     "                   [--reason TEXT]\n"
     "  blocked-keys list\n"
@@ -149,6 +151,7 @@ static const struct command {
     {"review", cmd_review, true},
     {"tenant", cmd_tenant, true},
     {"key", cmd_key, true},
+    {"eab", cmd_eab, true},
     {"blocked-keys", cmd_blocked_keys, true},
     {"routes", cmd_routes, false}, /* not in help: for the contract tests */
     {"lint", cmd_lint, true},
