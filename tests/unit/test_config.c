@@ -572,6 +572,13 @@ static void test_write_doc_lists_every_setting(void **state)
             "[notify] expiry_scan_seconds",
             "[smtp] url",
             "[smtp] from",
+            "[acme] terms_url",
+            "[acme] website",
+            "[acme] eab_required",
+            "[acme] tenant",
+            "[acme] orders_per_hour",
+            "[acme] failed_validations_per_hour",
+            "[acme] nonce_seconds",
         };
         const size_t nrows = sizeof rows / sizeof rows[0];
         for (size_t i = 0; i < nrows; i++) {
