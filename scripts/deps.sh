@@ -17,6 +17,7 @@ test_pkgs=(
   python3-yaml python3-jsonschema python3-aiosmtpd
   sqlite3 strace iproute2 util-linux
   knot knot-dnsutils nginx-light unbound faketime
+  wrk
 )
 pkgs=("${build_pkgs[@]}")
 [ "$want" = test ] && pkgs+=("${test_pkgs[@]}")

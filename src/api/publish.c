@@ -21,9 +21,8 @@
 
 #include "../base/log.h"
 #include "../base/metrics.h"
+#include "../base/qtime.h"
 #include "front.h"
-
-#define CRL_MAX (4u * 1024u * 1024u)
 
 /* Parses "<id><ext>" (the captured file name) strictly. */
 static bool parse_id(const char *s, const char *ext, int64_t *out)
@@ -187,32 +186,109 @@ static void on_ca(void *user, const struct http_request *req, struct http_respon
         resp->status = 200;
 }
 
+/* "<shard>.crl": decimal, no sign, no leading zero, below
+ * QUILL_MAX_CRL_SHARDS. */
+static bool parse_shard(const char *s, int *shard)
+{
+        if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '.'))
+                return false;
+        int v = 0;
+        const char *p = s;
+        for (; *p >= '0' && *p <= '9'; p++) {
+                v = v * 10 + (*p - '0');
+                if (v >= QUILL_MAX_CRL_SHARDS)
+                        return false;
+        }
+        if (strcmp(p, ".crl") != 0)
+                return false;
+        *shard = v;
+        return true;
+}
+
+/* Does If-None-Match name `etag` ("*" or a list of entity tags, weak ones
+ * compared weakly: RFC 9110 13.1.2)? */
+static bool etag_matches(const char *inm, const char *etag)
+{
+        if (!inm)
+                return false;
+        size_t el = strlen(etag);
+        for (const char *p = inm; *p;) {
+                while (*p == ' ' || *p == '\t' || *p == ',')
+                        p++;
+                if (*p == '*')
+                        return true;
+                if (p[0] == 'W' && p[1] == '/')
+                        p += 2;
+                const char *end = p;
+                while (*end && *end != ',')
+                        end++;
+                const char *e = end;
+                while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+                        e--;
+                if ((size_t)(e - p) == el && memcmp(p, etag, el) == 0)
+                        return true;
+                p = end;
+        }
+        return false;
+}
+
+/* The caching headers of a CRL (service_crl_http): relying parties and
+ * proxies keep it at most CRL_HTTP_MAX_AGE seconds (never past its
+ * nextUpdate) and ask again cheaply with If-None-Match. */
+static void crl_headers(struct http_response *resp, const struct crl_info *info)
+{
+        struct crl_http h;
+        service_crl_http(info, qtime_now(), &h);
+        char lm[40], ex[40];
+        http_set_header(resp, "Cache-Control", "public, max-age=%ld", h.max_age);
+        http_set_header(resp, "ETag", "%s", h.etag);
+        http_set_header(resp, "Last-Modified", "%s",
+                        qtime_http_date(h.last_modified, lm, sizeof lm));
+        http_set_header(resp, "Expires", "%s", qtime_http_date(h.expires, ex, sizeof ex));
+}
+
+/* GET /crl/<ca>.crl (the CA's unsharded CRL) and /crl/<ca>/<shard>.crl. */
 static void on_crl(void *user, const struct http_request *req, struct http_response *resp)
 {
         (void)user;
         struct service *svc = front_service(req);
         int64_t id;
-        if (!parse_id(req->params[0], ".crl", &id)) {
+        int shard = CRL_SHARD_NONE;
+        bool ok = req->nparams == 1
+                      ? parse_id(req->params[0], ".crl", &id)
+                      : parse_id(req->params[0], "", &id) && parse_shard(req->params[1], &shard);
+        if (!ok) {
                 not_found(resp);
                 return;
         }
-
         struct qerr_info ei;
         qerr_clear(&ei);
-        struct qbuf der;
-        qbuf_init(&der, CRL_MAX);
-        enum qerr e = service_crl_get(svc, id, &der, &ei);
-        if (e == QERR_OK && der.len == 0)
+        struct crl_info info;
+        /* a client holding this very CRL gets 304 without its bytes */
+        enum qerr e = service_crl_get(svc, id, shard, NULL, &info, &ei);
+        struct crl_http h;
+        if (e == QERR_OK) {
+                service_crl_http(&info, qtime_now(), &h);
+                if (etag_matches(http_header(req, "If-None-Match"), h.etag)) {
+                        resp->status = 304;
+                        resp->content_type = "application/pkix-crl";
+                        crl_headers(resp, &info);
+                        return;
+                }
+                /* read again with the bytes: a newer CRL may have been stored
+                 * meanwhile, and the headers must describe what is sent */
+                e = service_crl_get(svc, id, shard, &resp->body, &info, &ei);
+        }
+        if (e == QERR_OK && resp->body.len == 0)
                 e = qerr_set(&ei, QERR_NOT_FOUND, "CA %lld has no CRL yet.", (long long)id);
-        if (e == QERR_OK && !qbuf_append(&resp->body, der.data, der.len))
-                e = qerr_set(&ei, QERR_NOMEM, NULL);
-        qbuf_free(&der);
         if (e != QERR_OK) {
+                qbuf_reset(&resp->body);
                 service_failed(resp, "crl lookup failed", &ei);
                 return;
         }
         resp->status = 200;
         resp->content_type = "application/pkix-crl";
+        crl_headers(resp, &info);
 }
 
 static void on_metrics(void *user, const struct http_request *req, struct http_response *resp)
@@ -232,8 +308,13 @@ static void on_metrics(void *user, const struct http_request *req, struct http_r
 
 static const struct http_route routes[] = {
     {.method = "GET", .pattern = "/healthz", .fn = on_healthz},
+    /* OCSP first: the busiest routes are matched first */
+    {.method = "POST", .pattern = "/ocsp", .fn = publish_ocsp_post},
+    {.method = "GET", .pattern = "/ocsp/*", .fn = publish_ocsp_get},
+    {.method = "POST", .pattern = "/ocsp/*", .fn = publish_ocsp_post},
     {.method = "GET", .pattern = "/ca/{file}", .fn = on_ca},
     {.method = "GET", .pattern = "/crl/{file}", .fn = on_crl},
+    {.method = "GET", .pattern = "/crl/{ca}/{file}", .fn = on_crl},
     {.method = "GET", .pattern = PUBLISH_METRICS_PATTERN, .fn = on_metrics},
 };
 

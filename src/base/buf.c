@@ -53,6 +53,16 @@ bool qbuf_append(struct qbuf *b, const void *p, size_t n)
         return true;
 }
 
+uint8_t *qbuf_extend(struct qbuf *b, size_t n)
+{
+        if (!reserve(b, n))
+                return NULL;
+        uint8_t *p = b->data + b->len;
+        b->len += n;
+        b->data[b->len] = 0;
+        return p;
+}
+
 bool qbuf_append_str(struct qbuf *b, const char *s)
 {
         return qbuf_append(b, s, strlen(s));

@@ -32,6 +32,10 @@ void qbuf_init(struct qbuf *b, size_t max);
 /* false when the result would exceed max or memory ran out (unchanged) */
 bool qbuf_append(struct qbuf *b, const void *p, size_t n);
 bool qbuf_append_str(struct qbuf *b, const char *s);
+/* Appends n bytes for the caller to fill (e.g. by read()) and returns where
+ * they start; NULL (unchanged) as qbuf_append would fail. Their content is
+ * undefined until written. */
+uint8_t *qbuf_extend(struct qbuf *b, size_t n);
 bool qbuf_printf(struct qbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void qbuf_reset(struct qbuf *b);
 /* Wipes the bytes (they may be secret) and frees them. */

@@ -38,7 +38,7 @@ static const struct setting schema[] = {
      "(CA certificates, CRLs, OCSP), `/healthz` and `/metrics`. Restart to change."},
     {"server", "base_url", CT_URL, OFF(server_base_url), "http://127.0.0.1:8080", 0, 0, NULL,
      "Public URL prefix of this server, written into certificates as the CRL distribution "
-     "point (`/crl/<ca>.crl`), OCSP (`/ocsp`) and caIssuers (`/ca/<ca>.der`) URLs. Use "
+     "point (`/crl/<ca>/<shard>.crl`), OCSP (`/ocsp`) and caIssuers (`/ca/<ca>.der`) URLs. Use "
      "http://: the Baseline Requirements want these URLs over http, and the signer's linter "
      "refuses https ones in CA and publicly trusted certificates (private ones get a "
      "warning)."},
@@ -56,6 +56,11 @@ static const struct setting schema[] = {
     {"ca", "crl_hours", CT_INT, OFF(ca_crl_hours), "168", 1, 240, NULL,
      "Hours between a CRL's thisUpdate and nextUpdate (at most 10 days, as the CA/B Forum "
      "requires)."},
+    {"crl", "shards", CT_INT, OFF(crl_shards), "16", 1, 256, NULL,
+     "How many CRLs (shards) each issuing CA publishes. A certificate's shard is fixed when it "
+     "is issued (from its serial, with the count in force then) and named in its CRL "
+     "distribution point (`/crl/<ca>/<shard>.crl`); changing the count later never moves "
+     "existing certificates, and shards once used keep being published."},
     {"keys", "data_key_file", CT_STRING, OFF(keys_data_key_file), "", 0, 0, NULL,
      "File with the 32-byte data key (64 hex digits) that encrypts subscriber keys the "
      "service generated. Empty: `<data>/secrets/data.key`, created on first use. "
@@ -131,7 +136,7 @@ static const struct setting schema[] = {
      "whose label contains one (case-insensitively, also with digits and hyphens removed) waits "
      "for manual review."},
     {"jobs", "workers", CT_INT, OFF(jobs_workers), "2", 1, 32, NULL,
-     "Worker threads of `quill serve` that run validation, CAA and issuance jobs."},
+     "Worker threads of `quill serve` that run validation, CAA, issuance and CRL jobs."},
     {"api", "rate_per_second", CT_INT, OFF(api_rate_per_second), "50", 0, 1000000, NULL,
      "REST API requests per second each tenant may make on average (a token bucket per "
      "tenant, shared by all its keys); more are answered 429 with Retry-After. 0: no limit."},
@@ -220,6 +225,21 @@ static const struct setting schema[] = {
      "`smtps://` for TLS from the start). Empty: no email; webhooks only."},
     {"smtp", "from", CT_EMAIL, OFF(smtp_from), "quill@localhost", 0, 0, NULL,
      "The sender address of notification email."},
+    {"ocsp", "response_hours", CT_INT, OFF(ocsp_response_hours), "96", 8, 240, NULL,
+     "Validity of a pre-signed OCSP response (nextUpdate - thisUpdate), in hours: at least 8 "
+     "and at most 240 (10 days), as the Baseline Requirements (4.9.10) require. Responses are "
+     "signed again when half of it has passed, and at once when their certificate is issued "
+     "or revoked."},
+    {"ocsp", "responder_days", CT_INT, OFF(ocsp_responder_days), "7", 1, 30, NULL,
+     "Validity in days of the delegated OCSP responder certificate of each issuing CA (its key "
+     "never leaves the signer process; id-pkix-ocsp-nocheck makes it unrevocable, so it is "
+     "short-lived). A new one is made when less than response_hours plus an hour of it is "
+     "left, and whenever the signer process starts; it must therefore last at least "
+     "response_hours plus two hours."},
+    {"ocsp", "max_age_seconds", CT_INT, OFF(ocsp_max_age_seconds), "3600", 0, 864000, NULL,
+     "Upper bound of the Cache-Control max-age of OCSP answers (RFC 5019 6.2); the answer's "
+     "own nextUpdate bounds it too. Lower it to make HTTP caches between quill and relying "
+     "parties pass revocations on sooner."},
 };
 
 #define NSETTINGS (sizeof schema / sizeof schema[0])
@@ -400,6 +420,18 @@ enum qerr config_parse(const char *text, const char *name, struct qconfig *c, st
                         snprintf(why, sizeof why, "%s", ei ? ei->msg : "");
                         qerr_set(ei, QERR_CONFIG, "%s:%d: %s", name, pc.err_line, why);
                 }
+                config_free(c);
+                config_defaults(c);
+                return QERR_CONFIG;
+        }
+        /* settings that depend on each other */
+        if (c->ocsp_responder_days * 24 < c->ocsp_response_hours + 2) {
+                qerr_set(ei, QERR_CONFIG,
+                         "%s: ocsp.responder_days (%ld) must outlast ocsp.response_hours (%ld) "
+                         "by at least two hours: a response must never outlive the responder "
+                         "certificate that signed it; raise responder_days or lower "
+                         "response_hours",
+                         name, c->ocsp_responder_days, c->ocsp_response_hours);
                 config_free(c);
                 config_defaults(c);
                 return QERR_CONFIG;

@@ -28,6 +28,7 @@ struct qconfig {
         char *signer_user;        /* "" = the main process's user */
         char *ca_passphrase_file; /* "" = only QUILL_CA_PASSPHRASE */
         long ca_crl_hours;        /* CRL nextUpdate - thisUpdate */
+        long crl_shards;          /* CRLs per issuing CA for new certificates */
         char *keys_data_key_file; /* "" = <data>/secrets/data.key */
         long private_max_days;
         long public_max_days; /* 0 = the CA/B Forum schedule */
@@ -83,6 +84,10 @@ struct qconfig {
         long acme_orders_per_hour;
         long acme_failed_validations_per_hour;
         long acme_nonce_seconds;
+        /* OCSP (issue 6) */
+        long ocsp_response_hours;  /* nextUpdate - thisUpdate of a response */
+        long ocsp_responder_days;  /* validity of a delegated responder certificate */
+        long ocsp_max_age_seconds; /* Cache-Control max-age cap */
 };
 
 /* The thresholds of [notify] expiry_days ("30,7,1": whole days, 1 to 3650,

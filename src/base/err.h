@@ -286,7 +286,17 @@ enum qexit {
           "This account may not act on this object (it belongs to another account, or the key "    \
           "does not match); use the account that made it.")                                        \
         X(ACME_ALREADY_REVOKED, "acme_already_revoked", 400, QEXIT_REFUSED, "alreadyRevoked",      \
-          "The certificate is already revoked.")
+          "The certificate is already revoked.")                                                   \
+        X(ISSUE_IN_PROGRESS, "issuance_in_progress", 409, QEXIT_REFUSED, "serverInternal",         \
+          "Another quill process is signing the certificate of this order (or reissue) right "     \
+          "now; wait a moment and look at the order again.")                                       \
+        X(SERIAL_TAKEN, "serial_taken", 500, QEXIT_INTERNAL, "serverInternal",                     \
+          "The serial number drawn for this certificate was used before; nothing was signed. "     \
+          "Try again (a new one is drawn).")                                                       \
+        X(CERT_RECOVERED, "certificate_recovered", 409, QEXIT_REFUSED, "serverInternal",           \
+          "This certificate was signed, then stored by another quill process's recovery while "    \
+          "this request was stalled (past its reservation lease); find it with 'quill cert "       \
+          "list' or GET /api/v1/certificates.")
 
 enum qerr {
 #define QERR_ENUM(name, code, http, exitc, acme, msg) QERR_##name,

@@ -18,6 +18,12 @@
 
 #define QUILL_MAX_NAMES 100
 #define QUILL_MAX_NAME_LEN 253
+/* CRL partitions of a CA (docs/internals/crl.md): shards 0..n-1 publish at
+ * /crl/<ca>/<shard>.crl; CRL_SHARD_NONE is the CA's one unsharded CRL at
+ * /crl/<ca>.crl (a root's complete CRL; for an issuing CA, the certificates
+ * issued before sharding). */
+#define CRL_SHARD_NONE (-1)
+#define QUILL_MAX_CRL_SHARDS 256
 
 enum cert_origin { ORIGIN_ISSUED = 0, ORIGIN_UPLOADED = 1 };
 
@@ -78,6 +84,8 @@ struct cert_rec {
          * (blocked keys are looked up by it); "" while unknown (rows made
          * before migration 009, until the service fills them) */
         char spki_sha256[65];
+        int crl_shard; /* the CRL listing it when revoked; CRL_SHARD_NONE for
+                          uploads and certificates issued before sharding */
 };
 
 struct ca_rec {
@@ -89,7 +97,18 @@ struct ca_rec {
         char *cert_pem;
         char *key_file; /* path relative to the data dir */
         qtime_t not_before, not_after;
-        int64_t crl_number; /* last CRL number used */
+        int64_t crl_number; /* last CRL number used (one sequence for all its CRLs) */
+        int crl_shards;     /* shard CRLs it publishes (0..crl_shards-1) */
+};
+
+/* What is known of a stored CRL without its bytes. */
+struct crl_info {
+        int64_t ca_id;
+        int shard; /* CRL_SHARD_NONE or 0..QUILL_MAX_CRL_SHARDS-1 */
+        int64_t number;
+        qtime_t this_update, next_update;
+        int64_t entries; /* -1 when unknown (stored before sharding) */
+        size_t der_len;
 };
 
 struct event_rec {
@@ -167,8 +186,10 @@ struct order_rec {
 
 struct job_rec {
         int64_t id;
-        char kind[16]; /* validate, issue */
-        int64_t order_id;
+        char kind[16];    /* validate, issue (an order's); crl (a CA's CRL) */
+        int64_t order_id; /* validate, issue; 0 otherwise */
+        int64_t ca_id;    /* crl: the CA and its partition; 0 otherwise */
+        int shard;
         char state[16];
         qtime_t run_at;
         int attempts;

@@ -112,6 +112,12 @@ json_t *json_of_cert(const struct cert_rec *c, qtime_t now)
         jset(o, "profile", json_string(cert_profile_name(c->profile)), &ok);
         jset(o, "key_algorithm", json_string(c->key_algorithm), &ok);
         jset(o, "ca_id", c->origin == ORIGIN_UPLOADED ? json_null() : jid_or_null(c->ca_id), &ok);
+        /* the CRL partition listing it: null for uploads and for certificates
+         * issued before sharding (those are on the CA's unsharded CRL) */
+        jset(o, "crl_shard",
+             c->origin == ORIGIN_ISSUED && c->crl_shard >= 0 ? json_integer(c->crl_shard)
+                                                             : json_null(),
+             &ok);
         jset(o, "issuer", jstr_or_null(c->issuer), &ok);
         jset(o, "revoked_at", c->revoked_at ? json_of_time(c->revoked_at) : json_null(), &ok);
         jset(o, "revocation_reason",

@@ -34,6 +34,24 @@ const char *qtime_fmt(qtime_t t, char *out, unsigned long outsz)
         return out;
 }
 
+const char *qtime_http_date(qtime_t t, char *out, unsigned long outsz)
+{
+        static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+        static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+        time_t tt = (time_t)t;
+        struct tm tm;
+        if (!gmtime_r(&tt, &tm) || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
+            tm.tm_mon > 11 ||
+            snprintf(out, outsz, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
+                     tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec) >= (int)outsz) {
+                if (outsz)
+                        out[0] = 0;
+        }
+        return out;
+}
+
 static bool digits(const char *s, int n, int *out)
 {
         int v = 0;

@@ -18,6 +18,10 @@ typedef int64_t qtime_t;
 qtime_t qtime_now(void);
 /* Writes "YYYY-MM-DDTHH:MM:SSZ" into out (at least 21 bytes); returns out. */
 const char *qtime_fmt(qtime_t t, char *out, unsigned long outsz);
+/* Writes the HTTP date (RFC 9110 5.6.7 IMF-fixdate, "Sun, 06 Nov 1994
+ * 08:49:37 GMT") into out (at least 30 bytes; names in English whatever the
+ * locale); returns out. */
+const char *qtime_http_date(qtime_t t, char *out, unsigned long outsz);
 /* Parses exactly "YYYY-MM-DDTHH:MM:SSZ"; false on anything else. */
 bool qtime_parse(const char *s, qtime_t *out);
 /* Days-from-civil for a UTC calendar date. */

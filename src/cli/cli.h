@@ -37,6 +37,7 @@ struct cli_ctx {
         struct ca_secret *secret; /* the CA passphrase, taken in main() */
         bool serving;             /* quill serve: the signer may be restarted */
         bool no_signer;           /* set by commands that never sign, before opening */
+        bool no_recover;          /* serve and recover reconcile themselves */
 };
 
 /* Opens ctx->svc (creating data_dir if missing only when `create`): starts
@@ -81,5 +82,6 @@ int cmd_eab(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_routes(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_lint(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_blocked_keys(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_recover(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -49,7 +49,8 @@ enum qerr cli_open_service(struct cli_ctx *ctx, bool create, struct qerr_info *e
                                  .create = create,
                                  .keep_for_restart = ctx->serving,
                                  .warn_root = ctx->serving,
-                                 .no_signer = ctx->no_signer};
+                                 .no_signer = ctx->no_signer,
+                                 .no_recover = ctx->no_recover || ctx->serving};
         enum qerr rc = service_boot_open(&b, &ctx->svc, ei);
         if (rc != QERR_OK)
                 return rc;

@@ -7,19 +7,28 @@
  * first start; recover what a killed process left; block SIGTERM, SIGINT
  * and SIGHUP (every thread inherits the mask, so only the main thread's
  * sigtimedwait() sees them); get the HTTPS certificate (serve_tls.c); start
- * the job workers and the notifier (webhooks, email, expiry warnings:
- * src/service/svc_notifier.c); start the two listeners:
- *  - plain HTTP on [server] listen (or --listen): /healthz, /ca/..., /crl/...
- *    and /metrics (loopback-only unless [server] metrics_loopback_only =
- *    false);
+ * the job workers, the notifier (webhooks, email, expiry warnings:
+ * src/service/svc_notifier.c) and the OCSP refresher; start the two
+ * listeners:
+ *  - plain HTTP on [server] listen (or --listen): /healthz, /ca/..., /crl/...,
+ *    OCSP (/ocsp) and /metrics (loopback-only unless [server]
+ *    metrics_loopback_only = false);
  *  - HTTPS on [server] api_listen (or --api-listen; empty: none): /healthz
  *    plus the REST API's routes (api_routes()), 404 elsewhere.
+ * Before the listeners, the OCSP refresher (service_ocsp_start) loads the
+ * stored OCSP answers into the cache the /ocsp handlers answer from, then
+ * keeps them fresh on its own thread.
  * Each listener runs [server] threads request threads (0: one per core);
  * each thread opens its own service handle on its first request
- * (thread_init), signing through the one signer of the main handle.
- * Then every CRL is refreshed, and the main loop waits for signals, re-signs
- * CRLs when half their lifetime has passed and renews the HTTPS certificate
- * when a third of its validity is left.
+ * (thread_init), signing through the one signer of the main handle; a
+ * commit that queued jobs (a revocation's CRL job) wakes the job workers.
+ * Then every CRL is made again, and the main loop waits for signals,
+ * queues CRL jobs for CRLs past half their lifetime (every 30 s), renews the
+ * HTTPS certificate when a third of its validity is left, and records the
+ * gauges of /metrics (jobs, CRL ages)),
+ * and every minute reconciles the signer's journal with the store
+ * (two-phase issuance: what a failed store write or a signer that died left
+ * behind; the journal's trim).
  *
  * Signals: SIGHUP reloads the configuration and the TLS certificate without
  * dropping connections (serve_tls.c says which settings take effect).
@@ -43,6 +52,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -53,8 +63,11 @@
 #include "../api/publish.h"
 #include "../base/log.h"
 #include "../base/metrics.h"
+#include "../ocsp/ocsp_cache.h"
 
-#define TICK_SECONDS 1 /* the signer is checked every tick */
+#define TICK_SECONDS 1       /* the signer is checked every tick */
+#define CRL_CHECK_SECONDS 30 /* CRLs past half their lifetime get a job */
+#define RECONCILE_SECONDS 60 /* two-phase issuance: journal and store made to agree */
 
 static void close_service(struct cli_ctx *ctx)
 {
@@ -87,8 +100,13 @@ static enum qerr prepare(struct cli_ctx *ctx, struct qerr_info *ei)
                           (long long)ca->id, ca->key_algorithm,
                           qlog_escape(ca->subject ? ca->subject : "", esub, sizeof esub));
                 ca_rec_free(ca);
+                /* its CRLs exist before anyone can ask for them */
+                if ((e = service_crl_flush(ctx->svc, ei)) != QERR_OK)
+                        return e;
         }
-        /* work a killed process left behind */
+        /* work a killed process left behind: certificates the signer
+         * journaled but the store lacks, reservations never signed, reissues
+         * abandoned (before any thread runs) */
         return service_recover(ctx->svc, ei);
 }
 
@@ -123,6 +141,8 @@ static void *thread_init(void *user)
                 return NULL;
         }
         service_borrow_signer(svc, st->main_svc);
+        /* a revocation's commit wakes the workers for its CRL job */
+        service_set_job_wake(svc, service_workers_wake, st->workers);
         return svc;
 }
 
@@ -262,18 +282,56 @@ static int parse_args(struct cli_ctx *ctx, int argc, char **argv, const char **l
         return 0;
 }
 
-/* Waits for signals; returns the one that stops the daemon. */
+/* quill_crl_age_seconds{ca,shard}: now - thisUpdate of each partition's
+ * newest CRL, computed when /metrics is rendered from the snapshot the
+ * main thread keeps (shard "unsharded": /crl/<ca>.crl). */
+static void collect_crl_ages(void *arg, struct metrics_emitter *e)
+{
+        struct serve_state *st = arg;
+        qtime_t now = qtime_now();
+        pthread_mutex_lock(&st->crl_mu);
+        for (size_t i = 0; i < st->ncrls; i++) {
+                char ca[24], shard[16];
+                snprintf(ca, sizeof ca, "%lld", (long long)st->crls[i].ca_id);
+                if (st->crls[i].shard >= 0)
+                        snprintf(shard, sizeof shard, "%d", st->crls[i].shard);
+                else
+                        snprintf(shard, sizeof shard, "unsharded");
+                const char *values[] = {ca, shard};
+                metrics_emit(e, (double)(now - st->crls[i].this_update), values);
+        }
+        pthread_mutex_unlock(&st->crl_mu);
+}
+
+static void register_crl_ages(struct serve_state *st, bool on)
+{
+        static const char *const labels[] = {"ca", "shard", NULL};
+        metrics_gauge_fn("quill_crl_age_seconds",
+                         "Seconds since thisUpdate of the newest CRL of each CA partition.", labels,
+                         on ? collect_crl_ages : NULL, on ? st : NULL);
+}
+
 /* The gauges of /metrics that the database knows (every tick). */
 static void record_stats(struct serve_state *st)
 {
         struct service_stats ss;
         struct qerr_info ei;
-        if (service_stats(st->main_svc, &ss, &ei) != QERR_OK)
+        if (service_stats(st->main_svc, &ss, &ei) == QERR_OK) {
+                metrics_gauge_set("quill_jobs", "Jobs in the database, by state.",
+                                  (double)ss.jobs_queued, "state", "queued", NULL);
+                metrics_gauge_set("quill_jobs", "Jobs in the database, by state.",
+                                  (double)ss.jobs_running, "state", "running", NULL);
+        }
+        struct crl_info *v = NULL;
+        size_t n = 0;
+        if (service_crl_list(st->main_svc, 0, &v, &n, &ei) != QERR_OK)
                 return;
-        metrics_gauge_set("quill_jobs", "Jobs in the database, by state.", (double)ss.jobs_queued,
-                          "state", "queued", NULL);
-        metrics_gauge_set("quill_jobs", "Jobs in the database, by state.", (double)ss.jobs_running,
-                          "state", "running", NULL);
+        pthread_mutex_lock(&st->crl_mu);
+        struct crl_info *old = st->crls;
+        st->crls = v;
+        st->ncrls = n;
+        pthread_mutex_unlock(&st->crl_mu);
+        free(old);
 }
 
 /* Until a stop signal (returned) or a signer that is lost for good (0,
@@ -282,10 +340,7 @@ static int main_loop(struct serve_state *st, const sigset_t *stop_set, int *stat
 {
         struct cli_ctx *ctx = st->ctx;
         struct qerr_info ei;
-        /* CRLs are re-signed when half of their lifetime has passed, so a
-         * relying party never sees one past its nextUpdate. */
-        const qtime_t refresh_every = ctx->cfg.ca_crl_hours * 3600 / 2;
-        qtime_t next_refresh = qtime_now() + refresh_every;
+        qtime_t next_reconcile = qtime_now() + RECONCILE_SECONDS;
         for (;;) {
                 struct timespec tick = {.tv_sec = TICK_SECONDS, .tv_nsec = 0};
                 int sig = sigtimedwait(stop_set, NULL, &tick);
@@ -300,13 +355,24 @@ static int main_loop(struct serve_state *st, const sigset_t *stop_set, int *stat
                         }
                         if (errno != EAGAIN)
                                 continue;
-                        if (qtime_now() >= next_refresh) {
+                        /* A CRL is made again (by a job) when half of its
+                         * lifetime has passed, so a relying party never
+                         * holds one past its nextUpdate. */
+                        if (qtime_now() >= st->next_crl_check) {
                                 qerr_clear(&ei);
-                                if (service_crl_refresh_all(ctx->svc, &ei) != QERR_OK)
-                                        qlog_error("CRL refresh failed", "code=%s",
+                                if (service_crl_schedule_stale(ctx->svc, &ei) != QERR_OK)
+                                        qlog_error("CRL scheduling failed", "code=%s",
                                                    qerr_code(ei.code));
-                                else
-                                        next_refresh = qtime_now() + refresh_every;
+                                st->next_crl_check = qtime_now() + CRL_CHECK_SECONDS;
+                        }
+                        if (qtime_now() >= next_reconcile) {
+                                /* what a failed store write or a dead signer
+                                 * left to the journal, and the journal's trim */
+                                qerr_clear(&ei);
+                                if (service_reconcile(ctx->svc, NULL, &ei) != QERR_OK)
+                                        qlog_error("reconciliation failed", "code=%s",
+                                                   qerr_code(ei.code));
+                                next_reconcile = qtime_now() + RECONCILE_SECONDS;
                         }
                         serve_tls_tick(st);
                         record_stats(st);
@@ -351,12 +417,14 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
             .main_svc = ctx->svc,
             .live = &ctx->cfg,
         };
+        pthread_mutex_init(&st.crl_mu, NULL);
         /* the job workers: validation, CAA and issuance (threads, after the
          * signal mask is set so they inherit it) */
         struct workers *workers = NULL;
         if (service_workers_start(ctx->data_dir, &ctx->cfg, ctx->svc, (int)ctx->cfg.jobs_workers,
                                   &workers, &ei) != QERR_OK) {
                 close_service(ctx);
+                pthread_mutex_destroy(&st.crl_mu);
                 return cli_fail(ctx, &ei);
         }
         /* the notifier: webhooks and email from the outbox, and the expiry
@@ -368,7 +436,20 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
                 close_service(ctx);
                 return cli_fail(ctx, &ei);
         }
-        enum qerr rc = api_server_new(&ctx->cfg, &st.front.api, &ei);
+        st.workers = workers;
+        /* commits that queue jobs (a revocation's CRL) wake the workers */
+        service_set_job_wake(ctx->svc, service_workers_wake, workers);
+        record_stats(&st);
+        register_crl_ages(&st, true);
+        /* OCSP: the answers in memory before the first request can ask */
+        struct ocsp_refresher *ocsp = NULL;
+        st.front.ocsp = ocsp_cache_new();
+        enum qerr rc = st.front.ocsp ? QERR_OK : qerr_set(&ei, QERR_NOMEM, NULL);
+        if (rc == QERR_OK)
+                rc = service_ocsp_start(ctx->data_dir, &ctx->cfg, ctx->svc, st.front.ocsp, &ocsp,
+                                        &ei);
+        if (rc == QERR_OK)
+                rc = api_server_new(&ctx->cfg, &st.front.api, &ei);
         if (rc == QERR_OK)
                 rc = acme_server_new(&ctx->cfg, &st.front.acme, &ei);
         if (rc == QERR_OK)
@@ -380,8 +461,13 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
                 api_server_free(st.front.api);
                 acme_server_free(st.front.acme);
                 service_notifier_stop(notifier);
+                service_ocsp_stop(ocsp);
+                ocsp_cache_free(st.front.ocsp);
                 service_workers_stop(workers);
+                register_crl_ages(&st, false);
                 close_service(ctx);
+                free(st.crls);
+                pthread_mutex_destroy(&st.crl_mu);
                 return cli_fail(ctx, &ei);
         }
         char eaddr[320], eapi[320];
@@ -390,9 +476,14 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
         qlog_info("listening", "http=%s http_port=%d https=%s https_port=%d threads=%d", eaddr,
                   http_server_port(st.http), eapi, http_server_port(st.https),
                   default_threads(&ctx->cfg));
-        /* fresh CRLs once the addresses are ours (a failed start changes nothing) */
-        if (service_crl_refresh_all(ctx->svc, &ei) != QERR_OK)
+        /* fresh CRLs once the addresses are ours (a failed start changes
+         * nothing): every partition, with the configuration now in force */
+        if (service_crl_refresh_all(ctx->svc, 0, NULL, NULL, &ei) != QERR_OK)
                 qlog_error("CRL refresh failed", "code=%s", qerr_code(ei.code));
+        else
+                qlog_info("CRLs made", "reason=start");
+        st.next_crl_check = qtime_now() + CRL_CHECK_SECONDS;
+        record_stats(&st);
 
         int status = 0;
         int sig = main_loop(&st, &stop_set, &status);
@@ -402,9 +493,14 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
         stop_listeners(&st, grace_ms);
         api_server_free(st.front.api);
         acme_server_free(st.front.acme);
+        service_ocsp_stop(ocsp); /* after the listeners: nothing reads the cache now */
+        ocsp_cache_free(st.front.ocsp);
         service_notifier_stop(notifier); /* pending deliveries stay in the outbox */
         service_workers_stop(workers);   /* queued jobs stay in the database */
+        register_crl_ages(&st, false);
         close_service(ctx);
+        free(st.crls);
+        pthread_mutex_destroy(&st.crl_mu);
         if (st.have_reloaded)
                 config_free(&st.reloaded);
         metrics_shutdown();

@@ -64,7 +64,9 @@ static const char usage_text[] =
     "  cert reissue ID (--same-csr | --csr FILE | --key ALG [--key-password P]) --reason TEXT\n"
     "  cert delete ID\n"
     "  cert upload --cert FILE --key FILE [--chain FILE] [--key-password P]\n"
-    "  crl [--ca ID] [--out FILE]\n"
+    "  crl [--ca ID]                  (makes every CRL again)\n"
+    "  crl [--ca ID] --out FILE|- [--shard N|legacy]  (writes stored CRLs, PEM)\n"
+    "  recover            store what the signer journaled but the database lacks\n"
     "  order list | order show|cancel|validate ID\n"
     "  review list [--all] | review approve ID [--reason T] | review reject ID --reason T\n"
     "  lint [--profile dv|ov|ev|private] FILE | lint --checks\n"
@@ -155,6 +157,7 @@ static const struct command {
     {"blocked-keys", cmd_blocked_keys, true},
     {"routes", cmd_routes, false}, /* not in help: for the contract tests */
     {"lint", cmd_lint, true},
+    {"recover", cmd_recover, true},
     {"help", cmd_help, false},
     {"--help", cmd_help, false},
     {"-h", cmd_help, false},
@@ -325,8 +328,19 @@ int main(int argc, char **argv)
 
         int rc = run(&ctx, argc, argv);
 
-        if (ctx.svc)
+        if (ctx.svc) {
+                /* CRLs of what this command revoked (or issued into a new
+                 * shard): made after its commit, before it returns. A failure
+                 * leaves the jobs queued for `quill serve`. */
+                struct qerr_info fei;
+                qerr_clear(&fei);
+                if (service_crl_flush(ctx.svc, &fei) != QERR_OK)
+                        fprintf(stderr,
+                                "quill: warning: %s: the CRL could not be made now (%s); it is "
+                                "queued for 'quill serve' and 'quill crl'\n",
+                                qerr_code(fei.code), qerr_message(&fei));
                 service_close(ctx.svc);
+        }
         service_secret_free(ctx.secret);
         config_free(&ctx.cfg);
         if (fflush(stdout) != 0 || ferror(stdout)) {

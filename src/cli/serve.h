@@ -10,6 +10,8 @@
 #ifndef QUILL_CLI_SERVE_H
 #define QUILL_CLI_SERVE_H
 
+#include <pthread.h>
+
 #include "../api/front.h"
 #include "../http/http.h"
 #include "cli.h"
@@ -29,7 +31,15 @@ struct serve_state {
         bool tls_from_files;
         qtime_t tls_renew_at; /* own certificate: when to issue the next one */
         qtime_t tls_not_after;
-        qtime_t tls_next_check; /* own certificate: next retry after a failure */
+        qtime_t tls_next_check;  /* own certificate: next retry after a failure */
+        struct workers *workers; /* the job workers (thread handles wake them) */
+        qtime_t next_crl_check;  /* when to queue jobs for CRLs at half their lifetime */
+        /* /metrics quill_crl_age_seconds: every partition's newest CRL (ca,
+         * shard, thisUpdate), refreshed each tick by the main thread, read
+         * when /metrics is rendered (a request thread), under crl_mu */
+        pthread_mutex_t crl_mu;
+        struct crl_info *crls;
+        size_t ncrls;
 };
 
 /* The HTTPS certificate chain and key (caller frees both; the key is

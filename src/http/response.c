@@ -71,6 +71,21 @@ bool http_set_header(struct http_response *r, const char *name, const char *fmt,
         return qbuf_printf(&r->headers, "%s: %s\n", name, value);
 }
 
+bool http_set_header_str(struct http_response *r, const char *name, const char *value)
+{
+        if (!r || !header_name_ok(name) || !value)
+                return false;
+        size_t n = strlen(value);
+        if (n >= 4096 || strpbrk(value, "\r\n"))
+                return false;
+        size_t start = r->headers.len;
+        bool ok = qbuf_append_str(&r->headers, name) && qbuf_append(&r->headers, ": ", 2) &&
+                  qbuf_append(&r->headers, value, n) && qbuf_append(&r->headers, "\n", 1);
+        if (!ok)
+                r->headers.len = start;
+        return ok;
+}
+
 /* Copies `in` with every byte that is not printable ASCII replaced by '?',
  * so that jansson accepts it whatever the handler put into a message. */
 static void ascii_copy(const char *in, char *out, size_t outsz)

@@ -41,6 +41,7 @@ enum lint_severity { LINT_NOTICE = 0, LINT_WARNING = 1, LINT_ERROR = 2 };
 #define LINT_CA "CA certificate"
 #define LINT_CRL "CRL"
 #define LINT_OCSP "OCSP response"
+#define LINT_RESP "OCSP responder certificate"
 
 /* X(NAME, "id", severity, applies to, "source", "what must hold") */
 #define LINT_CHECKS(X)                                                                             \
@@ -252,6 +253,22 @@ enum lint_severity { LINT_NOTICE = 0, LINT_WARNING = 1, LINT_ERROR = 2 };
         X(CRL_REASON_OTHER, "e_crl_reason_not_allowed", LINT_ERROR, LINT_CRL, "BR 7.2.2",          \
           "every reasonCode is one of keyCompromise, cACompromise, affiliationChanged, "           \
           "superseded, cessationOfOperation, privilegeWithdrawn")                                  \
+        X(RESP_EKU, "e_ocsp_responder_eku", LINT_ERROR, LINT_RESP, "RFC 6960 4.2.2.2; BR 7.1.2.8", \
+          "extKeyUsage is present and holds id-kp-OCSPSigning and nothing else")                   \
+        X(RESP_NOCHECK, "e_ocsp_responder_nocheck", LINT_ERROR, LINT_RESP,                         \
+          "RFC 6960 4.2.2.2.1; BR 7.1.2.8",                                                        \
+          "id-pkix-ocsp-nocheck is present, not critical, and NULL")                               \
+        X(RESP_KU, "e_ocsp_responder_key_usage", LINT_ERROR, LINT_RESP, "BR 7.1.2.8",              \
+          "keyUsage is present, critical, and holds digitalSignature and nothing else")            \
+        X(RESP_CA, "e_ocsp_responder_ca", LINT_ERROR, LINT_RESP, "BR 7.1.2.8",                     \
+          "basicConstraints, when present, says cA FALSE")                                         \
+        X(RESP_EXT, "w_ocsp_responder_extensions", LINT_WARNING, LINT_RESP, "BR 7.1.2.8",          \
+          "no subjectAltName, certificatePolicies, cRLDistributionPoints or authorityInfoAccess "  \
+          "(they have no use in a responder certificate)")                                         \
+        X(RESP_VALIDITY, "w_ocsp_responder_validity", LINT_WARNING, LINT_RESP,                     \
+          "RFC 6960 4.2.2.2.1",                                                                    \
+          "the validity is at most 30 days: with id-pkix-ocsp-nocheck the key cannot be revoked, " \
+          "so it should be short-lived")                                                           \
         X(OCSP_SIG_SHA1, "e_ocsp_sig_sha1", LINT_ERROR, LINT_OCSP, "BR 7.1.3.2",                   \
           "no SHA-1 in the response's signature algorithm")                                        \
         X(OCSP_SIG_ALG_NOT_ALLOWED, "e_ocsp_sig_alg_not_allowed", LINT_ERROR, LINT_OCSP,           \
@@ -320,14 +337,20 @@ void lint_report_init(struct lint_report *r);
 void lint_report_free(struct lint_report *r);
 /* The first error-level finding, or NULL. Borrowed. */
 const struct lint_finding *lint_report_first_error(const struct lint_report *r);
+/* QERR_LINT_FAILED with the first error-level finding of `r` (id, source,
+ * message) and the ids of the next ones, in one sentence about `what` ("the
+ * certificate", "the CRL"). */
+enum qerr lint_refusal(const struct lint_report *r, const char *what, struct qerr_info *ei);
 
 /* ---- certificates ---- */
 
 enum lint_role {
-        LINT_ROLE_AUTO = 0,   /* from basicConstraints and self-issuance */
-        LINT_ROLE_SUBSCRIBER, /* an end-entity (TLS server) certificate */
-        LINT_ROLE_ISSUING_CA, /* a subordinate CA */
-        LINT_ROLE_ROOT_CA,    /* a self-signed root */
+        LINT_ROLE_AUTO = 0,       /* from basicConstraints and self-issuance */
+        LINT_ROLE_SUBSCRIBER,     /* an end-entity (TLS server) certificate */
+        LINT_ROLE_ISSUING_CA,     /* a subordinate CA */
+        LINT_ROLE_ROOT_CA,        /* a self-signed root */
+        LINT_ROLE_OCSP_RESPONDER, /* a delegated OCSP responder (RFC 6960 4.2.2.2): EKU
+                                     id-kp-OCSPSigning, not a CA (AUTO finds it by its EKU) */
 };
 
 struct lint_cert_opts {
@@ -366,8 +389,19 @@ struct lint_crl_opts {
         const uint8_t *issuer_der; /* the issuing CA (DER), or NULL */
         size_t issuer_len;
 };
+/* Lints a DER CRL. Entries in the canonical form quill writes
+ * (pki_crl_entry_parse) are read one by one without OpenSSL objects and the
+ * rest of the CRL through OpenSSL without them, so a CRL of a million
+ * entries costs a pass over its bytes; any other CRL is parsed whole by
+ * OpenSSL (at most 64 MiB). The findings are the same either way. */
 enum qerr lint_crl_der(const uint8_t *der, size_t len, const struct lint_crl_opts *o,
                        struct lint_report *out, struct qerr_info *ei);
+/* The entry rules of lint_crl_der for one entry in the canonical form quill
+ * writes (DER; a Time in RFC 5280's encoding; no extension but a
+ * non-critical reasonCode): its serial (`serial`: big-endian magnitude, 1..20
+ * octets, not zero; e_crl_entry_serial) and its reason code (0: none;
+ * e_crl_reason_...). The first check it fails, or LC__COUNT. */
+enum lint_check_id lint_crl_entry_check(const uint8_t *serial, size_t len, int reason);
 
 /* ---- OCSP ---- */
 

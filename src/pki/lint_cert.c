@@ -273,9 +273,9 @@ enum qerr lint_cert_der(const uint8_t *der, size_t len, const struct lint_cert_o
         struct lint_cert_ctx c = {.x = x, .r = out, .o = o, .role = o->role};
         c.key = lint_key_kind(X509_get_X509_PUBKEY(x));
         if (c.role == LINT_ROLE_AUTO)
-                c.role = !is_ca(x)        ? LINT_ROLE_SUBSCRIBER
-                         : self_issued(x) ? LINT_ROLE_ROOT_CA
-                                          : LINT_ROLE_ISSUING_CA;
+                c.role = is_ca(x) ? (self_issued(x) ? LINT_ROLE_ROOT_CA : LINT_ROLE_ISSUING_CA)
+                         : lint_is_responder(x) ? LINT_ROLE_OCSP_RESPONDER
+                                                : LINT_ROLE_SUBSCRIBER;
         c.profile = o->guess_profile ? guess_profile(x, c.role, c.key) : o->profile;
         if ((unsigned)c.profile >= PROFILE__COUNT)
                 c.profile = PROFILE_PRIVATE;
@@ -292,7 +292,10 @@ enum qerr lint_cert_der(const uint8_t *der, size_t len, const struct lint_cert_o
         lint_cert_exts(&c);
         lint_cert_names(&c);
         lint_cert_subject(&c);
-        lint_cert_usage(&c);
+        if (c.role == LINT_ROLE_OCSP_RESPONDER)
+                lint_cert_responder(&c);
+        else
+                lint_cert_usage(&c);
         lint_cert_ids(&c);
         lint_cert_urls(&c);
         lint_cert_policies(&c);

@@ -328,7 +328,10 @@ void lint_cert_ids(struct lint_cert_ctx *c)
                                  "subjectKeyIdentifier");
         }
         if (!ski)
-                lint_add(c->r, c->role == LINT_ROLE_SUBSCRIBER ? LC_SKI_MISSING : LC_SKI_MISSING_CA,
+                lint_add(c->r,
+                         c->role == LINT_ROLE_SUBSCRIBER || c->role == LINT_ROLE_OCSP_RESPONDER
+                             ? LC_SKI_MISSING
+                             : LC_SKI_MISSING_CA,
                          "the certificate has no subjectKeyIdentifier");
         AUTHORITY_KEYID_free(aki);
         ASN1_OCTET_STRING_free(ski);

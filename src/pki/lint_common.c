@@ -64,6 +64,31 @@ const struct lint_finding *lint_report_first_error(const struct lint_report *r)
         return NULL;
 }
 
+enum qerr lint_refusal(const struct lint_report *r, const char *what, struct qerr_info *ei)
+{
+        const struct lint_finding *f = lint_report_first_error(r);
+        char more[200] = "";
+        size_t used = 0, others = 0;
+        for (size_t i = 0; f && i < r->n; i++) {
+                const struct lint_finding *g = &r->items[i];
+                if (g == f || g->severity != LINT_ERROR)
+                        continue;
+                others++;
+                if (used + strlen(g->id) + 3 < sizeof more)
+                        used += (size_t)snprintf(more + used, sizeof more - used, "%s%s",
+                                                 used ? ", " : "", g->id);
+        }
+        if (!f)
+                return qerr_set(ei, QERR_LINT_FAILED,
+                                "the %s fails %zu lint checks (the report was full)", what,
+                                r->errors);
+        if (r->errors > others + 1)
+                others = r->errors - 1;
+        return qerr_set(ei, QERR_LINT_FAILED, "the %s fails lint check %s (%s): %s%s%s%s%s", what,
+                        f->id, f->source, f->message, others ? "; also failed: " : "", more,
+                        others && !more[0] ? "more checks" : "", others ? "" : ".");
+}
+
 void lint_add(struct lint_report *r, enum lint_check_id c, const char *fmt, ...)
 {
         if (!r || (unsigned)c >= LC__COUNT)

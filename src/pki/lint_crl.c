@@ -4,6 +4,15 @@
  * (and that it increased), AKI, extensions, and the serial and reason code
  * of every entry. See lint.h.
  *
+ * Two ways through the same checks. A CRL whose entries all have the
+ * canonical form quill writes (pki_crl.h: that form leaves only the serial
+ * and reason rules open) is read entry by entry with pki_crl_entry_parse,
+ * and the rest - header, extensions, signature algorithm, DER of the whole
+ * but the entries - goes through OpenSSL as a copy without its
+ * revokedCertificates: a million entries cost one pass over their bytes
+ * instead of a million OpenSSL objects (docs/internals/lint.md). Any other
+ * CRL is parsed whole by OpenSSL. Both report the same findings.
+ *
  * The CRL (and the optional issuer) are parsed here and freed before
  * returning. Any thread.
  */
@@ -11,10 +20,14 @@
 
 #include <openssl/err.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#define MAX_CRL_DER (64u << 20)
-#define BR_CRL_SPAN (10 * 86400) /* BR 4.9.7 */
+#include "pki_crl.h"
+
+#define MAX_CRL_DER (64u << 20)     /* parsed whole by OpenSSL */
+#define MAX_CRL_DER_FAST (1u << 30) /* read entry by entry */
+#define BR_CRL_SPAN (10 * 86400)    /* BR 4.9.7 */
 
 static const int crl_critical_ok[] = {NID_issuing_distribution_point, NID_delta_crl};
 static const int entry_critical_ok[] = {NID_certificate_issuer};
@@ -92,6 +105,9 @@ static void check_aki(struct lint_report *r, X509_CRL *crl, X509 *issuer)
         AUTHORITY_KEYID_free(aki);
 }
 
+static void report_entries(struct lint_report *r, const size_t bad[LC__COUNT],
+                           char first[LC__COUNT][48]);
+
 static void check_entries(struct lint_report *r, X509_CRL *crl)
 {
         static const struct lint_ext_ids ids = {LC_CRL_EXT, LC_CRL_EXT, LC_CRL_EXT};
@@ -136,6 +152,14 @@ static void check_entries(struct lint_report *r, X509_CRL *crl)
                                 sizeof entry_critical_ok / sizeof entry_critical_ok[0], &ids,
                                 "CRL entry");
         }
+        report_entries(r, bad, first);
+}
+
+/* One finding per entry check that failed, with the count and the first
+ * serial. */
+static void report_entries(struct lint_report *r, const size_t bad[LC__COUNT],
+                           char first[LC__COUNT][48])
+{
         static const struct {
                 enum lint_check_id id;
                 const char *what;
@@ -166,8 +190,9 @@ static X509 *parse_issuer(const struct lint_crl_opts *o)
         return x;
 }
 
-enum qerr lint_crl_der(const uint8_t *der, size_t len, const struct lint_crl_opts *o,
-                       struct lint_report *out, struct qerr_info *ei)
+/* The whole CRL through OpenSSL. */
+enum qerr lint_crl_der_whole(const uint8_t *der, size_t len, const struct lint_crl_opts *o,
+                             struct lint_report *out, struct qerr_info *ei)
 {
         struct der_signed ds;
         if (!der || len == 0 || len > MAX_CRL_DER || !lint_der_signed(der, len, true, &ds) ||
@@ -224,4 +249,157 @@ enum qerr lint_crl_der(const uint8_t *der, size_t len, const struct lint_crl_opt
         X509_free(issuer);
         X509_CRL_free(crl);
         return QERR_OK;
+}
+
+enum lint_check_id lint_crl_entry_check(const uint8_t *serial, size_t len, int reason)
+{
+        size_t z = 0;
+        while (z < len && serial[z] == 0)
+                z++;
+        if (len == 0 || z == len || len - z > 20)
+                return LC_CRL_ENTRY_SERIAL;
+        return reason ? lint_reason_check(reason, true) : LC__COUNT;
+}
+
+/* ---- the fast path: canonical entries read one by one ---- */
+
+/* A TLV at p within [p, end): its tag and whole length (0 when broken). */
+static size_t elem(const uint8_t *p, const uint8_t *end, uint8_t *tag)
+{
+        size_t n = p < end ? pki_der_element_len(p, (size_t)(end - p)) : 0;
+        if (n)
+                *tag = p[0];
+        return n;
+}
+
+static size_t hdr_len(const uint8_t *p)
+{
+        return p[1] < 0x80 ? 2 : 2 + (size_t)(p[1] & 0x7f);
+}
+
+struct split {
+        const uint8_t *tbs_body, *tbs_end; /* inside tbsCertList */
+        const uint8_t *list;               /* revokedCertificates TLV */
+        size_t list_len;
+};
+
+/* Finds revokedCertificates in a CRL framed with minimal DER lengths (the
+ * outer SEQUENCE, tbsCertList, the list). false: not in that shape (the
+ * whole CRL goes to OpenSSL instead). */
+static bool find_list(const uint8_t *der, size_t len, struct split *sp)
+{
+        uint8_t tag;
+        if (pki_der_element_len(der, len) != len || der[0] != 0x30)
+                return false;
+        const uint8_t *end = der + len, *tbs = der + hdr_len(der);
+        size_t tl = elem(tbs, end, &tag);
+        if (!tl || tag != 0x30)
+                return false;
+        const uint8_t *q = tbs + hdr_len(tbs), *tend = tbs + tl;
+        sp->tbs_body = q;
+        sp->tbs_end = tend;
+        /* version?, signature, issuer, thisUpdate, nextUpdate?, list? */
+        size_t n = elem(q, tend, &tag);
+        if (n && tag == 0x02)
+                q += n, n = elem(q, tend, &tag);
+        for (int i = 0; i < 2; i++) { /* signature, issuer */
+                if (!n || tag != 0x30)
+                        return false;
+                q += n;
+                n = elem(q, tend, &tag);
+        }
+        for (int i = 0; i < 2 && n && (tag == 0x17 || tag == 0x18); i++) {
+                q += n;
+                n = elem(q, tend, &tag);
+        }
+        /* an empty list (RFC 5280 5.1.2.6 leaves it out) goes the slow way */
+        if (!n || tag != 0x30 || n == hdr_len(q))
+                return false;
+        sp->list = q;
+        sp->list_len = n;
+        return true;
+}
+
+static bool put(uint8_t **w, const void *p, size_t n)
+{
+        memcpy(*w, p, n);
+        *w += n;
+        return true;
+}
+
+/* The CRL without its revokedCertificates (same fields and bytes
+ * otherwise): malloc'd into *out. */
+static bool without_list(const uint8_t *der, size_t len, const struct split *sp, uint8_t **out,
+                         size_t *outlen)
+{
+        size_t before = (size_t)(sp->list - sp->tbs_body);
+        size_t after = (size_t)(sp->tbs_end - (sp->list + sp->list_len));
+        size_t rest = len - (size_t)(sp->tbs_end - der); /* algorithm and signature */
+        uint8_t th[10], oh[10];
+        size_t thl = pki_der_header(th, 0x30, before + after);
+        size_t ohl = pki_der_header(oh, 0x30, thl + before + after + rest);
+        uint8_t *buf = malloc(ohl + thl + before + after + rest);
+        if (!buf)
+                return false;
+        uint8_t *w = buf;
+        put(&w, oh, ohl);
+        put(&w, th, thl);
+        put(&w, sp->tbs_body, before);
+        put(&w, sp->list + sp->list_len, after);
+        put(&w, sp->tbs_end, rest);
+        *out = buf;
+        *outlen = (size_t)(w - buf);
+        return true;
+}
+
+/* Reads every entry of the list in the canonical form into `t` (counts and
+ * first serial per failed check); false as soon as one is in another form. */
+struct tally {
+        size_t bad[LC__COUNT];
+        char first[LC__COUNT][48];
+};
+
+static bool read_entries(const struct split *sp, struct tally *t)
+{
+        const uint8_t *p = sp->list + hdr_len(sp->list), *end = sp->list + sp->list_len;
+        memset(t->bad, 0, sizeof t->bad);
+        while (p < end) {
+                struct pki_crl_entry e;
+                size_t used = 0;
+                struct qerr_info ei;
+                if (pki_crl_entry_parse(p, (size_t)(end - p), &used, &e, &ei) != QERR_OK)
+                        return false;
+                enum lint_check_id c = lint_crl_entry_check(e.serial, e.serial_len, e.reason);
+                if (c != LC__COUNT && t->bad[c]++ == 0) {
+                        for (size_t i = 0; i < e.serial_len; i++)
+                                snprintf(t->first[c] + 2 * i, 3, "%02X", e.serial[i]);
+                        t->first[c][2 * e.serial_len] = 0;
+                }
+                p += used;
+        }
+        return true;
+}
+
+enum qerr lint_crl_der(const uint8_t *der, size_t len, const struct lint_crl_opts *o,
+                       struct lint_report *out, struct qerr_info *ei)
+{
+        struct split sp;
+        struct tally *t = NULL;
+        if (!der || len == 0 || len > MAX_CRL_DER_FAST || !find_list(der, len, &sp) ||
+            !(t = malloc(sizeof *t)) || !read_entries(&sp, t)) {
+                /* another shape, or an entry in another form: OpenSSL reads
+                 * the whole */
+                free(t);
+                return lint_crl_der_whole(der, len, o, out, ei);
+        }
+        uint8_t *skel = NULL;
+        size_t skel_len = 0;
+        enum qerr rc = without_list(der, len, &sp, &skel, &skel_len)
+                           ? lint_crl_der_whole(skel, skel_len, o, out, ei)
+                           : qerr_set(ei, QERR_NOMEM, NULL);
+        if (rc == QERR_OK) /* the entries' findings, as check_entries words them */
+                report_entries(out, t->bad, t->first);
+        free(skel);
+        free(t);
+        return rc;
 }

@@ -88,6 +88,10 @@ struct lint_ext_ids {
 void lint_check_exts(struct lint_report *r, const STACK_OF(X509_EXTENSION) * exts,
                      const int *known_critical, size_t nknown, const struct lint_ext_ids *ids,
                      const char *where);
+/* lint_crl_der through OpenSSL alone, whatever the entries (lint_crl.c;
+ * the tests compare it with the fast path). */
+enum qerr lint_crl_der_whole(const uint8_t *der, size_t len, const struct lint_crl_opts *o,
+                             struct lint_report *out, struct qerr_info *ei);
 /* Reason codes of CRL entries and OCSP responses: LC__COUNT when allowed,
  * else the check that refuses it (an explicit 0 included, for CRLs). */
 enum lint_check_id lint_reason_check(long reason, bool crl);
@@ -125,6 +129,10 @@ void lint_cert_ids(struct lint_cert_ctx *c);
 void lint_cert_urls(struct lint_cert_ctx *c);
 void lint_cert_policies(struct lint_cert_ctx *c);
 void lint_cert_exts(struct lint_cert_ctx *c);
+/* lint_responder.c: the OCSP responder role's usage checks (instead of
+ * lint_cert_usage's), and whether a certificate's EKU names OCSP signing. */
+void lint_cert_responder(struct lint_cert_ctx *c);
+bool lint_is_responder(X509 *x);
 
 /* CA/B Forum reserved policy identifiers (BR 7.1.6.1). */
 #define LINT_OID_DV "2.23.140.1.2.1"

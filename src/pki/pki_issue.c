@@ -150,33 +150,6 @@ enum qerr pki_lint_key_new(EVP_PKEY *like, EVP_PKEY **out, struct qerr_info *ei)
         return QERR_OK;
 }
 
-/* QERR_LINT_FAILED with the first error finding, and the ids of the next
- * ones, in one sentence. */
-static enum qerr refuse(const struct lint_report *r, const char *what, struct qerr_info *ei)
-{
-        const struct lint_finding *f = lint_report_first_error(r);
-        char more[200] = "";
-        size_t used = 0, others = 0;
-        for (size_t i = 0; f && i < r->n; i++) {
-                const struct lint_finding *g = &r->items[i];
-                if (g == f || g->severity != LINT_ERROR)
-                        continue;
-                others++;
-                if (used + strlen(g->id) + 3 < sizeof more)
-                        used += (size_t)snprintf(more + used, sizeof more - used, "%s%s",
-                                                 used ? ", " : "", g->id);
-        }
-        if (!f)
-                return qerr_set(ei, QERR_LINT_FAILED,
-                                "the %s fails %zu lint checks (the report was full)", what,
-                                r->errors);
-        if (r->errors > others + 1)
-                others = r->errors - 1;
-        return qerr_set(ei, QERR_LINT_FAILED, "the %s fails lint check %s (%s): %s%s%s%s%s", what,
-                        f->id, f->source, f->message, others ? "; also failed: " : "", more,
-                        others && !more[0] ? "more checks" : "", others ? "" : ".");
-}
-
 /* Lints `der` by the gate's rules; QERR_LINT_FAILED on an error finding. */
 static enum qerr gate_lint(const struct pki_lint_gate *g, const unsigned char *der, int n, bool crl,
                            struct qerr_info *ei)
@@ -190,7 +163,7 @@ static enum qerr gate_lint(const struct pki_lint_gate *g, const unsigned char *d
                 rc = qerr_set(ei, QERR_INTERNAL, "the lint gate could not read back the %s: %s",
                               crl ? "CRL" : "certificate", qerr_message(ei));
         if (rc == QERR_OK && r->errors > before)
-                rc = refuse(r, crl ? "CRL" : "certificate", ei);
+                rc = lint_refusal(r, crl ? "CRL" : "certificate", ei);
         lint_report_free(&local);
         return rc;
 }
@@ -421,6 +394,82 @@ enum qerr pki_issue_ca(const struct ca_params *p, X509 **out, struct qerr_info *
                 ERR_clear_error();
                 X509_free(x);
                 return qerr_set(ei, QERR_INTERNAL, "could not build the CA certificate");
+        }
+        *out = x;
+        return QERR_OK;
+}
+
+/* The issuer's subject with " OCSP Responder" after its CN (cut to the
+ * 64-character bound), or a CN of that alone when it has none. */
+static X509_NAME *responder_subject(X509 *issuer)
+{
+        X509_NAME *n = X509_NAME_dup(X509_get_subject_name(issuer));
+        if (!n)
+                return NULL;
+        static const char suffix[] = " OCSP Responder";
+        char cn[65] = "Quill";
+        int idx = X509_NAME_get_index_by_NID(n, NID_commonName, -1);
+        if (idx >= 0) {
+                unsigned char *u = NULL;
+                int len =
+                    ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, idx)));
+                if (len > 0) {
+                        int keep = len > 64 - (int)(sizeof suffix - 1)
+                                       ? 64 - (int)(sizeof suffix - 1)
+                                       : len;
+                        snprintf(cn, sizeof cn, "%.*s", keep, (const char *)u);
+                }
+                OPENSSL_free(u);
+                X509_NAME_ENTRY_free(X509_NAME_delete_entry(n, idx));
+        }
+        size_t l = strlen(cn);
+        snprintf(cn + l, sizeof cn - l, "%s", suffix);
+        if (!X509_NAME_add_entry_by_NID(n, NID_commonName, MBSTRING_UTF8, (const unsigned char *)cn,
+                                        -1, idx, 0)) {
+                X509_NAME_free(n);
+                n = NULL;
+        }
+        ERR_clear_error();
+        return n;
+}
+
+enum qerr pki_issue_responder(X509 *issuer, EVP_PKEY *issuer_key, const struct responder_params *p,
+                              X509 **out, struct qerr_info *ei)
+{
+        X509 *x = X509_new();
+        X509_NAME *subj = responder_subject(issuer);
+        unsigned char serial[16];
+        bool ok = x && subj && RAND_bytes(serial, sizeof serial) == 1;
+        serial[0] = (serial[0] & 0x7f) | 0x40;
+        ok = ok && X509_set_version(x, X509_VERSION_3) && set_serial(x, serial, sizeof serial);
+        ok = ok && X509_set_issuer_name(x, X509_get_subject_name(issuer)) &&
+             X509_set_subject_name(x, subj);
+        ok = ok && set_time(X509_getm_notBefore(x), p->not_before) &&
+             set_time(X509_getm_notAfter(x), p->not_after);
+        ok = ok && X509_set_pubkey(x, p->key);
+        X509V3_CTX ctx;
+        if (ok) {
+                X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+                ok = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE") &&
+                     add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature") &&
+                     add_ext(x, &ctx, NID_ext_key_usage, "OCSPSigning") &&
+                     add_ext(x, &ctx, NID_subject_key_identifier, "hash") &&
+                     add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") &&
+                     add_ext(x, &ctx, NID_id_pkix_OCSP_noCheck, "yes");
+        }
+        X509_NAME_free(subj);
+        if (ok) {
+                enum qerr rc = sign_gated(x, issuer_key, p->lint, ei);
+                if (rc != QERR_OK) {
+                        X509_free(x);
+                        return rc;
+                }
+        }
+        if (!ok) {
+                ERR_clear_error();
+                X509_free(x);
+                return qerr_set(ei, QERR_INTERNAL,
+                                "could not build the OCSP responder certificate");
         }
         *out = x;
         return QERR_OK;

@@ -74,6 +74,9 @@ struct ca_params {
 
 enum qerr pki_issue_ca(const struct ca_params *p, X509 **out, struct qerr_info *ei);
 
+/* A whole CRL built with OpenSSL's objects, held in memory: the tests' and
+ * the linter's independent reference. quill's own CRLs, of any size, are
+ * built as DER in parts and streamed through the signer (pki_crl.h). */
 struct crl_item {
         const uint8_t *serial;
         size_t serial_len;
@@ -90,6 +93,20 @@ enum qerr pki_issue_crl_gated(X509 *issuer, EVP_PKEY *issuer_key, int64_t crl_nu
                               const struct crl_item *items, size_t nitems,
                               const struct pki_lint_gate *gate, X509_CRL **out,
                               struct qerr_info *ei);
+
+/* A delegated OCSP responder certificate (RFC 6960 4.2.2.2, BR 7.1.2.8)
+ * for `issuer`: the issuer's subject with " OCSP Responder" added to its CN,
+ * a random 16-byte serial, keyUsage critical digitalSignature, extKeyUsage
+ * id-kp-OCSPSigning, id-pkix-ocsp-nocheck, basicConstraints critical
+ * CA:FALSE, SKI, AKI; nothing else. Through the lint gate when `lint` is
+ * given (role LINT_ROLE_OCSP_RESPONDER). */
+struct responder_params {
+        EVP_PKEY *key; /* the responder's public key (borrowed) */
+        int64_t not_before, not_after;
+        const struct pki_lint_gate *lint; /* NULL: no lint (tests only) */
+};
+enum qerr pki_issue_responder(X509 *issuer, EVP_PKEY *issuer_key, const struct responder_params *p,
+                              X509 **out, struct qerr_info *ei);
 
 /* Parses "CN=a,O=b" or "/CN=a/O=b" into a name (for CA subjects). NULL on
  * a bad string. Caller frees. */

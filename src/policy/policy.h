@@ -170,4 +170,13 @@ enum qerr policy_check_letter(const uint8_t *p, size_t len, char type[4], struct
 bool policy_risk_match(const char *name, const char *const *words, size_t nwords, char *why,
                        size_t whysz);
 
+/* ---- CRL shards (docs/internals/crl.md) ---- */
+/* The shard, 0..shards-1, of the certificate with serial `serial_hex` (hex
+ * digits, either case, leading zeros ignored) when `shards` CRLs are in
+ * force: FNV-1a (32 bits) over the serial's big-endian magnitude bytes,
+ * modulo `shards`. Spreads random and sequential serials alike; stable (it
+ * is part of every certificate's CRL distribution point). -1 when the
+ * serial is not hex (or longer than 20 bytes) or shards is not 1..256. */
+int policy_crl_shard(const char *serial_hex, int shards);
+
 #endif

@@ -197,6 +197,8 @@ enum qerr svc_cert_move(struct service *s, struct cert_rec *c, enum cert_status 
 
 enum qerr svc_abort(struct service *s, enum qerr rc)
 {
+        s->jobs_queued = false;
+        svc_crl_forget_tx(s);
         ST(s)->ops->rollback(ST(s));
         return rc;
 }
@@ -324,14 +326,15 @@ enum qerr svc_pick_issuer(struct service *s, const char *key_alg, struct ca_rec 
         return QERR_OK;
 }
 
-void svc_urls(const struct service *s, int64_t ca_id, char *crl, char *ocsp, char *cai, size_t sz)
+void svc_urls(const struct service *s, int64_t ca_id, int crl_shard, char *crl, char *ocsp,
+              char *cai, size_t sz)
 {
         const char *base = s->cfg->server_base_url;
         size_t bl = strlen(base);
         while (bl && base[bl - 1] == '/')
                 bl--;
         if (crl)
-                snprintf(crl, sz, "%.*s/crl/%lld.crl", (int)bl, base, (long long)ca_id);
+                svc_crl_url(s, ca_id, crl_shard, crl, sz);
         if (ocsp)
                 snprintf(ocsp, sz, "%.*s/ocsp", (int)bl, base);
         if (cai)

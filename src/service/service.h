@@ -65,11 +65,16 @@ struct service_boot {
         bool keep_for_restart;    /* keep the passphrase (locked) to restart the signer */
         bool warn_root;           /* log a warning when running as root without [server] user */
         bool no_signer;           /* a command that never signs: no signer process */
+        bool no_recover;          /* skip the start-up reconciliation (serve and `quill recover`
+                                     run it themselves) */
 };
 /* Every command that opens the data directory: makes it (with `create`),
  * gives the data and key directories to [server] user and [signer] user
  * when started as root, starts the signer process and hands it the
- * passphrase, drops to [server] user, then opens the store (svc_boot.c). */
+ * passphrase, drops to [server] user, then opens the store (svc_boot.c).
+ * A command with a signer then recovers (service_recover: two-phase
+ * issuance's reconciliation, abandoned reissues) unless `no_recover`; a
+ * failure there is logged, not fatal (the next command tries again). */
 enum qerr service_boot_open(const struct service_boot *b, struct service **out,
                             struct qerr_info *ei);
 /* quill serve's main loop: restarts a dead signer when allowed; false when
@@ -116,7 +121,29 @@ enum qerr service_event_list(struct service *s, const struct event_query *q, str
 /* Checks that this handle has its signer (service_boot_open started it). */
 enum qerr service_start_signer(struct service *s, struct qerr_info *ei);
 
-/* Fails work that a dead process left in progress (see svc_recover.c). */
+/* Two-phase issuance (issue 7, svc_reconcile.c): makes the signer's
+ * journal and the store agree. Every journaled certificate the store lacks
+ * (and no live process is storing) is stored where its reservation says,
+ * with the event "recovered" (revoked at once when what it was for no
+ * longer wants it: docs/rules.md); every abandoned reservation the journal
+ * does not hold is made void; journal files whose certificates are all
+ * stored are deleted. Needs the handle's signer (a handle without one has
+ * nothing to do). `out` (may be NULL) receives the counts. */
+struct reconcile_stats {
+        size_t journaled;       /* records in the signer's journal */
+        size_t recovered;       /* stored from the journal */
+        size_t revoked;         /* of those, stored revoked */
+        size_t voided;          /* reservations never signed, made void */
+        size_t pending;         /* reserved or journaled by live processes, left to them */
+        size_t trimmed;         /* journal files handed back for deletion */
+        size_t reissues_failed; /* abandoned reissues failed (service_recover) */
+};
+enum qerr service_reconcile(struct service *s, struct reconcile_stats *out, struct qerr_info *ei);
+
+/* Reconciles (service_reconcile), then fails work that a dead process left
+ * in progress (see svc_recover.c). `out` may be NULL. */
+enum qerr service_recover_stats(struct service *s, struct reconcile_stats *out,
+                                struct qerr_info *ei);
 enum qerr service_recover(struct service *s, struct qerr_info *ei);
 
 /* ---- CAs ---- */
@@ -165,8 +192,9 @@ enum qerr service_cert_get(struct service *s, int64_t id, struct cert_rec **out,
                            struct event_rec **events, size_t *nevents, struct qerr_info *ei);
 
 /* ---- life cycle ---- */
-/* Revokes `id` and every certificate reissued from it, then publishes a new
- * CRL, all in one transaction. A DV certificate is first proved again
+/* Revokes `id` and every certificate reissued from it in one transaction
+ * that also queues the CRL jobs of their partitions (service_crl_flush or
+ * the workers make the CRLs after the commit). A DV certificate is first proved again
  * (RULES.md §5): the revocation stays pending, with a proof order
  * (`proof_order`) whose names must be validated within 3 days. An OV/EV
  * certificate needs its signed letter and a reviewer's approval
@@ -287,6 +315,9 @@ enum qerr service_workers_start(const char *data_dir, const struct qconfig *cfg,
                                 struct qerr_info *ei);
 /* Asks the workers to stop after their current job and joins them. */
 void service_workers_stop(struct workers *w);
+/* Wakes idle workers to look for due jobs now (any thread; a
+ * service_set_job_wake function: pass the pool as its argument). */
+void service_workers_wake(void *w);
 
 /* ---- the daemon (issue 6) ---- */
 /* Makes `dst` sign through `src`'s signer (start it first; `src` must
@@ -463,10 +494,62 @@ struct key_proof_out {
 enum qerr service_revoke_by_key_proof(struct service *s, const struct key_proof_req *r,
                                       struct key_proof_out *out, struct qerr_info *ei);
 
-/* ---- CRLs and CA certificates for publication ---- */
-/* Signs and stores a fresh CRL for every CA. */
-enum qerr service_crl_refresh_all(struct service *s, struct qerr_info *ei);
-/* Latest CRL (DER) of a CA. */
-enum qerr service_crl_get(struct service *s, int64_t ca_id, struct qbuf *der, struct qerr_info *ei);
+/* ---- CRLs (docs/internals/crl.md) ---- */
+/* Makes a fresh CRL for every partition of CA `ca_id` (0: of every CA):
+ * the root's complete CRL, an issuing CA's unsharded CRL and each of its
+ * shard CRLs. `out` (may be NULL; caller frees) describes each one. */
+enum qerr service_crl_refresh_all(struct service *s, int64_t ca_id, struct crl_info **out,
+                                  size_t *n, struct qerr_info *ei);
+/* Makes the CRLs of the partitions this handle's revocations queued jobs
+ * for (a command calls it after its commit and before it exits; jobs that
+ * fail stay queued for `quill serve`). */
+enum qerr service_crl_flush(struct service *s, struct qerr_info *ei);
+/* Queues CRL jobs for every partition past half its CRL's lifetime (or
+ * without a CRL), for the workers (quill serve's main loop). */
+enum qerr service_crl_schedule_stale(struct service *s, struct qerr_info *ei);
+/* The stored CRL of a partition (DER into `der` when not NULL; `info` when
+ * not NULL). QERR_NOT_FOUND when there is none. */
+enum qerr service_crl_get(struct service *s, int64_t ca_id, int shard, struct qbuf *der,
+                          struct crl_info *info, struct qerr_info *ei);
+/* The stored CRL of every partition of `ca_id` (0: every CA); caller frees. */
+enum qerr service_crl_list(struct service *s, int64_t ca_id, struct crl_info **out, size_t *n,
+                           struct qerr_info *ei);
+/* The URL a partition is published at (as written into certificates). */
+void service_crl_url(const struct service *s, int64_t ca_id, int shard, char *out, size_t sz);
+/* HTTP caching of a served CRL: Cache-Control "public, max-age=<max_age>"
+ * (bounded by nextUpdate), ETag, Last-Modified (thisUpdate), Expires
+ * (nextUpdate). */
+struct crl_http {
+        long max_age;
+        char etag[32];
+        qtime_t last_modified, expires;
+};
+void service_crl_http(const struct crl_info *info, qtime_t now, struct crl_http *out);
+
+/* A function the service calls (from the committing thread) after a
+ * transaction that queued jobs commits: `quill serve` wakes its workers
+ * with it instead of letting them find the jobs at their next poll. */
+void service_set_job_wake(struct service *s, void (*fn)(void *arg), void *arg);
+
+/* ---- OCSP (issue 6; svc_ocsp.c, docs/internals/ocsp.md) ---- */
+struct ocsp_cache;
+struct ocsp_refresher;
+/* Starts the OCSP refresher of `quill serve` on its own service handle
+ * (signing through `signer_owner`'s signer). Before it returns, the issuing
+ * CAs are in `cache`, stored answers of revoked certificates that still
+ * say good are signed again, and every stored answer is loaded; then a
+ * thread keeps every unexpired certificate's answer fresh (new and changed
+ * certificates within POLL_MS plus a signature, the rest before half their
+ * validity). QERR_CONFIG when [ocsp] responder_days does not outlast
+ * response_hours. `cache` must outlive the refresher. */
+enum qerr service_ocsp_start(const char *data_dir, const struct qconfig *cfg,
+                             struct service *signer_owner, struct ocsp_cache *cache,
+                             struct ocsp_refresher **out, struct qerr_info *ei);
+/* Stops the thread (after its current batch) and frees it. NULL: no-op. */
+void service_ocsp_stop(struct ocsp_refresher *r);
+/* Does in one go on handle `s` what the refresher does over time: signs
+ * every answer that is missing, changed or due, and loads them into
+ * `cache` (tests and tools; the handle needs its signer). */
+enum qerr service_ocsp_sync(struct service *s, struct ocsp_cache *cache, struct qerr_info *ei);
 
 #endif

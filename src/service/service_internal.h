@@ -13,6 +13,10 @@
 #include "../signer/signer.h"
 #include "service.h"
 
+/* CRL partitions touched by this handle's transactions, for
+ * service_crl_flush (more than this: every CRL is made again). */
+#define SVC_MAX_DIRTY_CRLS 64
+
 struct service {
         char data_dir[PATH_MAX];
         const struct qconfig *cfg;
@@ -24,6 +28,17 @@ struct service {
         bool have_data_key;
         uint8_t data_key[SEAL_KEY_BYTES];
         void *acme_cache; /* svc_acme.c: parsed account keys, by thumbprint */
+        /* CRL jobs this handle queued (svc_crl.c) */
+        struct {
+                int64_t ca_id;
+                int shard;
+        } crl_dirty[SVC_MAX_DIRTY_CRLS];
+        size_t ncrl_dirty;
+        size_t crl_dirty_tx; /* entries from here on: the open transaction's */
+        bool crl_dirty_all;
+        bool jobs_queued; /* in the open transaction: wake workers at commit */
+        void (*wake)(void *arg);
+        void *wake_arg;
 };
 
 #define ST(s) ((s)->st)
@@ -65,10 +80,31 @@ enum qerr svc_data_key(struct service *s, const uint8_t **key, struct qerr_info 
  * prefer an RSA CA, EC keys an EC CA; otherwise any non-SM2 issuing CA). */
 enum qerr svc_pick_issuer(struct service *s, const char *key_alg, struct ca_rec **out,
                           struct qerr_info *ei);
-/* Signs and stores a new CRL for `ca` (inside the caller's transaction). */
-enum qerr svc_crl_publish(struct service *s, const struct ca_rec *ca, struct qerr_info *ei);
-/* URLs written into certificates issued by CA `ca_id`. */
-void svc_urls(const struct service *s, int64_t ca_id, char *crl, char *ocsp, char *cai, size_t sz);
+/* ---- CRLs (svc_crl.c) ---- */
+/* Queues a CRL job for partition (ca_id, shard) inside the caller's
+ * transaction and remembers it for service_crl_flush. */
+enum qerr svc_crl_queue(struct service *s, int64_t ca_id, int shard, struct qerr_info *ei);
+/* After inserting an issued certificate (same transaction): makes sure its
+ * CA publishes the certificate's shard, queueing CRLs for new shards. */
+enum qerr svc_crl_note_issued(struct service *s, const struct cert_rec *c, struct qerr_info *ei);
+/* Makes, signs and stores the CRL of one partition in its own transaction
+ * (never call it inside one). `out` (may be NULL) describes it. */
+enum qerr svc_crl_make(struct service *s, const struct ca_rec *ca, int shard, struct crl_info *out,
+                       struct qerr_info *ei);
+/* Runs a "crl" job. */
+enum qerr svc_crl_job(struct service *s, const struct job_rec *j, struct qerr_info *ei);
+/* The URL of a CRL partition: <base>/crl/<ca>/<shard>.crl, or
+ * <base>/crl/<ca>.crl for CRL_SHARD_NONE. */
+void svc_crl_url(const struct service *s, int64_t ca_id, int shard, char *out, size_t sz);
+/* Commits, then wakes the job workers when the transaction queued jobs.
+ * Every service transaction ends with svc_commit or svc_abort. */
+enum qerr svc_commit(struct service *s, struct qerr_info *ei);
+/* Forgets the CRLs the open transaction queued (it is rolled back). */
+void svc_crl_forget_tx(struct service *s);
+/* URLs written into certificates issued by CA `ca_id`; the CRL one for
+ * `crl_shard` (CRL_SHARD_NONE: the CA's unsharded CRL). */
+void svc_urls(const struct service *s, int64_t ca_id, int crl_shard, char *crl, char *ocsp,
+              char *cai, size_t sz);
 /* Rolls back and returns rc (for `return svc_abort(s, rc)`). */
 enum qerr svc_abort(struct service *s, enum qerr rc);
 /* Seals a private key PEM for certificate storage, or encrypts it under
@@ -91,7 +127,7 @@ enum qerr svc_order_finish(struct service *s, struct order_rec *o, enum order_st
  * reissue in progress, inside the caller's transaction (svc_issue.c). */
 enum qerr svc_reissue_complete_tx(struct service *s, int64_t orig_id, struct cert_rec *c,
                                   struct qerr_info *ei);
-/* Revokes `c` and its reissues and publishes CRLs, inside the caller's
+/* Revokes `c` and its reissues and queues their CRLs, inside the caller's
  * transaction; `existing` is a pending revocation row to complete. */
 enum qerr svc_revoke_tree(struct service *s, struct cert_rec *c, int reason, int64_t existing,
                           int64_t **ids_out, size_t *n_out, struct qerr_info *ei);

@@ -19,6 +19,7 @@
  * 4. As root with [server] user: drop to it for good (groups, gid, uid),
  *    before any thread exists. As root without it: warn (quill serve).
  * 5. Open the store, as the user that will own its files.
+ * 6. With a signer: recover (service_recover), unless told not to.
  *
  * Main thread only, before any thread exists.
  */
@@ -93,8 +94,9 @@ static enum qerr hand_over(const char *path, uid_t also, uid_t uid, gid_t gid, m
 }
 
 /* The key directory and every regular file in it (keys, CRL number
- * records) to the signer's user. */
-static enum qerr hand_over_keys(const char *dir, uid_t also, const struct who *sg,
+ * records), and its journal directory and the journal's files (two-phase
+ * issuance), to the signer's user. */
+static enum qerr hand_over_keys(const char *dir, uid_t also, const struct who *sg, int depth,
                                 struct qerr_info *ei)
 {
         enum qerr rc = fs_mkdirs(dir, 0700, ei);
@@ -108,8 +110,12 @@ static enum qerr hand_over_keys(const char *dir, uid_t also, const struct who *s
                 if (e->d_name[0] == '.')
                         continue;
                 char p[PATH_MAX + 300];
+                struct stat sb;
                 if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p)
                         rc = qerr_set(ei, QERR_IO, "path too long in %s", dir);
+                else if (depth == 0 && strcmp(e->d_name, "journal") == 0 && lstat(p, &sb) == 0 &&
+                         S_ISDIR(sb.st_mode))
+                        rc = hand_over_keys(p, also, sg, depth + 1, ei);
                 else
                         rc = hand_over(p, also, sg->uid, sg->gid, 0600, ei);
         }
@@ -143,7 +149,7 @@ static enum qerr prepare_dirs(const char *data, const struct who *srv, const str
         const struct who *keys = sg->set ? sg : srv;
         if (rc == QERR_OK && keys->set) {
                 snprintf(p, sizeof p, "%s/ca", data);
-                rc = hand_over_keys(p, srv->set ? srv->uid : 0, keys, ei);
+                rc = hand_over_keys(p, srv->set ? srv->uid : 0, keys, 0, ei);
         }
         return rc;
 }
@@ -233,6 +239,18 @@ enum qerr service_boot_open(const struct service_boot *b, struct service **out,
                 return rc;
         }
         (*out)->signer = signer;
+        if (signer && !b->no_recover) {
+                /* every command that signs first stores what a killed one
+                 * left in the signer's journal (two-phase issuance) */
+                struct qerr_info re;
+                qerr_clear(&re);
+                if (service_recover(*out, &re) != QERR_OK) {
+                        char esc[600];
+                        qlog_warn("start-up reconciliation failed", "code=%s why=%s",
+                                  qerr_code(re.code),
+                                  qlog_escape(qerr_message(&re), esc, sizeof esc));
+                }
+        }
         return QERR_OK;
 }
 

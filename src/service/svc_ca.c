@@ -1,6 +1,6 @@
 /*
- * svc_ca.c - creating CAs (root + issuing, through the signer) and
- * publishing CRLs.
+ * svc_ca.c - creating CAs (root + issuing, through the signer). Their CRLs
+ * are queued with them (svc_crl.c makes them after the commit).
  */
 #include "service_internal.h"
 
@@ -11,7 +11,6 @@
 
 #include <openssl/x509.h>
 
-#include "../base/hex.h"
 #include "../base/log.h"
 #include "../pki/pki_pem.h"
 
@@ -67,16 +66,18 @@ static enum qerr store_ca(struct service *s, const struct signer_resp *resp, con
                 rc = qerr_set(ei, QERR_NOMEM, NULL);
                 goto out;
         }
+        ca->crl_shards = ca->is_root ? 0 : (int)s->cfg->crl_shards;
         if ((rc = ST(s)->ops->begin(ST(s), ei)) != QERR_OK)
                 goto out;
         rc = ST(s)->ops->ca_insert(ST(s), ca, ei);
         if (rc == QERR_OK)
                 rc = svc_event(s, 1, "ca", ca->id, NULL, "active", "%s CA created (%s): %s",
                                ca->is_root ? "root" : "issuing", alg, ca->subject);
+        /* its CRLs: the unsharded one, and the shards of an issuing CA */
+        for (int k = CRL_SHARD_NONE; rc == QERR_OK && k < ca->crl_shards; k++)
+                rc = svc_crl_queue(s, ca->id, k, ei);
         if (rc == QERR_OK)
-                rc = svc_crl_publish(s, ca, ei);
-        if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), ei);
+                rc = svc_commit(s, ei);
         else
                 svc_abort(s, rc);
 out:
@@ -205,7 +206,7 @@ enum qerr service_ca_init(struct service *s, const struct ca_init_req *r, struct
                 goto out;
         }
         char crl[600], cai[600];
-        svc_urls(s, existing->id, crl, NULL, cai, sizeof crl);
+        svc_urls(s, existing->id, CRL_SHARD_NONE, crl, NULL, cai, sizeof crl);
         struct signer_req req = {.type = SMSG_CREATE_ISSUING};
         struct signer_resp resp;
         req.key_alg = sbytes_str(ialg);
@@ -226,139 +227,4 @@ out:
                 return rc;
         *out = issuing;
         return QERR_OK;
-}
-
-static bool serial_bytes(const char *hex, uint8_t *out, size_t *len)
-{
-        char tmp[42];
-        /* hex_decode needs an even count of digits */
-        if (strlen(hex) % 2) {
-                snprintf(tmp, sizeof tmp, "0%s", hex);
-                hex = tmp;
-        }
-        return hex_decode(hex, out, 20, len) && *len > 0;
-}
-
-/* Advances the CA's CRL counter until it passes `mark` (inside the
- * caller's transaction); *number receives the first number above it. */
-static enum qerr skip_crl_numbers(struct service *s, int64_t ca_id, int64_t mark, int64_t *number,
-                                  struct qerr_info *ei)
-{
-        enum qerr rc = QERR_OK;
-        for (long i = 0; rc == QERR_OK && *number <= mark; i++) {
-                if (i == 1000000)
-                        return qerr_set(ei, QERR_CRL_NUMBER_STALE,
-                                        "the signer's CRL number for CA %lld (%lld) is far ahead "
-                                        "of the database's (%lld): is the database a stale "
-                                        "backup? Restore the matching one",
-                                        (long long)ca_id, (long long)mark, (long long)*number);
-                rc = ST(s)->ops->ca_next_crl_number(ST(s), ca_id, number, ei);
-        }
-        return rc;
-}
-
-enum qerr svc_crl_publish(struct service *s, const struct ca_rec *ca, struct qerr_info *ei)
-{
-        struct crl_row *rows = NULL;
-        size_t n = 0;
-        struct signer *sg;
-        struct qbuf frame, der;
-        qbuf_init(&frame, MAX_SIGNER_MSG_BYTES);
-        qbuf_init(&der, 64 * 1024);
-        struct crl_entry_wire *wire = NULL;
-        uint8_t(*serials)[20] = NULL;
-        qtime_t now = qtime_now();
-        int64_t number = 0;
-        enum qerr rc = ST(s)->ops->crl_entries(ST(s), ca->id, now, &rows, &n, ei);
-        if (rc != QERR_OK)
-                goto out;
-        if (n > SIGNER_MAX_CRL_ENTRIES) {
-                rc = qerr_set(ei, QERR_INTERNAL, "more than %d revoked certificates on one CRL",
-                              SIGNER_MAX_CRL_ENTRIES);
-                goto out;
-        }
-        wire = calloc(n ? n : 1, sizeof *wire);
-        serials = calloc(n ? n : 1, sizeof *serials);
-        if (!wire || !serials) {
-                rc = qerr_set(ei, QERR_NOMEM, NULL);
-                goto out;
-        }
-        for (size_t i = 0; i < n; i++) {
-                size_t len;
-                if (!serial_bytes(rows[i].serial, serials[i], &len)) {
-                        rc =
-                            qerr_set(ei, QERR_STORE, "stored serial %s is not hex", rows[i].serial);
-                        goto out;
-                }
-                wire[i].serial.p = serials[i];
-                wire[i].serial.len = len;
-                wire[i].revoked_at = rows[i].revoked_at;
-                wire[i].reason = rows[i].reason;
-        }
-        if ((rc = ca_der(ca, &der, ei)) != QERR_OK)
-                goto out;
-        if ((rc = ST(s)->ops->ca_next_crl_number(ST(s), ca->id, &number, ei)) != QERR_OK)
-                goto out;
-        if ((rc = svc_signer(s, &sg, ei)) != QERR_OK)
-                goto out;
-        struct signer_req req = {.type = SMSG_SIGN_CRL};
-        struct signer_resp resp;
-        req.issuer_der.p = der.data;
-        req.issuer_der.len = der.len;
-        req.crl_number = number;
-        req.this_update = now;
-        req.next_update = now + s->cfg->ca_crl_hours * 3600;
-        req.entries = wire;
-        req.nentries = n;
-        rc = signer_call(sg, &req, &frame, &resp, ei);
-        if (rc == QERR_CRL_NUMBER_STALE && resp.crl_number >= number) {
-                /* the signer signed a higher number than we have (a
-                 * transaction rolled back after it signed, or the database
-                 * is older than the key directory): move past it, once */
-                int64_t mark = resp.crl_number;
-                qlog_warn("CRL number behind the signer's", "ca=%lld number=%lld signer=%lld",
-                          (long long)ca->id, (long long)number, (long long)mark);
-                rc = skip_crl_numbers(s, ca->id, mark, &number, ei);
-                if (rc == QERR_OK) {
-                        req.crl_number = number;
-                        rc = signer_call(sg, &req, &frame, &resp, ei);
-                }
-        }
-        req.entries = NULL; /* ours, not the request's */
-        if (rc == QERR_OK)
-                rc = ST(s)->ops->crl_put(ST(s), ca->id, number, now, req.next_update, resp.der.p,
-                                         resp.der.len, ei);
-        if (rc == QERR_OK)
-                qlog_info("CRL published", "ca=%lld number=%lld entries=%zu", (long long)ca->id,
-                          (long long)number, n);
-out:
-        free(rows);
-        free(wire);
-        free(serials);
-        qbuf_free(&frame);
-        qbuf_free(&der);
-        return rc;
-}
-
-enum qerr service_crl_refresh_all(struct service *s, struct qerr_info *ei)
-{
-        struct ca_rec **cas = NULL;
-        size_t n = 0;
-        enum qerr rc = ST(s)->ops->ca_list(ST(s), &cas, &n, ei);
-        for (size_t i = 0; rc == QERR_OK && i < n; i++) {
-                if ((rc = ST(s)->ops->begin(ST(s), ei)) != QERR_OK)
-                        break;
-                rc = svc_crl_publish(s, cas[i], ei);
-                if (rc == QERR_OK)
-                        rc = ST(s)->ops->commit(ST(s), ei);
-                else
-                        svc_abort(s, rc);
-        }
-        store_free_cas(cas, n);
-        return rc;
-}
-
-enum qerr service_crl_get(struct service *s, int64_t ca_id, struct qbuf *der, struct qerr_info *ei)
-{
-        return ST(s)->ops->crl_latest(ST(s), ca_id, der, NULL, ei);
 }

@@ -1,12 +1,16 @@
 /*
  * svc_issue.c - issuing certificates: from a pasted CSR (sign), from a key
- * the service generates (apply), and reissue (RULES.md §6).
+ * the service generates (apply), and for an order (svc_jobs.c); reissues
+ * are in svc_reissue.c.
  *
- * Every path ends in issue_one(): check the names and the validity against
- * policy, pick the issuing CA, draw a serial, ask the signer, and turn its
- * answer into a cert_rec that the caller stores together with its events.
+ * Every path goes through svc_issue_one(): check the names and the validity
+ * against policy, pick the issuing CA, draw a serial and commit its
+ * reservation (two-phase issuance, svc_issue_int.h), ask the signer (which
+ * journals the certificate before it answers), and turn its answer into a
+ * cert_rec that the caller stores together with its events; storing it
+ * marks the serial issued.
  */
-#include "service_internal.h"
+#include "svc_issue_int.h"
 
 #include "../notify/notify.h"
 
@@ -25,24 +29,7 @@
 #include "../pki/pki_pem.h"
 #include "../policy/policy.h"
 
-struct issue_input {
-        int64_t tenant_id;  /* the owner of the new certificate */
-        const char *tenant; /* and its name */
-        EVP_PKEY *pub;
-        const char *key_alg;
-        char **names; /* normalised */
-        size_t nnames;
-        enum cert_profile profile;
-        long days;
-        qtime_t not_after; /* reissue: the original's not-after; 0 otherwise */
-        int64_t parent_id;
-        const char *csr_pem;
-        bool validated; /* a public profile's names passed validation (orders) */
-        bool free_cert;
-        const char *org; /* OV/EV: "O=..\nC=..\nST=..\nL=.." for the signer */
-};
-
-static void free_names(char **v, size_t n)
+void svc_free_names(char **v, size_t n)
 {
         for (size_t i = 0; i < n; i++)
                 free(v[i]);
@@ -50,8 +37,8 @@ static void free_names(char **v, size_t n)
 }
 
 /* Checks and normalises the requested names; refuses duplicates. */
-static enum qerr normalise_names(const char *const *in, size_t n, enum cert_profile profile,
-                                 char ***out, size_t *nout, struct qerr_info *ei)
+enum qerr svc_normalise_names(const char *const *in, size_t n, enum cert_profile profile,
+                              char ***out, size_t *nout, struct qerr_info *ei)
 {
         if (n == 0)
                 return qerr_set(ei, QERR_USAGE, "at least one name is required (--name)");
@@ -73,7 +60,7 @@ static enum qerr normalise_names(const char *const *in, size_t n, enum cert_prof
                 if (rc == QERR_OK && cert_profile_is_public(profile))
                         rc = policy_check_public_name(norm, ei);
                 if (rc != QERR_OK) {
-                        free_names(v, k);
+                        svc_free_names(v, k);
                         return rc;
                 }
                 bool dup = false;
@@ -82,7 +69,7 @@ static enum qerr normalise_names(const char *const *in, size_t n, enum cert_prof
                 if (dup)
                         continue;
                 if (!(v[k] = strdup(norm))) {
-                        free_names(v, k);
+                        svc_free_names(v, k);
                         return qerr_set(ei, QERR_NOMEM, NULL);
                 }
                 k++;
@@ -102,29 +89,8 @@ static enum qerr check_profile(enum cert_profile p, struct qerr_info *ei)
                         cert_profile_name(p));
 }
 
-static enum qerr new_serial(struct service *s, uint8_t serial[16], char hex[41],
-                            struct qerr_info *ei)
-{
-        for (int tries = 0; tries < 4; tries++) {
-                /* 16 bytes from the CSPRNG; the top bit is cleared (positive) and
-                 * the next set (no leading zero byte): 126 random bits, well above
-                 * the 64 of BR 7.1. */
-                if (RAND_bytes(serial, 16) != 1)
-                        return qerr_set(ei, QERR_INTERNAL, "no randomness for a serial");
-                serial[0] = (uint8_t)((serial[0] & 0x7f) | 0x40);
-                hex_encode(serial, 16, hex, 41);
-                bool used = false;
-                enum qerr rc = ST(s)->ops->cert_serial_exists(ST(s), hex, &used, ei);
-                if (rc != QERR_OK)
-                        return rc;
-                if (!used)
-                        return QERR_OK;
-        }
-        return qerr_set(ei, QERR_INTERNAL, "could not draw an unused serial");
-}
-
-static enum qerr chain_of(struct service *s, const struct ca_rec *issuing, char **out,
-                          struct qerr_info *ei)
+enum qerr svc_chain_of(struct service *s, const struct ca_rec *issuing, char **out,
+                       struct qerr_info *ei)
 {
         struct ca_rec *root = NULL;
         enum qerr rc = QERR_OK;
@@ -139,13 +105,68 @@ static enum qerr chain_of(struct service *s, const struct ca_rec *issuing, char 
         return rc;
 }
 
-/* Signs one certificate; the caller stores the returned record. */
-static enum qerr issue_one(struct service *s, const struct issue_input *in, struct cert_rec **out,
-                           struct qerr_info *ei)
+/* Draws a serial: 16 bytes from the CSPRNG, the top bit cleared (positive)
+ * and the next set (no leading zero byte): 126 random bits, well above the
+ * 64 of BR 7.1. Uniqueness is the reservation's (serials.serial). */
+static enum qerr draw_serial(uint8_t serial[16], char hex[41], struct qerr_info *ei)
+{
+        if (RAND_bytes(serial, 16) != 1)
+                return qerr_set(ei, QERR_INTERNAL, "no randomness for a serial");
+        serial[0] = (uint8_t)((serial[0] & 0x7f) | 0x40);
+        hex_encode(serial, 16, hex, 41);
+        return QERR_OK;
+}
+
+/* The key the certificate will hold, sealed for it before it exists (the
+ * data-key binding names the serial and the issuer, both known now). */
+static enum qerr seal_for(struct service *s, const struct issue_input *in, const char *serial,
+                          const char *issuer, struct serial_rec *r, struct qerr_info *ei)
+{
+        if (in->key_pem_pw) {
+                if (!(r->key_blob = malloc(in->key_pem_pw_len)))
+                        return qerr_set(ei, QERR_NOMEM, NULL);
+                memcpy(r->key_blob, in->key_pem_pw, in->key_pem_pw_len);
+                r->key_blob_len = in->key_pem_pw_len;
+                r->key_protection = KEYPROT_PASSWORD;
+                return QERR_OK;
+        }
+        if (!in->key)
+                return QERR_OK;
+        struct cert_rec tmp = {.issuer = (char *)issuer};
+        snprintf(tmp.serial, sizeof tmp.serial, "%s", serial);
+        enum qerr rc = svc_store_key(s, in->key, in->key_password, &tmp, ei);
+        r->key_blob = tmp.key_blob;
+        r->key_blob_len = tmp.key_blob_len;
+        r->key_protection = tmp.key_protection;
+        return rc;
+}
+
+/* Fills the reservation row of this issuance (names borrowed: not cleared
+ * with serial_rec_clear). */
+static void reservation_of(const struct issue_input *in, const struct ca_rec *ca,
+                           struct serial_rec *r)
+{
+        r->ca_id = ca->id;
+        r->tenant_id = in->tenant_id;
+        snprintf(r->purpose, sizeof r->purpose, "%s", in->purpose ? in->purpose : "certificate");
+        r->order_id = in->order_id;
+        r->reissue_id = in->reissue_id;
+        r->parent_id = in->parent_id;
+        r->profile = in->profile;
+        snprintf(r->key_algorithm, sizeof r->key_algorithm, "%s", in->key_alg);
+        r->names = in->names;
+        r->nnames = in->nnames;
+        r->free_cert = in->free_cert;
+        r->csr_pem = (char *)in->csr_pem;
+}
+
+enum qerr svc_issue_one(struct service *s, const struct issue_input *in, struct cert_rec **out,
+                        struct qerr_info *ei)
 {
         struct ca_rec *ca = NULL;
         struct cert_rec *c = NULL;
-        X509 *x = NULL;
+        X509 *x = NULL, *cax = NULL;
+        char *ca_subject = NULL;
         struct qbuf spki, cader, frame, pem;
         qbuf_init(&spki, 8192);
         qbuf_init(&cader, 64 * 1024);
@@ -153,6 +174,9 @@ static enum qerr issue_one(struct service *s, const struct issue_input *in, stru
         qbuf_init(&pem, 64 * 1024);
         uint8_t serial[16];
         char hex[41];
+        struct serial_rec res;
+        memset(&res, 0, sizeof res);
+        bool signed_ok = false;
         qtime_t now = qtime_now();
         char spki_hash[65] = "";
         enum qerr rc = in->validated ? QERR_OK : check_profile(in->profile, ei);
@@ -193,19 +217,41 @@ static enum qerr issue_one(struct service *s, const struct issue_input *in, stru
                               "sooner); ask for fewer --days");
                 goto out;
         }
-        if ((rc = new_serial(s, serial, hex, ei)) != QERR_OK)
-                goto out;
         if ((rc = pki_key_spki_der(in->pub, &spki, ei)) != QERR_OK)
                 goto out;
-        X509 *cax = NULL;
         if ((rc = pki_cert_read(ca->cert_pem, strlen(ca->cert_pem), &cax, ei)) != QERR_OK)
                 goto out;
-        rc = pki_cert_der(cax, &cader, ei);
-        X509_free(cax);
+        if ((rc = pki_cert_der(cax, &cader, ei)) != QERR_OK)
+                goto out;
+        if (!(ca_subject = pki_name_oneline(X509_get_subject_name(cax)))) {
+                rc = qerr_set(ei, QERR_NOMEM, NULL);
+                goto out;
+        }
+        /* phase one: the reservation commits before the signer is asked */
+        for (int tries = 0;; tries++) {
+                if ((rc = draw_serial(serial, hex, ei)) != QERR_OK)
+                        goto out;
+                reservation_of(in, ca, &res);
+                snprintf(res.serial, sizeof res.serial, "%s", hex);
+                if ((rc = seal_for(s, in, hex, ca_subject, &res, ei)) == QERR_OK)
+                        rc = svc_serial_reserve(s, &res, ei);
+                if (rc != QERR_SERIAL_TAKEN || tries == 3)
+                        break;
+                free(res.key_blob);
+                memset(&res, 0, sizeof res);
+        }
         if (rc != QERR_OK)
                 goto out;
+        QUILL_TEST_PAUSE("issue_reserved");
+        /* the CRL shard is fixed now, with the count in force, and named in
+         * the certificate (docs/internals/crl.md) */
+        int shard = policy_crl_shard(hex, (int)s->cfg->crl_shards);
+        if (shard < 0) {
+                rc = qerr_set(ei, QERR_INTERNAL, "no CRL shard for serial %s", hex);
+                goto out;
+        }
         char crl[600], ocsp[600], cai[600];
-        svc_urls(s, ca->id, crl, ocsp, cai, sizeof crl);
+        svc_urls(s, ca->id, shard, crl, ocsp, cai, sizeof crl);
         struct signer_req req = {.type = SMSG_SIGN_CERT};
         req.issuer_der.p = cader.data;
         req.issuer_der.len = cader.len;
@@ -225,10 +271,18 @@ static enum qerr issue_one(struct service *s, const struct issue_input *in, stru
         req.org = sbytes_str(in->org ? in->org : "");
         struct signer *sg;
         struct signer_resp resp;
-        if ((rc = svc_signer(s, &sg, ei)) != QERR_OK)
+        rc = svc_signer(s, &sg, ei);
+        if (rc == QERR_OK)
+                rc = signer_call(sg, &req, &frame, &resp, ei);
+        if (rc != QERR_OK) {
+                /* refused: the serial is void; the signer died with it: the
+                 * journal says (reconciliation) */
+                svc_serial_not_signed(s, &res, rc, ei);
                 goto out;
-        if ((rc = signer_call(sg, &req, &frame, &resp, ei)) != QERR_OK)
-                goto out;
+        }
+        signed_ok = true;
+        /* phase two (the caller's): store it */
+        QUILL_TEST_PAUSE("issue_signed");
         if ((rc = pki_cert_read(resp.der.p, resp.der.len, &x, ei)) != QERR_OK)
                 goto out;
         if ((rc = pki_cert_pem(x, &pem, ei)) != QERR_OK)
@@ -248,6 +302,7 @@ static enum qerr issue_one(struct service *s, const struct issue_input *in, stru
         c->ca_id = ca->id;
         c->tenant_id = in->tenant_id;
         snprintf(c->tenant, sizeof c->tenant, "%s", in->tenant ? in->tenant : "");
+        c->crl_shard = shard;
         c->parent_id = in->parent_id;
         memcpy(c->serial, hex, sizeof c->serial);
         c->not_before = not_before;
@@ -263,25 +318,45 @@ static enum qerr issue_one(struct service *s, const struct issue_input *in, stru
         c->issuer = pki_name_oneline(X509_get_issuer_name(x));
         c->cert_pem = strdup(qbuf_str(&pem));
         c->csr_pem = in->csr_pem ? strdup(in->csr_pem) : NULL;
-        rc = chain_of(s, ca, &c->chain_pem, ei);
+        rc = svc_chain_of(s, ca, &c->chain_pem, ei);
         if (rc == QERR_OK && (!c->issuer || !c->cert_pem || (in->csr_pem && !c->csr_pem)))
                 rc = qerr_set(ei, QERR_NOMEM, NULL);
+        if (rc == QERR_OK) {
+                if (rc == QERR_OK)
+                        metrics_count("quill_certificates_signed_total",
+                                      "Certificates the signer signed, by profile.", 1, "profile",
+                                      cert_profile_name(in->profile), NULL);
+                else
+                        metrics_count(
+                            "quill_issuance_failures_total",
+                            "Issuances that failed before or at the signer, by error code.", 1,
+                            "code", qerr_code(rc), NULL);
+                /* the key sealed for it moves over (the reservation drops it
+                 * when the certificate is stored) */
+                c->key_blob = res.key_blob;
+                c->key_blob_len = res.key_blob_len;
+                c->key_protection = res.key_protection;
+                res.key_blob = NULL;
+                if (c->key_protection == KEYPROT_DATA_KEY && strcmp(c->issuer, ca_subject) != 0) {
+                        /* never expected: the binding named another issuer */
+                        free(c->key_blob);
+                        c->key_blob = NULL;
+                        rc = svc_store_key(s, in->key, in->key_password, c, ei);
+                }
+        }
 out:
-        if (rc == QERR_OK)
-                metrics_count("quill_certificates_signed_total",
-                              "Certificates the signer signed, by profile.", 1, "profile",
-                              cert_profile_name(in->profile), NULL);
-        else
-                metrics_count("quill_issuance_failures_total",
-                              "Issuances that failed before or at the signer, by error code.", 1,
-                              "code", qerr_code(rc), NULL);
+        free(res.key_blob);
+        free(ca_subject);
         X509_free(x);
+        X509_free(cax);
         ca_rec_free(ca);
         qbuf_free(&spki);
         qbuf_free(&cader);
         qbuf_free(&frame);
         qbuf_free(&pem);
         if (rc != QERR_OK) {
+                if (signed_ok)
+                        svc_issue_store_failed(s, hex, in->tenant_id);
                 cert_rec_free(c);
                 return rc;
         }
@@ -289,16 +364,55 @@ out:
         return QERR_OK;
 }
 
+void svc_issue_store_failed(struct service *s, const char *serial, int64_t tenant_id)
+{
+        struct serial_rec r;
+        struct qerr_info ei;
+        if (ST(s)->ops->serial_get(ST(s), serial, &r, &ei) != QERR_OK)
+                return;
+        if (!strcmp(r.state, "reserved") && ST(s)->ops->begin(ST(s), &ei) == QERR_OK) {
+                if (ST(s)->ops->serial_orphan(ST(s), r.id, &ei) == QERR_OK)
+                        ST(s)->ops->commit(ST(s), &ei);
+                else
+                        svc_abort(s, QERR_OK);
+                qlog_warn("signed certificate not stored: left to reconciliation",
+                          "serial=%s tenant=%lld", serial, (long long)tenant_id);
+        }
+        serial_rec_clear(&r);
+}
+
 enum qerr svc_insert_cert(struct service *s, struct cert_rec *c, const char *why,
                           struct qerr_info *ei)
 {
         enum qerr rc = ST(s)->ops->cert_insert(ST(s), c, ei);
+        if (rc == QERR_OK)
+                rc = svc_crl_note_issued(s, c, ei);
         if (rc == QERR_OK)
                 rc = svc_event(s, c->tenant_id, "certificate", c->id, NULL, "issued",
                                "%s; serial %s; profile %s", why, c->serial,
                                cert_profile_name(c->profile));
         if (rc == QERR_OK)
                 rc = svc_notify_cert(s, NOTIFY_CERT_ISSUED, c->tenant_id, c->id, ei);
+        return rc;
+}
+
+enum qerr svc_store_revoked(struct service *s, struct cert_rec *c, int reason, const char *event,
+                            const char *why, struct qerr_info *ei)
+{
+        struct revoke_run run;
+        memset(&run, 0, sizeof run);
+        enum qerr rc = ST(s)->ops->cert_insert(ST(s), c, ei);
+        if (rc == QERR_OK)
+                rc = svc_crl_note_issued(s, c, ei);
+        if (rc == QERR_OK)
+                rc = svc_event(s, c->tenant_id, "certificate", c->id, NULL, event,
+                               "%s; serial %s; profile %s; not wanted any more: revoked at once",
+                               why, c->serial, cert_profile_name(c->profile));
+        if (rc == QERR_OK)
+                rc = svc_revoke_into(s, c, reason, 0, 0, NULL, &run, ei);
+        if (rc == QERR_OK)
+                rc = svc_revoke_finish(s, &run, ei);
+        svc_revoke_run_free(&run);
         return rc;
 }
 
@@ -332,53 +446,64 @@ static struct order_rec *private_order(struct service *s, const struct cert_rec 
         return o;
 }
 
+enum qerr svc_private_order(struct service *s, const struct cert_rec *c, struct order_rec **out,
+                            struct qerr_info *ei)
+{
+        struct order_rec *o = private_order(s, c);
+        if (!o)
+                return qerr_set(ei, QERR_NOMEM, NULL);
+        o->certificate_id = c->id;
+        enum qerr rc = ST(s)->ops->order_insert(ST(s), o, ei);
+        if (rc == QERR_OK)
+                rc = ST(s)->ops->order_update(ST(s), o, ei);
+        if (rc == QERR_OK)
+                rc = svc_event(s, o->tenant_id, "order", o->id, NULL, "issued",
+                               "private order for %zu name(s): certificate %lld issued at once",
+                               o->nnames, (long long)c->id);
+        if (rc == QERR_OK && out)
+                *out = o;
+        else
+                order_rec_free(o);
+        return rc;
+}
+
 /* Stores a freshly issued certificate and its event in one transaction;
- * with `order`, also a private order that records it (returned there). */
+ * with `order`, also a private order that records it (returned there). A
+ * failure leaves the signed certificate to reconciliation. */
 static enum qerr store_new(struct service *s, struct cert_rec *c, const char *why,
                            struct order_rec **order, struct qerr_info *ei)
 {
+        struct order_rec *o = NULL;
         enum qerr rc = ST(s)->ops->begin(ST(s), ei);
-        if (rc != QERR_OK)
-                return rc;
         bool blocked = false;
-        rc = svc_insert_cert(s, c, why, ei);
-        /* issue 7: signed outside this transaction; its key may have been
-         * blocked meanwhile: then it is stored revoked, and refused */
-        if (rc == QERR_OK)
-                rc = svc_key_recheck_tx(s, c, &blocked, ei);
-        if (rc == QERR_OK && blocked) {
-                if ((rc = ST(s)->ops->commit(ST(s), ei)) != QERR_OK)
-                        return rc;
+        if (rc == QERR_OK) {
+                rc = svc_insert_cert(s, c, why, ei);
+                /* issue 7: signed outside any transaction; its key may have
+                 * been blocked meanwhile: then it is stored revoked, and refused */
+                if (rc == QERR_OK)
+                        rc = svc_key_recheck_tx(s, c, &blocked, ei);
+                if (rc == QERR_OK && order && !blocked)
+                        rc = svc_private_order(s, c, &o, ei);
+                if (rc == QERR_OK)
+                        rc = svc_commit(s, ei);
+                else
+                        svc_abort(s, rc);
+        }
+        if (rc != QERR_OK) {
+                order_rec_free(o);
+                if (rc != QERR_CERT_RECOVERED)
+                        svc_issue_store_failed(s, c->serial, c->tenant_id);
+                return rc;
+        }
+        if (blocked)
                 return qerr_set(ei, QERR_KEY_BLOCKED,
                                 "the key was reported compromised while the certificate was "
                                 "being signed; certificate %lld was revoked at once "
                                 "(keyCompromise). Use a new key",
                                 (long long)c->id);
-        }
-        struct order_rec *o = NULL;
-        if (rc == QERR_OK && order && !(o = private_order(s, c)))
-                rc = qerr_set(ei, QERR_NOMEM, NULL);
-        if (rc == QERR_OK && o) {
-                o->certificate_id = c->id;
-                rc = ST(s)->ops->order_insert(ST(s), o, ei);
-                if (rc == QERR_OK)
-                        rc = ST(s)->ops->order_update(ST(s), o, ei);
-                if (rc == QERR_OK)
-                        rc = svc_event(s, o->tenant_id, "order", o->id, NULL, "issued",
-                                       "private order for %zu name(s): certificate %lld issued "
-                                       "at once",
-                                       o->nnames, (long long)c->id);
-        }
-        if (rc != QERR_OK) {
-                order_rec_free(o);
-                return svc_abort(s, rc);
-        }
-        rc = ST(s)->ops->commit(ST(s), ei);
-        if (rc == QERR_OK && order)
+        if (order)
                 *order = o;
-        else
-                order_rec_free(o);
-        return rc;
+        return QERR_OK;
 }
 
 /* The order's canonical organisation text ("organization=..\ncountry=..")
@@ -410,7 +535,7 @@ static void org_for_signer(const char *canon, char *out, size_t sz)
 
 /* The organisation of an OV/EV certificate, read from its subject, in the
  * signer's form (for reissues). */
-static void org_of_cert(const struct cert_rec *c, char *out, size_t sz)
+void svc_org_of_cert(const struct cert_rec *c, char *out, size_t sz)
 {
         static const struct {
                 int nid;
@@ -455,6 +580,14 @@ enum qerr svc_issue_order(struct service *s, const struct order_rec *o, struct c
         enum qerr rc = pki_csr_parse(o->csr_pem, o->csr_pem ? strlen(o->csr_pem) : 0, &csr, ei);
         if (rc == QERR_OK && !strcmp(o->purpose, "reissue"))
                 rc = ST(s)->ops->cert_get(ST(s), o->tenant_id, o->subject_id, &orig, ei);
+        /* the order's key becomes the certificate's: opened here, sealed for
+         * the certificate into its reservation */
+        if (rc == QERR_OK && o->key_blob && o->key_protection != KEYPROT_PASSWORD) {
+                char aad[64];
+                svc_order_key_aad(o->id, aad, sizeof aad);
+                rc = svc_unseal_key(s, o->key_blob, o->key_blob_len, o->key_protection, aad, NULL,
+                                    &key, ei);
+        }
         if (rc == QERR_OK) {
                 struct issue_input in = {.tenant_id = o->tenant_id,
                                          .tenant = o->tenant,
@@ -466,41 +599,28 @@ enum qerr svc_issue_order(struct service *s, const struct order_rec *o, struct c
                                          .days = o->days,
                                          .csr_pem = o->csr_pem,
                                          .validated = true,
-                                         .free_cert = o->free_cert};
+                                         .free_cert = o->free_cert,
+                                         .purpose = "order",
+                                         .order_id = o->id,
+                                         .key = key};
+                if (o->key_blob && o->key_protection == KEYPROT_PASSWORD) {
+                        in.key_pem_pw = o->key_blob;
+                        in.key_pem_pw_len = o->key_blob_len;
+                }
                 char org[520];
                 if (orig) {
                         /* a reissue keeps the original's not-after (and its
                          * organisation) */
                         in.parent_id = orig->id;
                         in.not_after = orig->not_after;
-                        org_of_cert(orig, org, sizeof org);
+                        svc_org_of_cert(orig, org, sizeof org);
                 } else {
                         org_for_signer(o->org_info, org, sizeof org);
                 }
                 in.org = org[0] ? org : NULL;
-                rc = issue_one(s, &in, &c, ei);
+                rc = svc_issue_one(s, &in, &c, ei);
         }
         cert_rec_free(orig);
-        if (rc == QERR_OK && o->key_blob) {
-                /* the order's key becomes the certificate's: re-bound to it */
-                if (o->key_protection == KEYPROT_PASSWORD) {
-                        c->key_blob = malloc(o->key_blob_len);
-                        if (!c->key_blob) {
-                                rc = qerr_set(ei, QERR_NOMEM, NULL);
-                        } else {
-                                memcpy(c->key_blob, o->key_blob, o->key_blob_len);
-                                c->key_blob_len = o->key_blob_len;
-                                c->key_protection = KEYPROT_PASSWORD;
-                        }
-                } else {
-                        char aad[64];
-                        svc_order_key_aad(o->id, aad, sizeof aad);
-                        rc = svc_unseal_key(s, o->key_blob, o->key_blob_len, o->key_protection, aad,
-                                            NULL, &key, ei);
-                        if (rc == QERR_OK)
-                                rc = svc_store_key(s, key, NULL, c, ei);
-                }
-        }
         EVP_PKEY_free(key);
         csr_info_clear(&csr);
         free(names);
@@ -526,8 +646,8 @@ enum qerr service_cert_sign(struct service *s, const struct sign_req *r, struct 
                 return rc;
         /* the names first: an internal name under a public profile gets its
          * own sentence (issue 7) */
-        rc =
-            normalise_names((const char *const *)csr.names, csr.nnames, r->profile, &names, &n, ei);
+        rc = svc_normalise_names((const char *const *)csr.names, csr.nnames, r->profile, &names, &n,
+                                 ei);
         if (rc == QERR_OK)
                 rc = check_profile(r->profile, ei);
         struct qbuf pem;
@@ -544,13 +664,14 @@ enum qerr service_cert_sign(struct service *s, const struct sign_req *r, struct 
                                          .nnames = n,
                                          .profile = r->profile,
                                          .days = r->days,
-                                         .csr_pem = qbuf_str(&pem)};
-                rc = issue_one(s, &in, &c, ei);
+                                         .csr_pem = qbuf_str(&pem),
+                                         .purpose = r->order ? "private_order" : "certificate"};
+                rc = svc_issue_one(s, &in, &c, ei);
         }
         if (rc == QERR_OK)
                 rc = store_new(s, c, "signed from a CSR", r->order, ei);
         csr_info_clear(&csr);
-        free_names(names, n);
+        svc_free_names(names, n);
         qbuf_free(&pem);
         if (rc != QERR_OK) {
                 cert_rec_free(c);
@@ -561,8 +682,8 @@ enum qerr service_cert_sign(struct service *s, const struct sign_req *r, struct 
 }
 
 /* Generates a key of `alg` and a CSR for `names`. */
-static enum qerr new_key_and_csr(const char *alg, char **names, size_t n, EVP_PKEY **key,
-                                 struct qbuf *csr, struct qerr_info *ei)
+enum qerr svc_new_key_and_csr(const char *alg, char **names, size_t n, EVP_PKEY **key,
+                              struct qbuf *csr, struct qerr_info *ei)
 {
         enum key_alg ka;
         if (!alg || !key_alg_from_name(alg, &ka))
@@ -580,11 +701,6 @@ static enum qerr new_key_and_csr(const char *alg, char **names, size_t n, EVP_PK
         return rc;
 }
 
-static enum qerr check_key_password(const char *pw, struct qerr_info *ei)
-{
-        return svc_check_key_password(pw, ei);
-}
-
 enum qerr service_cert_apply(struct service *s, const struct apply_req *r, struct cert_rec **out,
                              struct qerr_info *ei)
 {
@@ -598,11 +714,11 @@ enum qerr service_cert_apply(struct service *s, const struct apply_req *r, struc
         if (rc == QERR_OK)
                 rc = check_profile(r->profile, ei);
         if (rc == QERR_OK)
-                rc = check_key_password(r->key_password, ei);
+                rc = svc_check_key_password(r->key_password, ei);
         if (rc == QERR_OK)
-                rc = normalise_names(r->names, r->nnames, r->profile, &names, &n, ei);
+                rc = svc_normalise_names(r->names, r->nnames, r->profile, &names, &n, ei);
         if (rc == QERR_OK)
-                rc = new_key_and_csr(r->key_alg, names, n, &key, &csr, ei);
+                rc = svc_new_key_and_csr(r->key_alg, names, n, &key, &csr, ei);
         if (rc == QERR_OK) {
                 struct issue_input in = {.tenant_id = s->who.tenant_id,
                                          .tenant = s->who.tenant,
@@ -612,11 +728,12 @@ enum qerr service_cert_apply(struct service *s, const struct apply_req *r, struc
                                          .nnames = n,
                                          .profile = r->profile,
                                          .days = r->days,
-                                         .csr_pem = qbuf_str(&csr)};
-                rc = issue_one(s, &in, &c, ei);
+                                         .csr_pem = qbuf_str(&csr),
+                                         .purpose = r->order ? "private_order" : "certificate",
+                                         .key = key,
+                                         .key_password = r->key_password};
+                rc = svc_issue_one(s, &in, &c, ei);
         }
-        if (rc == QERR_OK)
-                rc = svc_store_key(s, key, r->key_password, c, ei);
         if (rc == QERR_OK)
                 rc = store_new(s, c,
                                r->key_password ? "key generated by the service, stored under the "
@@ -625,513 +742,8 @@ enum qerr service_cert_apply(struct service *s, const struct apply_req *r, struc
                                                  "data key",
                                r->order, ei);
         EVP_PKEY_free(key);
-        free_names(names, n);
+        svc_free_names(names, n);
         qbuf_free(&csr);
-        if (rc != QERR_OK) {
-                cert_rec_free(c);
-                return rc;
-        }
-        *out = c;
-        return QERR_OK;
-}
-
-/* ---- reissue ---- */
-
-/* JSON array of the registered domains of `c`'s names. */
-static char *registered_domains(const struct cert_rec *c)
-{
-        json_t *a = json_array();
-        for (size_t i = 0; a && i < c->nnames; i++) {
-                char rd[QUILL_MAX_NAME_LEN + 1];
-                if (!policy_registered_domain(c->names[i], rd, sizeof rd))
-                        continue; /* IP literals and the like: no registered domain */
-                bool seen = false;
-                size_t j;
-                json_t *v;
-                json_array_foreach(a, j, v) seen = seen || strcmp(json_string_value(v), rd) == 0;
-                if (!seen)
-                        json_array_append_new(a, json_string(rd));
-        }
-        char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
-        json_decref(a);
-        return s;
-}
-
-/* Is another certificate under one of `mine`'s registered domains being
- * reissued? Fills the facts for policy_may_reissue. */
-static enum qerr domain_lock(struct service *s, const struct cert_rec *c, const char *mine,
-                             int64_t *locked_by, bool *other_tenant, char *domain, size_t dsz,
-                             struct qerr_info *ei)
-{
-        struct reissue_rec *act = NULL;
-        size_t n = 0;
-        *locked_by = 0;
-        *other_tenant = false;
-        enum qerr rc = ST(s)->ops->reissue_active(ST(s), &act, &n, ei);
-        if (rc != QERR_OK)
-                return rc;
-        json_t *a = json_loads(mine, 0, NULL);
-        for (size_t i = 0; i < n && !*locked_by; i++) {
-                if (act[i].certificate_id == c->id)
-                        continue; /* the certificate's own reissue: REISSUE_IN_PROGRESS */
-                json_t *b = json_loads(act[i].registered_domains, 0, NULL);
-                size_t x, y;
-                json_t *va, *vb;
-                json_array_foreach(a, x, va) json_array_foreach(b, y, vb)
-                {
-                        if (!*locked_by &&
-                            strcmp(json_string_value(va), json_string_value(vb)) == 0) {
-                                /* the lock is global (it protects the domain);
-                                 * who holds it is told only to its own tenant */
-                                *locked_by = act[i].certificate_id;
-                                *other_tenant = act[i].tenant_id != c->tenant_id;
-                                snprintf(domain, dsz, "%s", json_string_value(va));
-                        }
-                }
-                json_decref(b);
-        }
-        json_decref(a);
-        store_free_reissues(act, n);
-        return QERR_OK;
-}
-
-static bool same_names(char **a, size_t na, char **b, size_t nb)
-{
-        if (na != nb)
-                return false;
-        for (size_t i = 0; i < na; i++) {
-                bool found = false;
-                for (size_t j = 0; j < nb && !found; j++)
-                        found = strcmp(a[i], b[j]) == 0;
-                if (!found)
-                        return false;
-        }
-        return true;
-}
-
-static const char *csr_source_name(enum reissue_csr c)
-{
-        return c == REISSUE_SAME_CSR     ? "original"
-               : c == REISSUE_PASTED_CSR ? "pasted"
-                                         : "generated";
-}
-
-/* Marks the reissue failed and the original issued again (unless it moved on
- * meanwhile, e.g. was revoked); keeps `rc`. */
-static enum qerr reissue_failed(struct service *s, int64_t tenant_id, int64_t cert_id, int64_t rid,
-                                enum qerr rc, const struct qerr_info *why)
-{
-        struct qerr_info ei2;
-        struct cert_rec *fresh = NULL;
-        if (ST(s)->ops->begin(ST(s), &ei2) != QERR_OK)
-                return rc;
-        enum qerr r2 =
-            ST(s)->ops->reissue_finish(ST(s), rid, "failed", 0, qerr_code(rc), qtime_now(), &ei2);
-        if (r2 == QERR_OK)
-                r2 = svc_event(s, tenant_id, "reissue", rid, "in_progress", "failed", "%s: %s",
-                               qerr_code(rc), qerr_message(why));
-        if (r2 == QERR_OK)
-                r2 = ST(s)->ops->cert_get(ST(s), tenant_id, cert_id, &fresh, &ei2);
-        if (r2 == QERR_OK && fresh->status == CERT_REISSUING)
-                r2 = svc_cert_move(s, fresh, CERT_ISSUED, &ei2, "reissue %lld failed",
-                                   (long long)rid);
-        cert_rec_free(fresh);
-        if (r2 == QERR_OK)
-                ST(s)->ops->commit(ST(s), &ei2);
-        else
-                svc_abort(s, r2);
-        return rc;
-}
-
-/* Stores the reissued certificate `c` and closes reissue `rid`, in one
- * transaction. The original is read again first: if it was revoked while
- * the reissue ran, the new certificate is revoked with it (revoking the
- * original revokes every certificate reissued from it) and the CRL is signed
- * in the same transaction. */
-static enum qerr reissue_complete_tx(struct service *s, int64_t orig_id, int64_t rid,
-                                     struct cert_rec *c, bool *key_blocked, struct qerr_info *ei)
-{
-        struct cert_rec *fresh = NULL;
-        struct revoke_run run;
-        memset(&run, 0, sizeof run);
-        bool blocked = false;
-        enum qerr rc = ST(s)->ops->cert_get(ST(s), c->tenant_id, orig_id, &fresh, ei);
-        bool revoked = rc == QERR_OK &&
-                       (fresh->status == CERT_REVOKED || fresh->status == CERT_REVOCATION_PENDING);
-        if (rc == QERR_OK)
-                rc = ST(s)->ops->cert_insert(ST(s), c, ei);
-        if (rc == QERR_OK)
-                rc = ST(s)->ops->reissue_finish(ST(s), rid, "done", c->id, NULL, qtime_now(), ei);
-        if (rc == QERR_OK)
-                rc = svc_event(s, c->tenant_id, "certificate", c->id, NULL, "issued",
-                               "reissue %lld of certificate %lld; serial %s", (long long)rid,
-                               (long long)orig_id, c->serial);
-        if (rc == QERR_OK)
-                rc = svc_event(s, c->tenant_id, "reissue", rid, "in_progress", "done",
-                               "new certificate %lld", (long long)c->id);
-        if (rc == QERR_OK) {
-                char detail[160];
-                snprintf(detail, sizeof detail, "certificate %lld was reissued as certificate %lld",
-                         (long long)orig_id, (long long)c->id);
-                struct svc_notice n = {.type = NOTIFY_CERT_REISSUED,
-                                       .tenant_id = c->tenant_id,
-                                       .cert_id = c->id,
-                                       .detail = detail};
-                rc = svc_notify(s, &n, ei);
-        }
-        if (rc == QERR_OK && revoked) {
-                rc = svc_revoke_into(s, c, fresh->revoke_reason >= 0 ? fresh->revoke_reason : 0, 0,
-                                     0, NULL, &run, ei);
-                if (rc == QERR_OK)
-                        rc = svc_revoke_finish(s, &run, ei);
-        } else if (rc == QERR_OK) {
-                /* issue 7: signed outside this transaction; its key may have
-                 * been blocked meanwhile */
-                rc = svc_key_recheck_tx(s, c, &blocked, ei);
-        }
-        if (rc == QERR_OK && fresh->status == CERT_REISSUING)
-                rc = svc_cert_move(s, fresh, CERT_ISSUED, ei, "reissued as certificate %lld",
-                                   (long long)c->id);
-        if (key_blocked)
-                *key_blocked = blocked;
-        svc_revoke_run_free(&run);
-        cert_rec_free(fresh);
-        return rc;
-}
-
-/* Stores the reissued certificate `c` and closes reissue `rid`, in one
- * transaction. The original is read again first: if it was revoked while
- * the reissue ran, the new certificate is revoked with it (revoking the
- * original revokes every certificate reissued from it) and the CRL is signed
- * in the same transaction. */
-static enum qerr reissue_complete(struct service *s, int64_t orig_id, int64_t rid,
-                                  struct cert_rec *c, bool *key_blocked, struct qerr_info *ei)
-{
-        enum qerr rc = ST(s)->ops->begin(ST(s), ei);
-        if (rc != QERR_OK)
-                return rc;
-        rc = reissue_complete_tx(s, orig_id, rid, c, key_blocked, ei);
-        if (rc != QERR_OK)
-                return svc_abort(s, rc);
-        return ST(s)->ops->commit(ST(s), ei);
-}
-
-enum qerr svc_reissue_complete_tx(struct service *s, int64_t orig_id, struct cert_rec *c,
-                                  struct qerr_info *ei)
-{
-        struct reissue_rec *act = NULL;
-        size_t n = 0;
-        int64_t rid = 0;
-        enum qerr rc = ST(s)->ops->reissue_active(ST(s), &act, &n, ei);
-        for (size_t i = 0; rc == QERR_OK && i < n; i++)
-                if (act[i].certificate_id == orig_id)
-                        rid = act[i].id;
-        store_free_reissues(act, n);
-        if (rc == QERR_OK && !rid)
-                rc = qerr_set(ei, QERR_ORDER_STATE,
-                              "certificate %lld has no reissue in progress any more",
-                              (long long)orig_id);
-        if (rc == QERR_OK)
-                rc = reissue_complete_tx(s, orig_id, rid, c, NULL, ei);
-        return rc;
-}
-
-/* The CSR (and new key) of a reissue that validates again: a pasted CSR
- * naming exactly the certificate's names, a new key, or (issue 7: its
- * validation too old to reuse) the original CSR. */
-static enum qerr revalidation_csr(const struct reissue_req *r, const struct cert_rec *orig,
-                                  struct qbuf *csr_pem, EVP_PKEY **key, struct qerr_info *ei)
-{
-        if (r->csr_source == REISSUE_NEW_KEY)
-                return new_key_and_csr(r->key_alg, orig->names, orig->nnames, key, csr_pem, ei);
-        if (r->csr_source == REISSUE_SAME_CSR && !orig->csr_pem)
-                return qerr_set(ei, QERR_POLICY_DENIED,
-                                "no original CSR is stored for this certificate; use --csr or "
-                                "--key");
-        const uint8_t *in =
-            r->csr_source == REISSUE_SAME_CSR ? (const uint8_t *)orig->csr_pem : r->csr;
-        size_t inlen = r->csr_source == REISSUE_SAME_CSR ? strlen(orig->csr_pem) : r->csr_len;
-        struct csr_info csr;
-        char **nn = NULL;
-        size_t nc = 0;
-        enum qerr rc = pki_csr_parse(in, inlen, &csr, ei);
-        if (rc != QERR_OK)
-                return rc;
-        rc = normalise_names((const char *const *)csr.names, csr.nnames, orig->profile, &nn, &nc,
-                             ei);
-        if (rc == QERR_OK && !same_names(nn, nc, orig->names, orig->nnames))
-                rc = qerr_set(ei, QERR_POLICY_DENIED,
-                              "a reissue keeps the certificate's names; the CSR names others. "
-                              "Apply for a new certificate to change names");
-        if (rc == QERR_OK)
-                rc = pki_csr_pem(csr.req, csr_pem, ei);
-        free_names(nn, nc);
-        csr_info_clear(&csr);
-        return rc;
-}
-
-enum qerr service_cert_reissue(struct service *s, const struct reissue_req *r,
-                               struct cert_rec **out, int64_t *proof_order, struct qerr_info *ei)
-{
-        if (proof_order)
-                *proof_order = 0;
-        if (out)
-                *out = NULL;
-        struct cert_rec *orig = NULL, *c = NULL;
-        struct csr_info csr;
-        memset(&csr, 0, sizeof csr);
-        EVP_PKEY *newkey = NULL, *pub = NULL;
-        char *domains = NULL;
-        struct qbuf newcsr;
-        qbuf_init(&newcsr, MAX_CSR_BYTES);
-        int64_t rid = 0;
-        if (!r->reason || !*r->reason)
-                return qerr_set(ei, QERR_USAGE, "a reissue needs a reason (--reason TEXT)");
-        if (strlen(r->reason) > 500)
-                return qerr_set(ei, QERR_USAGE, "the reason is longer than 500 characters");
-        enum qerr rc = svc_require(s, SVC_USER | SVC_ADMIN, "reissue certificates", ei);
-        if (rc == QERR_OK)
-                rc = check_key_password(r->key_password, ei);
-        if (rc == QERR_OK)
-                rc = svc_visible(s, "certificate", r->id, ei);
-        if (rc != QERR_OK)
-                return rc;
-        /* a reissue left behind by a dead process must not lock this one out */
-        if ((rc = service_recover(s, ei)) != QERR_OK)
-                return rc;
-        if ((rc = ST(s)->ops->begin(ST(s), ei)) != QERR_OK)
-                return rc;
-        /* facts and the in-progress mark, under the write lock */
-        rc = ST(s)->ops->cert_get(ST(s), svc_scope(s), r->id, &orig, ei);
-        if (rc == QERR_OK && orig->status == CERT_DELETED)
-                rc = qerr_set(ei, QERR_NOT_FOUND, "certificate %lld was deleted", (long long)r->id);
-        if (rc == QERR_OK)
-                rc = policy_base_url_ok(orig->profile, s->cfg->server_base_url,
-                                        s->cfg->validation_allow_private_addresses, ei);
-        int lineage = 0;
-        int64_t locked_by = 0;
-        bool locked_elsewhere = false;
-        char locked_domain[QUILL_MAX_NAME_LEN + 1] = "";
-        if (rc == QERR_OK && !(domains = registered_domains(orig)))
-                rc = qerr_set(ei, QERR_NOMEM, NULL);
-        if (rc == QERR_OK)
-                rc = ST(s)->ops->cert_lineage_reissues(ST(s), orig->id, &lineage, ei);
-        if (rc == QERR_OK)
-                rc = domain_lock(s, orig, domains, &locked_by, &locked_elsewhere, locked_domain,
-                                 sizeof locked_domain, ei);
-        if (rc == QERR_OK) {
-                struct reissue_facts f = {.cert = orig,
-                                          .now = qtime_now(),
-                                          .lineage_reissues = lineage,
-                                          .locked_by_cert = locked_by,
-                                          .locked_domain = locked_domain,
-                                          .locked_by_other_tenant = locked_elsewhere};
-                rc = policy_may_reissue(&f, ei);
-        }
-        /* issue 7: a public certificate names public names only; one made
-         * before that rule (under .test, say) is not reissued or validated
-         * again */
-        for (size_t i = 0;
-             rc == QERR_OK && cert_profile_is_public(orig->profile) && i < orig->nnames; i++)
-                rc = policy_check_public_name(orig->names[i], ei);
-        /* §6: a public certificate is validated again unless the CSR is the
-         * original or the certificate is less than 3 days old, and (issue 7,
-         * BR 4.2.1) in any case once its names' validation is older than the
-         * reuse period in force today */
-        qtime_t validated_at = 0;
-        if (rc == QERR_OK && cert_profile_is_public(orig->profile))
-                rc = svc_names_validated_at(s, orig->tenant_id, orig->names, orig->nnames,
-                                            &validated_at, ei);
-        bool revalidate = rc == QERR_OK && cert_profile_is_public(orig->profile) &&
-                          policy_reissue_needs_validation(
-                              r->csr_source == REISSUE_SAME_CSR, orig->not_before, validated_at,
-                              s->cfg->validation_reuse_days, qtime_now());
-        if (revalidate && r->method && strcmp(r->method, "dns") && strcmp(r->method, "file"))
-                rc = qerr_set(ei, QERR_USAGE, "--method must be dns or file");
-        if (revalidate && rc == QERR_OK)
-                rc = revalidation_csr(r, orig, &newcsr, &newkey, ei);
-        /* issue 7: a blocked key is refused before anything is recorded (a
-         * key the service generates is checked when it signs) */
-        if (rc == QERR_OK && revalidate && newcsr.len)
-                rc = svc_csr_key_check(s, newcsr.data, newcsr.len, ei);
-        else if (rc == QERR_OK && r->csr_source == REISSUE_SAME_CSR && orig->csr_pem)
-                rc = svc_csr_key_check(s, orig->csr_pem, strlen(orig->csr_pem), ei);
-        else if (rc == QERR_OK && r->csr_source == REISSUE_PASTED_CSR)
-                rc = svc_csr_key_check(s, r->csr, r->csr_len, ei);
-        struct reissue_rec rr;
-        memset(&rr, 0, sizeof rr);
-        if (rc == QERR_OK) {
-                rr.certificate_id = orig->id;
-                rr.tenant_id = orig->tenant_id;
-                snprintf(rr.csr_source, sizeof rr.csr_source, "%s", csr_source_name(r->csr_source));
-                rr.reason = (char *)r->reason;
-                rr.registered_domains = domains;
-                rr.created_at = qtime_now();
-                /* done here and now: this process owns it; validating again:
-                 * the job queue does (no owner to outlive) */
-                if (!revalidate)
-                        svc_owner_self(rr.owner, sizeof rr.owner);
-                rc = ST(s)->ops->reissue_insert(ST(s), &rr, ei);
-                rid = rr.id;
-        }
-        if (rc == QERR_OK)
-                rc = svc_event(s, orig->tenant_id, "reissue", rid, NULL, "in_progress",
-                               "reissue of certificate %lld (%s CSR): %s", (long long)orig->id,
-                               rr.csr_source, r->reason);
-        if (rc == QERR_OK)
-                rc = svc_cert_move(s, orig, CERT_REISSUING, ei, "reissue %lld requested: %s",
-                                   (long long)rid, r->reason);
-        if (rc == QERR_OK && revalidate) {
-                struct order_rec *po = NULL;
-                /* the original CSR (issue 7): the reissue keeps the stored key,
-                 * sealed to the proof order (or, under the applicant's
-                 * password, copied as it is) */
-                bool same = r->csr_source == REISSUE_SAME_CSR && orig->key_blob;
-                bool pw = same && orig->key_protection == KEYPROT_PASSWORD;
-                EVP_PKEY *kept = NULL;
-                if (same && !pw)
-                        rc = svc_open_key(s, orig, NULL, &kept, ei);
-                if (rc == QERR_OK)
-                        rc = svc_proof_order(s, "reissue", orig, r->method ? r->method : "dns",
-                                             qtime_now() + s->cfg->validation_deadline_seconds,
-                                             qbuf_str(&newcsr), newkey ? newkey : kept,
-                                             r->key_password, &po, ei);
-                if (rc == QERR_OK && pw) {
-                        if (!(po->key_blob = malloc(orig->key_blob_len))) {
-                                rc = qerr_set(ei, QERR_NOMEM, NULL);
-                        } else {
-                                memcpy(po->key_blob, orig->key_blob, orig->key_blob_len);
-                                po->key_blob_len = orig->key_blob_len;
-                                po->key_protection = KEYPROT_PASSWORD;
-                                rc = ST(s)->ops->order_update(ST(s), po, ei);
-                        }
-                }
-                if (rc == QERR_OK && proof_order)
-                        *proof_order = po->id;
-                EVP_PKEY_free(kept);
-                order_rec_free(po);
-        }
-        if (rc != QERR_OK) {
-                svc_abort(s, rc);
-                goto out;
-        }
-        if ((rc = ST(s)->ops->commit(ST(s), ei)) != QERR_OK || revalidate)
-                goto out;
-
-        /* the CSR choice */
-        const char *csr_pem = NULL;
-        const char *alg = orig->key_algorithm;
-        if (r->csr_source == REISSUE_SAME_CSR) {
-                if (!orig->csr_pem) {
-                        rc = qerr_set(ei, QERR_POLICY_DENIED,
-                                      "no original CSR is stored for "
-                                      "this certificate; use --csr or "
-                                      "--key");
-                } else if ((rc = pki_csr_parse(orig->csr_pem, strlen(orig->csr_pem), &csr, ei)) ==
-                           QERR_OK) {
-                        pub = csr.key;
-                        csr_pem = orig->csr_pem;
-                }
-        } else if (r->csr_source == REISSUE_PASTED_CSR) {
-                rc = pki_csr_parse(r->csr, r->csr_len, &csr, ei);
-                if (rc == QERR_OK) {
-                        char **nn = NULL;
-                        size_t nc = 0;
-                        rc = normalise_names((const char *const *)csr.names, csr.nnames,
-                                             orig->profile, &nn, &nc, ei);
-                        if (rc == QERR_OK && !same_names(nn, nc, orig->names, orig->nnames))
-                                rc = qerr_set(ei, QERR_POLICY_DENIED,
-                                              "a reissue keeps the certificate's names; the CSR "
-                                              "names others. Apply for a new certificate to "
-                                              "change names");
-                        free_names(nn, nc);
-                        pub = csr.key;
-                        alg = csr.key_algorithm;
-                        csr_pem = NULL; /* stored below in PEM form */
-                }
-        } else {
-                alg = r->key_alg;
-                rc = new_key_and_csr(r->key_alg, orig->names, orig->nnames, &newkey, &newcsr, ei);
-                pub = newkey;
-                csr_pem = qbuf_str(&newcsr);
-        }
-        if (rc == QERR_OK && r->csr_source == REISSUE_PASTED_CSR) {
-                rc = pki_csr_pem(csr.req, &newcsr, ei);
-                csr_pem = qbuf_str(&newcsr);
-        }
-        /* The private profile trusts the operator; a public certificate got
-         * here only when §6 lets the reissue skip validation (checked above):
-         * its names stand validated. */
-        if (rc == QERR_OK) {
-                struct issue_input in = {.tenant_id = orig->tenant_id,
-                                         .tenant = orig->tenant,
-                                         .pub = pub,
-                                         .key_alg = alg,
-                                         .names = orig->names,
-                                         .nnames = orig->nnames,
-                                         .profile = orig->profile,
-                                         .not_after = orig->not_after,
-                                         .parent_id = orig->id,
-                                         .csr_pem = csr_pem,
-                                         .validated = true,
-                                         .free_cert = orig->free_cert};
-                char org[520];
-                org_of_cert(orig, org, sizeof org);
-                in.org = org[0] ? org : NULL;
-                rc = issue_one(s, &in, &c, ei);
-        }
-        if (rc == QERR_OK && newkey)
-                rc = svc_store_key(s, newkey, r->key_password, c, ei);
-        if (rc == QERR_OK && !newkey && r->csr_source == REISSUE_SAME_CSR && orig->key_blob) {
-                /* same CSR, same key: the new certificate keeps the stored key */
-                c->key_protection = orig->key_protection;
-                if (orig->key_protection == KEYPROT_PASSWORD) {
-                        c->key_blob = malloc(orig->key_blob_len);
-                        if (c->key_blob) {
-                                memcpy(c->key_blob, orig->key_blob, orig->key_blob_len);
-                                c->key_blob_len = orig->key_blob_len;
-                        }
-                } else {
-                        EVP_PKEY *k = NULL;
-                        rc = svc_open_key(s, orig, NULL, &k, ei);
-                        if (rc == QERR_OK)
-                                rc = svc_store_key(s, k, NULL, c, ei);
-                        EVP_PKEY_free(k);
-                }
-        }
-        if (rc != QERR_OK) {
-                struct qerr_info why = *ei;
-                rc = reissue_failed(s, orig->tenant_id, orig->id, rid, rc, &why);
-                goto out;
-        }
-        QUILL_TEST_PAUSE("reissue_signed");
-        bool key_blocked = false;
-        rc = reissue_complete(s, orig->id, rid, c, &key_blocked, ei);
-        if (rc != QERR_OK) {
-                struct qerr_info why = *ei;
-                rc = reissue_failed(s, orig->tenant_id, orig->id, rid, rc, &why);
-        } else if (key_blocked) {
-                rc = qerr_set(ei, QERR_KEY_BLOCKED,
-                              "the key was reported compromised while this reissue ran; the "
-                              "reissued certificate %lld was revoked at once (keyCompromise). "
-                              "Reissue again with a new key (--key ALG or a new CSR)",
-                              (long long)c->id);
-        } else if (c->status == CERT_REVOKED) {
-                /* A revocation of the original won the race: the new
-                 * certificate is stored (nothing signed is lost) and revoked
-                 * with it, and this reissue reports that it lost. */
-                rc = qerr_set(ei, QERR_REISSUE_STATUS,
-                              "certificate %lld was revoked while this reissue ran; the reissued "
-                              "certificate %lld was revoked with it (revoking the original "
-                              "revokes every certificate reissued from it)",
-                              (long long)orig->id, (long long)c->id);
-        }
-out:
-        csr_info_clear(&csr);
-        EVP_PKEY_free(newkey);
-        free(domains);
-        qbuf_free(&newcsr);
-        cert_rec_free(orig);
         if (rc != QERR_OK) {
                 cert_rec_free(c);
                 return rc;

@@ -14,7 +14,7 @@
  * Called by workers (svc_workers.c) and by `quill order validate`, with the
  * caller's service handle and resolver (one thread).
  */
-#include "service_internal.h"
+#include "svc_issue_int.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -240,7 +240,7 @@ static enum qerr to_issuing(struct service *s, struct order_rec *o, enum step *n
 }
 
 /* A DV revocation whose proof of control arrived: revoke (with its reissues)
- * and publish the CRL, in the caller's transaction. */
+ * and queue their CRLs, in the caller's transaction. */
 static enum qerr complete_revocation(struct service *s, struct order_rec *o, struct qerr_info *ei)
 {
         int64_t rev = 0, cert_id = 0;
@@ -446,7 +446,7 @@ static enum qerr step_validate(struct service *s, struct dns_resolver *dns, int6
                 *next = STEP_RETRY;
         }
         if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), ei);
+                rc = svc_commit(s, ei);
         else
                 svc_abort(s, rc);
 out:
@@ -485,8 +485,11 @@ static enum qerr step_issue(struct service *s, struct dns_resolver *dns, int64_t
                         lookup_error = true;
                 }
         }
-        /* Sign under the write lock, after reading the order again: a cancel
-         * or another process that got here first wins, and an order gets
+        /* The order is read again under the write lock: a cancel or another
+         * process that got here first wins. The signature itself happens
+         * outside any transaction (two-phase issuance): its reservation, in
+         * svc_issue_one, checks once more that the order is issuing and
+         * allows one signature in flight per order, so an order gets
          * exactly one certificate. */
         QUILL_TEST_PAUSE("issue_begin");
         if ((rc = ST(s)->ops->begin(ST(s), ei)) != QERR_OK)
@@ -502,27 +505,61 @@ static enum qerr step_issue(struct service *s, struct dns_resolver *dns, int64_t
                 fail = stale.code;
                 snprintf(failmsg, sizeof failmsg, "%s", qerr_message(&stale));
         }
-        if (fail == QERR_OK && !lookup_error) {
-                struct qerr_info why;
-                enum qerr irc = svc_issue_order(s, o, &c, &why);
-                if (irc == QERR_SIGNER_UNAVAILABLE || irc == QERR_BUSY || irc == QERR_IO ||
-                    irc == QERR_DISK_FULL || irc == QERR_STORE) {
-                        /* the service's trouble, not the order's */
-                        qlog_warn("issuance will be retried", "order=%lld code=%s",
-                                  (long long)o->id, qerr_code(irc));
-                        svc_abort(s, irc);
-                        *next = STEP_RETRY;
-                        goto out;
-                } else if (irc != QERR_OK) {
-                        fail = irc;
-                        snprintf(failmsg, sizeof failmsg, "%s", qerr_message(&why));
-                }
-        }
         for (size_t i = 0; rc == QERR_OK && rechecked && i < o->nnames; i++)
                 rc = ST(s)->ops->order_name_update(ST(s), &o->names[i], ei);
         if (rc == QERR_OK && fail != QERR_OK) {
                 rc = svc_order_finish(s, o, ORDER_FAILED, fail, failmsg, ei);
-        } else if (rc == QERR_OK && c && !strcmp(o->purpose, "reissue")) {
+        } else if (rc == QERR_OK && lookup_error && qtime_now() >= o->deadline) {
+                rc = svc_order_finish(s, o, ORDER_FAILED, QERR_DNS_ERROR,
+                                      "the CAA check before signing kept failing until the "
+                                      "deadline",
+                                      ei);
+        } else if (rc == QERR_OK && lookup_error) {
+                *next = STEP_RETRY;
+        }
+        if (rc == QERR_OK)
+                rc = svc_commit(s, ei);
+        else
+                svc_abort(s, rc);
+        if (rc != QERR_OK || fail != QERR_OK || lookup_error)
+                goto out;
+
+        struct qerr_info why;
+        qerr_clear(&why);
+        enum qerr irc = svc_issue_order(s, o, &c, &why);
+        if (irc == QERR_ORDER_STATE) {
+                goto out; /* it moved on meanwhile: nothing was signed */
+        } else if (irc == QERR_ISSUE_IN_PROGRESS) {
+                /* another process signs for it, or one that died did: a
+                 * reconciliation settles the latter; look again later */
+                struct qerr_info e2;
+                service_reconcile(s, NULL, &e2);
+                *next = STEP_RETRY;
+                goto out;
+        } else if (irc == QERR_SIGNER_UNAVAILABLE || irc == QERR_BUSY || irc == QERR_IO ||
+                   irc == QERR_DISK_FULL || irc == QERR_STORE || irc == QERR_SERIAL_TAKEN) {
+                /* the service's trouble, not the order's */
+                qlog_warn("issuance will be retried", "order=%lld code=%s", (long long)o->id,
+                          qerr_code(irc));
+                *next = STEP_RETRY;
+                goto out;
+        }
+        /* phase two: store it, with the order, in one transaction */
+        if ((rc = ST(s)->ops->begin(ST(s), ei)) != QERR_OK)
+                goto stored;
+        struct order_rec *fresh = NULL;
+        rc = ST(s)->ops->order_get(ST(s), 0, o->id, &fresh, ei);
+        bool wanted = rc == QERR_OK && fresh->status == ORDER_ISSUING && !fresh->certificate_id;
+        order_rec_free(fresh);
+        if (rc == QERR_OK && irc != QERR_OK) {
+                if (wanted)
+                        rc = svc_order_finish(s, o, ORDER_FAILED, irc, qerr_message(&why), ei);
+        } else if (rc == QERR_OK && !wanted) {
+                /* never expected (the reservation checked): stored, and
+                 * revoked, so that nothing signed is unknown */
+                rc = svc_store_revoked(s, c, REASON_SUPERSEDED, "issued",
+                                       "signed for an order that moved on meanwhile", ei);
+        } else if (rc == QERR_OK && !strcmp(o->purpose, "reissue")) {
                 rc = svc_reissue_complete_tx(s, o->subject_id, c, ei);
                 if (rc == QERR_OK) {
                         o->certificate_id = c->id;
@@ -533,10 +570,15 @@ static enum qerr step_issue(struct service *s, struct dns_resolver *dns, int64_t
                         rc = svc_order_finish(s, o, ORDER_ISSUED, QERR_OK,
                                               "reissued certificate issued", ei);
                 }
-        } else if (rc == QERR_OK && c) {
-                char why[128];
-                snprintf(why, sizeof why, "issued for order %lld", (long long)o->id);
-                rc = svc_insert_cert(s, c, why, ei);
+        } else if (rc == QERR_OK) {
+                char whytext[128];
+                snprintf(whytext, sizeof whytext, "issued for order %lld", (long long)o->id);
+                rc = svc_insert_cert(s, c, whytext, ei);
+                /* issue 7: signed outside any transaction; its key may have
+                 * been blocked meanwhile: then it is stored revoked */
+                bool blocked = false;
+                if (rc == QERR_OK)
+                        rc = svc_key_recheck_tx(s, c, &blocked, ei);
                 if (rc == QERR_OK) {
                         o->certificate_id = c->id;
                         /* the key now belongs to the certificate */
@@ -544,21 +586,26 @@ static enum qerr step_issue(struct service *s, struct dns_resolver *dns, int64_t
                         o->key_blob = NULL;
                         o->key_blob_len = 0;
                         o->key_protection = KEYPROT_NONE;
-                        rc =
-                            svc_order_finish(s, o, ORDER_ISSUED, QERR_OK, "certificate issued", ei);
+                        rc = blocked ? svc_order_finish(s, o, ORDER_FAILED, QERR_KEY_BLOCKED,
+                                                        "the key was reported compromised while "
+                                                        "the certificate was being signed; it was "
+                                                        "revoked at once (keyCompromise)",
+                                                        ei)
+                                     : svc_order_finish(s, o, ORDER_ISSUED, QERR_OK,
+                                                        "certificate issued", ei);
                 }
-        } else if (rc == QERR_OK && qtime_now() >= o->deadline) {
-                rc = svc_order_finish(s, o, ORDER_FAILED, QERR_DNS_ERROR,
-                                      "the CAA check before signing kept failing until the "
-                                      "deadline",
-                                      ei);
-        } else if (rc == QERR_OK) {
-                *next = STEP_RETRY;
         }
         if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), ei);
+                rc = svc_commit(s, ei);
         else
                 svc_abort(s, rc);
+stored:
+        if (rc != QERR_OK && c && rc != QERR_CERT_RECOVERED) {
+                /* signed, not stored: reconciliation stores it from the
+                 * journal (and the order with it); the job looks again */
+                svc_issue_store_failed(s, c->serial, c->tenant_id);
+                *next = STEP_RETRY;
+        }
 out:
         cert_rec_free(c);
         order_rec_free(o);
@@ -578,15 +625,20 @@ enum qerr svc_run_job(struct service *s, struct dns_resolver *dns, const struct 
 {
         enum step next = STEP_DONE;
         enum qerr rc;
-        if (!strcmp(j->kind, "issue"))
+        if (!strcmp(j->kind, "crl"))
+                rc = svc_crl_job(s, j, ei);
+        else if (!strcmp(j->kind, "issue"))
                 rc = step_issue(s, dns, j->order_id, &next, ei);
-        else
+        else if (!strcmp(j->kind, "validate"))
                 rc = step_validate(s, dns, j->order_id, &next, ei);
+        else /* a kind of a newer quill: left for it, with backoff */
+                rc = qerr_set(ei, QERR_INTERNAL, "job kind %s is unknown to this quill", j->kind);
         struct qerr_info e2;
         if (rc != QERR_OK) {
                 /* the step could not even be written: try again later */
-                qlog_warn("job failed, retrying", "job=%lld order=%lld code=%s", (long long)j->id,
-                          (long long)j->order_id, qerr_code(rc));
+                qlog_warn("job failed, retrying", "job=%lld kind=%s order=%lld ca=%lld code=%s",
+                          (long long)j->id, j->kind, (long long)j->order_id, (long long)j->ca_id,
+                          qerr_code(rc));
                 ST(s)->ops->job_retry(ST(s), j->id, qtime_now() + backoff(j->attempts),
                                       qerr_code(rc), &e2);
                 return rc;

@@ -274,7 +274,7 @@ enum qerr service_order_apply(struct service *s, const struct order_apply_req *r
         if (rc == QERR_OK)
                 rc = ST(s)->ops->job_insert(ST(s), "validate", o->id, now, ei);
         if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), ei);
+                rc = svc_commit(s, ei);
         else
                 svc_abort(s, rc);
 out:
@@ -477,7 +477,7 @@ enum qerr service_order_cancel(struct service *s, int64_t id, struct order_rec *
                 rc = svc_order_finish(s, o, ORDER_CANCELLED, QERR_OK, "cancelled by the applicant",
                                       ei);
         if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), ei);
+                rc = svc_commit(s, ei);
         else
                 svc_abort(s, rc);
         if (rc != QERR_OK) {
@@ -634,7 +634,7 @@ enum qerr service_review_decide(struct service *s, int64_t id, bool approve, con
         }
 done:
         if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), ei);
+                rc = svc_commit(s, ei);
         else
                 svc_abort(s, rc);
         order_rec_free(o);

@@ -7,9 +7,11 @@
  * in_progress and lock the certificate and its registered domain for ever.
  * service_recover() finds rows whose owner is gone (another boot, no such
  * pid, or a pid reused by a younger process) and fails them, putting the
- * certificate back to issued, with events. It runs when `quill serve` starts
- * and before every reissue. The data directory must be local (as SQLite
- * requires anyway), so /proc describes every possible owner.
+ * certificate back to issued, with events. It runs when `quill serve` starts,
+ * at the start of every command that signs, and before every reissue, after
+ * the reconciliation of two-phase issuance (svc_reconcile.c): a reissue whose
+ * certificate the signer journaled is completed from the journal instead. The data directory must
+ * be local (as SQLite requires anyway), so /proc describes every possible owner.
  */
 #include "service_internal.h"
 
@@ -36,7 +38,7 @@ static bool read_line(const char *path, char *out, size_t sz)
 /* Field 22 of /proc/<pid>/stat: start time in clock ticks since boot. The
  * command name (field 2) may hold spaces and parentheses: count from the
  * last ')'. */
-static bool start_time(long pid, unsigned long long *out)
+static bool start_time(long pid, unsigned long long *out, char *state)
 {
         char path[64], buf[1024];
         snprintf(path, sizeof path, "/proc/%ld/stat", pid);
@@ -46,6 +48,8 @@ static bool start_time(long pid, unsigned long long *out)
         if (!p)
                 return false;
         p++;
+        if (state)
+                *state = p[0] == ' ' ? p[1] : '?';
         for (int field = 3; field < 22; field++) {
                 p = strchr(p + 1, ' ');
                 if (!p)
@@ -61,7 +65,7 @@ void svc_owner_self(char *out, size_t sz)
         char boot[64] = "";
         unsigned long long st = 0;
         read_line("/proc/sys/kernel/random/boot_id", boot, sizeof boot);
-        start_time((long)getpid(), &st);
+        start_time((long)getpid(), &st, NULL);
         snprintf(out, sz, "%s/%ld/%llu", boot, (long)getpid(), st);
 }
 
@@ -77,22 +81,49 @@ bool svc_owner_alive(const char *owner)
                 return false; /* the machine rebooted since */
         if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
                 return false;
-        if (!start_time(pid, &now_st))
+        char state = '?';
+        if (!start_time(pid, &now_st, &state))
                 return false;
-        return now_st == st; /* a different start time: the pid was reused */
+        /* a zombie (killed, not yet reaped) does no more work */
+        return now_st == st && state != 'Z' && state != 'X';
 }
 
 enum qerr service_recover(struct service *s, struct qerr_info *ei)
 {
+        return service_recover_stats(s, NULL, ei);
+}
+
+enum qerr service_recover_stats(struct service *s, struct reconcile_stats *out,
+                                struct qerr_info *ei)
+{
+        struct reconcile_stats st;
+        /* first what the signer journaled: a reissue killed after signing is
+         * completed from the journal, not failed */
+        enum qerr rc = service_reconcile(s, &st, ei);
+        if (out)
+                *out = st;
+        if (rc != QERR_OK)
+                return rc;
         struct reissue_rec *act = NULL;
         size_t n = 0;
-        enum qerr rc = ST(s)->ops->begin(ST(s), ei);
-        if (rc != QERR_OK)
+        /* read first: most starts find nothing to do and take no lock */
+        rc = ST(s)->ops->reissue_active(ST(s), &act, &n, ei);
+        bool any = false;
+        for (size_t i = 0; rc == QERR_OK && i < n; i++)
+                any = any || (act[i].owner[0] && !svc_owner_alive(act[i].owner));
+        store_free_reissues(act, n);
+        act = NULL;
+        n = 0;
+        if (rc != QERR_OK || !any)
+                return rc;
+        if ((rc = ST(s)->ops->begin(ST(s), ei)) != QERR_OK)
                 return rc;
         rc = ST(s)->ops->reissue_active(ST(s), &act, &n, ei);
         for (size_t i = 0; rc == QERR_OK && i < n; i++) {
                 if (!act[i].owner[0] || svc_owner_alive(act[i].owner))
                         continue;
+                if (out)
+                        out->reissues_failed++;
                 rc = ST(s)->ops->reissue_finish(ST(s), act[i].id, "failed", 0, "abandoned",
                                                 qtime_now(), ei);
                 if (rc == QERR_OK)
@@ -113,6 +144,6 @@ enum qerr service_recover(struct service *s, struct qerr_info *ei)
         }
         store_free_reissues(act, n);
         if (rc == QERR_OK)
-                return ST(s)->ops->commit(ST(s), ei);
+                return svc_commit(s, ei);
         return svc_abort(s, rc);
 }

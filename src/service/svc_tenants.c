@@ -156,7 +156,7 @@ enum qerr service_tenant_create(struct service *s, const char *name, struct tena
         if (rc == QERR_OK)
                 rc = svc_event(s, t.id, "tenant", t.id, NULL, "created", "tenant %s", t.name);
         if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), ei);
+                rc = svc_commit(s, ei);
         else
                 svc_abort(s, rc);
         if (rc == QERR_OK && out)
@@ -218,7 +218,7 @@ enum qerr service_key_create(struct service *s, const char *tenant, enum role ro
                         rc = svc_event(s, t.id, "api_key", k.id, NULL, "created", "%s key%s%s",
                                        role_name(role), k.label[0] ? " " : "", k.label);
                 if (rc == QERR_OK)
-                        rc = ST(s)->ops->commit(ST(s), ei);
+                        rc = svc_commit(s, ei);
                 else
                         svc_abort(s, rc);
         }
@@ -269,7 +269,7 @@ enum qerr service_key_revoke(struct service *s, int64_t id, struct apikey_rec *o
                 rc = svc_event(s, k.tenant_id, "api_key", id, "created", "revoked", "%s key%s%s",
                                role_name(k.role), k.label[0] ? " " : "", k.label);
         if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), ei);
+                rc = svc_commit(s, ei);
         else
                 svc_abort(s, rc);
         if (rc == QERR_OK && out)

@@ -5,12 +5,15 @@
  * resolver, and borrows the signer of the handle that started the pool. It
  * claims the oldest due job (an atomic UPDATE ... RETURNING under the write
  * lock, so two workers - or two quill processes - never run one job twice),
- * runs it, and looks again; with nothing due it waits up to a second. Jobs
- * are rows, so a restart resumes them: at start, jobs left "running" by a
- * process that no longer exists are queued again.
+ * runs it, and looks again; with nothing due it waits up to a second, or
+ * until service_workers_wake() (called after a commit that queued jobs,
+ * e.g. a revocation's CRL job). Jobs are rows, so a restart resumes them:
+ * at start, jobs left "running" by a process that no longer exists are
+ * queued again.
  *
  * Threads: service_workers_start/stop from the main thread; the workers only
- * touch their own handles, and a stop flag read atomically.
+ * touch their own handles, a stop flag read atomically, and the pool's
+ * mutex and condition variable (service_workers_wake: any thread).
  */
 #include "service_acme.h"
 #include "service_internal.h"
@@ -39,15 +42,39 @@ struct workers {
         atomic_bool stop;
         int n;
         struct worker *w;
+        pthread_mutex_t mu;
+        pthread_cond_t cv;  /* signalled by wake and stop */
+        unsigned long bell; /* wake count, under mu */
 };
 
-static void nap(const struct workers *p)
+void service_workers_wake(void *arg)
 {
-        /* up to a second, in slices, so a stop is seen quickly */
-        for (int i = 0; i < 10 && !atomic_load(&p->stop); i++) {
-                struct timespec ts = {0, 100 * 1000 * 1000};
-                nanosleep(&ts, NULL);
-        }
+        struct workers *p = arg;
+        pthread_mutex_lock(&p->mu);
+        p->bell++;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+}
+
+/* Waits up to a second, or until a wake or a stop since `seen`. */
+static void nap(struct workers *p, unsigned long seen)
+{
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += 1;
+        pthread_mutex_lock(&p->mu);
+        while (p->bell == seen && !atomic_load(&p->stop))
+                if (pthread_cond_timedwait(&p->cv, &p->mu, &until) != 0)
+                        break;
+        pthread_mutex_unlock(&p->mu);
+}
+
+static unsigned long bell_now(struct workers *p)
+{
+        pthread_mutex_lock(&p->mu);
+        unsigned long b = p->bell;
+        pthread_mutex_unlock(&p->mu);
+        return b;
 }
 
 static void *worker_main(void *arg)
@@ -56,6 +83,8 @@ static void *worker_main(void *arg)
         while (!atomic_load(&w->pool->stop)) {
                 struct job_rec j;
                 struct qerr_info ei;
+                /* read the bell first: a wake after this point is not lost */
+                unsigned long seen = bell_now(w->pool);
                 enum qerr rc =
                     w->svc->st->ops->job_claim(w->svc->st, w->owner, qtime_now(), &j, &ei);
                 if (rc == QERR_NOT_FOUND) {
@@ -66,16 +95,24 @@ static void *worker_main(void *arg)
                         if (arc != QERR_NOT_FOUND)
                                 qlog_warn("ACME validation failed", "worker=%d code=%s", w->index,
                                           qerr_code(arc));
-                        nap(w->pool);
+                        nap(w->pool, seen);
                         continue;
                 }
                 if (rc != QERR_OK) {
                         qlog_warn("job claim failed", "worker=%d code=%s", w->index, qerr_code(rc));
-                        nap(w->pool);
+                        nap(w->pool, seen);
                         continue;
                 }
-                qlog_info("job started", "worker=%d job=%lld kind=%s order=%lld attempt=%d",
-                          w->index, (long long)j.id, j.kind, (long long)j.order_id, j.attempts);
+                if (!strcmp(j.kind, "crl"))
+                        qlog_info("job started",
+                                  "worker=%d job=%lld kind=crl ca=%lld shard=%d "
+                                  "attempt=%d",
+                                  w->index, (long long)j.id, (long long)j.ca_id, j.shard,
+                                  j.attempts);
+                else
+                        qlog_info("job started", "worker=%d job=%lld kind=%s order=%lld attempt=%d",
+                                  w->index, (long long)j.id, j.kind, (long long)j.order_id,
+                                  j.attempts);
                 svc_run_job(w->svc, w->dns, &j, &ei);
         }
         return NULL;
@@ -96,8 +133,7 @@ static enum qerr requeue_orphans(struct service *s, struct qerr_info *ei)
                 rc =
                     s->st->ops->job_retry(s->st, v[i].id, qtime_now(), "resumed after restart", ei);
                 if (rc == QERR_OK)
-                        qlog_info("job resumed", "job=%lld order=%lld", (long long)v[i].id,
-                                  (long long)v[i].order_id);
+                        qlog_info("job resumed", "job=%lld kind=%s", (long long)v[i].id, v[i].kind);
         }
         free(v);
         if (rc == QERR_OK)
@@ -116,6 +152,12 @@ enum qerr service_workers_start(const char *data_dir, const struct qconfig *cfg,
         }
         atomic_init(&p->stop, false);
         p->n = n;
+        pthread_mutex_init(&p->mu, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&p->cv, &ca);
+        pthread_condattr_destroy(&ca);
         enum qerr rc = requeue_orphans(signer_owner, ei);
         char self[128];
         svc_owner_self(self, sizeof self);
@@ -136,6 +178,9 @@ enum qerr service_workers_start(const char *data_dir, const struct qconfig *cfg,
                 rc = service_open(&o, &w->svc, ei);
                 if (rc == QERR_OK) {
                         svc_share_signer(w->svc, signer_owner);
+                        /* a worker's own commits (a DV revocation's proof)
+                         * wake the others for the CRL job */
+                        service_set_job_wake(w->svc, service_workers_wake, p);
                         rc = svc_dns_new(cfg, NULL, &w->dns, ei);
                 }
                 if (rc == QERR_OK && pthread_create(&w->thread, NULL, worker_main, w) != 0)
@@ -156,6 +201,7 @@ void service_workers_stop(struct workers *p)
         if (!p)
                 return;
         atomic_store(&p->stop, true);
+        service_workers_wake(p);
         for (int i = 0; i < p->n; i++) {
                 struct worker *w = &p->w[i];
                 if (w->started)
@@ -164,6 +210,8 @@ void service_workers_stop(struct workers *p)
                 service_close(w->svc);
         }
         free(p->w);
+        pthread_cond_destroy(&p->cv);
+        pthread_mutex_destroy(&p->mu);
         free(p);
 }
 

@@ -1,8 +1,9 @@
 /*
  * signer.c - the signer's request handler: state, CA creation, certificate
- * signing; see signer.h. CRLs are in signer_crl.c, the key directory in
- * signer_keys.c, the process around it in signer_main.c, and the client half
- * (start, call, restart, stop) in signer_client.c.
+ * signing; see signer.h. CRLs (a session of frames) are in signer_crl.c,
+ * the key directory in signer_keys.c, the process around it in
+ * signer_main.c, and the client half (start, call, restart, stop) in
+ * signer_client.c.
  *
  * The handler trusts nothing the main process sends: it decodes with the
  * strict decoder, reloads the issuer from the DER it was given, proves it
@@ -62,6 +63,7 @@ struct signer_state *signer_state_new(const struct signer_config *c)
         st->private_max_days = c->private_max_days;
         st->public_max_days = c->public_max_days;
         snprintf(st->note, sizeof st->note, "%s", c->note ? c->note : "");
+        st->journal.fd = -1;
         if (c->passphrase && *c->passphrase && !keep_passphrase(st, c->passphrase)) {
                 free(st);
                 return NULL;
@@ -73,10 +75,14 @@ void signer_state_free(struct signer_state *st)
 {
         if (!st)
                 return;
+        signer_crl_end(st);
+        signer_journal_close(st);
         for (size_t i = 0; i < st->nkeys; i++)
                 EVP_PKEY_free(st->keys[i].key);
         for (size_t i = 0; i < GATE__COUNT; i++)
                 EVP_PKEY_free(st->gate_keys[i]);
+        for (size_t i = 0; i < st->nresponders; i++)
+                EVP_PKEY_free(st->responders[i].key);
         if (st->passphrase) {
                 OPENSSL_cleanse(st->passphrase, st->pass_map);
                 munmap(st->passphrase, st->pass_map);
@@ -111,6 +117,31 @@ static enum qerr respond_cert(X509 *x, const char *key_id, struct qbuf *out, str
         return rc;
 }
 
+/* Two-phase issuance (issue 7): the certificate goes into the journal,
+ * fsync'd, before it leaves the signer; when that fails it never leaves. */
+static enum qerr journal_and_respond(struct signer_state *st, X509 *issuer, X509 *x,
+                                     struct sbytes serial, struct qbuf *out, struct qerr_info *ei)
+{
+        char key_id[65];
+        struct qbuf der;
+        qbuf_init(&der, 200000);
+        enum qerr rc = pki_key_id(X509_get0_pubkey(issuer), key_id, ei);
+        if (rc == QERR_OK)
+                rc = pki_cert_der(x, &der, ei);
+        if (rc == QERR_OK)
+                rc = signer_journal_append(st, serial.p, serial.len, key_id, der.data, der.len, ei);
+        if (rc == QERR_OK) {
+                struct signer_resp r = {.type = SMSG_OK};
+                r.der.p = der.data;
+                r.der.len = der.len;
+                r.key_id = sbytes_str("");
+                if (!signer_encode_resp(&r, out))
+                        rc = qerr_set(ei, QERR_INTERNAL, "response too large");
+        }
+        qbuf_free(&der);
+        return rc;
+}
+
 /* ---- the lint gate (issue 7; pki_issue.h) ---- */
 
 /* The throwaway key of `signing`'s kind, kept for the life of the signer. */
@@ -131,7 +162,6 @@ enum qerr signer_gate_key(struct signer_state *st, EVP_PKEY *signing, EVP_PKEY *
         *out = st->gate_keys[slot];
         return QERR_OK;
 }
-
 
 static enum qerr do_create(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
                            struct qerr_info *ei)
@@ -348,7 +378,7 @@ static enum qerr do_sign_cert(struct signer_state *st, const struct signer_req *
         ep.lint = &gate;
         if ((rc = pki_issue_ee(issuer, ikey, &ep, &x, ei)) != QERR_OK)
                 goto out;
-        rc = respond_cert(x, "", out, ei);
+        rc = journal_and_respond(st, issuer, x, r->serial, out, ei);
 out:
         free(names);
         X509_free(issuer);
@@ -380,8 +410,26 @@ void signer_handle(struct signer_state *st, const uint8_t *frame, size_t len, st
                 case SMSG_SIGN_CERT:
                         rc = do_sign_cert(st, &r, out, &ei);
                         break;
-                case SMSG_SIGN_CRL:
-                        rc = signer_sign_crl(st, &r, out, &ei);
+                case SMSG_CRL_BEGIN:
+                        rc = signer_crl_begin(st, &r, out, &ei);
+                        break;
+                case SMSG_CRL_ENTRIES:
+                        rc = signer_crl_entries(st, &r, out, &ei);
+                        break;
+                case SMSG_CRL_FINISH:
+                        rc = signer_crl_finish(st, out, &ei);
+                        break;
+                case SMSG_JOURNAL_READ:
+                        rc = signer_journal_read(st, &r, out, &ei);
+                        break;
+                case SMSG_JOURNAL_TRIM:
+                        rc = signer_journal_trim(st, &r, out, &ei);
+                        break;
+                case SMSG_CREATE_RESPONDER:
+                        rc = signer_create_responder(st, &r, out, &ei);
+                        break;
+                case SMSG_SIGN_OCSP:
+                        rc = signer_sign_ocsp(st, &r, out, &ei);
                         break;
                 default:
                         rc = qerr_set(&ei, QERR_PROTO, "unexpected message");
@@ -389,6 +437,7 @@ void signer_handle(struct signer_state *st, const uint8_t *frame, size_t len, st
         }
         signer_req_clear(&r);
         if (rc != QERR_OK) {
+                signer_crl_end(st); /* any refusal ends a CRL session */
                 out->len = start;
                 struct signer_resp e = {
                     .type = SMSG_ERROR, .code = rc, .crl_number = st->err_crl_number};

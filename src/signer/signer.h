@@ -58,6 +58,14 @@ enum qerr signer_start(const struct signer_launch *l, struct signer **out, struc
  * too: crl_number_not_increasing carries the signer's CRL number there). */
 enum qerr signer_call(struct signer *s, const struct signer_req *req, struct qbuf *frame,
                       struct signer_resp *resp, struct qerr_info *ei);
+/* Signs a CRL: `begin` (issuer, number, times, distribution point) and the
+ * DER of `count` RevokedCertificate entries, streamed in frames under the
+ * handle's mutex (signer_crl_drive). On success `resp` holds the parts to
+ * assemble (pointing into `frame`); on a refusal the signer's answer, as
+ * for signer_call. */
+enum qerr signer_sign_crl(struct signer *s, struct signer_req *begin, const uint8_t *entries,
+                          size_t entries_len, size_t count, struct qbuf *frame,
+                          struct signer_resp *resp, struct qerr_info *ei);
 /* Notices a dead signer and starts it again when allowed (backoff). false
  * when it is dead and this handle can never start it again. */
 bool signer_check(struct signer *s);

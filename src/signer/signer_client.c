@@ -412,7 +412,7 @@ static void observe(enum signer_msg type, const struct timespec *t0, enum qerr r
         static pthread_once_t once = PTHREAD_ONCE_INIT;
         pthread_once(&once, register_family);
         const char *name = type == SMSG_SIGN_CERT        ? "sign_cert"
-                           : type == SMSG_SIGN_CRL       ? "sign_crl"
+                           : type == SMSG_CRL_BEGIN      ? "sign_crl"
                            : type == SMSG_CREATE_ROOT    ? "create_root"
                            : type == SMSG_CREATE_ISSUING ? "create_issuing"
                            : type == SMSG_PING           ? "ping"
@@ -434,6 +434,47 @@ enum qerr signer_call(struct signer *s, const struct signer_req *req, struct qbu
         return out;
 }
 
+/* Under s->mu, the signer running: one frame out, one in. A signer that
+ * dies mid-request is reaped here (the next request starts a new one). */
+static enum qerr roundtrip_locked(void *ctx, const struct qbuf *request, struct qbuf *answer,
+                                  struct qerr_info *ei)
+{
+        struct signer *s = ctx;
+        enum qerr rc = signer_write_frame(s->fd, request, ei);
+        if (rc == QERR_OK)
+                rc = signer_read_frame(s->fd, answer, ei);
+        if (rc == QERR_SIGNER_UNAVAILABLE) {
+                /* it died with the request in its hands: this request fails
+                 * (it may or may not have been signed); the next one starts a
+                 * new signer */
+                char why[64];
+                reap(s, why, sizeof why);
+                rc = qerr_set(ei, QERR_SIGNER_UNAVAILABLE,
+                              "the signer process died while handling this request (%s); it is "
+                              "started again and the work can be retried",
+                              why);
+        }
+        return rc;
+}
+
+enum qerr signer_sign_crl(struct signer *s, struct signer_req *begin, const uint8_t *entries,
+                          size_t entries_len, size_t count, struct qbuf *frame,
+                          struct signer_resp *resp, struct qerr_info *ei)
+{
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        memset(resp, 0, sizeof *resp);
+        /* the whole session under the mutex: no other request in between */
+        pthread_mutex_lock(&s->mu);
+        enum qerr rc = ensure_running(s, ei);
+        if (rc == QERR_OK)
+                rc = signer_crl_drive(roundtrip_locked, s, begin, entries, entries_len, count,
+                                      frame, resp, ei);
+        pthread_mutex_unlock(&s->mu);
+        observe(SMSG_CRL_BEGIN, &t0, rc);
+        return rc;
+}
+
 static enum qerr signer_call_once(struct signer *s, const struct signer_req *req,
                                   struct qbuf *frame, struct signer_resp *resp,
                                   struct qerr_info *ei)
@@ -449,22 +490,8 @@ static enum qerr signer_call_once(struct signer *s, const struct signer_req *req
         }
         pthread_mutex_lock(&s->mu);
         enum qerr rc = ensure_running(s, ei);
-        if (rc == QERR_OK) {
-                rc = signer_write_frame(s->fd, &msg, ei);
-                if (rc == QERR_OK)
-                        rc = signer_read_frame(s->fd, frame, ei);
-                if (rc == QERR_SIGNER_UNAVAILABLE) {
-                        /* it died with the request in its hands: this request
-                         * fails (it may or may not have been signed); the next
-                         * one starts a new signer */
-                        char why[64];
-                        reap(s, why, sizeof why);
-                        rc = qerr_set(ei, QERR_SIGNER_UNAVAILABLE,
-                                      "the signer process died while handling this request "
-                                      "(%s); it is started again and the work can be retried",
-                                      why);
-                }
-        }
+        if (rc == QERR_OK)
+                rc = roundtrip_locked(s, &msg, frame, ei);
         pthread_mutex_unlock(&s->mu);
         qbuf_free(&msg);
         if (rc != QERR_OK)
@@ -472,13 +499,7 @@ static enum qerr signer_call_once(struct signer *s, const struct signer_req *req
         rc = signer_decode_resp(frame->data, frame->len, resp, ei);
         if (rc != QERR_OK)
                 return rc;
-        if (resp->type == SMSG_ERROR) {
-                char m[QERR_MSG_MAX];
-                if (!sbytes_cstr(resp->message, m, sizeof m))
-                        m[0] = 0;
-                return qerr_set(ei, (enum qerr)resp->code, "%s", m);
-        }
-        return QERR_OK;
+        return signer_resp_error(resp, ei);
 }
 
 bool signer_check(struct signer *s)

@@ -24,8 +24,35 @@ struct cached_key {
         EVP_PKEY *key;
 };
 
+/* A CRL being signed, between CRL_BEGIN and CRL_FINISH (signer_crl.c). */
+struct crl_session {
+        bool active;
+        bool root_issuer; /* its entries are CA certificates */
+        EVP_MD_CTX *md;   /* the real key's signature over the TBSCertList */
+        struct qbuf head, tail, sigalg;
+        int64_t number, this_update, next_update;
+        char key_id[65];               /* the issuer's, for the CRL number mark */
+        uint64_t want_len, want_count; /* announced by CRL_BEGIN */
+        uint64_t got_len, got_count;
+};
+/* Delegated OCSP responder keys (issue 6): made here, kept in this
+ * process's memory only, never written anywhere; a new signer makes new
+ * responders. The oldest goes when the table is full. */
+#define MAX_RESPONDER_KEYS 16
+
 /* The lint gate's throwaway keys (issue 7), one per key kind. */
 enum { GATE_RSA, GATE_EC256, GATE_EC384, GATE_SM2, GATE__COUNT };
+
+/* The journal file this signer appends to (signer_journal.c): opened at
+ * the first certificate, one per signer process, locked (flock) for its
+ * life so that other signers can tell it from a dead signer's file. */
+struct signer_journal {
+        int fd;             /* -1: none open */
+        char name[64];      /* its name in <key_dir>/journal */
+        uint64_t seq;       /* records written to it */
+        uint64_t end;       /* its length */
+        uint32_t name_salt; /* makes names unique within one process (tests) */
+};
 
 struct signer_state {
         char data_dir[PATH_MAX];
@@ -36,8 +63,12 @@ struct signer_state {
         char note[QERR_MSG_MAX];
         struct cached_key keys[MAX_CACHED_KEYS];
         size_t nkeys;
-        int64_t err_crl_number; /* for the error answer of the request in hand */
+        int64_t err_crl_number;           /* for the error answer of the request in hand */
         EVP_PKEY *gate_keys[GATE__COUNT]; /* made on first need, kept for life */
+        struct crl_session crl;           /* at most one open CRL session */
+        struct signer_journal journal;
+        struct cached_key responders[MAX_RESPONDER_KEYS]; /* id: of the public key */
+        size_t nresponders;
 };
 
 /* ---- signer.c ---- */
@@ -64,12 +95,47 @@ bool signer_is_ca_key(struct signer_state *st, EVP_PKEY *k);
 /* Parses a certificate given by the main process; refuses non-CA ones. */
 enum qerr signer_load_issuer(struct sbytes der, X509 **out, struct qerr_info *ei);
 
-/* ---- signer_crl.c ---- */
-enum qerr signer_sign_crl(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
-                          struct qerr_info *ei);
+/* ---- signer_crl.c: the CRL session (signer_proto.h) ---- */
+enum qerr signer_crl_begin(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
+                           struct qerr_info *ei);
+enum qerr signer_crl_entries(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
+                             struct qerr_info *ei);
+enum qerr signer_crl_finish(struct signer_state *st, struct qbuf *out, struct qerr_info *ei);
+/* Ends the open session, if any (a refusal, a new BEGIN, the end). */
+void signer_crl_end(struct signer_state *st);
 /* The CRL number high-water mark file of a CA (tests read it). */
 void signer_crl_mark_path(const struct signer_state *st, const char *key_id, char *out,
                           size_t outsz);
+
+/* ---- signer_journal.c ---- */
+/* Appends the certificate `der` (serial, issuer key id) to this signer's
+ * journal and fsyncs it; the certificate may leave the signer only when
+ * this succeeded. */
+enum qerr signer_journal_append(struct signer_state *st, const uint8_t *serial, size_t serial_len,
+                                const char *key_id, const uint8_t *der, size_t der_len,
+                                struct qerr_info *ei);
+/* SMSG_JOURNAL_READ and SMSG_JOURNAL_TRIM: answer frames into `out`. */
+enum qerr signer_journal_read(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
+                              struct qerr_info *ei);
+enum qerr signer_journal_trim(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
+                              struct qerr_info *ei);
+/* <key_dir>/journal */
+void signer_journal_dir(const struct signer_state *st, char *out, size_t outsz);
+void signer_journal_close(struct signer_state *st);
+/* Refuses reason codes the BR forbid (certificateHold, removeFromCRL) and
+ * values that are no CRLReason (OCSP responses; CRLs check cACompromise
+ * too). */
+enum qerr signer_check_reason(int64_t reason, struct qerr_info *ei);
+
+/* ---- signer_ocsp.c ---- */
+/* SMSG_CREATE_RESPONDER: a new responder key and its certificate. */
+enum qerr signer_create_responder(struct signer_state *st, const struct signer_req *r,
+                                  struct qbuf *out, struct qerr_info *ei);
+/* SMSG_SIGN_OCSP: one OCSPResponse per entry, signed by a responder key. */
+enum qerr signer_sign_ocsp(struct signer_state *st, const struct signer_req *r, struct qbuf *out,
+                           struct qerr_info *ei);
+/* Whether `id` (pki_key_id) is one of the responder keys held here. */
+bool signer_is_responder_key(const struct signer_state *st, const char *id);
 
 /* ---- signer_seccomp.c ---- */
 /* Installs the signer's system call filter (kill on anything else). */

@@ -160,6 +160,8 @@ bool signer_is_ca_key(struct signer_state *st, EVP_PKEY *k)
         for (size_t i = 0; i < st->nkeys; i++)
                 if (strcmp(st->keys[i].id, id) == 0)
                         return true;
+        if (signer_is_responder_key(st, id))
+                return true;
         char path[PATH_MAX + 160];
         key_path(st, id, path, sizeof path);
         return access(path, F_OK) == 0;

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../pki/pki_crl.h"
+
 enum tag {
         T_KEY_ALG = 1,
         T_SUBJECT,
@@ -25,7 +27,7 @@ enum tag {
         T_CRL_NUMBER,
         T_THIS_UPDATE,
         T_NEXT_UPDATE,
-        T_ENTRY, /* repeated: serial-len(1) serial revoked_at(8) reason(8) */
+        T_RETIRED_16, /* was the one-frame CRL's entry (message 5, gone): never reuse */
         T_DER,
         T_KEY_ID,
         T_CODE,
@@ -35,34 +37,74 @@ enum tag {
         T_PRIVATE_MAX_DAYS,
         T_PUBLIC_MAX_DAYS,
         T_PASSPHRASE,
-        T_NOTE, /* why there is no passphrase */
-        T_LOG_LEVEL,
-        T__MAX /* at most 32: tag sets are 32-bit masks */
+        T_NOTE,      /* why there is no passphrase */
+        T_LOG_LEVEL, /* 27 */
+        /* 28-30: the journal (two-phase issuance) */
+        T_JENTRY, /* 28, repeated: a journal record (encode_jentry) */
+        T_JFILE,  /* repeated: a journal file and an offset (encode_jfile) */
+        T_CURSOR, /* a journal file and an offset: where the next page starts */
+        /* 31-33: OCSP (issue 6) */
+        T_RESPONDER = 31, /* the OCSP responder certificate (DER) */
+        T_OCSP_ENTRY,     /* repeated: serial-len(1) serial status(1) revoked_at(8) reason(8) */
+        T_OCSP_DER,       /* repeated, in answers: one signed OCSPResponse */
+        /* 34-39: free. 40-49: the CRL session (SMSG_CRL_BEGIN ... FINISH) */
+        T_CRL_ENTRIES = 40, /* CRL_ENTRIES: DER of whole RevokedCertificate entries */
+        T_ENTRY_COUNT,      /* CRL_BEGIN: how many entries will follow */
+        T_ENTRIES_LEN,      /* CRL_BEGIN: and their bytes */
+        T_CRL_HEAD,         /* CRL_FINISH answer: the TBSCertList before the entries */
+        T_CRL_TAIL,         /* ... after them (crlExtensions) */
+        T_SIG_ALG,          /* ... the signature AlgorithmIdentifier */
+        T_SIGNATURE,        /* ... the signature value */
+        T__MAX              /* at most 64: tag sets are 64-bit masks */
 };
 
 /* Which tags each request type may carry, and which it must. */
-#define B(t) (1u << (t))
+#define B(t) ((uint64_t)1 << (t))
 static const struct {
-        uint32_t allowed, required;
+        bool valid;
+        uint64_t allowed, required;
 } req_tags[] = {
-    [SMSG_PING] = {0, 0},
-    [SMSG_CREATE_ROOT] = {B(T_KEY_ALG) | B(T_SUBJECT), B(T_KEY_ALG) | B(T_SUBJECT)},
-    [SMSG_CREATE_ISSUING] = {B(T_KEY_ALG) | B(T_SUBJECT) | B(T_ISSUER) | B(T_CRL_URL) |
+    [SMSG_PING] = {true, 0, 0},
+    [SMSG_CREATE_ROOT] = {true, B(T_KEY_ALG) | B(T_SUBJECT), B(T_KEY_ALG) | B(T_SUBJECT)},
+    [SMSG_CREATE_ISSUING] = {true,
+                             B(T_KEY_ALG) | B(T_SUBJECT) | B(T_ISSUER) | B(T_CRL_URL) |
                                  B(T_CAISSUERS_URL),
                              B(T_KEY_ALG) | B(T_SUBJECT) | B(T_ISSUER)},
-    [SMSG_SIGN_CERT] = {B(T_ISSUER) | B(T_SPKI) | B(T_NAME) | B(T_NOT_BEFORE) | B(T_NOT_AFTER) |
+    [SMSG_SIGN_CERT] = {true,
+                        B(T_ISSUER) | B(T_SPKI) | B(T_NAME) | B(T_NOT_BEFORE) | B(T_NOT_AFTER) |
                             B(T_SERIAL) | B(T_PROFILE) | B(T_CRL_URL) | B(T_OCSP_URL) |
                             B(T_CAISSUERS_URL) | B(T_ORG),
                         B(T_ISSUER) | B(T_SPKI) | B(T_NAME) | B(T_NOT_BEFORE) | B(T_NOT_AFTER) |
                             B(T_SERIAL) | B(T_PROFILE)},
-    [SMSG_SIGN_CRL] = {B(T_ISSUER) | B(T_CRL_NUMBER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE) |
-                           B(T_ENTRY),
-                       B(T_ISSUER) | B(T_CRL_NUMBER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE)},
-    [SMSG_INIT] = {B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_PASSPHRASE) |
+    [SMSG_INIT] = {true,
+                   B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_PASSPHRASE) |
                        B(T_NOTE) | B(T_LOG_LEVEL),
                    B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_LOG_LEVEL)},
+    [SMSG_CREATE_RESPONDER] = {true, B(T_ISSUER) | B(T_NOT_BEFORE) | B(T_NOT_AFTER),
+                               B(T_ISSUER) | B(T_NOT_BEFORE) | B(T_NOT_AFTER)},
+    [SMSG_SIGN_OCSP] =
+        {true, B(T_ISSUER) | B(T_RESPONDER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE) | B(T_OCSP_ENTRY),
+         B(T_ISSUER) | B(T_RESPONDER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE) | B(T_OCSP_ENTRY)},
+    [SMSG_CRL_BEGIN] = {true,
+                        B(T_ISSUER) | B(T_CRL_NUMBER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE) |
+                            B(T_CRL_URL) | B(T_ENTRY_COUNT) | B(T_ENTRIES_LEN),
+                        B(T_ISSUER) | B(T_CRL_NUMBER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE) |
+                            B(T_ENTRY_COUNT) | B(T_ENTRIES_LEN)},
+    [SMSG_CRL_ENTRIES] = {true, B(T_CRL_ENTRIES), B(T_CRL_ENTRIES)},
+    [SMSG_CRL_FINISH] = {true, 0, 0},
+    [SMSG_JOURNAL_READ] = {true, B(T_CURSOR), 0},
+    [SMSG_JOURNAL_TRIM] = {true, B(T_JFILE), B(T_JFILE)},
 };
-_Static_assert(T__MAX <= 32, "tag sets are 32-bit masks");
+#define NREQ_TYPES (sizeof req_tags / sizeof req_tags[0])
+#define RESP_OK_TAGS                                                                               \
+        (B(T_DER) | B(T_KEY_ID) | B(T_CRL_HEAD) | B(T_CRL_TAIL) | B(T_SIG_ALG) | B(T_SIGNATURE) |  \
+         B(T_JENTRY) | B(T_JFILE) | B(T_CURSOR) | B(T_OCSP_DER))
+_Static_assert(T__MAX <= 64, "tag sets are 64-bit masks");
+
+/* a journal file name and the fixed parts of the compound fields */
+#define JNAME_MAX 63
+#define JFILE_LEN_MAX (1 + JNAME_MAX + 8 + 1)
+#define JENTRY_LEN_MAX (1 + JNAME_MAX + 8 + 8 + 8 + 1 + 20 + 1 + 64 + 4 + 100000)
 
 static const uint32_t max_len[T__MAX] = {
     [T_KEY_ALG] = 16,
@@ -80,7 +122,6 @@ static const uint32_t max_len[T__MAX] = {
     [T_CRL_NUMBER] = 8,
     [T_THIS_UPDATE] = 8,
     [T_NEXT_UPDATE] = 8,
-    [T_ENTRY] = 1 + 20 + 16,
     [T_DER] = 200000,
     [T_KEY_ID] = 64,
     [T_CODE] = 8,
@@ -92,6 +133,19 @@ static const uint32_t max_len[T__MAX] = {
     [T_PASSPHRASE] = SIGNER_MAX_PASSPHRASE,
     [T_NOTE] = 512,
     [T_LOG_LEVEL] = 8,
+    [T_CRL_ENTRIES] = SIGNER_CRL_CHUNK_BYTES,
+    [T_ENTRY_COUNT] = 8,
+    [T_ENTRIES_LEN] = 8,
+    [T_CRL_HEAD] = 24576,
+    [T_CRL_TAIL] = 4096,
+    [T_SIG_ALG] = 256,
+    [T_SIGNATURE] = 1024,
+    [T_JENTRY] = JENTRY_LEN_MAX,
+    [T_JFILE] = JFILE_LEN_MAX,
+    [T_CURSOR] = JFILE_LEN_MAX,
+    [T_RESPONDER] = 16384,
+    [T_OCSP_ENTRY] = 1 + 20 + 1 + 16,
+    [T_OCSP_DER] = SIGNER_MAX_OCSP_DER,
 };
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -163,12 +217,138 @@ static bool frame_end(struct qbuf *out, size_t start, bool ok)
         return true;
 }
 
+/* ---- the journal's compound fields ---- */
+
+static bool put_name(uint8_t *buf, size_t *off, struct sbytes name)
+{
+        if (name.len < 1 || name.len > JNAME_MAX)
+                return false;
+        buf[(*off)++] = (uint8_t)name.len;
+        memcpy(buf + *off, name.p, name.len);
+        *off += name.len;
+        return true;
+}
+
+/* name-len(1) name end(8) flags(1) */
+static bool encode_jfile(struct qbuf *out, enum tag t, const struct jfile_wire *f)
+{
+        uint8_t buf[JFILE_LEN_MAX];
+        size_t off = 0;
+        if (!put_name(buf, &off, f->name))
+                return false;
+        put_i64(buf + off, f->end);
+        off += 8;
+        buf[off++] = f->flags;
+        return field(out, t, buf, off);
+}
+
+/* name-len(1) name offset(8) seq(8) signed_at(8) serial-len(1) serial
+ * key-id-len(1) key-id der-len(4) der */
+static bool encode_jentry(struct qbuf *out, const struct journal_wire *e)
+{
+        uint8_t head[1 + JNAME_MAX + 24 + 1 + 20 + 1 + 64 + 4];
+        size_t off = 0;
+        if (!put_name(head, &off, e->file) || e->serial.len < 1 || e->serial.len > 20 ||
+            e->key_id.len > 64 || e->der.len < 1 || e->der.len > 100000)
+                return false;
+        put_i64(head + off, e->offset);
+        put_i64(head + off + 8, e->seq);
+        put_i64(head + off + 16, e->signed_at);
+        off += 24;
+        head[off++] = (uint8_t)e->serial.len;
+        memcpy(head + off, e->serial.p, e->serial.len);
+        off += e->serial.len;
+        head[off++] = (uint8_t)e->key_id.len;
+        if (e->key_id.len)
+                memcpy(head + off, e->key_id.p, e->key_id.len);
+        off += e->key_id.len;
+        put_u32(head + off, (uint32_t)e->der.len);
+        off += 4;
+        uint8_t h[5];
+        h[0] = (uint8_t)T_JENTRY;
+        put_u32(h + 1, (uint32_t)(off + e->der.len));
+        return off + e->der.len <= max_len[T_JENTRY] && qbuf_append(out, h, 5) &&
+               qbuf_append(out, head, off) && qbuf_append(out, e->der.p, e->der.len);
+}
+
+static bool get_name(const uint8_t *v, uint32_t len, size_t *off, struct sbytes *name)
+{
+        if (*off >= len)
+                return false;
+        size_t n = v[(*off)++];
+        if (n < 1 || n > JNAME_MAX || len - *off < n)
+                return false;
+        name->p = v + *off;
+        name->len = n;
+        *off += n;
+        return true;
+}
+
+static enum qerr decode_jfile(const uint8_t *v, uint32_t len, struct jfile_wire *f,
+                              struct qerr_info *ei)
+{
+        size_t off = 0;
+        memset(f, 0, sizeof *f);
+        if (!get_name(v, len, &off, &f->name) || len - off != 9)
+                return qerr_set(ei, QERR_PROTO, "bad journal file field");
+        f->end = get_i64(v + off);
+        f->flags = v[off + 8];
+        if (f->end < 0)
+                return qerr_set(ei, QERR_PROTO, "bad journal file offset");
+        return QERR_OK;
+}
+
+static enum qerr decode_jentry(const uint8_t *v, uint32_t len, struct journal_wire *e,
+                               struct qerr_info *ei)
+{
+        size_t off = 0;
+        memset(e, 0, sizeof *e);
+        if (!get_name(v, len, &off, &e->file) || len - off < 24 + 1)
+                return qerr_set(ei, QERR_PROTO, "bad journal entry");
+        e->offset = get_i64(v + off);
+        e->seq = get_i64(v + off + 8);
+        e->signed_at = get_i64(v + off + 16);
+        off += 24;
+        size_t sl = v[off++];
+        if (sl < 1 || sl > 20 || len - off < sl + 1)
+                return qerr_set(ei, QERR_PROTO, "bad journal entry serial");
+        e->serial.p = v + off;
+        e->serial.len = sl;
+        off += sl;
+        size_t kl = v[off++];
+        if (kl > 64 || len - off < kl + 4)
+                return qerr_set(ei, QERR_PROTO, "bad journal entry key id");
+        e->key_id.p = v + off;
+        e->key_id.len = kl;
+        off += kl;
+        uint32_t dl = get_u32(v + off);
+        off += 4;
+        if (dl < 1 || dl > 100000 || len - off != dl || e->offset < 0)
+                return qerr_set(ei, QERR_PROTO, "bad journal entry certificate");
+        e->der.p = v + off;
+        e->der.len = dl;
+        return QERR_OK;
+}
+
+/* Appends one decoded item to a growing array owned by the message. */
+static enum qerr grow(void **arr, size_t n, size_t elem, size_t max, struct qerr_info *ei)
+{
+        if (n >= max)
+                return qerr_set(ei, QERR_PROTO, "too many journal fields");
+        if (n % 64 == 0) {
+                void *na = realloc(*arr, (n + 64) * elem);
+                if (!na)
+                        return qerr_set(ei, QERR_NOMEM, NULL);
+                *arr = na;
+        }
+        return QERR_OK;
+}
+
 bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
 {
         bool ok;
         size_t start = frame_begin(out, r->type, &ok);
-        uint32_t allowed =
-            (size_t)r->type < sizeof req_tags / sizeof req_tags[0] ? req_tags[r->type].allowed : 0;
+        uint64_t allowed = (size_t)r->type < NREQ_TYPES ? req_tags[r->type].allowed : 0;
         if (allowed & B(T_KEY_ALG))
                 ok = ok && field_bytes(out, T_KEY_ALG, r->key_alg);
         if (allowed & B(T_SUBJECT))
@@ -179,6 +359,8 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
                 ok = ok && field_bytes(out, T_SPKI, r->spki_der);
         for (size_t i = 0; ok && (allowed & B(T_NAME)) && i < r->nnames; i++)
                 ok = field_bytes(out, T_NAME, r->names[i]);
+        if (allowed & B(T_RESPONDER))
+                ok = ok && field_bytes(out, T_RESPONDER, r->responder_der);
         if (allowed & B(T_NOT_BEFORE))
                 ok = ok && field_i64(out, T_NOT_BEFORE, r->not_before) &&
                      field_i64(out, T_NOT_AFTER, r->not_after);
@@ -195,8 +377,9 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
         if ((allowed & B(T_ORG)) && r->org.len)
                 ok = ok && field_bytes(out, T_ORG, r->org);
         if (allowed & B(T_CRL_NUMBER))
-                ok = ok && field_i64(out, T_CRL_NUMBER, r->crl_number) &&
-                     field_i64(out, T_THIS_UPDATE, r->this_update) &&
+                ok = ok && field_i64(out, T_CRL_NUMBER, r->crl_number);
+        if (allowed & B(T_THIS_UPDATE))
+                ok = ok && field_i64(out, T_THIS_UPDATE, r->this_update) &&
                      field_i64(out, T_NEXT_UPDATE, r->next_update);
         if (allowed & B(T_DATA_DIR))
                 ok = ok && field_bytes(out, T_DATA_DIR, r->data_dir) &&
@@ -207,18 +390,28 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
                 ok = ok && field_bytes(out, T_PASSPHRASE, r->passphrase);
         if ((allowed & B(T_NOTE)) && r->note.len)
                 ok = ok && field_bytes(out, T_NOTE, r->note);
-        for (size_t i = 0; ok && (allowed & B(T_ENTRY)) && i < r->nentries; i++) {
-                const struct crl_entry_wire *e = &r->entries[i];
-                uint8_t buf[1 + 20 + 16];
-                if (e->serial.len == 0 || e->serial.len > 20) {
+        if (allowed & B(T_ENTRY_COUNT))
+                ok = ok && field_i64(out, T_ENTRY_COUNT, r->entry_count) &&
+                     field_i64(out, T_ENTRIES_LEN, r->entries_len);
+        if (allowed & B(T_CRL_ENTRIES))
+                ok = ok && r->entries.p && field_bytes(out, T_CRL_ENTRIES, r->entries);
+        if ((allowed & B(T_CURSOR)) && r->has_cursor)
+                ok = ok && encode_jfile(out, T_CURSOR, &r->cursor);
+        for (size_t i = 0; ok && (allowed & B(T_JFILE)) && i < r->njfiles; i++)
+                ok = encode_jfile(out, T_JFILE, &r->jfiles[i]);
+        for (size_t i = 0; ok && (allowed & B(T_OCSP_ENTRY)) && i < r->nocsp; i++) {
+                const struct ocsp_entry_wire *e = &r->ocsp[i];
+                uint8_t buf[1 + 20 + 1 + 16];
+                if (e->serial.len == 0 || e->serial.len > 20 || e->status < 0 || e->status > 255) {
                         ok = false;
                         break;
                 }
                 buf[0] = (uint8_t)e->serial.len;
                 memcpy(buf + 1, e->serial.p, e->serial.len);
-                put_i64(buf + 1 + e->serial.len, e->revoked_at);
-                put_i64(buf + 9 + e->serial.len, e->reason);
-                ok = field(out, T_ENTRY, buf, 17 + e->serial.len);
+                buf[1 + e->serial.len] = (uint8_t)e->status;
+                put_i64(buf + 2 + e->serial.len, e->revoked_at);
+                put_i64(buf + 10 + e->serial.len, e->reason);
+                ok = field(out, T_OCSP_ENTRY, buf, 18 + e->serial.len);
         }
         return frame_end(out, start, ok);
 }
@@ -228,7 +421,21 @@ bool signer_encode_resp(const struct signer_resp *r, struct qbuf *out)
         bool ok;
         size_t start = frame_begin(out, r->type, &ok);
         if (r->type == SMSG_OK) {
-                ok = ok && field_bytes(out, T_DER, r->der) && field_bytes(out, T_KEY_ID, r->key_id);
+                ok = ok && field_bytes(out, T_DER, r->der) &&
+                     field_bytes(out, T_KEY_ID, r->key_id) &&
+                     field_bytes(out, T_CRL_HEAD, r->crl_head) &&
+                     field_bytes(out, T_CRL_TAIL, r->crl_tail) &&
+                     field_bytes(out, T_SIG_ALG, r->sig_alg) &&
+                     field_bytes(out, T_SIGNATURE, r->signature);
+                for (size_t i = 0; ok && i < r->njentries; i++)
+                        ok = encode_jentry(out, &r->jentries[i]);
+                for (size_t i = 0; ok && i < r->njfiles; i++)
+                        ok = encode_jfile(out, T_JFILE, &r->jfiles[i]);
+                if (r->has_cursor)
+                        ok = ok && encode_jfile(out, T_CURSOR, &r->cursor);
+                for (size_t i = 0; ok && i < r->nocsp && i < SIGNER_MAX_OCSP_ENTRIES; i++)
+                        ok = field_bytes(out, T_OCSP_DER, r->ocsp[i]);
+                ok = ok && r->nocsp <= SIGNER_MAX_OCSP_ENTRIES;
         } else {
                 ok = ok && field_i64(out, T_CODE, r->code) &&
                      field_bytes(out, T_MESSAGE, r->message);
@@ -243,10 +450,10 @@ bool signer_encode_resp(const struct signer_resp *r, struct qbuf *out)
 typedef enum qerr (*field_fn)(void *ctx, enum tag t, const uint8_t *v, uint32_t len,
                               struct qerr_info *ei);
 
-static enum qerr walk(const uint8_t *p, size_t len, uint32_t allowed, uint32_t required,
-                      uint32_t repeatable, field_fn fn, void *ctx, struct qerr_info *ei)
+static enum qerr walk(const uint8_t *p, size_t len, uint64_t allowed, uint64_t required,
+                      uint64_t repeatable, field_fn fn, void *ctx, struct qerr_info *ei)
 {
-        uint32_t seen = 0;
+        uint64_t seen = 0;
         size_t off = 0;
         while (off < len) {
                 if (len - off < 5)
@@ -321,6 +528,9 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
         case T_ORG:
                 r->org = b;
                 break;
+        case T_RESPONDER:
+                r->responder_der = b;
+                break;
         case T_DATA_DIR:
                 if (len == 0)
                         return qerr_set(ei, QERR_PROTO, "empty data directory");
@@ -332,6 +542,11 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
         case T_NOTE:
                 r->note = b;
                 break;
+        case T_CRL_ENTRIES:
+                if (len == 0)
+                        return qerr_set(ei, QERR_PROTO, "empty CRL entries");
+                r->entries = b;
+                break;
         case T_PRIVATE_MAX_DAYS:
         case T_PUBLIC_MAX_DAYS:
         case T_LOG_LEVEL:
@@ -339,7 +554,9 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
         case T_NOT_AFTER:
         case T_CRL_NUMBER:
         case T_THIS_UPDATE:
-        case T_NEXT_UPDATE: {
+        case T_NEXT_UPDATE:
+        case T_ENTRY_COUNT:
+        case T_ENTRIES_LEN: {
                 enum qerr rc = need8(len, ei);
                 if (rc != QERR_OK)
                         return rc;
@@ -358,27 +575,46 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
                         r->crl_number = x;
                 else if (t == T_THIS_UPDATE)
                         r->this_update = x;
-                else
+                else if (t == T_NEXT_UPDATE)
                         r->next_update = x;
+                else if (x < 0)
+                        return qerr_set(ei, QERR_PROTO, "negative CRL size");
+                else if (t == T_ENTRY_COUNT)
+                        r->entry_count = x;
+                else
+                        r->entries_len = x;
                 break;
         }
-        case T_ENTRY: {
-                if (r->nentries >= SIGNER_MAX_CRL_ENTRIES)
-                        return qerr_set(ei, QERR_PROTO, "too many CRL entries");
-                if (len < 1 || v[0] == 0 || v[0] > 20 || len != 17u + v[0])
-                        return qerr_set(ei, QERR_PROTO, "bad CRL entry");
-                if (r->nentries % 64 == 0) {
-                        struct crl_entry_wire *ne =
-                            realloc(r->entries, (r->nentries + 64) * sizeof *ne);
+        case T_CURSOR:
+                r->has_cursor = true;
+                return decode_jfile(v, len, &r->cursor, ei);
+        case T_JFILE: {
+                enum qerr rc =
+                    grow((void **)&r->jfiles, r->njfiles, sizeof *r->jfiles, SIGNER_MAX_JFILES, ei);
+                if (rc == QERR_OK)
+                        rc = decode_jfile(v, len, &r->jfiles[r->njfiles], ei);
+                if (rc == QERR_OK)
+                        r->njfiles++;
+                return rc;
+        }
+        case T_OCSP_ENTRY: {
+                if (r->nocsp >= SIGNER_MAX_OCSP_ENTRIES)
+                        return qerr_set(ei, QERR_PROTO, "too many OCSP entries");
+                if (len < 1 || v[0] == 0 || v[0] > 20 || len != 18u + v[0] ||
+                    v[1 + v[0]] > OCSP_WIRE_REVOKED)
+                        return qerr_set(ei, QERR_PROTO, "bad OCSP entry");
+                if (r->nocsp % 64 == 0) {
+                        struct ocsp_entry_wire *ne = realloc(r->ocsp, (r->nocsp + 64) * sizeof *ne);
                         if (!ne)
                                 return qerr_set(ei, QERR_NOMEM, NULL);
-                        r->entries = ne;
+                        r->ocsp = ne;
                 }
-                struct crl_entry_wire *e = &r->entries[r->nentries++];
+                struct ocsp_entry_wire *e = &r->ocsp[r->nocsp++];
                 e->serial.p = v + 1;
                 e->serial.len = v[0];
-                e->revoked_at = get_i64(v + 1 + v[0]);
-                e->reason = get_i64(v + 9 + v[0]);
+                e->status = v[1 + v[0]];
+                e->revoked_at = get_i64(v + 2 + v[0]);
+                e->reason = get_i64(v + 10 + v[0]);
                 break;
         }
         default:
@@ -394,11 +630,11 @@ enum qerr signer_decode_req(const uint8_t *p, size_t len, struct signer_req *out
         if (len < 1)
                 return qerr_set(ei, QERR_PROTO, "empty message");
         uint8_t type = p[0];
-        if (type < SMSG_PING || type > SMSG_INIT)
+        if (type >= NREQ_TYPES || !req_tags[type].valid)
                 return qerr_set(ei, QERR_PROTO, "unknown request type %u", type);
         out->type = (enum signer_msg)type;
         enum qerr rc = walk(p + 1, len - 1, req_tags[type].allowed, req_tags[type].required,
-                            B(T_NAME) | B(T_ENTRY), req_field, out, ei);
+                            B(T_NAME) | B(T_JFILE) | B(T_OCSP_ENTRY), req_field, out, ei);
         if (rc != QERR_OK)
                 signer_req_clear(out);
         return rc;
@@ -416,6 +652,25 @@ static enum qerr resp_field(void *ctx, enum tag t, const uint8_t *v, uint32_t le
         case T_KEY_ID:
                 r->key_id = b;
                 break;
+        case T_CRL_HEAD:
+                r->crl_head = b;
+                break;
+        case T_CRL_TAIL:
+                r->crl_tail = b;
+                break;
+        case T_SIG_ALG:
+                r->sig_alg = b;
+                break;
+        case T_SIGNATURE:
+                r->signature = b;
+                break;
+        case T_OCSP_DER:
+                if (r->nocsp >= SIGNER_MAX_OCSP_ENTRIES)
+                        return qerr_set(ei, QERR_PROTO, "too many OCSP responses");
+                if (len == 0)
+                        return qerr_set(ei, QERR_PROTO, "empty OCSP response");
+                r->ocsp[r->nocsp++] = b;
+                break;
         case T_CODE:
                 if (need8(len, ei) != QERR_OK)
                         return QERR_PROTO;
@@ -429,6 +684,27 @@ static enum qerr resp_field(void *ctx, enum tag t, const uint8_t *v, uint32_t le
                         return QERR_PROTO;
                 r->crl_number = get_i64(v);
                 break;
+        case T_CURSOR:
+                r->has_cursor = true;
+                return decode_jfile(v, len, &r->cursor, ei);
+        case T_JFILE: {
+                enum qerr rc =
+                    grow((void **)&r->jfiles, r->njfiles, sizeof *r->jfiles, SIGNER_MAX_JFILES, ei);
+                if (rc == QERR_OK)
+                        rc = decode_jfile(v, len, &r->jfiles[r->njfiles], ei);
+                if (rc == QERR_OK)
+                        r->njfiles++;
+                return rc;
+        }
+        case T_JENTRY: {
+                enum qerr rc = grow((void **)&r->jentries, r->njentries, sizeof *r->jentries,
+                                    MAX_SIGNER_MSG_BYTES / 90, ei);
+                if (rc == QERR_OK)
+                        rc = decode_jentry(v, len, &r->jentries[r->njentries], ei);
+                if (rc == QERR_OK)
+                        r->njentries++;
+                return rc;
+        }
         default:
                 return qerr_set(ei, QERR_PROTO, "unexpected field");
         }
@@ -442,8 +718,13 @@ enum qerr signer_decode_resp(const uint8_t *p, size_t len, struct signer_resp *o
         if (len < 1)
                 return qerr_set(ei, QERR_PROTO, "empty message");
         out->type = (enum signer_msg)p[0];
-        if (p[0] == SMSG_OK)
-                return walk(p + 1, len - 1, B(T_DER) | B(T_KEY_ID), 0, 0, resp_field, out, ei);
+        if (p[0] == SMSG_OK) {
+                enum qerr rc = walk(p + 1, len - 1, RESP_OK_TAGS, 0,
+                                    B(T_JENTRY) | B(T_JFILE) | B(T_OCSP_DER), resp_field, out, ei);
+                if (rc != QERR_OK)
+                        signer_resp_clear(out);
+                return rc;
+        }
         if (p[0] == SMSG_ERROR) {
                 enum qerr rc = walk(p + 1, len - 1, B(T_CODE) | B(T_MESSAGE) | B(T_CRL_NUMBER),
                                     B(T_CODE), 0, resp_field, out, ei);
@@ -456,9 +737,96 @@ enum qerr signer_decode_resp(const uint8_t *p, size_t len, struct signer_resp *o
 
 void signer_req_clear(struct signer_req *r)
 {
-        free(r->entries);
-        r->entries = NULL;
-        r->nentries = 0;
+        /* decoded requests point into their frame, but for the journal
+         * files of a TRIM */
+        free(r->jfiles);
+        r->jfiles = NULL;
+        r->njfiles = 0;
+        free(r->ocsp);
+        r->ocsp = NULL;
+        r->nocsp = 0;
+}
+
+void signer_resp_clear(struct signer_resp *r)
+{
+        free(r->jentries);
+        r->jentries = NULL;
+        r->njentries = 0;
+        free(r->jfiles);
+        r->jfiles = NULL;
+        r->njfiles = 0;
+}
+
+enum qerr signer_resp_error(const struct signer_resp *resp, struct qerr_info *ei)
+{
+        if (resp->type != SMSG_ERROR)
+                return QERR_OK;
+        char m[QERR_MSG_MAX];
+        if (!sbytes_cstr(resp->message, m, sizeof m))
+                m[0] = 0;
+        return qerr_set(ei, (enum qerr)resp->code, "%s", m);
+}
+
+/* Sends one request through `rt` and decodes the answer into resp. */
+static enum qerr exchange(signer_roundtrip_fn rt, void *ctx, const struct signer_req *req,
+                          struct qbuf *msg, struct qbuf *answer, struct signer_resp *resp,
+                          struct qerr_info *ei)
+{
+        memset(resp, 0, sizeof *resp);
+        qbuf_reset(msg);
+        if (!signer_encode_req(req, msg))
+                return qerr_set(ei, QERR_INTERNAL, "a CRL request does not fit one frame");
+        enum qerr rc = rt(ctx, msg, answer, ei);
+        if (rc == QERR_OK)
+                rc = signer_decode_resp(answer->data, answer->len, resp, ei);
+        if (rc == QERR_OK)
+                rc = signer_resp_error(resp, ei);
+        return rc;
+}
+
+enum qerr signer_crl_drive(signer_roundtrip_fn rt, void *ctx, struct signer_req *begin,
+                           const uint8_t *entries, size_t entries_len, size_t count,
+                           struct qbuf *answer, struct signer_resp *resp, struct qerr_info *ei)
+{
+        struct qbuf msg;
+        qbuf_init(&msg, MAX_SIGNER_MSG_BYTES + 8);
+        begin->type = SMSG_CRL_BEGIN;
+        begin->entry_count = (int64_t)count;
+        begin->entries_len = (int64_t)entries_len;
+        enum qerr rc = exchange(rt, ctx, begin, &msg, answer, resp, ei);
+        size_t off = 0;
+        while (rc == QERR_OK && off < entries_len) {
+                /* as many whole entries as one frame holds */
+                size_t end = off;
+                while (end < entries_len) {
+                        size_t n = pki_der_element_len(entries + end, entries_len - end);
+                        if (n == 0) {
+                                rc = qerr_set(ei, QERR_INTERNAL, "CRL entries are not DER");
+                                break;
+                        }
+                        if (end - off + n > SIGNER_CRL_CHUNK_BYTES)
+                                break;
+                        end += n;
+                }
+                if (rc == QERR_OK && end == off)
+                        rc = qerr_set(ei, QERR_INTERNAL, "a CRL entry is larger than a frame");
+                if (rc != QERR_OK)
+                        break;
+                struct signer_req part = {.type = SMSG_CRL_ENTRIES};
+                part.entries.p = entries + off;
+                part.entries.len = end - off;
+                rc = exchange(rt, ctx, &part, &msg, answer, resp, ei);
+                off = end;
+        }
+        if (rc == QERR_OK) {
+                struct signer_req fin = {.type = SMSG_CRL_FINISH};
+                rc = exchange(rt, ctx, &fin, &msg, answer, resp, ei);
+        }
+        if (rc == QERR_OK && (resp->type != SMSG_OK || !resp->crl_head.len || !resp->crl_tail.len ||
+                              !resp->sig_alg.len || !resp->signature.len))
+                rc = qerr_set(ei, QERR_PROTO, "the signer's CRL answer lacks parts");
+        qbuf_free(&msg);
+        return rc;
 }
 
 enum qerr signer_write_frame(int fd, const struct qbuf *frame, struct qerr_info *ei)
@@ -501,14 +869,17 @@ enum qerr signer_read_frame(int fd, struct qbuf *frame, struct qerr_info *ei)
         uint32_t len = get_u32(h);
         if (len == 0 || len > MAX_SIGNER_MSG_BYTES || len > frame->max)
                 return qerr_set(ei, QERR_PROTO, "frame length %u out of range", len);
-        uint8_t *tmp = malloc(len);
-        if (!tmp)
+        /* straight into the frame (kept across frames: a CRL's entries come
+         * in hundreds of them); an INIT frame, which holds the passphrase,
+         * is wiped by its reader (signer_main.c) */
+        uint8_t *dst = qbuf_extend(frame, len);
+        if (!dst)
                 return qerr_set(ei, QERR_NOMEM, NULL);
-        bool ok = read_full(fd, tmp, len) && qbuf_append(frame, tmp, len);
-        OPENSSL_cleanse(tmp, len); /* an INIT frame holds the passphrase */
-        free(tmp);
-        if (!ok)
+        if (!read_full(fd, dst, len)) {
+                OPENSSL_cleanse(dst, len);
+                qbuf_reset(frame);
                 return qerr_set(ei, QERR_SIGNER_UNAVAILABLE, "the signer channel closed mid-frame");
+        }
         return QERR_OK;
 }
 

@@ -5,7 +5,8 @@
  * (OpenSSL initialised, its configuration read, the random generator
  * seeded, the key directory checked). From then on the signer may read and
  * write its socket and stderr, open, write, fsync, rename, link and remove
- * files (key files, CRL number records, later its journal), allocate
+ * files (key files, CRL number records, its journal; flock tells a live
+ * signer's journal file from a dead one's), allocate
  * memory, read the clock and the kernel's random generator, and exit.
  * Anything else - a socket, a connect, exec, fork, ptrace, executable
  * memory - kills the process (SECCOMP_RET_KILL_PROCESS): the main process
@@ -25,12 +26,18 @@ static const char *const allowed[] = {
     "read", "write", "readv", "writev", "pread64", "pwrite64", "close", "lseek", "openat", "open",
     "fstat", "newfstatat", "stat", "lstat", "statx", "access", "faccessat", "faccessat2", "fcntl",
     "fsync", "fdatasync", "rename", "renameat", "renameat2", "link", "linkat", "unlink", "unlinkat",
-    "mkdir", "mkdirat", "fchmod", "getdents64",
+    "mkdir", "mkdirat", "fchmod", "getdents64", "flock",
     /* memory (mmap and mprotect below, without PROT_EXEC) */
     "brk", "munmap", "mremap", "madvise", "mlock", "munlock",
     /* time, randomness, identity */
     "clock_gettime", "clock_getres", "gettimeofday", "time", "getrandom", "getpid", "gettid",
     "getuid", "geteuid", "getgid", "getegid",
+    /* glibc's qsort asks sysconf(_SC_PHYS_PAGES), i.e. sysinfo, once it
+     * sorts 1 kB or more: OpenSSL sorting a CRL of 128 entries or more, the
+     * journal's file list (without it the signer died on the 128th
+     * revocation of a CA); the sanitizers' qsort asks sigaltstack, which
+     * only says where this thread's signal handlers run */
+    "sysinfo", "sigaltstack",
     /* locks and signals the C library uses on its own */
     "futex", "sched_yield", "rt_sigreturn", "rt_sigprocmask",
     /* the end */

@@ -35,10 +35,46 @@
 
 struct store;
 
-struct crl_row {
+/* Called by crl_scan for each revoked certificate of a CRL partition, in
+ * serial order (serial_hex: hex_len digits, not NUL-terminated); anything
+ * but QERR_OK stops the scan with that code. */
+typedef enum qerr (*crl_scan_fn)(void *arg, const char *serial_hex, size_t hex_len,
+                                 qtime_t revoked_at, int reason, struct qerr_info *ei);
+
+/* ---- OCSP (migration 007) ---- */
+
+/* What an OCSP answer says about one certificate issued here. */
+struct ocsp_cert_row {
+        int64_t cert_id;
+        int64_t ca_id;
+        char serial[41]; /* lower-case hex, as in certificates */
+        enum cert_status status;
+        qtime_t not_after;
+        qtime_t revoked_at; /* 0 unless revoked */
+        int revoke_reason;  /* -1 unless revoked */
+};
+
+/* A stored, signed OCSPResponse. */
+struct ocsp_response_row {
+        int64_t seq; /* grows with every write (set by the store) */
+        int64_t ca_id;
         char serial[41];
-        qtime_t revoked_at;
-        int reason;
+        int64_t cert_id;
+        bool revoked;
+        int64_t responder_id;
+        qtime_t this_update, next_update, refresh_at;
+        uint8_t *der; /* owned by the row (store_free_ocsp_responses) */
+        size_t der_len;
+};
+
+/* A delegated OCSP responder certificate of an issuing CA. */
+struct ocsp_responder_row {
+        int64_t id;
+        int64_t ca_id;
+        char serial[41];
+        uint8_t *der; /* owned by the row (free) */
+        size_t der_len;
+        qtime_t not_before, not_after, created_at;
 };
 
 struct reissue_rec {
@@ -53,6 +89,35 @@ struct reissue_rec {
         qtime_t created_at;
         char owner[128]; /* process running it, "" when none */
 };
+
+/* A serial number (migration 008, two-phase issuance): reserved in a
+ * committed row before the signer is asked, issued when its certificate is
+ * stored (a trigger of the certificate insert), void when it was never
+ * signed. The row carries what storing the certificate later needs. */
+struct serial_rec {
+        int64_t id;
+        char serial[41]; /* lower-case hex */
+        int64_t ca_id;
+        int64_t tenant_id;
+        char purpose[16];   /* certificate, private_order, order, reissue */
+        int64_t order_id;   /* purpose order */
+        int64_t reissue_id; /* purpose reissue */
+        int64_t parent_id;  /* a reissue's original certificate */
+        enum cert_profile profile;
+        char key_algorithm[16];
+        char **names; /* as the certificate will carry them */
+        size_t nnames;
+        bool free_cert;
+        char *csr_pem;     /* may be NULL */
+        uint8_t *key_blob; /* sealed for the certificate (svc_store_key), may be NULL */
+        size_t key_blob_len;
+        enum key_protection key_protection;
+        char state[12];  /* reserved, issued, void */
+        char owner[128]; /* the reserving process; "" when handed to reconciliation */
+        int64_t certificate_id;
+        qtime_t reserved_at, finished_at;
+};
+void serial_rec_clear(struct serial_rec *r);
 
 /* A page of certificates. */
 struct cert_query {
@@ -113,6 +178,10 @@ struct store_ops {
         /* increments and returns the CA's CRL number (inside a transaction) */
         enum qerr (*ca_next_crl_number)(struct store *s, int64_t ca_id, int64_t *out,
                                         struct qerr_info *ei);
+        /* raises the CA's crl_shards to `n` when it is lower; *before gets the
+         * count it had (inside a transaction) */
+        enum qerr (*ca_raise_crl_shards)(struct store *s, int64_t ca_id, int n, int *before,
+                                         struct qerr_info *ei);
 
         /* certificates; cert_list leaves out deleted ones */
         enum qerr (*cert_insert)(struct store *s, struct cert_rec *c, struct qerr_info *ei);
@@ -132,9 +201,11 @@ struct store_ops {
         /* the number of completed reissues in the lineage of `id` */
         enum qerr (*cert_lineage_reissues)(struct store *s, int64_t id, int *out,
                                            struct qerr_info *ei);
-        /* revoked certificates of a CA not yet expired at `now` (CRL input) */
-        enum qerr (*crl_entries)(struct store *s, int64_t ca_id, qtime_t now, struct crl_row **rows,
-                                 size_t *n, struct qerr_info *ei);
+        /* the revoked certificates of CRL partition (ca_id, shard) not yet
+         * expired at `now`, deleted ones included, in serial order; shard
+         * CRL_SHARD_NONE: those without a shard. Reads an index only. */
+        enum qerr (*crl_scan)(struct store *s, int64_t ca_id, int shard, qtime_t now,
+                              crl_scan_fn fn, void *arg, struct qerr_info *ei);
 
         /* reissue and revocation requests */
         enum qerr (*reissue_insert)(struct store *s, struct reissue_rec *r, struct qerr_info *ei);
@@ -158,13 +229,19 @@ struct store_ops {
                                 struct event_rec **out, size_t *n, bool *more,
                                 struct qerr_info *ei);
 
-        /* CRLs */
-        enum qerr (*crl_put)(struct store *s, int64_t ca_id, int64_t number, qtime_t this_update,
-                             qtime_t next_update, const uint8_t *der, size_t len,
-                             struct qerr_info *ei);
-        /* latest CRL of a CA; QERR_NOT_FOUND when none */
-        enum qerr (*crl_latest)(struct store *s, int64_t ca_id, struct qbuf *der, int64_t *number,
-                                struct qerr_info *ei);
+        /* CRLs: the number must be above every number stored for the CA
+         * (QERR_STORE otherwise); older CRLs of the same partition are
+         * dropped. `der` is not copied before it is written. */
+        enum qerr (*crl_put)(struct store *s, const struct crl_info *info, const uint8_t *der,
+                             size_t len, struct qerr_info *ei);
+        /* the CRL of a partition (der and info may be NULL); QERR_NOT_FOUND
+         * when none */
+        enum qerr (*crl_latest)(struct store *s, int64_t ca_id, int shard, struct qbuf *der,
+                                struct crl_info *info, struct qerr_info *ei);
+        /* the stored CRL of every partition of `ca_id` (0: of every CA), by CA
+         * then shard; caller frees the array */
+        enum qerr (*crl_list)(struct store *s, int64_t ca_id, struct crl_info **out, size_t *n,
+                              struct qerr_info *ei);
         /* orders (with their names) */
         enum qerr (*order_insert)(struct store *s, struct order_rec *o, struct qerr_info *ei);
         enum qerr (*order_get)(struct store *s, int64_t tenant, int64_t id, struct order_rec **out,
@@ -185,6 +262,13 @@ struct store_ops {
         /* jobs: rows, so a restart resumes them */
         enum qerr (*job_insert)(struct store *s, const char *kind, int64_t order_id, qtime_t run_at,
                                 struct qerr_info *ei);
+        /* a "crl" job for a CA partition; nothing when one is already queued
+         * for it (revocations coalesce) */
+        enum qerr (*job_insert_crl)(struct store *s, int64_t ca_id, int shard, qtime_t run_at,
+                                    struct qerr_info *ei);
+        /* marks the queued crl jobs of a partition done (its CRL was just
+         * made, inside the same transaction) */
+        enum qerr (*job_close_crl)(struct store *s, int64_t ca_id, int shard, struct qerr_info *ei);
         /* takes the oldest due queued job for `owner`; QERR_NOT_FOUND when none */
         enum qerr (*job_claim)(struct store *s, const char *owner, qtime_t now, struct job_rec *out,
                                struct qerr_info *ei);
@@ -413,6 +497,58 @@ struct store_ops {
          * whose order made it (0 when none) */
         enum qerr (*acme_cert_owner)(struct store *s, const char *serial, int64_t *cert_id,
                                      int64_t *tenant_id, int64_t *account_id, struct qerr_info *ei);
+        /* serials (migration 008). serial_reserve inserts a reserved row
+         * (r->id set): QERR_SERIAL_TAKEN when the serial was used before,
+         * QERR_ISSUE_IN_PROGRESS when the order or reissue has a signature
+         * in flight already. */
+        enum qerr (*serial_reserve)(struct store *s, struct serial_rec *r, struct qerr_info *ei);
+        /* QERR_NOT_FOUND when the serial was never reserved */
+        enum qerr (*serial_get)(struct store *s, const char *serial, struct serial_rec *out,
+                                struct qerr_info *ei);
+        /* every reserved row, oldest first */
+        enum qerr (*serial_list_reserved)(struct store *s, struct serial_rec **out, size_t *n,
+                                          struct qerr_info *ei);
+        /* reserved -> void (the key and CSR are dropped); QERR_NOT_FOUND when
+         * the row is no longer reserved */
+        enum qerr (*serial_void)(struct store *s, int64_t id, qtime_t at, struct qerr_info *ei);
+        /* hands a reserved row to reconciliation (owner NULL) */
+        enum qerr (*serial_orphan)(struct store *s, int64_t id, struct qerr_info *ei);
+        /* OCSP (migration 007; svc_ocsp.c). Reads need no transaction. */
+        enum qerr (*ocsp_responder_insert)(struct store *s, struct ocsp_responder_row *r,
+                                           struct qerr_info *ei);
+        /* the responder `id` (with its DER); QERR_NOT_FOUND when none */
+        enum qerr (*ocsp_responder_get)(struct store *s, int64_t id, struct ocsp_responder_row *out,
+                                        struct qerr_info *ei);
+        /* The certificates (issued here) named by certificate events with
+         * an id above `after_event`, at most `limit`, in event order; *next
+         * receives the event id to continue after (the last event read, or
+         * the newest event of any kind when all were read). */
+        enum qerr (*ocsp_cert_changes)(struct store *s, int64_t after_event, size_t limit,
+                                       struct ocsp_cert_row **out, size_t *n, int64_t *next,
+                                       struct qerr_info *ei);
+        /* Unexpired certificates issued here with an id in (after, upto]
+         * whose stored response is missing or says another status (good /
+         * revoked); *max_id receives the highest certificate id there is. */
+        enum qerr (*ocsp_certs_unanswered)(struct store *s, int64_t after, int64_t upto,
+                                           qtime_t now, struct ocsp_cert_row **out, size_t *n,
+                                           int64_t *max_id, struct qerr_info *ei);
+        /* Revoked certificates whose stored response still says good. */
+        enum qerr (*ocsp_revoked_stale)(struct store *s, size_t limit, struct ocsp_cert_row **out,
+                                        size_t *n, struct qerr_info *ei);
+        /* The certificates whose response is due (refresh_at <= now), the
+         * earliest first. */
+        enum qerr (*ocsp_due)(struct store *s, qtime_t now, size_t limit,
+                              struct ocsp_cert_row **out, size_t *n, struct qerr_info *ei);
+        /* Stores (replaces) the response of (ca, serial), with a new seq;
+         * never a good one in place of a revoked one (*stored says which). */
+        enum qerr (*ocsp_response_put)(struct store *s, struct ocsp_response_row *r, bool *stored,
+                                       struct qerr_info *ei);
+        enum qerr (*ocsp_response_delete)(struct store *s, int64_t ca_id, const char *serial,
+                                          struct qerr_info *ei);
+        /* Responses with seq > after, in seq order, at most `limit`. */
+        enum qerr (*ocsp_responses_since)(struct store *s, int64_t after, size_t limit,
+                                          struct ocsp_response_row **out, size_t *n,
+                                          struct qerr_info *ei);
 };
 
 struct store {
@@ -433,5 +569,7 @@ void store_free_reviews(struct review_rec *v, size_t n);
 void store_free_webhooks(struct webhook_rec *v, size_t n);
 void store_free_deliveries(struct delivery_rec *v, size_t n);
 void store_free_strings(char **v, size_t n);
+void store_free_serials(struct serial_rec *v, size_t n);
+void store_free_ocsp_responses(struct ocsp_response_row *v, size_t n);
 
 #endif

@@ -212,11 +212,37 @@ static enum qerr foreign_keys_hold(sqlite3 *db, struct qerr_info *ei)
         return rc;
 }
 
+/* Is every migration recorded already? Read without the write lock, so
+ * that opening an up-to-date database never waits for another process.
+ * Any doubt (no table yet, a read error) answers "no": the locked path
+ * decides. */
+static bool all_applied(sqlite3 *db)
+{
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, "SELECT version FROM schema_migrations", -1, &st, NULL) !=
+            SQLITE_OK)
+                return false;
+        unsigned found = 0;
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+                int v = sqlite3_column_int(st, 0);
+                for (unsigned i = 0; i < quill_migration_count; i++)
+                        if (quill_migrations[i].version == v)
+                                found++;
+        }
+        sqlite3_finalize(st);
+        return step == SQLITE_DONE && found == quill_migration_count;
+}
+
 /* The migrations in one transaction. Foreign keys are switched off while
  * they run, as SQLite's schema-change procedure requires for rebuilding a
- * table, and checked as a whole before the commit. */
+ * table, and checked as a whole before the commit - only when a migration
+ * actually ran: the check reads every table, which takes seconds on a
+ * large database. */
 static enum qerr migrate(sqlite3 *db, struct qerr_info *ei)
 {
+        if (all_applied(db))
+                return QERR_OK;
         enum qerr rc = sq_exec(db, "PRAGMA foreign_keys = OFF", ei, "configuring");
         if (rc == QERR_OK)
                 rc = migrate_locked(db, ei);
@@ -233,6 +259,7 @@ static enum qerr migrate_locked(sqlite3 *db, struct qerr_info *ei)
                      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                      "name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
                      ei, "creating the migrations table");
+        unsigned applied = 0;
         for (unsigned i = 0; rc == QERR_OK && i < quill_migration_count; i++) {
                 const struct migration *m = &quill_migrations[i];
                 sqlite3_stmt *st;
@@ -258,10 +285,12 @@ static enum qerr migrate_locked(sqlite3 *db, struct qerr_info *ei)
                 sqlite3_bind_int(st, 1, m->version);
                 sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
                 rc = sq_run(db, st, ei, "recording a migration");
-                if (rc == QERR_OK)
+                if (rc == QERR_OK) {
+                        applied++;
                         qlog_info("migration applied", "version=%d name=%s", m->version, m->name);
+                }
         }
-        if (rc == QERR_OK)
+        if (rc == QERR_OK && applied)
                 rc = foreign_keys_hold(db, ei);
         if (rc == QERR_OK)
                 rc = sq_exec(db, "COMMIT", ei, "committing migrations");
@@ -274,7 +303,7 @@ static enum qerr migrate_locked(sqlite3 *db, struct qerr_info *ei)
 
 #define CA_COLS                                                                                    \
         "id, parent_id, is_root, key_algorithm, subject, cert_pem, key_file, not_before, "         \
-        "not_after, crl_number"
+        "not_after, crl_number, crl_shards"
 
 static struct ca_rec *ca_from_row(sqlite3_stmt *st)
 {
@@ -291,6 +320,7 @@ static struct ca_rec *ca_from_row(sqlite3_stmt *st)
         c->not_before = sqlite3_column_int64(st, 7);
         c->not_after = sqlite3_column_int64(st, 8);
         c->crl_number = sqlite3_column_int64(st, 9);
+        c->crl_shards = sqlite3_column_int(st, 10);
         if (!c->subject || !c->cert_pem || !c->key_file) {
                 ca_rec_free(c);
                 return NULL;
@@ -303,8 +333,8 @@ static enum qerr s_ca_insert(struct store *s, struct ca_rec *ca, struct qerr_inf
         sqlite3_stmt *st;
         enum qerr rc = sq_prep(DB(s),
                                "INSERT INTO cas (parent_id, is_root, key_algorithm, subject, "
-                               "cert_pem, key_file, not_before, not_after, crl_number, created_at) "
-                               "VALUES (?,?,?,?,?,?,?,?,0,strftime('%s','now'))",
+                               "cert_pem, key_file, not_before, not_after, crl_number, created_at, "
+                               "crl_shards) VALUES (?,?,?,?,?,?,?,?,0,strftime('%s','now'),?)",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
@@ -316,6 +346,7 @@ static enum qerr s_ca_insert(struct store *s, struct ca_rec *ca, struct qerr_inf
         sqlite3_bind_text(st, 6, ca->key_file, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 7, ca->not_before);
         sqlite3_bind_int64(st, 8, ca->not_after);
+        sqlite3_bind_int(st, 9, ca->crl_shards);
         int step = sqlite3_step(st);
         sqlite3_finalize(st);
         if (sq_unique_violation(step))
@@ -469,6 +500,8 @@ struct cert_rec *sq_cert_from_row(sqlite3_stmt *st)
         c->tenant_id = sqlite3_column_int64(st, 21);
         sq_col_copy(st, 22, c->tenant, sizeof c->tenant);
         sq_col_copy(st, 23, c->spki_sha256, sizeof c->spki_sha256);
+        c->crl_shard = sqlite3_column_type(st, 24) == SQLITE_NULL ? CRL_SHARD_NONE
+                                                                  : sqlite3_column_int(st, 24);
         if (!ok || !c->issuer || !c->cert_pem || !c->chain_pem) {
                 cert_rec_free(c);
                 return NULL;
@@ -481,6 +514,9 @@ static const char *keyprot_name(enum key_protection k)
         return k == KEYPROT_DATA_KEY ? "data_key" : k == KEYPROT_PASSWORD ? "password" : "none";
 }
 
+static enum qerr s_cert_serial_exists(struct store *s, const char *serial, bool *out,
+                                      struct qerr_info *ei);
+
 static enum qerr s_cert_insert(struct store *s, struct cert_rec *c, struct qerr_info *ei)
 {
         char *names = names_to_json(c->names, c->nnames);
@@ -491,8 +527,8 @@ static enum qerr s_cert_insert(struct store *s, struct cert_rec *c, struct qerr_
                                "INSERT INTO certificates (ca_id, parent_id, serial, names, "
                                "not_before, not_after, key_algorithm, profile, origin, status, "
                                "free_cert, issuer, cert_pem, chain_pem, csr_pem, key_blob, "
-                               "key_protection, created_at, tenant_id, spki_sha256) "
-                               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                               "key_protection, created_at, tenant_id, spki_sha256, crl_shard) "
+                               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                &st, ei);
         if (rc != QERR_OK) {
                 free(names);
@@ -522,13 +558,30 @@ static enum qerr s_cert_insert(struct store *s, struct cert_rec *c, struct qerr_
         sqlite3_bind_int64(st, 19, c->tenant_id ? c->tenant_id : 1);
         /* unknown ("") stays NULL: the service fills it (svc_keys.c) */
         sq_bind_text_or_null(st, 20, c->spki_sha256[0] ? c->spki_sha256 : NULL);
+        if (c->ca_id && c->crl_shard >= 0)
+                sqlite3_bind_int(st, 21, c->crl_shard);
+        else
+                sqlite3_bind_null(st, 21);
         int step = sqlite3_step(st);
         sqlite3_finalize(st);
         free(names);
         if (sq_unique_violation(step) && c->origin == ORIGIN_UPLOADED)
                 return qerr_set(ei, QERR_UPLOAD_DUPLICATE, NULL);
-        if (step != SQLITE_DONE)
-                return sq_err(DB(s), step, ei, "storing a certificate");
+        if (step != SQLITE_DONE) {
+                enum qerr why = sq_err(DB(s), step, ei, "storing a certificate");
+                bool stored = false;
+                struct qerr_info e2;
+                /* two-phase issuance: stored meanwhile by another process's
+                 * reconciliation (this one stalled past its lease)? */
+                if (c->origin == ORIGIN_ISSUED && (step & 0xff) == SQLITE_CONSTRAINT &&
+                    s_cert_serial_exists(s, c->serial, &stored, &e2) == QERR_OK && stored)
+                        return qerr_set(ei, QERR_CERT_RECOVERED,
+                                        "the certificate with serial %s was stored already "
+                                        "(recovered from the signer's journal by another "
+                                        "process)",
+                                        c->serial);
+                return why;
+        }
         c->id = sqlite3_last_insert_rowid(DB(s));
         if (!c->tenant_id)
                 c->tenant_id = 1;
@@ -733,33 +786,6 @@ static enum qerr s_cert_lineage_reissues(struct store *s, int64_t id, int *out,
         if (rc == QERR_OK && *out < 0)
                 *out = 0;
         return rc;
-}
-
-static bool crl_fill(sqlite3_stmt *st, void *slot)
-{
-        struct crl_row *r = slot;
-        sq_col_copy(st, 0, r->serial, sizeof r->serial);
-        r->revoked_at = sqlite3_column_int64(st, 1);
-        r->reason = sqlite3_column_int(st, 2);
-        return true;
-}
-
-static enum qerr s_crl_entries(struct store *s, int64_t ca_id, qtime_t now, struct crl_row **rows,
-                               size_t *n, struct qerr_info *ei)
-{
-        sqlite3_stmt *st;
-        /* deleted certificates that were revoked stay listed until they expire */
-        enum qerr rc = sq_prep(DB(s),
-                               "SELECT serial, revoked_at, revoke_reason FROM certificates WHERE "
-                               "ca_id = ? AND revoked_at IS NOT NULL AND not_after >= ? "
-                               "ORDER BY id",
-                               &st, ei);
-        if (rc != QERR_OK)
-                return rc;
-        sqlite3_bind_int64(st, 1, ca_id);
-        sqlite3_bind_int64(st, 2, now);
-        return sq_collect(DB(s), st, sizeof **rows, crl_fill, NULL, (void **)rows, n,
-                          "listing revoked certificates", ei);
 }
 
 /* ---- reissues and revocations ---- */
@@ -982,55 +1008,6 @@ static enum qerr s_event_page(struct store *s, const struct event_query *q, stru
         return rc;
 }
 
-/* ---- CRLs ---- */
-
-static enum qerr s_crl_put(struct store *s, int64_t ca_id, int64_t number, qtime_t this_update,
-                           qtime_t next_update, const uint8_t *der, size_t len,
-                           struct qerr_info *ei)
-{
-        sqlite3_stmt *st;
-        enum qerr rc =
-            sq_prep(DB(s),
-                    "INSERT INTO crls (ca_id, crl_number, this_update, next_update, der) "
-                    "VALUES (?,?,?,?,?)",
-                    &st, ei);
-        if (rc != QERR_OK)
-                return rc;
-        sqlite3_bind_int64(st, 1, ca_id);
-        sqlite3_bind_int64(st, 2, number);
-        sqlite3_bind_int64(st, 3, this_update);
-        sqlite3_bind_int64(st, 4, next_update);
-        sqlite3_bind_blob(st, 5, der, (int)len, SQLITE_TRANSIENT);
-        return sq_run(DB(s), st, ei, "storing a CRL");
-}
-
-static enum qerr s_crl_latest(struct store *s, int64_t ca_id, struct qbuf *der, int64_t *number,
-                              struct qerr_info *ei)
-{
-        sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
-                               "SELECT der, crl_number FROM crls WHERE ca_id = ? ORDER BY "
-                               "crl_number DESC LIMIT 1",
-                               &st, ei);
-        if (rc != QERR_OK)
-                return rc;
-        sqlite3_bind_int64(st, 1, ca_id);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-                if (!qbuf_append(der, sqlite3_column_blob(st, 0),
-                                 (size_t)sqlite3_column_bytes(st, 0)))
-                        rc = qerr_set(ei, QERR_NOMEM, NULL);
-                if (number)
-                        *number = sqlite3_column_int64(st, 1);
-        } else if (step == SQLITE_DONE) {
-                rc = qerr_set(ei, QERR_NOT_FOUND, "no CRL for CA %lld yet", (long long)ca_id);
-        } else {
-                rc = sq_err(DB(s), step, ei, "reading a CRL");
-        }
-        sqlite3_finalize(st);
-        return rc;
-}
-
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = s_close,
@@ -1048,7 +1025,6 @@ static const struct store_ops sqlite_ops = {
     .cert_serial_exists = s_cert_serial_exists,
     .cert_descendants = s_cert_descendants,
     .cert_lineage_reissues = s_cert_lineage_reissues,
-    .crl_entries = s_crl_entries,
     .reissue_insert = s_reissue_insert,
     .reissue_finish = s_reissue_finish,
     .reissue_active = s_reissue_active,
@@ -1056,9 +1032,7 @@ static const struct store_ops sqlite_ops = {
     .event_add = s_event_add,
     .event_list = s_event_list,
     .event_page = s_event_page,
-    .crl_put = s_crl_put,
-    .crl_latest = s_crl_latest,
-    SQ_ORDER_OPS SQ_TENANT_OPS SQ_KEY_OPS SQ_NOTIFY_OPS SQ_ACME_OPS};
+    SQ_CRL_OPS SQ_ORDER_OPS SQ_TENANT_OPS SQ_KEY_OPS SQ_NOTIFY_OPS SQ_SERIAL_OPS SQ_OCSP_OPS SQ_ACME_OPS};
 
 enum qerr store_open_sqlite(const char *data_dir, long busy_ms, struct store **out,
                             struct qerr_info *ei)
@@ -1094,6 +1068,11 @@ enum qerr store_open_sqlite(const char *data_dir, long busy_ms, struct store **o
         if ((q = sq_exec(ss->db, "PRAGMA journal_mode = WAL", ei, "enabling WAL")) != QERR_OK)
                 goto fail;
         if ((q = sq_exec(ss->db, "PRAGMA synchronous = FULL", ei, "configuring")) != QERR_OK)
+                goto fail;
+        /* Checkpoint when the WAL holds 32 MB rather than SQLite's 4 MB: a
+         * checkpoint costs two fsyncs whatever its size, and CRLs of large
+         * CAs write tens of megabytes in a row (docs/internals/crl.md). */
+        if ((q = sq_exec(ss->db, "PRAGMA wal_autocheckpoint = 8192", ei, "configuring")) != QERR_OK)
                 goto fail;
         if ((q = migrate(ss->db, ei)) != QERR_OK)
                 goto fail;

@@ -106,6 +106,26 @@ enum qerr sq_letter_put(struct store *s, int64_t rev_id, const char *type, const
 enum qerr sq_revocation_get(struct store *s, int64_t rev_id, int64_t *cert_id, int *reason,
                             char status[16], struct qerr_info *ei);
 
+/* store_sqlite_crl.c */
+enum qerr sq_ca_raise_crl_shards(struct store *s, int64_t ca_id, int n, int *before,
+                                 struct qerr_info *ei);
+enum qerr sq_crl_scan(struct store *s, int64_t ca_id, int shard, qtime_t now, crl_scan_fn fn,
+                      void *arg, struct qerr_info *ei);
+enum qerr sq_crl_put(struct store *s, const struct crl_info *info, const uint8_t *der, size_t len,
+                     struct qerr_info *ei);
+enum qerr sq_crl_latest(struct store *s, int64_t ca_id, int shard, struct qbuf *der,
+                        struct crl_info *info, struct qerr_info *ei);
+enum qerr sq_crl_list(struct store *s, int64_t ca_id, struct crl_info **out, size_t *n,
+                      struct qerr_info *ei);
+enum qerr sq_job_insert_crl(struct store *s, int64_t ca_id, int shard, qtime_t run_at,
+                            struct qerr_info *ei);
+enum qerr sq_job_close_crl(struct store *s, int64_t ca_id, int shard, struct qerr_info *ei);
+
+#define SQ_CRL_OPS                                                                                 \
+        .ca_raise_crl_shards = sq_ca_raise_crl_shards, .crl_scan = sq_crl_scan,                    \
+        .crl_put = sq_crl_put, .crl_latest = sq_crl_latest, .crl_list = sq_crl_list,               \
+        .job_insert_crl = sq_job_insert_crl, .job_close_crl = sq_job_close_crl,
+
 #define SQ_ORDER_OPS                                                                               \
         .order_insert = sq_order_insert, .order_get = sq_order_get, .order_page = sq_order_page,   \
         .order_update = sq_order_update, .order_name_update = sq_order_name_update,                \
@@ -166,7 +186,7 @@ struct cert_rec *sq_cert_from_row(sqlite3_stmt *st);
         "c.id, c.ca_id, c.parent_id, c.serial, c.names, c.not_before, c.not_after, "               \
         "c.key_algorithm, c.profile, c.origin, c.status, c.free_cert, c.issuer, c.cert_pem, "      \
         "c.chain_pem, c.csr_pem, c.key_blob, c.key_protection, c.revoked_at, c.revoke_reason, "    \
-        "c.created_at, c.tenant_id, t.name, c.spki_sha256"
+        "c.created_at, c.tenant_id, t.name, c.spki_sha256, c.crl_shard"
 #define CERT_FROM " FROM certificates c JOIN tenants t ON t.id = c.tenant_id "
 
 #define SQ_KEY_OPS                                                                                 \
@@ -222,6 +242,49 @@ enum qerr sq_expiry_record(struct store *s, int64_t cert_id, int days, qtime_t a
         .delivery_page = sq_delivery_page, .delivery_counts = sq_delivery_counts,                  \
         .expiry_mark = sq_expiry_mark, .expiry_mark_set = sq_expiry_mark_set,                      \
         .expiry_candidates = sq_expiry_candidates, .expiry_record = sq_expiry_record,
+/* store_sqlite_serials.c */
+enum qerr sq_serial_reserve(struct store *s, struct serial_rec *r, struct qerr_info *ei);
+enum qerr sq_serial_get(struct store *s, const char *serial, struct serial_rec *out,
+                        struct qerr_info *ei);
+enum qerr sq_serial_list_reserved(struct store *s, struct serial_rec **out, size_t *n,
+                                  struct qerr_info *ei);
+enum qerr sq_serial_void(struct store *s, int64_t id, qtime_t at, struct qerr_info *ei);
+enum qerr sq_serial_orphan(struct store *s, int64_t id, struct qerr_info *ei);
+
+#define SQ_SERIAL_OPS                                                                              \
+        .serial_reserve = sq_serial_reserve, .serial_get = sq_serial_get,                          \
+        .serial_list_reserved = sq_serial_list_reserved, .serial_void = sq_serial_void,            \
+        .serial_orphan = sq_serial_orphan,
+/* store_sqlite_ocsp.c */
+enum qerr sq_ocsp_responder_insert(struct store *s, struct ocsp_responder_row *r,
+                                   struct qerr_info *ei);
+enum qerr sq_ocsp_responder_get(struct store *s, int64_t id, struct ocsp_responder_row *out,
+                                struct qerr_info *ei);
+enum qerr sq_ocsp_cert_changes(struct store *s, int64_t after_event, size_t limit,
+                               struct ocsp_cert_row **out, size_t *n, int64_t *next,
+                               struct qerr_info *ei);
+enum qerr sq_ocsp_certs_unanswered(struct store *s, int64_t after, int64_t upto, qtime_t now,
+                                   struct ocsp_cert_row **out, size_t *n, int64_t *max_id,
+                                   struct qerr_info *ei);
+enum qerr sq_ocsp_revoked_stale(struct store *s, size_t limit, struct ocsp_cert_row **out,
+                                size_t *n, struct qerr_info *ei);
+enum qerr sq_ocsp_due(struct store *s, qtime_t now, size_t limit, struct ocsp_cert_row **out,
+                      size_t *n, struct qerr_info *ei);
+enum qerr sq_ocsp_response_put(struct store *s, struct ocsp_response_row *r, bool *stored,
+                               struct qerr_info *ei);
+enum qerr sq_ocsp_response_delete(struct store *s, int64_t ca_id, const char *serial,
+                                  struct qerr_info *ei);
+enum qerr sq_ocsp_responses_since(struct store *s, int64_t after, size_t limit,
+                                  struct ocsp_response_row **out, size_t *n, struct qerr_info *ei);
+
+#define SQ_OCSP_OPS                                                                                \
+        .ocsp_responder_insert = sq_ocsp_responder_insert,                                         \
+        .ocsp_responder_get = sq_ocsp_responder_get, .ocsp_cert_changes = sq_ocsp_cert_changes,    \
+        .ocsp_certs_unanswered = sq_ocsp_certs_unanswered,                                         \
+        .ocsp_revoked_stale = sq_ocsp_revoked_stale, .ocsp_due = sq_ocsp_due,                      \
+        .ocsp_response_put = sq_ocsp_response_put,                                                 \
+        .ocsp_response_delete = sq_ocsp_response_delete,                                           \
+        .ocsp_responses_since = sq_ocsp_responses_since,
 
 /* store_sqlite_acme.c */
 enum qerr sq_eab_insert(struct store *s, const struct eab_rec *e, struct qerr_info *ei);

@@ -381,6 +381,9 @@ static void job_from_row(sqlite3_stmt *st, struct job_rec *j)
         j->run_at = sqlite3_column_int64(st, 4);
         j->attempts = sqlite3_column_int(st, 5);
         sq_col_copy(st, 6, j->owner, sizeof j->owner);
+        j->ca_id = sqlite3_column_int64(st, 7);
+        j->shard =
+            sqlite3_column_type(st, 8) == SQLITE_NULL ? CRL_SHARD_NONE : sqlite3_column_int(st, 8);
 }
 
 enum qerr sq_job_claim(struct store *s, const char *owner, qtime_t now, struct job_rec *out,
@@ -392,7 +395,7 @@ enum qerr sq_job_claim(struct store *s, const char *owner, qtime_t now, struct j
                                "attempts + 1, updated_at = ?2 WHERE id = (SELECT id FROM jobs "
                                "WHERE state = 'queued' AND run_at <= ?2 ORDER BY run_at, id "
                                "LIMIT 1) RETURNING id, kind, order_id, state, run_at, attempts, "
-                               "owner",
+                               "owner, ca_id, shard",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
@@ -435,7 +438,22 @@ enum qerr sq_job_retry(struct store *s, int64_t id, qtime_t run_at, const char *
         sqlite3_bind_int64(st, 1, run_at);
         sq_bind_text_or_null(st, 2, error);
         sqlite3_bind_int64(st, 3, id);
-        return sq_run(DB(s), st, ei, "rescheduling a job");
+        int step = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (step == SQLITE_DONE)
+                return QERR_OK;
+        if (!sq_unique_violation(step))
+                return sq_err(DB(s), step, ei, "rescheduling a job");
+        /* a CRL job queued for the same partition meanwhile (a revocation
+         * while this one ran) does all this one would: this one is done */
+        if ((rc = sq_prep(DB(s),
+                          "UPDATE jobs SET state = 'done', owner = NULL, last_error = ?, "
+                          "updated_at = strftime('%s','now') WHERE id = ?",
+                          &st, ei)) != QERR_OK)
+                return rc;
+        sq_bind_text_or_null(st, 1, error);
+        sqlite3_bind_int64(st, 2, id);
+        return sq_run(DB(s), st, ei, "closing a job another one replaces");
 }
 
 static bool job_fill(sqlite3_stmt *st, void *slot)
@@ -449,8 +467,8 @@ enum qerr sq_job_list_running(struct store *s, struct job_rec **out, size_t *n,
 {
         sqlite3_stmt *st;
         enum qerr rc = sq_prep(DB(s),
-                               "SELECT id, kind, order_id, state, run_at, attempts, owner FROM "
-                               "jobs WHERE state = 'running' ORDER BY id",
+                               "SELECT id, kind, order_id, state, run_at, attempts, owner, ca_id, "
+                               "shard FROM jobs WHERE state = 'running' ORDER BY id",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;

@@ -20,6 +20,7 @@ import re
 import shutil
 import socket
 import sqlite3
+import ssl
 import subprocess
 import time
 import tempfile
@@ -195,15 +196,95 @@ def rfc3339(s):
     return dt.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
 
 
-def crl_of(data_dir, ca_id, path):
-    """Writes the CRL of issuing CA `ca_id` to `path` with `quill crl`; returns
-    the parsed CRL."""
+def split_crl_pems(data):
+    """The PEM blocks of a CRL bundle, as bytes."""
+    if isinstance(data, str):
+        data = data.encode()
+    return re.findall(rb"-----BEGIN X509 CRL-----.*?-----END X509 CRL-----\n?", data, re.S)
+
+
+def crls_of(data_dir, ca_id, path):
+    """Writes every stored CRL of CA `ca_id` (the unsharded one, then each
+    shard) as one PEM bundle to `path` with `quill crl --ca ID --out`;
+    returns them parsed, in that order."""
     ok(data_dir, "crl", "--ca", ca_id, "--out", path)
-    return x509.load_pem_x509_crl(Path(path).read_bytes())
+    crls = [x509.load_pem_x509_crl(b) for b in split_crl_pems(Path(path).read_bytes())]
+    assert crls, f"no CRL in {path}"
+    return crls
+
+
+class CrlSet:
+    """The CRLs of one CA read as one list of entries (an issuing CA's CRL
+    is sharded: docs/internals/crl.md)."""
+
+    def __init__(self, crls):
+        self.crls = crls
+
+    def __iter__(self):
+        for c in self.crls:
+            yield from c
+
+    def __len__(self):
+        return sum(len(c) for c in self.crls)
+
+    def get_revoked_certificate_by_serial_number(self, serial):
+        for c in self.crls:
+            r = c.get_revoked_certificate_by_serial_number(serial)
+            if r is not None:
+                return r
+        return None
+
+
+def crl_of(data_dir, ca_id, path):
+    """Every CRL of CA `ca_id` (written to `path` as a PEM bundle) as one
+    CrlSet."""
+    return CrlSet(crls_of(data_dir, ca_id, path))
 
 
 def crl_number(crl):
+    """A CRL's number; of a CrlSet, the highest (one sequence per CA)."""
+    if isinstance(crl, CrlSet):
+        return max(crl_number(c) for c in crl.crls)
     return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+
+
+def shard_crl(data_dir, ca_id, shard, path):
+    """One stored CRL partition (`shard` a number or "legacy") written to
+    `path` as PEM with `quill crl --ca ID --shard N --out`; returns it."""
+    ok(data_dir, "crl", "--ca", ca_id, "--shard", shard, "--out", path)
+    blocks = split_crl_pems(Path(path).read_bytes())
+    assert len(blocks) == 1, blocks
+    return x509.load_pem_x509_crl(blocks[0])
+
+
+def crl_for(data_dir, cert, path):
+    """The CRL that lists certificate `cert` (a `cert show` object) when it is
+    revoked: its shard's, or the CA's unsharded one."""
+    shard = cert["crl_shard"] if cert.get("crl_shard") is not None else "legacy"
+    return shard_crl(data_dir, cert["ca_id"], shard, path)
+
+
+def crl_shard_of(serial_hex, shards):
+    """The CRL shard quill gives a serial (docs/internals/crl.md): FNV-1a
+    (32 bits) of its big-endian magnitude bytes, modulo the shard count."""
+    v = int(serial_hex, 16)
+    h = 2166136261
+    for b in v.to_bytes((v.bit_length() + 7) // 8, "big"):
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h % shards
+
+
+def idp_url(crl):
+    """The fullName URI of a CRL's issuingDistributionPoint (asserted
+    critical), or None without one."""
+    try:
+        ext = crl.extensions.get_extension_for_class(x509.IssuingDistributionPoint)
+    except x509.ExtensionNotFound:
+        return None
+    assert ext.critical
+    names = ext.value.full_name
+    assert names is not None and len(names) == 1, names
+    return names[0].value
 
 
 def openssl_verify(root, issuing, leaf, *opts):
@@ -402,9 +483,13 @@ def _stored_certificates(db):
         cas = [(None, r[0]) for r in con.execute("SELECT cert_pem FROM cas")]
         certs = list(con.execute("SELECT profile, cert_pem FROM certificates "
                                  "WHERE origin = 'issued'"))
+        # delegated OCSP responders (migration 007): the linter knows them by their EKU
+        has = con.execute("SELECT 1 FROM sqlite_master WHERE name = 'ocsp_responders'").fetchone()
+        responders = [(None, ssl.DER_cert_to_PEM_cert(r[0]))
+                      for r in con.execute("SELECT cert_der FROM ocsp_responders")] if has else []
     finally:
         con.close()
-    return cas + certs
+    return cas + certs + responders
 
 
 def assert_linted_clean(data_dir):

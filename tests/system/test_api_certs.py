@@ -194,12 +194,21 @@ def test_revoke_reissue_delete_rules(api, tmp_path):
                 check="/api/v1/certificates/{id}/download")
     assert r.status == 409 and r.error()["code"] == "download_revoked", r
     orig = get_cert(api, t, cid)
+    import time
     import urllib.request
     for c in (orig, child):  # an RSA reissue comes from the RSA issuing CA
-        with urllib.request.urlopen(f"{api.base}/crl/{c['ca_id']}.crl", timeout=10) as resp:
-            crl = x509.load_der_x509_crl(resp.read())
-        e = crl.get_revoked_certificate_by_serial_number(int(c["serial"], 16))
-        assert e is not None, c
+        # the CRL of its shard (its distribution point), made by the job
+        # workers once the revocation committed: within seconds
+        deadline = time.monotonic() + 15
+        while True:
+            with urllib.request.urlopen(f"{api.base}/crl/{c['ca_id']}/{c['crl_shard']}.crl",
+                                        timeout=10) as resp:
+                crl = x509.load_der_x509_crl(resp.read())
+            e = crl.get_revoked_certificate_by_serial_number(int(c["serial"], 16))
+            if e is not None:
+                break
+            assert time.monotonic() < deadline, (c, api.logs())
+            time.sleep(0.05)
     # now it can be deleted; its events stay for the audit log
     r = api.call("DELETE", f"/api/v1/certificates/{cid}", t, check="/api/v1/certificates/{id}")
     assert r.status == 204 and r.body == b"", r

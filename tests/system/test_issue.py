@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import AuthorityInformationAccessOID as AIA
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from conftest import (DEFAULT_BASE_URL, SM2_DISTID, SM2_WITH_SM3, apply, ca_files,
+from conftest import (DEFAULT_BASE_URL, SM2_DISTID, SM2_WITH_SM3, apply, ca_files, crl_shard_of,
                       download, list_state, load_cert, ok, openssl_verify, quill, refused,
                       rfc3339, run, split_pems, write_conf)
 
@@ -47,7 +47,12 @@ def check_profile(cert, info, names, base_url, workdir):
 
     ca_id = info["ca_id"]
     dps = ext.get_extension_for_class(x509.CRLDistributionPoints).value
-    assert [n.value for dp in dps for n in dp.full_name] == [f"{base_url}/crl/{ca_id}.crl"]
+    # the certificate's CRL shard, fixed now from its serial (FNV-1a mod the
+    # configured [crl] shards, 16 by default), is in its distribution point
+    shard = info["crl_shard"]
+    assert shard == crl_shard_of(info["serial"], 16)
+    assert [n.value for dp in dps for n in dp.full_name] == [
+        f"{base_url}/crl/{ca_id}/{shard}.crl"]
     aia = ext.get_extension_for_class(x509.AuthorityInformationAccess).value
     got = sorted((d.access_method.dotted_string, d.access_location.value) for d in aia)
     assert got == sorted([(AIA.OCSP.dotted_string, f"{base_url}/ocsp"),

@@ -4,9 +4,10 @@ import datetime as dt
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
-from conftest import (ThirdParty, apply, ca_files, crl_number, crl_of, list_state, ok,
-                      openssl_verify, refused, run, show, write_conf)
+from conftest import (ThirdParty, apply, ca_files, crl_for, crl_number, crl_of, crls_of,
+                      list_state, ok, openssl_verify, refused, run, show, write_conf)
 
 
 def revoke(data, cert_id, reason="keyCompromise"):
@@ -108,26 +109,38 @@ def test_crl_signed_numbered_with_reasons(ca_dir, workdir, issuing_ids):
     revoke(ca_dir, other["id"], "superseded")
     crl2 = crl_of(ca_dir, ca_id, workdir / "crl2.pem")
     assert crl_number(crl0) < crl_number(crl1) < crl_number(crl2)
+    assert len(crl1) == 1 and len(crl2) == 2
 
-    for path in ("crl0.pem", "crl1.pem", "crl2.pem"):
-        r = run("openssl", "crl", "-in", workdir / path, "-noout", "-verify",
-                "-CAfile", issuing)
+    # every CRL of the CA (the unsharded one and 16 shards) is signed by it
+    bundle = workdir / "crl2.pem"
+    assert len(crl2.crls) == 17
+    for i, c in enumerate(crl2.crls):
+        one = workdir / f"one-{i}.pem"
+        one.write_bytes(c.public_bytes(serialization.Encoding.PEM))
+        r = run("openssl", "crl", "-in", one, "-noout", "-verify", "-CAfile", issuing)
         assert "verify OK" in r.stdout + r.stderr
-    assert crl2.next_update > crl2.last_update
+        assert c.next_update > c.last_update
 
     entry = crl2.get_revoked_certificate_by_serial_number(int(bad["serial"], 16))
     assert entry is not None
     reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
     assert reason == x509.ReasonFlags.key_compromise
-    text = run("openssl", "crl", "-in", workdir / "crl2.pem", "-noout", "-text").stdout
-    assert "Key Compromise" in text and "Superseded" in text
+    mine = crl_for(ca_dir, show(ca_dir, bad["id"]), workdir / "bad-crl.pem")
+    assert mine.get_revoked_certificate_by_serial_number(int(bad["serial"], 16)) is not None
+    text = run("openssl", "crl", "-in", workdir / "bad-crl.pem", "-noout", "-text").stdout
+    assert "Key Compromise" in text
+    assert "Issuing Distribution Point: critical" in text
 
-    r = openssl_verify(root, issuing, leaf, "-crl_check", "-CRLfile", workdir / "crl2.pem")
+    # the bundle: openssl picks the CRL whose scope (IDP) matches the
+    # certificate's distribution point
+    r = openssl_verify(root, issuing, leaf, "-crl_check", "-CRLfile", bundle)
     assert r.returncode != 0
     assert "error 23" in r.stdout + r.stderr and "certificate revoked" in r.stdout + r.stderr
+    r = openssl_verify(root, issuing, leaf, "-crl_check", "-CRLfile", workdir / "bad-crl.pem")
+    assert "certificate revoked" in r.stdout + r.stderr
     # control: the same check passes for a certificate that is not revoked
     r = openssl_verify(root, issuing, workdir / "g" / "cert.pem", "-crl_check",
-                       "-CRLfile", workdir / "crl2.pem")
+                       "-CRLfile", bundle)
     assert r.returncode == 0, r.stdout + r.stderr
 
 
@@ -157,11 +170,15 @@ def test_every_rfc5280_reason_reaches_the_crl(ca_dir, workdir, issuing_ids, name
 
 def test_crl_next_update_follows_the_config(ca_dir, workdir, issuing_ids):
     ca_id = issuing_ids["ec256"]
-    crl = crl_of(ca_dir, ca_id, workdir / "default.pem")
-    assert crl.next_update - crl.last_update == dt.timedelta(hours=168)
+    for crl in crls_of(ca_dir, ca_id, workdir / "default.pem"):
+        assert crl.next_update - crl.last_update == dt.timedelta(hours=168)
     write_conf(ca_dir, "[ca]\ncrl_hours = 24\n")
     c = apply(ca_dir, "hours.example.com")
-    revoke(ca_dir, c["id"], "superseded")  # regenerates the CRL
-    crl = crl_of(ca_dir, ca_id, workdir / "short.pem")
+    revoke(ca_dir, c["id"], "superseded")  # regenerates the certificate's CRL
+    crl = crl_for(ca_dir, show(ca_dir, c["id"]), workdir / "short.pem")
     assert crl.next_update - crl.last_update == dt.timedelta(hours=24)
     assert crl.get_revoked_certificate_by_serial_number(int(c["serial"], 16)) is not None
+    # `quill crl` makes every CRL again, with the configuration now in force
+    ok(ca_dir, "crl")
+    for crl in crls_of(ca_dir, ca_id, workdir / "all.pem"):
+        assert crl.next_update - crl.last_update == dt.timedelta(hours=24)

@@ -19,8 +19,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from conftest import (PASSPHRASE, QUILL, apply, ca_list, ok, pick_port, quill_env, run,
-                      split_pems)
+from conftest import (DEFAULT_BASE_URL, PASSPHRASE, QUILL, apply, ca_list, crl_number, idp_url, ok,
+                      pick_port, quill, quill_env, run, split_pems)
 
 
 def get(url, timeout=5):
@@ -143,14 +143,48 @@ def test_served_crl_follows_a_cli_revocation(server):
     ca = issuing_ca(server.data)
     c = apply(server.data, "served.example.com")
     serial = int(c["serial"], 16)
-    url = f"{server.base}/crl/{ca['id']}.crl"
-    before = x509.load_der_x509_crl(get(url)[2])
+    # the URL in the certificate: its shard of the CA's CRLs
+    url = f"{server.base}/crl/{ca['id']}/{c['crl_shard']}.crl"
+    status, headers, der = get(url)
+    assert status == 200 and headers["Content-Type"] == "application/pkix-crl"
+    before = x509.load_der_x509_crl(der)
+    assert idp_url(before) == f"{DEFAULT_BASE_URL}/crl/{ca['id']}/{c['crl_shard']}.crl"
     assert before.get_revoked_certificate_by_serial_number(serial) is None
     ok(server.data, "cert", "revoke", c["id"], "--reason", "keyCompromise")
     after = x509.load_der_x509_crl(get(url)[2])
     assert after.get_revoked_certificate_by_serial_number(serial) is not None
-    num = lambda crl: crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
-    assert num(after) > num(before)
+    assert crl_number(after) > crl_number(before)
+    # the CA's unsharded CRL (certificates from before sharding) does not
+    # list it
+    legacy = x509.load_der_x509_crl(get(f"{server.base}/crl/{ca['id']}.crl")[2])
+    assert legacy.get_revoked_certificate_by_serial_number(serial) is None
+    assert idp_url(legacy) == f"{DEFAULT_BASE_URL}/crl/{ca['id']}.crl"
+
+
+def test_crl_job_runs_in_the_workers_after_the_commit(server):
+    """A revocation's transaction does not sign: here the CLI that revokes has
+    no CA passphrase, so it cannot make the CRL itself; the revocation still
+    commits, its CRL job waits in the database, and a worker of the running
+    server makes the CRL within seconds."""
+    ca = issuing_ca(server.data)
+    c = apply(server.data, "job.example.com")
+    serial = int(c["serial"], 16)
+    url = f"{server.base}/crl/{ca['id']}/{c['crl_shard']}.crl"
+    before = crl_number(x509.load_der_x509_crl(get(url)[2]))
+    code, out, err = quill(server.data, "cert", "revoke", c["id"], "--reason", "superseded",
+                           env=quill_env(QUILL_CA_PASSPHRASE=None))
+    assert code == 0, err
+    assert out["certificate"]["status"] == "revoked"
+    assert "queued" in err  # the warning: the CRL is left to the server
+    deadline = time.monotonic() + 15
+    while True:
+        crl = x509.load_der_x509_crl(get(url)[2])
+        if crl.get_revoked_certificate_by_serial_number(serial) is not None:
+            break
+        assert time.monotonic() < deadline, f"not on the CRL after 15 s: {server.logs()}"
+        time.sleep(0.1)
+    assert crl_number(crl) > before
+    assert "kind=crl" in server.logs()
 
 
 def test_sigterm_stops_cleanly(server):
@@ -247,8 +281,12 @@ def test_signer_alone_holds_the_ca_keys(server):
 
 def test_odd_paths_are_refused_without_harm(server):
     for path in ("/ca/../quill.db", "/ca/%2e%2e/quill.db", "/ca/02.pem", "/ca/-1.pem",
-                 "/ca/2.pem.pem", "/ca/99999999999999999999999.pem", "/crl/2.pem", "/nope"):
+                 "/ca/2.pem.pem", "/ca/99999999999999999999999.pem", "/crl/2.pem", "/nope",
+                 "/crl/2/01.crl", "/crl/2/256.crl", "/crl/2/-1.crl", "/crl/2/x.crl",
+                 "/crl/2/.crl", "/crl//0.crl", "/crl/2/0.crl.crl", "/crl/2/0/0.crl",
+                 "/crl/02/0.crl", "/crl/1/0.crl", "/crl/2/99999999999.crl"):
         assert get(server.base + path)[0] == 404, path
+    assert get(server.base + "/crl/2/0.crl")[0] == 200
     assert get(server.base + "/ca/" + "a" * 6000 + ".pem")[0] in (404, 414)
     req = urllib.request.Request(server.base + "/healthz", method="POST", data=b"x")
     assert get(req)[0] == 405
@@ -324,7 +362,8 @@ def test_cli_uses_a_signer_process_for_ca_keys(tmp_path):
     steps = [(["ca", "init"], True),
              (["cert", "apply", "--name", "t.example.com", "--key", "ec256"], True),
              (["cert", "revoke", "1", "--reason", "superseded"], True),  # signs a CRL
-             (["crl", "--ca", "2"], False)]  # reads the stored CRL
+             (["crl", "--ca", "2", "--out", str(tmp_path / "crl.pem")], False),  # reads
+             (["crl", "--ca", "2"], True)]  # signs every CRL of the CA again
     for args, signs in steps:
         trace = tmp_path / "trace"
         p = subprocess.run(["strace", "-f", "-qq", "-o", str(trace), "-e",

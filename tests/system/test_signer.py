@@ -214,7 +214,7 @@ def test_restart_after_kill9(lab, data, serve):
     while old in children(s.proc.pid):  # reaped by quill serve
         assert time.monotonic() < deadline, s.logs()
         time.sleep(0.05)
-    name = "after-kill.quill-test.org"
+    name = "after-kill.signer.quill-test.org"
     o = order_apply(data, name)
     lab.publish(o)
     o = wait_order(data, o["id"], lambda x: x["status"] in ("issued", "failed"), "finished",
@@ -231,7 +231,7 @@ def test_restart_after_kill9(lab, data, serve):
 
 
 def test_order_validate_starts_the_signer_before_any_thread(lab, data, tmp_path):
-    o = order_apply(data, "threads.quill-test.org")
+    o = order_apply(data, "threads.signer.quill-test.org")
     lab.publish(o)
     trace = tmp_path / "trace"
     p = subprocess.run(["strace", "-f", "-qq", "-o", str(trace), "-e",
@@ -422,7 +422,7 @@ def test_user_separation_as_root(tmp_path):
         c = apply(data, "separated.example.com")
         assert show(data, c["id"])["status"] == "issued"
         ok(data, "cert", "revoke", c["id"], "--reason", "superseded")
-        _, der = get(f"http://127.0.0.1:{port}/crl/{c['ca_id']}.crl")
+        _, der = get(f"http://127.0.0.1:{port}/crl/{c['ca_id']}/{c['crl_shard']}.crl")
         crl = x509.load_der_x509_crl(der)
         assert crl.get_revoked_certificate_by_serial_number(int(c["serial"], 16)) is not None
         for f in data.iterdir():

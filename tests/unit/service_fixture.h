@@ -1,9 +1,13 @@
 /*
  * service_fixture.h - what test_service.c and test_service_orders.c share:
  * a service opened on a temporary data directory with a CA made through
- * the service API (the signer is a forked child, started by the service),
+ * the service API (service_boot_open starts the signer by executing this
+ * very test binary as `<test> signer`: its main() hands that to
+ * signer_main, FIXTURE_SIGNER_MAIN),
  * the calls to the service API in one place each (t_* helpers: when the
- * API gains a tenant or principal, only these change), and reads of the
+ * API gains a tenant or principal, only these change; like a CLI command,
+ * a helper whose call may queue CRL jobs makes those CRLs before it
+ * returns, service_crl_flush), and reads of the
  * database beside the service (events, counts, raw changes the service
  * offers no call for) through SQLite directly.
  *
@@ -39,6 +43,7 @@ struct fx {
         char dir[64];
         struct qconfig cfg;
         struct service *s;
+        struct ca_secret *secret; /* kept for signer restarts; freed at teardown */
         int64_t issuing_id, root_id;
         sqlite3 *db; /* a reader beside the service */
 };
@@ -59,12 +64,14 @@ static inline enum qerr t_open(struct fx *f, struct qerr_info *ei)
                 fprintf(stderr, "service_fixture.h: main() must begin with FIXTURE_SIGNER_MAIN\n");
                 abort();
         }
-        struct ca_secret *sec = service_secret_take(&f->cfg);
-        struct service_boot b = {
-            .data_dir = f->dir, .cfg = &f->cfg, .actor = "unit:tester", .secret = sec};
-        enum qerr rc = sec ? service_boot_open(&b, &f->s, ei) : qerr_set(ei, QERR_NOMEM, NULL);
-        service_secret_free(sec);
-        return rc;
+        if (!f->secret)
+                f->secret = service_secret_take(&f->cfg);
+        struct service_boot b = {.data_dir = f->dir,
+                                 .cfg = &f->cfg,
+                                 .actor = "unit:tester",
+                                 .secret = f->secret,
+                                 .keep_for_restart = true};
+        return service_boot_open(&b, &f->s, ei);
 }
 
 /* The first lines of main(argc, argv) of a test that uses this fixture:
@@ -80,7 +87,8 @@ static inline enum qerr t_ca_init(struct fx *f, const char *root_alg, const char
                                   struct ca_rec **out, struct qerr_info *ei)
 {
         struct ca_init_req r = {.root_alg = root_alg, .issuing_alg = alg};
-        return service_ca_init(f->s, &r, out, ei);
+        enum qerr rc = service_ca_init(f->s, &r, out, ei);
+        return rc == QERR_OK ? service_crl_flush(f->s, ei) : rc;
 }
 
 static inline enum qerr t_apply(struct fx *f, const char *name, enum cert_profile profile,
@@ -117,7 +125,8 @@ static inline enum qerr t_revoke(struct fx *f, int64_t id, int reason, const cha
                                .reason = reason,
                                .letter = (const uint8_t *)letter,
                                .letter_len = letter ? strlen(letter) : 0};
-        return service_cert_revoke(f->s, &r, out, ei);
+        enum qerr rc = service_cert_revoke(f->s, &r, out, ei);
+        return rc == QERR_OK ? service_crl_flush(f->s, ei) : rc;
 }
 
 static inline enum qerr t_reissue(struct fx *f, int64_t id, enum reissue_csr src,
@@ -133,7 +142,7 @@ static inline enum qerr t_reissue(struct fx *f, int64_t id, enum reissue_csr src
         int64_t proof = 0;
         enum qerr rc = service_cert_reissue(f->s, &r, out, &proof, ei);
         assert_int_equal(proof, 0); /* private certificates never validate again */
-        return rc;
+        return rc == QERR_OK ? service_crl_flush(f->s, ei) : rc;
 }
 
 static inline enum qerr t_delete(struct fx *f, int64_t id, struct qerr_info *ei)
@@ -197,14 +206,19 @@ static inline enum qerr t_review(struct fx *f, int64_t id, bool approve, const c
         service_set_principal(f->s, &reviewer);
         enum qerr rc = service_review_decide(f->s, id, approve, reason, out, ei);
         service_set_principal(f->s, &applicant);
+        struct qerr_info fe;
+        if (rc == QERR_OK && service_crl_flush(f->s, &fe) != QERR_OK)
+                fail_msg("CRL flush: %s", qerr_message(&fe));
         return rc;
 }
 
-static inline enum qerr t_crl(struct fx *f, int64_t ca_id, X509_CRL **out, struct qerr_info *ei)
+/* The stored CRL of partition (ca_id, shard). */
+static inline enum qerr t_crl(struct fx *f, int64_t ca_id, int shard, X509_CRL **out,
+                              struct qerr_info *ei)
 {
         struct qbuf der;
         qbuf_init(&der, 1 << 20);
-        enum qerr rc = service_crl_get(f->s, ca_id, &der, ei);
+        enum qerr rc = service_crl_get(f->s, ca_id, shard, &der, NULL, ei);
         if (rc == QERR_OK) {
                 const unsigned char *p = der.data;
                 *out = d2i_X509_CRL(NULL, &p, (long)der.len);
@@ -212,6 +226,13 @@ static inline enum qerr t_crl(struct fx *f, int64_t ca_id, X509_CRL **out, struc
         }
         qbuf_free(&der);
         return rc;
+}
+
+/* The CRL that lists `c` when it is revoked (its shard's). */
+static inline enum qerr t_crl_of(struct fx *f, const struct cert_rec *c, X509_CRL **out,
+                                 struct qerr_info *ei)
+{
+        return t_crl(f, c->ca_id, c->crl_shard, out, ei);
 }
 
 /* ---- expectations ---- */
@@ -374,6 +395,7 @@ static inline int fx_teardown(void **state)
         struct fx *f = *state;
         sqlite3_close(f->db);
         service_close(f->s);
+        service_secret_free(f->secret);
         config_free(&f->cfg);
         nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
         free(f);

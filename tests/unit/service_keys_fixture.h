@@ -99,7 +99,8 @@ static inline const char *cert_status(struct fx *f, int64_t id, char *out, size_
 static inline bool on_crl(struct fx *f, const struct cert_rec *c)
 {
         X509_CRL *crl = NULL;
-        OK(t_crl(f, c->ca_id, &crl, &ei_));
+        OK(service_crl_flush(f->s, &ei_)); /* the CRL jobs the revocations queued */
+        OK(t_crl_of(f, c, &crl, &ei_));
         uint8_t raw[32];
         size_t n = 0;
         assert_true(hex_decode(c->serial, raw, sizeof raw, &n));

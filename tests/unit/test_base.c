@@ -229,6 +229,42 @@ static void test_qbuf_bounded_append(void **state)
         qbuf_free(&b);
 }
 
+/* qbuf_extend: room to fill in place (a frame read straight from a socket),
+ * within the same bound as qbuf_append. */
+static void test_qbuf_extend(void **state)
+{
+        (void)state;
+        struct qbuf b;
+        qbuf_init(&b, 16);
+        assert_true(qbuf_append(&b, "ab", 2));
+        uint8_t *p = qbuf_extend(&b, 3);
+        assert_non_null(p);
+        memcpy(p, "cde", 3);
+        assert_int_equal(b.len, 5);
+        assert_string_equal(qbuf_str(&b), "abcde");
+        assert_null(qbuf_extend(&b, 12)); /* past the bound: unchanged */
+        assert_int_equal(b.len, 5);
+        assert_non_null(qbuf_extend(&b, 11));
+        assert_int_equal(b.len, 16);
+        assert_null(qbuf_extend(&b, SIZE_MAX));
+        qbuf_free(&b);
+}
+
+/* HTTP dates (RFC 9110 5.6.7 IMF-fixdate), English names whatever the
+ * locale. */
+static void test_http_date(void **state)
+{
+        (void)state;
+        char out[40];
+        assert_string_equal(qtime_http_date(784111777, out, sizeof out),
+                            "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_string_equal(qtime_http_date(0, out, sizeof out), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_string_equal(qtime_http_date(qtime_from_ymd(2050, 2, 28) + 86399, out, sizeof out),
+                            "Mon, 28 Feb 2050 23:59:59 GMT");
+        char small[10] = "x";
+        assert_string_equal(qtime_http_date(0, small, sizeof small), "");
+}
+
 static void test_qbuf_printf_bounded(void **state)
 {
         (void)state;
@@ -848,6 +884,8 @@ int main(void)
             cmocka_unit_test(test_err_set_and_message),
             cmocka_unit_test(test_qbuf_bounded_append),
             cmocka_unit_test(test_qbuf_printf_bounded),
+            cmocka_unit_test(test_qbuf_extend),
+            cmocka_unit_test(test_http_date),
             cmocka_unit_test(test_qbuf_take),
             cmocka_unit_test(test_qtime_misc),
             cmocka_unit_test(test_hex_refusals),

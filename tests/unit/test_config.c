@@ -90,6 +90,7 @@ static void assert_defaults(const struct qconfig *c)
         assert_str_field("server.base_url", c->server_base_url, "http://127.0.0.1:8080");
         assert_str_field("ca.passphrase_file", c->ca_passphrase_file, "");
         assert_int_equal(c->ca_crl_hours, 168);
+        assert_int_equal(c->crl_shards, 16);
         assert_str_field("keys.data_key_file", c->keys_data_key_file, "");
         assert_int_equal(c->private_max_days, 365);
         assert_int_equal(c->public_max_days, 0);
@@ -203,7 +204,8 @@ enum field {
         F_LEVEL,
         F_BUSY,
         F_ALLOW_PRIVATE,
-        F_ALLOW_ADDRS
+        F_ALLOW_ADDRS,
+        F_SHARDS
 };
 
 struct ok_case {
@@ -218,6 +220,8 @@ struct ok_case {
 static const struct ok_case ok_cases[] = {
     {"crl_hours_min", "[ca]\ncrl_hours = 1\n", F_CRL_HOURS, 1, NULL},
     {"crl_hours_max", "[ca]\ncrl_hours = 240\n", F_CRL_HOURS, 240, NULL},
+    {"shards_min", "[crl]\nshards = 1\n", F_SHARDS, 1, NULL},
+    {"shards_max", "[crl]\nshards = 256\n", F_SHARDS, 256, NULL},
     {"private_min", "[profile]\nprivate_max_days = 1\n", F_PRIVATE, 1, NULL},
     {"private_max", "[profile]\nprivate_max_days = 3650\n", F_PRIVATE, 3650, NULL},
     {"public_zero", "[profile]\npublic_max_days = 0\n", F_PUBLIC, 0, NULL},
@@ -279,6 +283,9 @@ static void test_valid_row(void **state)
         case F_ALLOW_ADDRS:
                 sgot = c->validation_allow_addresses;
                 break;
+        case F_SHARDS:
+                got = c->crl_shards;
+                break;
         }
         if (k->swant)
                 assert_str_field(k->name, sgot, k->swant);
@@ -312,6 +319,9 @@ static const struct bad_case bad_cases[] = {
     {"private_3651", PRE "[profile]\nprivate_max_days = 3651\n", 4, "private_max_days"},
     {"public_399", PRE "[profile]\npublic_max_days = 399\n", 4, "public_max_days"},
     {"busy_9", PRE "[store]\nbusy_ms = 9\n", 4, "busy_ms"},
+    {"shards_0", PRE "[crl]\nshards = 0\n", 4, "crl.shards"},
+    {"shards_257", PRE "[crl]\nshards = 257\n", 4, "out of range"},
+    {"shards_in_ca", PRE "[ca]\nshards = 16\n", 4, "shards"},
     {"busy_600001", PRE "[store]\nbusy_ms = 600001\n", 4, "busy_ms"},
     {"not_a_number", PRE "[ca]\ncrl_hours = 12abc\n", 4, "whole number"},
     {"fraction", PRE "[ca]\ncrl_hours = 1.5\n", 4, "whole number"},
@@ -341,7 +351,36 @@ static const struct bad_case bad_cases[] = {
     {"max_connections_15", PRE "max_connections = 15\n", 3, "server.max_connections"},
     {"timeout_0", PRE "timeout_seconds = 0\n", 3, "server.timeout_seconds"},
     {"grace_301", PRE "stop_grace_seconds = 301\n", 3, "server.stop_grace_seconds"},
+    {"ocsp_response_hours_7", PRE "[ocsp]\nresponse_hours = 7\n", 4, "ocsp.response_hours"},
+    {"ocsp_response_hours_241", PRE "[ocsp]\nresponse_hours = 241\n", 4, "ocsp.response_hours"},
+    {"ocsp_responder_days_31", PRE "[ocsp]\nresponder_days = 31\n", 4, "ocsp.responder_days"},
+    {"ocsp_max_age_negative", PRE "[ocsp]\nmax_age_seconds = -1\n", 4, "ocsp.max_age_seconds"},
 };
+
+/* A responder certificate must outlast every response it signs (the
+ * settings depend on each other: checked after the whole file). */
+static void test_ocsp_responder_outlasts_responses(void **state)
+{
+        (void)state;
+        struct qconfig *c = &g_cfg;
+        struct qerr_info ei = {0};
+        config_defaults(c);
+        assert_int_equal(c->ocsp_response_hours, 96);
+        assert_int_equal(c->ocsp_responder_days, 7);
+        assert_int_equal(
+            config_parse("[ocsp]\nresponder_days = 4\nresponse_hours = 94\n", "t.conf", c, &ei),
+            QERR_OK);
+        assert_int_equal(c->ocsp_responder_days, 4);
+        config_free(c);
+        config_defaults(c);
+        assert_int_equal(
+            config_parse("[ocsp]\nresponder_days = 4\nresponse_hours = 95\n", "t.conf", c, &ei),
+            QERR_CONFIG);
+        assert_non_null(strstr(qerr_message(&ei), "responder_days"));
+        assert_non_null(strstr(qerr_message(&ei), "t.conf"));
+        assert_defaults(c);
+        config_free(c);
+}
 
 static void test_refusal_row(void **state)
 {
@@ -527,6 +566,7 @@ static void test_write_doc_lists_every_setting(void **state)
             "[server] base_url",
             "[ca] passphrase_file",
             "[ca] crl_hours",
+            "[crl] shards",
             "[keys] data_key_file",
             "[profile] private_max_days",
             "[profile] public_max_days",
@@ -579,6 +619,9 @@ static void test_write_doc_lists_every_setting(void **state)
             "[acme] orders_per_hour",
             "[acme] failed_validations_per_hour",
             "[acme] nonce_seconds",
+            "[ocsp] response_hours",
+            "[ocsp] responder_days",
+            "[ocsp] max_age_seconds",
         };
         const size_t nrows = sizeof rows / sizeof rows[0];
         for (size_t i = 0; i < nrows; i++) {
@@ -594,6 +637,7 @@ static void test_write_doc_lists_every_setting(void **state)
         assert_int_equal(count, nrows);
         /* ranges and defaults come from the same table */
         assert_non_null(strstr(doc, "| `[ca] crl_hours` | integer | `168` | 1 to 240 |"));
+        assert_non_null(strstr(doc, "| `[crl] shards` | integer | `16` | 1 to 256 |"));
         const char *lvl = strstr(doc, "| `[log] level` |");
         assert_non_null(lvl);
         const char *eol = strchr(lvl, '\n');
@@ -640,6 +684,7 @@ int main(void)
             cmocka_unit_test_teardown(test_full_file_parses, teardown_cfg),
             cmocka_unit_test_teardown(test_empty_file_keeps_defaults, teardown_cfg),
             cmocka_unit_test(test_each_change),
+            cmocka_unit_test(test_ocsp_responder_outlasts_responses),
             cmocka_unit_test_setup_teardown(test_load_valid_file, setup_dir, teardown_dir),
             cmocka_unit_test_setup_teardown(test_load_unknown_key_names_file_and_line, setup_dir,
                                             teardown_dir),

@@ -129,6 +129,11 @@ static void h_headers(void *user, const struct http_request *req, struct http_re
         bad += http_set_header(resp, "X-Ev:il", "v");
         bad += http_set_header(resp, "", "v");
         bad += http_set_header(resp, "X Sp", "v");
+        /* the same without formatting (hot paths) */
+        ok += http_set_header_str(resp, "Expires", "Sun, 06 Nov 1994 08:49:37 GMT");
+        bad += http_set_header_str(resp, "X-Evil", "a\r\nInjected: yes");
+        bad += http_set_header_str(resp, "X-Ev:il", "v");
+        bad += http_set_header_str(resp, "X-Null", NULL);
         qbuf_printf(&resp->body, "{\"ok\":%d,\"bad\":%d}", ok, bad);
 }
 
@@ -468,7 +473,7 @@ static void test_response_headers(void **st)
         struct reply r;
         request("GET", "/headers", &r);
         assert_int_equal(r.status, 201);
-        assert_string_equal(r.body, "{\"ok\":6,\"bad\":0}");
+        assert_string_equal(r.body, "{\"ok\":7,\"bad\":0}");
         char v[128];
         static const char *const want[][2] = {
             {"Location", "/api/v1/orders/42"},
@@ -477,6 +482,7 @@ static void test_response_headers(void **st)
             {"Cache-Control", "max-age=60"},
             {"ETag", "\"abc\""},
             {"Replay-Nonce", "n0nce"},
+            {"Expires", "Sun, 06 Nov 1994 08:49:37 GMT"},
             {"X-Content-Type-Options", "nosniff"},
         };
         for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {

@@ -956,6 +956,82 @@ struct table {
         CMUnitTestFunction fn;
 };
 
+/* ---- CRL shards ---- */
+
+static void test_crl_shard_values(void **state)
+{
+        (void)state;
+        /* FNV-1a 32 of the serial's magnitude bytes, mod shards: the values
+         * are part of issued certificates and must never change */
+        assert_int_equal(policy_crl_shard("01", 16), 12); /* 67918732 % 16 */
+        assert_int_equal(policy_crl_shard("1", 16), 12);
+        assert_int_equal(policy_crl_shard("40000000000000000000000000000000", 16), 5);
+        assert_int_equal(policy_crl_shard("7fffffffffffffffffffffffffffffff", 256), 117);
+        assert_int_equal(policy_crl_shard("0102030405", 7), 4);
+        /* leading zero bytes and case do not matter */
+        assert_int_equal(policy_crl_shard("000001", 16), 12);
+        assert_int_equal(policy_crl_shard("7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", 256), 117);
+        /* one shard: everything in 0 */
+        assert_int_equal(policy_crl_shard("5f8959bb0c6de3cc295ec7a42bd688f5", 1), 0);
+}
+
+static void test_crl_shard_refuses(void **state)
+{
+        (void)state;
+        assert_int_equal(policy_crl_shard(NULL, 16), -1);
+        assert_int_equal(policy_crl_shard("", 16), -1);
+        assert_int_equal(policy_crl_shard("0g", 16), -1);
+        assert_int_equal(policy_crl_shard("01", 0), -1);
+        assert_int_equal(policy_crl_shard("01", 257), -1);
+        /* 21 bytes of magnitude: longer than any serial (RFC 5280 4.1.2.2) */
+        assert_int_equal(policy_crl_shard("010203040506070809101112131415161718192021", 16), -1);
+        /* but 20 bytes with leading zeros beyond them are fine */
+        assert_int_equal(policy_crl_shard("0000"
+                                          "0102030405060708091011121314151617181920",
+                                          16) >= 0,
+                         1);
+}
+
+/* Random serials (as quill draws them) spread evenly: no shard gets more
+ * than 20% above or below its share. */
+static void test_crl_shard_spread(void **state)
+{
+        (void)state;
+        const int shards[] = {16, 7, 256};
+        for (size_t s = 0; s < sizeof shards / sizeof shards[0]; s++) {
+                int n = shards[s], per = 2000;
+                int *count = calloc((size_t)n, sizeof *count);
+                uint64_t x = 88172645463325252ull;
+                for (int i = 0; i < n * per; i++) {
+                        char hex[33];
+                        for (int k = 0; k < 32; k += 16) {
+                                x ^= x << 13;
+                                x ^= x >> 7;
+                                x ^= x << 17;
+                                snprintf(hex + k, 17, "%016llx", (unsigned long long)x);
+                        }
+                        hex[0] = '4';
+                        int sh = policy_crl_shard(hex, n);
+                        assert_true(sh >= 0 && sh < n);
+                        count[sh]++;
+                }
+                for (int k = 0; k < n; k++)
+                        if (count[k] < per * 8 / 10 || count[k] > per * 12 / 10)
+                                fail_msg("%d shards: shard %d got %d of %d", n, k, count[k],
+                                         n * per);
+                free(count);
+        }
+        /* sequential serials spread too */
+        int count[16] = {0};
+        for (int i = 0; i < 16000; i++) {
+                char hex[16];
+                snprintf(hex, sizeof hex, "%x", 0x100000 + i);
+                count[policy_crl_shard(hex, 16)]++;
+        }
+        for (int k = 0; k < 16; k++)
+                assert_true(count[k] > 800 && count[k] < 1200);
+}
+
 int main(void)
 {
         const struct table tables[] = {
@@ -972,6 +1048,9 @@ int main(void)
             cmocka_unit_test(test_null_facts),
             cmocka_unit_test(test_validity_extremes),
             cmocka_unit_test(test_public_names),
+            cmocka_unit_test(test_crl_shard_values),
+            cmocka_unit_test(test_crl_shard_refuses),
+            cmocka_unit_test(test_crl_shard_spread),
         };
         const size_t nsingles = sizeof singles / sizeof singles[0];
         size_t total = nsingles;

@@ -22,12 +22,22 @@ static void test_ca_init(void **state)
         assert_true(f->root_id > 0 && f->issuing_id > f->root_id);
         ASSERT_HISTORY(f, "ca", f->root_id, "->active");
         ASSERT_HISTORY(f, "ca", f->issuing_id, "->active");
-        /* each CA has its first CRL */
+        /* each CA has its first CRLs: the root one, the issuing CA its
+         * unsharded one and its shards */
         X509_CRL *crl = NULL;
-        OK(t_crl(f, f->root_id, &crl, &ei_));
+        OK(t_crl(f, f->root_id, CRL_SHARD_NONE, &crl, &ei_));
         X509_CRL_free(crl);
-        OK(t_crl(f, f->issuing_id, &crl, &ei_));
+        REFUSED(QERR_NOT_FOUND, t_crl(f, f->root_id, 0, &crl, &ei_));
+        OK(t_crl(f, f->issuing_id, CRL_SHARD_NONE, &crl, &ei_));
         X509_CRL_free(crl);
+        for (int k = 0; k < 16; k++) {
+                OK(t_crl(f, f->issuing_id, k, &crl, &ei_));
+                X509_CRL_free(crl);
+        }
+        REFUSED(QERR_NOT_FOUND, t_crl(f, f->issuing_id, 16, &crl, &ei_));
+        assert_int_equal(sql_int(f, "SELECT count(*) FROM jobs WHERE kind = 'crl' AND state <> "
+                                    "'done'"),
+                         0);
 
         long long before = state_now(f);
         struct ca_rec *ca = NULL;
@@ -129,15 +139,30 @@ static void test_revoke_private(void **state)
         struct fx *f = *state;
         struct cert_rec *c = NULL;
         OK(t_apply(f, "revoke.example.com", PROFILE_PRIVATE, NULL, &c, &ei_));
+        assert_true(c->crl_shard >= 0 && c->crl_shard < 16);
         X509_CRL *crl = NULL;
-        OK(t_crl(f, f->issuing_id, &crl, &ei_));
+        OK(t_crl_of(f, c, &crl, &ei_));
         long first = crl_number(crl);
         int reason = -1;
         assert_false(crl_lists(crl, c->serial, &reason));
         X509_CRL_free(crl);
 
+        /* the revocation's transaction queues the CRL of the certificate's
+         * shard (and signs nothing); the command makes it after the commit */
         struct revoke_out out;
-        OK(t_revoke(f, c->id, REASON_KEY_COMPROMISE, NULL, &out, &ei_));
+        struct revoke_req rq = {.id = c->id, .reason = REASON_KEY_COMPROMISE};
+        OK(service_cert_revoke(f->s, &rq, &out, &ei_));
+        assert_int_equal(sql_int(f,
+                                 "SELECT count(*) FROM jobs WHERE kind = 'crl' AND state = "
+                                 "'queued' AND ca_id = %lld AND shard = %d",
+                                 (long long)f->issuing_id, c->crl_shard),
+                         1);
+        OK(t_crl_of(f, c, &crl, &ei_));
+        assert_int_equal(crl_number(crl), first);
+        X509_CRL_free(crl);
+        OK(service_crl_flush(f->s, &ei_));
+        assert_int_equal(
+            sql_int(f, "SELECT count(*) FROM jobs WHERE kind = 'crl' AND state = 'queued'"), 0);
         assert_int_equal(out.nrevoked, 1);
         assert_int_equal(out.revoked[0], c->id);
         assert_int_equal(out.proof_order, 0);
@@ -154,8 +179,8 @@ static void test_revoke_private(void **state)
             sql_int(f, "SELECT id FROM revocations WHERE certificate_id = %lld", (long long)c->id);
         ASSERT_HISTORY(f, "revocation", rev, "->done");
         assert_int_equal(sql_int(f, "SELECT count(*) FROM revocations WHERE status = 'done'"), 1);
-        /* the new CRL went out with the revocation */
-        OK(t_crl(f, f->issuing_id, &crl, &ei_));
+        /* the new CRL went out after the revocation */
+        OK(t_crl_of(f, c, &crl, &ei_));
         assert_true(crl_number(crl) > first);
         assert_true(crl_lists(crl, c->serial, &reason));
         assert_int_equal(reason, REASON_KEY_COMPROMISE);
@@ -217,8 +242,6 @@ static void test_reissue_same_csr_and_new_key(void **state)
         OK(t_revoke(f, orig->id, REASON_SUPERSEDED, NULL, &out, &ei_));
         assert_int_equal(out.nrevoked, 3);
         free(out.revoked);
-        X509_CRL *crl = NULL;
-        OK(t_crl(f, f->issuing_id, &crl, &ei_));
         int reason = -1;
         const struct cert_rec *all[] = {orig, same, fresh};
         for (size_t i = 0; i < 3; i++) {
@@ -226,10 +249,13 @@ static void test_reissue_same_csr_and_new_key(void **state)
                 OK(t_get(f, all[i]->id, &g, &ei_));
                 assert_int_equal(g->status, CERT_REVOKED);
                 cert_rec_free(g);
+                /* each on its own shard's CRL */
+                X509_CRL *crl = NULL;
+                OK(t_crl_of(f, all[i], &crl, &ei_));
                 assert_true(crl_lists(crl, all[i]->serial, &reason));
                 assert_int_equal(reason, REASON_SUPERSEDED);
+                X509_CRL_free(crl);
         }
-        X509_CRL_free(crl);
         ASSERT_HISTORY(f, "certificate", same->id, "->issued issued>revoked");
         char why[600];
         last_reason(f, "certificate", same->id, why, sizeof why);
@@ -323,9 +349,9 @@ static void test_delete_rules(void **state)
                                  (long long)c->id),
                          1);
         REFUSED(QERR_NOT_FOUND, t_delete(f, c->id, &ei_));
-        OK(service_crl_refresh_all(f->s, &ei_));
+        OK(service_crl_refresh_all(f->s, 0, NULL, NULL, &ei_));
         X509_CRL *crl = NULL;
-        OK(t_crl(f, f->issuing_id, &crl, &ei_));
+        OK(t_crl_of(f, c, &crl, &ei_));
         int reason = -1;
         assert_true(crl_lists(crl, c->serial, &reason));
         X509_CRL_free(crl);

@@ -295,10 +295,16 @@ static void test_ov_revocation_approved(void **state)
         assert_int_equal(
             sql_int(f, "SELECT count(*) FROM revocations WHERE id = %lld AND status = 'done'", rev),
             1);
-        /* on the CRL now */
+        /* on its shard's CRL now, the CA's next number (the CA made its 17
+         * CRLs, numbers 1 to 17, at its creation) */
         assert_int_equal(sql_int(f, "SELECT max(crl_number) FROM crls WHERE ca_id = %lld",
                                  (long long)f->issuing_id),
-                         2);
+                         18);
+        assert_int_equal(sql_int(f,
+                                 "SELECT entries FROM crls WHERE ca_id = %lld AND shard = %d AND "
+                                 "crl_number = 18",
+                                 (long long)f->issuing_id, c->crl_shard),
+                         1);
         long long before = state_now(f);
         REFUSED(QERR_ORDER_STATE, t_review(f, rid, true, NULL, &r, &ei_));
         assert_int_equal(state_now(f), before);
@@ -326,7 +332,7 @@ static void test_ev_revocation_rejected(void **state)
         /* no new CRL, and the certificate downloads again */
         assert_int_equal(sql_int(f, "SELECT max(crl_number) FROM crls WHERE ca_id = %lld",
                                  (long long)f->issuing_id),
-                         1);
+                         17);
         OK(t_download(f, c->id, "pem", NULL, NULL, &ei_));
         /* a failed revocation does not block a new one */
         int64_t again = revoke_with_letter(f, c);
