@@ -236,7 +236,25 @@ enum qexit {
           "This tenant already has the most webhooks allowed (20); delete one first.")             \
         X(CONTACT_INVALID, "contact_email_invalid", 400, QEXIT_REFUSED,                            \
           "A contact must be a plain email address (local@domain.example, at most 254 "            \
-          "characters, no display name); give at most 20.")
+          "characters, no display name); give at most 20.")                                        \
+        X(TLS_ALPN_UNREACHABLE, "tls_alpn_unreachable", 409, QEXIT_REFUSED,                        \
+          "The tls-alpn-01 validation could not connect to the name's TLS server on port 443 "     \
+          "(connection refused, timeout, or no public address); check that the server answers "    \
+          "on port 443 at the name's public addresses and that the validation addresses may "      \
+          "reach it.")                                                                             \
+        X(TLS_ALPN_HANDSHAKE, "tls_alpn_handshake_failed", 409, QEXIT_REFUSED,                     \
+          "The TLS handshake of the tls-alpn-01 validation failed; the server must speak TLS 1.2 " \
+          "or later and answer the ALPN protocol acme-tls/1 with the validation certificate "      \
+          "(RFC 8737).")                                                                           \
+        X(TLS_ALPN_NOT_NEGOTIATED, "tls_alpn_not_negotiated", 409, QEXIT_REFUSED,                  \
+          "The TLS server did not select the ALPN protocol acme-tls/1; configure it (or your "     \
+          "ACME client's tls-alpn-01 responder) to answer acme-tls/1 with the validation "         \
+          "certificate (RFC 8737).")                                                               \
+        X(TLS_ALPN_CERT_INVALID, "tls_alpn_certificate_invalid", 409, QEXIT_REFUSED,               \
+          "The tls-alpn-01 validation certificate is not what RFC 8737 asks for: exactly one "     \
+          "subjectAltName, the name (or IP address) being validated, and a critical "              \
+          "acmeIdentifier extension (1.3.6.1.5.5.7.1.31) holding the SHA-256 digest of the key "   \
+          "authorization as an OCTET STRING. Let your ACME client make it.")
 
 enum qerr {
 #define QERR_ENUM(name, code, http, exitc, msg) QERR_##name,
