@@ -37,7 +37,8 @@ enum tag {
         T_PASSPHRASE,
         T_NOTE, /* why there is no passphrase */
         T_LOG_LEVEL,
-        T__MAX /* at most 32: tag sets are 32-bit masks */
+        T_ALLOW_PRIVATE, /* INIT, optional: [validation] allow_private_addresses (tests) */
+        T__MAX           /* at most 32: tag sets are 32-bit masks */
 };
 
 /* Which tags each request type may carry, and which it must. */
@@ -59,7 +60,7 @@ static const struct {
                            B(T_ENTRY),
                        B(T_ISSUER) | B(T_CRL_NUMBER) | B(T_THIS_UPDATE) | B(T_NEXT_UPDATE)},
     [SMSG_INIT] = {B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_PASSPHRASE) |
-                       B(T_NOTE) | B(T_LOG_LEVEL),
+                       B(T_NOTE) | B(T_LOG_LEVEL) | B(T_ALLOW_PRIVATE),
                    B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_LOG_LEVEL)},
 };
 _Static_assert(T__MAX <= 32, "tag sets are 32-bit masks");
@@ -92,6 +93,7 @@ static const uint32_t max_len[T__MAX] = {
     [T_PASSPHRASE] = SIGNER_MAX_PASSPHRASE,
     [T_NOTE] = 512,
     [T_LOG_LEVEL] = 8,
+    [T_ALLOW_PRIVATE] = 8,
 };
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -207,6 +209,8 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
                 ok = ok && field_bytes(out, T_PASSPHRASE, r->passphrase);
         if ((allowed & B(T_NOTE)) && r->note.len)
                 ok = ok && field_bytes(out, T_NOTE, r->note);
+        if ((allowed & B(T_ALLOW_PRIVATE)) && r->allow_private)
+                ok = ok && field_i64(out, T_ALLOW_PRIVATE, r->allow_private);
         for (size_t i = 0; ok && (allowed & B(T_ENTRY)) && i < r->nentries; i++) {
                 const struct crl_entry_wire *e = &r->entries[i];
                 uint8_t buf[1 + 20 + 16];
@@ -335,6 +339,7 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
         case T_PRIVATE_MAX_DAYS:
         case T_PUBLIC_MAX_DAYS:
         case T_LOG_LEVEL:
+        case T_ALLOW_PRIVATE:
         case T_NOT_BEFORE:
         case T_NOT_AFTER:
         case T_CRL_NUMBER:
@@ -350,6 +355,8 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
                         r->public_max_days = x;
                 else if (t == T_LOG_LEVEL)
                         r->log_level = x;
+                else if (t == T_ALLOW_PRIVATE)
+                        r->allow_private = x;
                 else if (t == T_NOT_BEFORE)
                         r->not_before = x;
                 else if (t == T_NOT_AFTER)
