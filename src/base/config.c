@@ -100,8 +100,12 @@ static const struct setting schema[] = {
     {"validation", "https_port", CT_INT, OFF(validation_https_port), "443", 1, 65535, NULL,
      "Port that redirects to https may use. For tests only: the Baseline Requirements allow 443 "
      "only."},
+    {"validation", "tls_alpn_port", CT_INT, OFF(validation_tls_alpn_port), "443", 1, 65535, NULL,
+     "Port the ACME tls-alpn-01 validation connects to (RFC 8737). For tests only: the Baseline "
+     "Requirements allow 443 only."},
     {"validation", "timeout_ms", CT_INT, OFF(validation_timeout_ms), "10000", 100, 120000, NULL,
-     "How long one file fetch may take (connect and transfer)."},
+     "How long one file fetch (file method, http-01) or one tls-alpn-01 connection and handshake "
+     "may take."},
     {"validation", "source_addresses", CT_STRING, OFF(validation_source_addresses), "", 0, 0, NULL,
      "The addresses validation requests come from, listed in file_unreachable messages so that "
      "users can let them through a firewall."},
@@ -121,7 +125,8 @@ static const struct setting schema[] = {
      "lowers that limit."},
     {"validation", "allow_private_addresses", CT_BOOL, OFF(validation_allow_private_addresses),
      "false", 0, 1, NULL,
-     "For tests only (logged as a warning at start): true lets file validation connect to "
+     "For tests only (logged as a warning at start): true lets file validation (and ACME "
+     "http-01 and tls-alpn-01) connect to "
      "loopback, private and every other special-purpose address, and lets public certificates "
      "carry a [server] base_url on such an address. false (production): validation connects "
      "only to public addresses, and dv, ov and ev certificates are refused while base_url is "

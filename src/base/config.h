@@ -43,6 +43,7 @@ struct qconfig {
         long caa_climb_past_inapplicable; /* bool */
         long validation_http_port;
         long validation_https_port;
+        long validation_tls_alpn_port; /* ACME tls-alpn-01 (issue 8) */
         long validation_timeout_ms;
         char *validation_source_addresses; /* shown in file_unreachable */
         long validation_deadline_seconds;

@@ -296,7 +296,26 @@ enum qexit {
         X(CERT_RECOVERED, "certificate_recovered", 409, QEXIT_REFUSED, "serverInternal",           \
           "This certificate was signed, then stored by another quill process's recovery while "    \
           "this request was stalled (past its reservation lease); find it with 'quill cert "       \
-          "list' or GET /api/v1/certificates.")
+          "list' or GET /api/v1/certificates.")                                                    \
+        X(TLS_ALPN_UNREACHABLE, "tls_alpn_unreachable", 409, QEXIT_REFUSED, "connection",          \
+          "The tls-alpn-01 validation could not connect to the name's TLS server on port 443 "     \
+          "(connection refused, timeout, or no public address); check that the server answers "    \
+          "on port 443 at the name's public addresses and that the validation addresses may "      \
+          "reach it.")                                                                             \
+        X(TLS_ALPN_HANDSHAKE, "tls_alpn_handshake_failed", 409, QEXIT_REFUSED, "tls",              \
+          "The TLS handshake of the tls-alpn-01 validation failed; the server must speak TLS 1.2 " \
+          "or later and answer the ALPN protocol acme-tls/1 with the validation certificate "      \
+          "(RFC 8737).")                                                                           \
+        X(TLS_ALPN_NOT_NEGOTIATED, "tls_alpn_not_negotiated", 409, QEXIT_REFUSED, "tls",           \
+          "The TLS server did not select the ALPN protocol acme-tls/1; configure it (or your "     \
+          "ACME client's tls-alpn-01 responder) to answer acme-tls/1 with the validation "         \
+          "certificate (RFC 8737).")                                                               \
+        X(TLS_ALPN_CERT_INVALID, "tls_alpn_certificate_invalid", 409, QEXIT_REFUSED,               \
+          "incorrectResponse",                                                                     \
+          "The tls-alpn-01 validation certificate is not what RFC 8737 asks for: exactly one "     \
+          "subjectAltName, the name (or IP address) being validated, and a critical "              \
+          "acmeIdentifier extension (1.3.6.1.5.5.7.1.31) holding the SHA-256 digest of the key "   \
+          "authorization as an OCTET STRING. Let your ACME client make it.")
 
 enum qerr {
 #define QERR_ENUM(name, code, http, exitc, acme, msg) QERR_##name,

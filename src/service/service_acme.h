@@ -26,9 +26,11 @@
 struct dns_resolver;
 
 /* Challenge types; tls-alpn-01 plugs in here (acme-val helper). */
-enum acme_chall { ACME_HTTP01 = 0, ACME_DNS01, ACME_CHALL__COUNT };
+enum acme_chall { ACME_HTTP01 = 0, ACME_DNS01, ACME_TLSALPN01, ACME_CHALL__COUNT };
 const char *acme_chall_name(enum acme_chall c);
 bool acme_chall_from_name(const char *s, enum acme_chall *out);
+/* Whether an identifier is an IP address (RFC 8738 "ip"), not a DNS name. */
+bool acme_name_is_ip(const char *name);
 /* Whether challenge `c` is offered for an authorization (http-01 is not
  * for wildcards). */
 bool acme_chall_offered(enum acme_chall c, const struct acme_authz_rec *z);

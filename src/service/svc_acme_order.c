@@ -16,6 +16,7 @@
 
 #include "../base/b64.h"
 #include "../base/log.h"
+#include "../base/netaddr.h"
 #include "../pki/pki_csr.h"
 #include "../pki/pki_pem.h"
 #include "../policy/policy.h"
@@ -26,7 +27,7 @@
 #define AUTHZ_PENDING_LIFETIME (7 * QTIME_DAY)
 #define RETRY_AFTER_PROCESSING 2
 
-static const char *const chall_names[ACME_CHALL__COUNT] = {"http-01", "dns-01"};
+static const char *const chall_names[ACME_CHALL__COUNT] = {"http-01", "dns-01", "tls-alpn-01"};
 
 const char *acme_chall_name(enum acme_chall c)
 {
@@ -43,9 +44,19 @@ bool acme_chall_from_name(const char *s, enum acme_chall *out)
         return false;
 }
 
+bool acme_name_is_ip(const char *name)
+{
+        struct netaddr a;
+        return netaddr_parse(name, &a);
+}
+
 bool acme_chall_offered(enum acme_chall c, const struct acme_authz_rec *z)
 {
-        return !(c == ACME_HTTP01 && z->wildcard);
+        /* RFC 8555 8.3/8.4, RFC 8737 3, RFC 8738 7: a wildcard only by
+         * dns-01; an IP address never by dns-01 */
+        if (c == ACME_DNS01)
+                return !acme_name_is_ip(z->name);
+        return !z->wildcard;
 }
 
 /* name, description; the profile table of the pki plugs in here (the

@@ -2,8 +2,9 @@
  * svc_acme_val.c - the job workers' side of ACME challenges: claims one due
  * challenge validation (a leased row of acme_authzs), checks it on the
  * network outside any transaction with the service's validators (http-01
- * like file validation at /.well-known/acme-challenge/<token>, dns-01 like
- * DNS validation with the key authorization's digest), then CAA with the
+ * like file validation at /.well-known/acme-challenge/<token>, tls-alpn-01
+ * (RFC 8737) by validate_tls_alpn, dns-01 like DNS validation with the key
+ * authorization's digest), then CAA with the
  * account URL and the challenge type (RFC 8657), and writes the outcome
  * with its event. A record not there yet is tried again a few times (the
  * client said it was ready, but DNS may lag); a wrong value, a forbidden
@@ -68,16 +69,8 @@ static void check(struct service *s, struct dns_resolver *dns, const struct acme
                   const char *thumbprint, struct validate_result *r)
 {
         struct netaddr_list allow;
-        struct qerr_info aei;
-        if (netaddr_list_parse(s->cfg->validation_allow_addresses, &allow, &aei) != QERR_OK)
-                allow.n = 0;
-        struct validate_cfg vc = {.dns = dns,
-                                  .http_port = s->cfg->validation_http_port,
-                                  .https_port = s->cfg->validation_https_port,
-                                  .timeout_ms = s->cfg->validation_timeout_ms,
-                                  .source_addresses = s->cfg->validation_source_addresses,
-                                  .allow_private = s->cfg->validation_allow_private_addresses,
-                                  .allow = &allow};
+        struct validate_cfg vc;
+        validate_cfg_from_config(s->cfg, dns, &allow, &vc);
         char ka[160];
         acme_key_authorization(z->token, thumbprint, ka, sizeof ka);
         enum acme_chall c = ACME_DNS01;
@@ -85,8 +78,10 @@ static void check(struct service *s, struct dns_resolver *dns, const struct acme
         memset(r, 0, sizeof *r);
         switch (c) {
         case ACME_HTTP01:
-                vc.acme_http01 = true;
-                validate_file(&vc, z->name, z->token, ka, r);
+                validate_http01(&vc, z->name, z->token, ka, r);
+                break;
+        case ACME_TLSALPN01:
+                validate_tls_alpn(&vc, z->name, ka, r);
                 break;
         case ACME_DNS01: {
                 char digest[JWS_THUMBPRINT_LEN + 1];

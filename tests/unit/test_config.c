@@ -580,6 +580,7 @@ static void test_write_doc_lists_every_setting(void **state)
             "[caa] climb_past_inapplicable",
             "[validation] http_port",
             "[validation] https_port",
+            "[validation] tls_alpn_port",
             "[validation] timeout_ms",
             "[validation] source_addresses",
             "[validation] deadline_seconds",
