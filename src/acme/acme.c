@@ -12,6 +12,8 @@
 #include <strings.h>
 
 #include "../base/log.h"
+#include "../policy/ari.h"
+#include "../policy/profile.h"
 #include "acme_int.h"
 
 #define MAX_USED_NONCES 200000
@@ -290,9 +292,10 @@ static void h_directory(void *user, const struct http_request *req, struct http_
         json_object_set_new(meta, "externalAccountRequired",
                             json_boolean(cfg->acme_eab_required != 0));
         json_t *prof = json_object();
-        const char *const *pv = service_acme_profiles();
-        for (size_t i = 0; pv[i]; i += 2)
-                json_object_set_new(prof, pv[i], json_string(pv[i + 1]));
+        size_t np = 0;
+        const struct issue_profile *pv = policy_profiles(&np);
+        for (size_t i = 0; i < np; i++)
+                json_object_set_new(prof, pv[i].name, json_string(pv[i].description));
         json_object_set_new(meta, "profiles", prof);
         json_t *d = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "newNonce", u[0], "newAccount", u[1],
                               "newOrder", u[2], "revokeCert", u[3], "keyChange", u[4],
@@ -476,18 +479,31 @@ static void h_key_change(void *user, const struct http_request *req, struct http
         acme_end(&c);
 }
 
+/* ARI (RFC 9773 section 4): GET /acme/renewal-info/<certID>, no JWS; the
+ * suggested window of the certificate, with Retry-After saying when to ask
+ * again. */
 static void h_renewal_info(void *user, const struct http_request *req, struct http_response *resp)
 {
         struct acme_call c;
         if (!call_init(&c, user, req, resp))
                 return;
-        /* ARI (RFC 9773): the suggested window comes with the acme-val work
-         * (svc_ari_window); until then the resource answers that it has none */
+        const char *pfx = "/acme/renewal-info/";
+        const char *path = req->path ? req->path : "";
+        const char *id = strncmp(path, pfx, strlen(pfx)) ? "" : path + strlen(pfx);
         struct qerr_info ei;
-        qerr_set(&ei, QERR_NOT_FOUND,
-                 "renewal information is not offered yet by this server; renew at two thirds "
-                 "of the certificate's lifetime");
-        acme_problem(&c, &ei);
+        struct ari_window w;
+        enum qerr rc = strlen(id) > ARI_CERTID_MAX
+                           ? qerr_set(&ei, QERR_MALFORMED, "the certificate identifier is too long")
+                           : service_acme_renewal_info(c.svc, id, &w, &ei);
+        if (rc != QERR_OK) {
+                acme_problem(&c, &ei);
+                return;
+        }
+        char a[32], b[32];
+        json_t *o = json_pack("{s:{s:s,s:s}}", "suggestedWindow", "start", acme_time(w.start, a),
+                              "end", acme_time(w.end, b));
+        http_set_header(resp, "Retry-After", "%d", ARI_RETRY_AFTER_SECONDS);
+        acme_json(&c, 200, o);
 }
 
 static const struct http_route routes[] = {

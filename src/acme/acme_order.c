@@ -17,8 +17,9 @@ static json_t *order_json(const struct acme_call *c, const struct acme_order_vie
         char t[32], u[ACME_BASE_MAX + 64];
         json_t *ids = json_array(), *authz = json_array();
         for (size_t i = 0; i < v->o.nnames; i++)
-                json_array_append_new(
-                    ids, json_pack("{s:s,s:s}", "type", "dns", "value", v->o.names[i]));
+                json_array_append_new(ids, json_pack("{s:s,s:s}", "type",
+                                                     acme_name_is_ip(v->o.names[i]) ? "ip" : "dns",
+                                                     "value", v->o.names[i]));
         for (size_t i = 0; i < v->o.nauthz; i++) {
                 acme_url(c, u, sizeof u, "/acme/authz/%lld", (long long)v->o.authz[i]);
                 json_array_append_new(authz, json_string(u));
@@ -66,6 +67,7 @@ void acme_h_new_order(void *user, const struct http_request *req, struct http_re
         struct qerr_info ei;
         qerr_clear(&ei);
         const char *names[QUILL_MAX_NAMES];
+        bool ip[QUILL_MAX_NAMES];
         size_t n = 0;
         struct acme_order_view v;
         memset(&v, 0, sizeof v);
@@ -104,16 +106,19 @@ void acme_h_new_order(void *user, const struct http_request *req, struct http_re
                     {"value", JF_STRING, true, 0, QUILL_MAX_NAME_LEN, &value, NULL, NULL, 0},
                 };
                 rc = api_json_object(id, "identifiers[]", idf, 2, &ei);
-                if (rc == QERR_OK && strcmp(type, "dns"))
+                if (rc == QERR_OK && strcmp(type, "dns") && strcmp(type, "ip"))
                         rc = qerr_set(&ei, QERR_ACME_IDENTIFIER,
-                                      "identifier type \"%.16s\" is not supported here; use dns",
+                                      "identifier type \"%.16s\" is not supported here; use dns "
+                                      "(or ip with the shortlived profile)",
                                       type);
-                if (rc == QERR_OK)
+                if (rc == QERR_OK) {
+                        ip[n] = !strcmp(type, "ip");
                         names[n++] = value;
+                }
         }
         long retry = 0;
         struct acme_new_order_req r = {
-            .names = names, .n = n, .profile = profile, .replaces = replaces};
+            .names = names, .ip = ip, .n = n, .profile = profile, .replaces = replaces};
         if (rc == QERR_OK)
                 rc = service_acme_order_new(c.svc, &c.acct, &r, &v, &retry, &ei);
         if (rc != QERR_OK) {
@@ -203,9 +208,10 @@ static json_t *authz_json(const struct acme_call *c, const struct acme_authz_rec
         for (int t = 0; t < ACME_CHALL__COUNT; t++)
                 if (acme_chall_offered((enum acme_chall)t, z))
                         json_array_append_new(ch, chall_json(c, z, (enum acme_chall)t));
-        json_t *o = json_pack("{s:s,s:s,s:{s:s,s:s},s:o}", "status", z->status, "expires",
-                              acme_time(z->expires_at, tm), "identifier", "type", "dns", "value",
-                              z->name, "challenges", ch);
+        json_t *o =
+            json_pack("{s:s,s:s,s:{s:s,s:s},s:o}", "status", z->status, "expires",
+                      acme_time(z->expires_at, tm), "identifier", "type",
+                      acme_name_is_ip(z->name) ? "ip" : "dns", "value", z->name, "challenges", ch);
         if (z->wildcard)
                 json_object_set_new(o, "wildcard", json_true());
         return o;

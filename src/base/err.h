@@ -315,7 +315,17 @@ enum qexit {
           "The tls-alpn-01 validation certificate is not what RFC 8737 asks for: exactly one "     \
           "subjectAltName, the name (or IP address) being validated, and a critical "              \
           "acmeIdentifier extension (1.3.6.1.5.5.7.1.31) holding the SHA-256 digest of the key "   \
-          "authorization as an OCTET STRING. Let your ACME client make it.")
+          "authorization as an OCTET STRING. Let your ACME client make it.")                       \
+        X(ACME_PROFILE, "acme_profile_unknown", 400, QEXIT_REFUSED, "invalidProfile",              \
+          "The order names a profile this server does not offer; choose one of the profiles "      \
+          "listed in meta.profiles of the ACME directory (or name none for classic).")             \
+        X(ACME_REPLACES, "acme_replaces_unknown", 400, QEXIT_REFUSED, "malformed",                 \
+          "The order's replaces field must be the ARI certificate identifier (RFC 9773: "          \
+          "keyIdentifier.serial in base64url) of a certificate this account ordered here; "        \
+          "send the identifier of the certificate being renewed, or leave replaces out.")          \
+        X(ACME_ALREADY_REPLACED, "acme_already_replaced", 409, QEXIT_REFUSED, "alreadyReplaced",   \
+          "The certificate named in replaces is already being replaced by another order of "       \
+          "this account; finish that order, or leave replaces out.")
 
 enum qerr {
 #define QERR_ENUM(name, code, http, exitc, acme, msg) QERR_##name,

@@ -35,11 +35,6 @@ bool acme_name_is_ip(const char *name);
  * for wildcards). */
 bool acme_chall_offered(enum acme_chall c, const struct acme_authz_rec *z);
 
-/* The profiles offered in meta.profiles (name, description), NULL-terminated
- * pairs; a lookup the profile table of the pki plugs into. */
-const char *const *service_acme_profiles(void);
-bool service_acme_profile_known(const char *name);
-
 /* Verifies `j` (a kid request) with the key of account `id` and acts as the
  * account from now on (its tenant, role user). ACME_ACCOUNT_MISSING,
  * ACME_ACCOUNT_INACTIVE, JWS_SIGNATURE, JWS_ALGORITHM. */
@@ -83,11 +78,16 @@ void acme_order_view_clear(struct acme_order_view *v);
 
 struct acme_new_order_req {
         const char *const *names; /* "*.x" for wildcards */
+        const bool *ip;           /* per name: an identifier of type ip (RFC 8738); NULL: none */
         size_t n;
         const char *profile; /* NULL: the default */
         const char *replaces;
 };
-/* newOrder: reuses valid authorizations of the account (BR reuse period),
+/* newOrder: `profile` one of policy_profiles (profile.h; unknown:
+ * ACME_PROFILE); IP identifiers only where the profile allows them;
+ * `replaces` an ARI certID of a certificate of this account not replaced
+ * already (ACME_REPLACES, ACME_ALREADY_REPLACED), exempt from the rate
+ * limits. Reuses valid authorizations of the account (BR reuse period),
  * makes new ones for the rest. RATE_LIMITED (*retry_after seconds),
  * NAME_INVALID, POLICY_DENIED, MALFORMED (unknown profile). */
 enum qerr service_acme_order_new(struct service *s, const struct acme_account_rec *a,
@@ -129,6 +129,16 @@ void acme_key_authorization(const char *token, const char *thumbprint, char *out
 enum qerr service_acme_revoke(struct service *s, const struct acme_account_rec *a,
                               const struct jws_key *certkey, const uint8_t *der, size_t len,
                               int reason, struct qerr_info *ei);
+
+/* ARI (RFC 9773): the suggested renewal window of the certificate named
+ * by `certid` (keyIdentifier.serial, base64url). MALFORMED (a bad certID),
+ * NOT_FOUND (no such certificate here). Needs no account. */
+struct ari_window;
+enum qerr service_acme_renewal_info(struct service *s, const char *certid, struct ari_window *out,
+                                    struct qerr_info *ei);
+/* newOrder's replaces (svc_acme_ari.c). */
+enum qerr svc_acme_check_replaces(struct service *s, const struct acme_account_rec *a,
+                                  const char *certid, struct qerr_info *ei);
 
 /* Workers: validates one due challenge; QERR_NOT_FOUND when none is due. */
 enum qerr service_acme_work(struct service *s, struct dns_resolver *dns, const char *owner,

@@ -20,6 +20,7 @@
 #include "../pki/pki_csr.h"
 #include "../pki/pki_pem.h"
 #include "../policy/policy.h"
+#include "../policy/profile.h"
 #include "service_acme.h"
 #include "service_internal.h"
 
@@ -57,27 +58,6 @@ bool acme_chall_offered(enum acme_chall c, const struct acme_authz_rec *z)
         if (c == ACME_DNS01)
                 return !acme_name_is_ip(z->name);
         return !z->wildcard;
-}
-
-/* name, description; the profile table of the pki plugs in here (the
- * tlsserver and shortlived profiles come with the acme-val work) */
-static const char *const profiles[] = {
-    "classic",
-    "The public DV profile with the longest validity the Baseline Requirements allow "
-    "on the day of issuance.",
-    NULL};
-
-const char *const *service_acme_profiles(void)
-{
-        return profiles;
-}
-
-bool service_acme_profile_known(const char *name)
-{
-        for (size_t i = 0; profiles[i]; i += 2)
-                if (!strcmp(profiles[i], name))
-                        return true;
-        return false;
 }
 
 void acme_key_authorization(const char *token, const char *thumbprint, char *out, size_t sz)
@@ -249,7 +229,8 @@ static enum qerr rate_check(struct service *s, const struct acme_account_rec *a,
         return QERR_OK;
 }
 
-static enum qerr order_names(const struct acme_new_order_req *r, char ***out, size_t *nout,
+static enum qerr order_names(struct service *s, const struct issue_profile *p,
+                             const struct acme_new_order_req *r, char ***out, size_t *nout,
                              struct qerr_info *ei)
 {
         if (r->n == 0)
@@ -264,10 +245,18 @@ static enum qerr order_names(const struct acme_new_order_req *r, char ***out, si
         enum qerr rc = QERR_OK;
         for (size_t i = 0; rc == QERR_OK && i < r->n; i++) {
                 char norm[QUILL_MAX_NAME_LEN + 1];
-                rc = policy_check_name_ex(r->names[i], policy_name_flags(false), norm, sizeof norm,
-                                          ei);
-                if (rc == QERR_OK)
-                        rc = policy_check_public_name(norm, ei);
+                bool want_ip = r->ip && r->ip[i];
+                /* the identifier's type must say what its value is */
+                if (want_ip != acme_name_is_ip(r->names[i])) {
+                        rc = qerr_set(ei, QERR_MALFORMED,
+                                      want_ip ? "an identifier of type ip must hold an IP address"
+                                              : "an IP address must be ordered as an identifier "
+                                                "of type ip (RFC 8738)");
+                        break;
+                }
+                rc = policy_profile_check_name(p, r->names[i],
+                                               s->cfg->validation_allow_private_addresses, norm,
+                                               sizeof norm, ei);
                 bool dup = false;
                 for (size_t j = 0; rc == QERR_OK && j < k; j++)
                         dup = dup || !strcmp(v[j], norm);
@@ -293,27 +282,31 @@ enum qerr service_acme_order_new(struct service *s, const struct acme_account_re
         *retry_after = 0;
         struct acme_order_rec *o = &out->o;
         qtime_t now = qtime_now();
-        const char *profile = r->profile && *r->profile ? r->profile : "classic";
-        enum qerr rc = QERR_OK;
-        if (!service_acme_profile_known(profile))
-                return qerr_set(ei, QERR_MALFORMED,
-                                "unknown profile \"%.40s\"; see meta.profiles in the directory",
-                                profile);
-        if (r->replaces && strlen(r->replaces) >= sizeof o->replaces)
-                return qerr_set(ei, QERR_MALFORMED, "replaces is too long");
-        if (!r->replaces || !*r->replaces)
-                rc = rate_check(s, a, true, retry_after, ei);
+        const struct issue_profile *prof = NULL;
+        enum qerr rc =
+            policy_profile_lookup(r->profile && *r->profile ? r->profile : NULL, &prof, ei);
+        if (rc != QERR_OK) {
+                char why[QERR_MSG_MAX];
+                snprintf(why, sizeof why, "%s", qerr_message(ei));
+                return qerr_set(ei, QERR_ACME_PROFILE, "%s", why);
+        }
+        bool replacing = r->replaces && *r->replaces;
+        if (replacing && strlen(r->replaces) >= sizeof o->replaces)
+                return qerr_set(ei, QERR_ACME_REPLACES, "replaces is too long");
+        /* a replacement (RFC 9773) is exempt from the rate limits */
+        rc = replacing ? svc_acme_check_replaces(s, a, r->replaces, ei)
+                       : rate_check(s, a, true, retry_after, ei);
         if (rc == QERR_OK)
-                rc = policy_base_url_ok(PROFILE_DV, s->cfg->server_base_url,
+                rc = policy_base_url_ok(prof->type, s->cfg->server_base_url,
                                         s->cfg->validation_allow_private_addresses, ei);
         if (rc == QERR_OK)
-                rc = order_names(r, &o->names, &o->nnames, ei);
+                rc = order_names(s, prof, r, &o->names, &o->nnames, ei);
         if (rc != QERR_OK)
                 return rc;
         o->account_id = a->id;
         o->tenant_id = a->tenant_id;
         snprintf(o->status, sizeof o->status, "pending");
-        snprintf(o->profile, sizeof o->profile, "%s", profile);
+        snprintf(o->profile, sizeof o->profile, "%s", prof->name);
         snprintf(o->replaces, sizeof o->replaces, "%s", r->replaces ? r->replaces : "");
         o->created_at = now;
         o->expires_at = now + ORDER_LIFETIME;
@@ -480,7 +473,8 @@ static enum qerr service_order_of(struct service *s, const struct acme_account_r
         snprintf(o->tenant, sizeof o->tenant, "%s", a->tenant);
         snprintf(o->created_by, sizeof o->created_by, "acme:%lld", (long long)a->id);
         o->status = ORDER_VALIDATING;
-        o->profile = PROFILE_DV;
+        const struct issue_profile *prof = policy_profile_find(v->o.profile);
+        o->profile = prof ? prof->type : PROFILE_DV;
         o->free_cert = true;
         snprintf(o->key_algorithm, sizeof o->key_algorithm, "%s", csr->key_algorithm);
         o->deadline = now + s->cfg->validation_deadline_seconds;

@@ -127,7 +127,8 @@ enum qerr service_acme_work(struct service *s, struct dns_resolver *dns, const c
         char why[QERR_MSG_MAX] = "";
         enum qerr fail = r.code;
         bool final = r.final || z.tries >= MAX_TRIES;
-        if (fail == QERR_OK) {
+        /* CAA (RFC 8659) is about DNS names; an IP address has none */
+        if (fail == QERR_OK && !acme_name_is_ip(z.name)) {
                 enum caa_outcome co = caa_for(s, dns, &z, why, sizeof why);
                 if (co == CAA_DENIED) {
                         fail = QERR_CAA_FORBIDDEN;

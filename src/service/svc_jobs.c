@@ -467,6 +467,9 @@ static enum qerr step_issue(struct service *s, struct dns_resolver *dns, int64_t
                 struct order_name_rec *n = &o->names[i];
                 if (qtime_now() - n->caa_checked_at <= CAA_RECHECK_AFTER)
                         continue;
+                struct netaddr ipa; /* an IP address (ACME, RFC 8738) has no CAA */
+                if (netaddr_parse(n->name, &ipa))
+                        continue;
                 rechecked = true;
                 enum caa_outcome out = check_caa(s, dns, n);
                 if (out == CAA_DENIED) {

@@ -497,6 +497,14 @@ struct store_ops {
          * whose order made it (0 when none) */
         enum qerr (*acme_cert_owner)(struct store *s, const char *serial, int64_t *cert_id,
                                      int64_t *tenant_id, int64_t *account_id, struct qerr_info *ei);
+        /* the issuance profile (profile.h name) of the ACME order finalized
+         * into service order `order_id`; QERR_NOT_FOUND when it is not one */
+        enum qerr (*acme_order_profile)(struct store *s, int64_t order_id, char out[32],
+                                        struct qerr_info *ei);
+        /* finalized orders of `account` replacing `replaces` (an ARI certID)
+         * whose service order has not failed or been cancelled */
+        enum qerr (*acme_replacing)(struct store *s, int64_t account, const char *replaces,
+                                    int64_t *count, struct qerr_info *ei);
         /* serials (migration 008). serial_reserve inserts a reserved row
          * (r->id set): QERR_SERIAL_TAKEN when the serial was used before,
          * QERR_ISSUE_IN_PROGRESS when the order or reissue has a signature

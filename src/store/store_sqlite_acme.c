@@ -637,3 +637,48 @@ enum qerr sq_acme_cert_owner(struct store *s, const char *serial, int64_t *cert_
         sqlite3_finalize(st);
         return rc;
 }
+
+enum qerr sq_acme_order_profile(struct store *s, int64_t order_id, char out[32],
+                                struct qerr_info *ei)
+{
+        sqlite3_stmt *st;
+        enum qerr rc =
+            sq_prep(DB(s), "SELECT profile FROM acme_orders WHERE order_id = ? LIMIT 1", &st, ei);
+        if (rc != QERR_OK)
+                return rc;
+        sqlite3_bind_int64(st, 1, order_id);
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+                const char *p = (const char *)sqlite3_column_text(st, 0);
+                snprintf(out, 32, "%s", p ? p : "");
+        } else if (r == SQLITE_DONE) {
+                rc = qerr_set(ei, QERR_NOT_FOUND, "order %lld is not an ACME order",
+                              (long long)order_id);
+        } else {
+                rc = sq_err(DB(s), r, ei, "reading an ACME order's profile");
+        }
+        sqlite3_finalize(st);
+        return rc;
+}
+
+enum qerr sq_acme_replacing(struct store *s, int64_t account, const char *replaces, int64_t *count,
+                            struct qerr_info *ei)
+{
+        sqlite3_stmt *st;
+        enum qerr rc = sq_prep(DB(s),
+                               "SELECT count(*) FROM acme_orders a JOIN orders o ON o.id = "
+                               "a.order_id WHERE a.account_id = ? AND a.replaces = ? AND "
+                               "o.status NOT IN ('failed', 'cancelled')",
+                               &st, ei);
+        if (rc != QERR_OK)
+                return rc;
+        sqlite3_bind_int64(st, 1, account);
+        sqlite3_bind_text(st, 2, replaces, -1, SQLITE_TRANSIENT);
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW)
+                *count = sqlite3_column_int64(st, 0);
+        else
+                rc = sq_err(DB(s), r, ei, "finding replacement orders");
+        sqlite3_finalize(st);
+        return rc;
+}

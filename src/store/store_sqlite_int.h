@@ -318,6 +318,10 @@ enum qerr sq_acme_order_ids(struct store *s, int64_t account, int64_t before_id,
                             int64_t **ids, size_t *n, struct qerr_info *ei);
 enum qerr sq_acme_counts(struct store *s, int64_t account, qtime_t since, int64_t *orders,
                          int64_t *failed, struct qerr_info *ei);
+enum qerr sq_acme_order_profile(struct store *s, int64_t order_id, char out[32],
+                                struct qerr_info *ei);
+enum qerr sq_acme_replacing(struct store *s, int64_t account, const char *replaces, int64_t *count,
+                            struct qerr_info *ei);
 enum qerr sq_acme_cert_owner(struct store *s, const char *serial, int64_t *cert_id,
                              int64_t *tenant_id, int64_t *account_id, struct qerr_info *ei);
 
@@ -331,6 +335,7 @@ enum qerr sq_acme_cert_owner(struct store *s, const char *serial, int64_t *cert_
         .acme_authz_reusable = sq_acme_authz_reusable, .acme_authz_claim = sq_acme_authz_claim,    \
         .acme_order_insert = sq_acme_order_insert, .acme_order_get = sq_acme_order_get,            \
         .acme_order_update = sq_acme_order_update, .acme_order_ids = sq_acme_order_ids,            \
-        .acme_counts = sq_acme_counts, .acme_cert_owner = sq_acme_cert_owner,
+        .acme_counts = sq_acme_counts, .acme_cert_owner = sq_acme_cert_owner,                      \
+        .acme_order_profile = sq_acme_order_profile, .acme_replacing = sq_acme_replacing,
 
 #endif

@@ -3,11 +3,10 @@ with --standalone (certbot's own web server on a picked loopback port, which
 [validation] http_port points at) and dns-01 with --manual hooks that write
 the TXT record into the test suite's Knot DNS. Each obtains a certificate,
 renews it, and revokes it; the chain is checked with openssl, the SAN with
-the cryptography library, the revocation through the CRL.
+the cryptography library, the revocation through the CRL and OCSP.
 
 certbot trusts quill's HTTPS certificate through REQUESTS_CA_BUNDLE.
-OCSP: the responder (issue 007) is being merged; the check marked
-"OCSP hook" below is where its assertion goes.
+OCSP: `openssl ocsp` asks quill's /ocsp (acme_util.assert_revoked).
 """
 
 import os
@@ -16,10 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-
 from api_client import Api
-from conftest import ca_list, crl_of, openssl_verify, pick_port
+import acme_util
+from conftest import pick_port
 from test_orders import US, ZONE, configure, dns_lab
 
 CERTBOT = "/usr/bin/certbot"
@@ -58,34 +56,8 @@ def certbot(api, tmp, *args, env=None, check=True):
     return r
 
 
-def issuing_and_root(api, tmp):
-    cas = ca_list(api.data)
-    root = next(c for c in cas if c["is_root"])
-    issuing = next(c for c in cas if not c["is_root"])
-    (tmp / "root.pem").write_text(root["certificate"])
-    (tmp / "issuing.pem").write_text(issuing["certificate"])
-    return issuing["id"], tmp / "root.pem", tmp / "issuing.pem"
-
-
 def check_cert(api, tmp, live, names):
-    """The chain verifies with openssl up to quill's root; the SAN is exactly
-    the names. Returns the certificate."""
-    _, root, issuing = issuing_and_root(api, tmp)
-    r = openssl_verify(str(root), str(live / "chain.pem"), str(live / "cert.pem"))
-    assert r.returncode == 0, r.stdout + r.stderr
-    cert = x509.load_pem_x509_certificate((live / "cert.pem").read_bytes())
-    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    assert sorted(san.get_values_for_type(x509.DNSName)) == sorted(names)
-    return cert
-
-
-def assert_revoked(api, tmp, cert):
-    ca_id, _, _ = issuing_and_root(api, tmp)
-    crl = crl_of(api.data, ca_id, tmp / "now.crl")
-    entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
-    assert entry is not None, "the revoked certificate is not on the CRL"
-    # OCSP hook: when the responder (issue 007) is merged, ask it here too
-    # (openssl ocsp -issuer ... -cert ... -url <base>/ocsp) and expect "revoked".
+    return acme_util.check_cert(api, tmp, live / "cert.pem", live / "chain.pem", names)
 
 
 def test_certbot_http01_standalone(lab, acme, tmp_path):
@@ -96,6 +68,7 @@ def test_certbot_http01_standalone(lab, acme, tmp_path):
     certbot(acme, tmp_path, "certonly", *args, "-d", name)
     live = tmp_path / "etc" / "live" / name
     first = check_cert(acme, tmp_path, live, [name])
+    acme_util.assert_good(acme, tmp_path, live / "cert.pem")
 
     # renew: a new certificate with the same names (the authorization is
     # reused within the BR period, so no new challenge is needed)
@@ -105,7 +78,7 @@ def test_certbot_http01_standalone(lab, acme, tmp_path):
 
     certbot(acme, tmp_path, "revoke", "--cert-path", str(live / "cert.pem"), "--reason",
             "superseded", "--no-delete-after-revoke")
-    assert_revoked(acme, tmp_path, second)
+    acme_util.assert_revoked(acme, tmp_path, second, live / "cert.pem", reason="superseded")
 
 
 HOOK = """#!{py}
@@ -146,7 +119,7 @@ def test_certbot_dns01_manual_hooks(lab, acme, tmp_path):
     assert second.serial_number != first.serial_number
     certbot(acme, tmp_path, "revoke", "--cert-path", str(live / "cert.pem"), "--reason",
             "keycompromise", "--no-delete-after-revoke")
-    assert_revoked(acme, tmp_path, second)
+    acme_util.assert_revoked(acme, tmp_path, second, live / "cert.pem", reason="keyCompromise")
 
 
 def test_directory(acme):
