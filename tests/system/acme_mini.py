@@ -128,8 +128,8 @@ class Mini:
         r = self.post(acct, self.dir["newOrder"], {"identifiers": ids, **extra})
         return r
 
-    def get(self, acct, url):
-        return self.post(acct, url, None)
+    def get(self, acct, url, **kw):
+        return self.post(acct, url, None, **kw)
 
     def poll(self, acct, url, want, deadline_s=30):
         end = time.monotonic() + deadline_s
