@@ -280,7 +280,7 @@ enum qerr service_acme_account_new(struct service *s, const struct acme_new_acco
                                "ACME account created%s%s", r->eab ? " with EAB key " : "",
                                r->eab ? eab.kid : "");
         if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), ei);
+                rc = svc_commit(s, ei);
         else
                 svc_abort(s, rc);
         if (rc == QERR_OK)
@@ -324,7 +324,7 @@ enum qerr service_acme_account_update(struct service *s, struct acme_account_rec
                 rc = svc_event(s, a->tenant_id, "acme_account", a->id, from, a->status, "%s",
                                deactivate ? "deactivated by its holder" : "contacts changed");
         if (rc == QERR_OK)
-                return ST(s)->ops->commit(ST(s), ei);
+                return svc_commit(s, ei);
         return svc_abort(s, rc);
 }
 
@@ -380,7 +380,7 @@ enum qerr service_acme_key_change(struct service *s, struct acme_account_rec *a,
                 rc = svc_event(s, a->tenant_id, "acme_account", a->id, "valid", "valid",
                                "account key changed");
         if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), ei);
+                rc = svc_commit(s, ei);
         else
                 svc_abort(s, rc);
 out:
@@ -449,7 +449,7 @@ enum qerr service_eab_create(struct service *s, const struct eab_create_req *r, 
                 rc = svc_event(s, t.id, "eab_key", 0, NULL, "created", "EAB key %s%s%s", out->kid,
                                out->label[0] ? ": " : "", out->label);
         if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), ei);
+                rc = svc_commit(s, ei);
         else
                 svc_abort(s, rc);
         if (rc == QERR_OK)
@@ -493,7 +493,7 @@ enum qerr service_eab_revoke(struct service *s, const char *kid, struct qerr_inf
                 if (rc == QERR_OK && !e.revoked_at)
                         rc = svc_event(s, e.tenant_id, "eab_key", 0, "created", "revoked",
                                        "EAB key %s", kid);
-                rc = rc == QERR_OK ? ST(s)->ops->commit(ST(s), ei) : svc_abort(s, rc);
+                rc = rc == QERR_OK ? svc_commit(s, ei) : svc_abort(s, rc);
         }
         eab_rec_clear(&e);
         return rc;

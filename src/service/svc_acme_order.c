@@ -348,7 +348,7 @@ enum qerr service_acme_order_new(struct service *s, const struct acme_account_re
                                o->nnames, reused ? ", reusing valid authorizations" : "",
                                o->replaces[0] ? ", a replacement" : "");
         if (rc == QERR_OK)
-                rc = ST(s)->ops->commit(ST(s), ei);
+                rc = svc_commit(s, ei);
         else
                 svc_abort(s, rc);
         if (rc == QERR_OK)
@@ -383,7 +383,7 @@ enum qerr service_acme_authz_deactivate(struct service *s, const struct acme_acc
         if (rc == QERR_OK)
                 rc = svc_event(s, a->tenant_id, "acme_authz", out->id, from, "deactivated",
                                "deactivated by the account");
-        rc = rc == QERR_OK ? ST(s)->ops->commit(ST(s), ei) : svc_abort(s, rc);
+        rc = rc == QERR_OK ? svc_commit(s, ei) : svc_abort(s, rc);
 out:
         if (rc != QERR_OK)
                 acme_authz_clear(out);
@@ -429,8 +429,11 @@ enum qerr service_acme_challenge(struct service *s, const struct acme_account_re
                 out->tries = 0;
                 out->updated_at = qtime_now();
                 rc = ST(s)->ops->acme_authz_update(ST(s), out, ei);
+                /* a validation is due: the workers start it at the commit */
+                if (rc == QERR_OK)
+                        s->jobs_queued = true;
         }
-        rc = rc == QERR_OK ? ST(s)->ops->commit(ST(s), ei) : svc_abort(s, rc);
+        rc = rc == QERR_OK ? svc_commit(s, ei) : svc_abort(s, rc);
         if (rc == QERR_OK)
                 *retry_after = RETRY_AFTER_PROCESSING;
 out:
@@ -554,7 +557,9 @@ enum qerr service_acme_finalize(struct service *s, const struct acme_account_rec
         }
         if (rc == QERR_OK)
                 rc = ST(s)->ops->job_insert(ST(s), "validate", o->id, qtime_now(), ei);
-        rc = rc == QERR_OK ? ST(s)->ops->commit(ST(s), ei) : svc_abort(s, rc);
+        if (rc == QERR_OK)
+                s->jobs_queued = true;
+        rc = rc == QERR_OK ? svc_commit(s, ei) : svc_abort(s, rc);
         if (rc == QERR_OK)
                 rc = view_fill(s, out, ei);
 out:
@@ -650,7 +655,7 @@ enum qerr service_acme_revoke(struct service *s, const struct acme_account_rec *
                                      &run, ei);
                 if (rc == QERR_OK)
                         rc = svc_revoke_finish(s, &run, ei);
-                rc = rc == QERR_OK ? ST(s)->ops->commit(ST(s), ei) : svc_abort(s, rc);
+                rc = rc == QERR_OK ? svc_commit(s, ei) : svc_abort(s, rc);
         }
         svc_revoke_run_free(&run);
 out:

@@ -164,7 +164,7 @@ enum qerr service_acme_work(struct service *s, struct dns_resolver *dns, const c
                         rc = svc_event(s, z.tenant_id, "acme_authz", z.id, "pending", to,
                                        "%s%s by %s%s%s", z.wildcard ? "*." : "", z.name,
                                        z.challenge, fail ? ": " : "", fail ? qerr_code(fail) : "");
-                rc = rc == QERR_OK ? ST(s)->ops->commit(ST(s), ei) : svc_abort(s, rc);
+                rc = rc == QERR_OK ? svc_commit(s, ei) : svc_abort(s, rc);
         }
         char ename[QUILL_MAX_NAME_LEN * 2];
         qlog_info("ACME challenge checked", "authz=%lld name=%s type=%s result=%s", (long long)z.id,
