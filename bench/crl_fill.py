@@ -14,6 +14,7 @@ the CRL shard quill assigns (FNV-1a of the serial bytes mod SHARDS). Only the
 certificates' signatures are not real. Debian's python3, standard library.
 """
 
+import itertools
 import os
 import random
 import sqlite3
@@ -94,7 +95,19 @@ def main():
                 yield r
             idx.write("".join(lines))
         db.execute("BEGIN")
-        db.executemany(sql, rows())
+        # two-phase issuance (migration 008): each serial is reserved first
+        reserve = ("INSERT INTO serials (serial, ca_id, tenant_id, purpose, profile, "
+                   "key_algorithm, state, reserved_at) VALUES (?, ?, ?, 'certificate', ?, ?, "
+                   "'reserved', ?)")
+        gen = rows()
+        while True:
+            batch = list(itertools.islice(gen, 10000))
+            if not batch:
+                break
+            db.executemany(reserve, [(r[pos["serial"]], ca_id, r[pos["tenant_id"]],
+                                      r[pos["profile"]], r[pos["key_algorithm"]],
+                                      r[pos["created_at"]]) for r in batch])
+            db.executemany(sql, batch)
         db.execute("COMMIT")
     for ddl in indexes:
         db.execute(ddl)

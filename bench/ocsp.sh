@@ -163,7 +163,7 @@ echo "wrk -t$wthreads -c$conns -d${secs}s, POST of one $(stat -c %s "$d/req.der"
 bench quill "http://127.0.0.1:$http_port/ocsp"
 bench openssl "http://127.0.0.1:$ossl_port/"
 resp_size() { # url: the size of one answer (openssl ocsp -respout)
-  openssl ocsp -issuer "$d/issuing.pem" -cert "$d/leaf/cert.pem" -no_nonce -noverify -url "$1" \
+  timeout 10 openssl ocsp -issuer "$d/issuing.pem" -cert "$d/leaf/cert.pem" -no_nonce -noverify -url "$1" \
     -respout "$d/resp.der" >/dev/null 2>&1 && stat -c %s "$d/resp.der"
 }
 echo "answer sizes: quill $(resp_size "http://127.0.0.1:$http_port/ocsp") bytes," \

@@ -67,6 +67,11 @@ def fill(data, tenant_id, n, sample_pem, ca_id, issuer):
                      None, "none", now if status == "revoked" else None,
                      4 if status == "revoked" else None, now - i, tenant_id))
         names.append((cid, tenant_id, name))
+    # two-phase issuance (migration 008): each serial is reserved first
+    db.executemany(
+        "INSERT INTO serials (serial, ca_id, tenant_id, purpose, profile, key_algorithm, state, "
+        "reserved_at) VALUES (?, ?, ?, 'certificate', 'private', 'ec256', 'reserved', ?)",
+        [(r[2], ca_id, tenant_id, now - 86400) for r in rows])
     db.executemany(
         "INSERT INTO certificates (id, ca_id, serial, names, not_before, not_after, key_algorithm, "
         "profile, origin, status, free_cert, issuer, cert_pem, chain_pem, csr_pem, key_blob, "

@@ -12,7 +12,7 @@
 #        (defaults 1000 100 8, seed from the clock; printed so a run repeats)
 # Needs build/quill and build/quill-test (make build build-test). Prints the
 # figures line of the test ("... s: N REST operations ..."). Loopback only,
-# temporary directories. Not part of `make test` (make test runs 400/40/3).
+# temporary directories. `make test` runs the same sizes (with a seed from the clock).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export QUILL_KILL_OPS=${1:-1000} QUILL_KILL_CLI_OPS=${2:-100} QUILL_KILL_SERVE_KILLS=${3:-8}

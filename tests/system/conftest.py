@@ -213,6 +213,17 @@ def crls_of(data_dir, ca_id, path):
     return crls
 
 
+def reserve_serials(con, items):
+    """Reservation rows (migration 008: two-phase issuance) for certificates
+    a test writes straight into the database as if quill had issued them:
+    items are (serial, ca_id, tenant_id, profile, key_algorithm)."""
+    now = int(time.time())
+    con.executemany(
+        "INSERT INTO serials (serial, ca_id, tenant_id, purpose, profile, key_algorithm, state, "
+        "reserved_at) VALUES (?, ?, ?, 'certificate', ?, ?, 'reserved', ?)",
+        [tuple(i) + (now,) for i in items])
+
+
 class CrlSet:
     """The CRLs of one CA read as one list of entries (an issuing CA's CRL
     is sharded: docs/internals/crl.md)."""

@@ -101,8 +101,12 @@ class OcspServer:
             time.sleep(0.05)
 
     def logs(self):
+        """The end of the log (for assertion messages)."""
+        return self.all_logs()[-4000:]
+
+    def all_logs(self):
         self.log.flush()
-        return self.log_path.read_text(errors="replace")[-4000:]
+        return self.log_path.read_text(errors="replace")
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

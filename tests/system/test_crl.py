@@ -20,7 +20,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from conftest import (DEFAULT_BASE_URL, PASSPHRASE, apply, ca_files, crl_for, crl_number,
                       crl_shard_of, crls_of, idp_url, load_cert, ok, openssl_verify, quill,
-                      quill_env, refused, run, shard_crl, show, split_crl_pems, write_conf)
+                      quill_env, refused, reserve_serials, run, shard_crl, show, split_crl_pems,
+                      write_conf)
 
 
 def revoke(data, cert_id, reason="keyCompromise", **kw):
@@ -194,6 +195,9 @@ def insert_revoked(data, ca_id, template_id, n, shards, seed=4077):
                      crl_shard=shard, key_blob=None, key_protection="none")
             rows.append(tuple(r[c] for c in cols))
             out[serial] = (shard, reason)
+        reserve_serials(con, [(r[cols.index("serial")], ca_id, r[cols.index("tenant_id")],
+                               r[cols.index("profile")], r[cols.index("key_algorithm")])
+                              for r in rows])
         con.executemany("INSERT INTO certificates (%s) VALUES (%s)" % (
             ", ".join(cols), ", ".join("?" * len(cols))), rows)
     return out
@@ -302,6 +306,8 @@ def test_certificate_from_before_sharding_uses_the_unsharded_crl(ca_dir, workdir
                    names='["old.example.com"]', csr_pem=None, key_blob=None,
                    key_protection="none")
         cols = list(row)
+        reserve_serials(con, [(row["serial"], row["ca_id"], row["tenant_id"], row["profile"],
+                               row["key_algorithm"])])
         cur = con.execute("INSERT INTO certificates (%s) VALUES (%s)" % (
             ", ".join(cols), ", ".join("?" * len(cols))), tuple(row[c] for c in cols))
         old_id = cur.lastrowid

@@ -240,10 +240,10 @@ def test_signer_restart_gets_a_new_responder(srv):
     a = apply(srv.data, "signer-death-a.example.com")
     srv.wait_status(a, "good")
     _, old = responder_of(srv, a)
-    pid = int(re.findall(r'msg="signer started" pid=(\d+)', srv.logs())[-1])
+    pid = int(re.findall(r'msg="signer started" pid=(\d+)', srv.all_logs())[-1])
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 20
-    while len(re.findall(r'msg="signer started" pid=(\d+)', srv.logs())) < 2:
+    while len(re.findall(r'msg="signer started" pid=(\d+)', srv.all_logs())) < 2:
         assert time.monotonic() < deadline, srv.logs()
         time.sleep(0.1)
     ok(srv.data, "cert", "revoke", a["id"], "--reason", "keyCompromise")

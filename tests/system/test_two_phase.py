@@ -38,7 +38,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from api_client import Api
-from conftest import (QUILL, QUILL_TEST, apply, crl_of, make_csr, ok, parse_one_json, quill,
+from conftest import (QUILL, QUILL_TEST, apply, crl_number, crl_of, make_csr, ok, parse_one_json, quill,
                       quill_env, show)
 from test_orders import (configure, job_states, lab, order_apply, order_show,  # noqa: F401
                          serve, wait_order)
@@ -343,11 +343,10 @@ def test_reissue_killed_after_signing_is_completed(ca_dir, workdir, pauses):
 
 
 def test_revocation_killed_before_commit_is_not_half_done(ca_dir, workdir, pauses):
-    """A revocation stopped inside its transaction (rows written, CRL
-    signed, not committed: pause point revoke_commit) and killed: nothing of
-    it stays, it was never acknowledged; the next revocation of the same
-    certificate goes through, on a CRL whose number passes the one the
-    signer signed for the lost transaction."""
+    """A revocation stopped inside its transaction (rows written, not
+    committed: pause point revoke_commit) and killed: nothing of it stays, it
+    was never acknowledged; the next revocation of the same certificate goes
+    through and is on a newer CRL."""
     c = apply(ca_dir, "revoke.example.com")
     first = crl_of(ca_dir, c["ca_id"], workdir / "crl0.pem")
     p = pauses.start(ca_dir, "cert", "revoke", c["id"], "--reason", "keyCompromise",
@@ -360,8 +359,9 @@ def test_revocation_killed_before_commit_is_not_half_done(ca_dir, workdir, pause
     assert out["certificate"]["status"] == "revoked"
     crl = crl_of(ca_dir, c["ca_id"], workdir / "crl1.pem")
     assert crl.get_revoked_certificate_by_serial_number(int(c["serial"], 16)) is not None
-    number = lambda x: x.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
-    assert number(crl) >= number(first) + 2  # the lost one's number is never reused
+    # CRLs are made by jobs after a revocation commits (never inside it):
+    # the lost transaction queued none, and numbers only grow
+    assert crl_number(crl) > crl_number(first)
     got = Received(workdir / "answers.jsonl")
     got.cert("cli apply", c)
     got.revocation("cli revoke", c["id"], out)
@@ -495,12 +495,13 @@ def test_a_journal_of_many_files_is_read_inside_the_filter(ca_dir):
 
 # The randomized phase: REST clients (threads) and CLI processes issue and
 # revoke at once while `quill serve` is killed -9 at random moments and
-# started again, and CLI processes are killed -9 at random moments. Sized
-# to stay well under a minute here (2 cores); bench/two_phase_kill.py runs
-# the same with 1,000 operations and more kills.
-OPS = int(os.environ.get("QUILL_KILL_OPS", "400"))
-CLI_OPS = int(os.environ.get("QUILL_KILL_CLI_OPS", "40"))
-SERVE_KILLS = int(os.environ.get("QUILL_KILL_SERVE_KILLS", "3"))
+# started again, and CLI processes are killed -9 at random moments: 1,000
+# REST operations, 100 CLI processes and 8 kills of serve, as issue 7 asks
+# (about 100 s here, 2 cores); bench/two_phase_kill.sh runs it with other
+# sizes or a given seed.
+OPS = int(os.environ.get("QUILL_KILL_OPS", "1000"))
+CLI_OPS = int(os.environ.get("QUILL_KILL_CLI_OPS", "100"))
+SERVE_KILLS = int(os.environ.get("QUILL_KILL_SERVE_KILLS", "8"))
 THREADS = 6
 SEED = int(os.environ.get("QUILL_KILL_SEED", str(int(time.time()))))
 
