@@ -1,5 +1,6 @@
 # quill - build, run and test. The targets are the contract:
 #   make deps   install missing Debian packages (build + test)
+#   make deps-bench  the same plus what only bench/ uses (pebble)
 #   make build  build/quill
 #   make build-test  build/quill-test: the same with the pause points of
 #               src/base/testhook.h compiled in (for `make system` only)
@@ -36,13 +37,16 @@ V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 say = $(if $(filter 1,$(V)),,@printf "  %-6s %s\n" $(1) $(2);)
 
-.PHONY: deps deps-build build build-test run test unit fuzz fuzz-smoke system format check-src clean docs
+.PHONY: deps deps-build deps-bench build build-test run test unit fuzz fuzz-smoke system format check-src clean docs
 
 deps:
 	@scripts/deps.sh test
 
 deps-build:
 	@scripts/deps.sh build
+
+deps-bench:
+	@scripts/deps.sh bench
 
 build: $(BUILD)/quill
 

@@ -13,7 +13,7 @@ ban() { # pattern, why, paths...
 }
 ban '\b(sprintf|vsprintf|strcpy|strcat|gets|atoi|atol)\(' "unbounded or unchecked libc call" src fuzz
 ban '(^|[^_A-Za-z])memcmp\([^)]*(token|nonce|hmac|secret|mac|pass)' "use CRYPTO_memcmp for secrets" src
-ban '#include [<"](openssl/|sqlite3|libpq|(\.\./)?store/)' "front doors go through the service" src/cli src/api src/http
+ban '#include [<"](openssl/|sqlite3|libpq|(\.\./)?store/)' "front doors go through the service" src/cli src/api src/http src/acme
 ban '#include [<"](openssl/|sqlite3|microhttpd|(\.\./)?(store|service|http|pki)/)' "policy is pure" src/policy
 ban '#include [<"](microhttpd|(\.\./)?(http|api|cli)/)' "the service does not know front doors" src/service
 echo "check-src: $((checks-fail)) passed, $fail failed"

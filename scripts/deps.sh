@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages quill needs to build, run and test, and only
 # those missing. Used by `make deps` (and so by `make run` and `make test`).
-# Usage: scripts/deps.sh [build|test]   (test includes build)
+# Usage: scripts/deps.sh [build|test|bench]   (test includes build; bench
+# includes test and adds what only benchmarks use)
 set -euo pipefail
 want=${1:-build}
 build_pkgs=(
@@ -11,6 +12,7 @@ build_pkgs=(
   libunbound-dev libcurl4-openssl-dev dns-root-data libgnutls28-dev libseccomp-dev
 )
 test_pkgs=(
+  certbot lego python3-josepy python3-acme
   clang libclang-rt-14-dev libfuzzer-14-dev libcmocka-dev
   gnutls-bin default-jre-headless python3 python3-pytest python3-cryptography
   python3-yaml python3-jsonschema python3-aiosmtpd
@@ -18,8 +20,14 @@ test_pkgs=(
   knot knot-dnsutils nginx-light unbound faketime
   wrk
 )
+# bench/ only (not needed by `make test`): Pebble and its challenge server
+# for bench/acme.sh
+bench_pkgs=(
+  pebble
+)
 pkgs=("${build_pkgs[@]}")
-[ "$want" = test ] && pkgs+=("${test_pkgs[@]}")
+[ "$want" = test ] || [ "$want" = bench ] && pkgs+=("${test_pkgs[@]}")
+[ "$want" = bench ] && pkgs+=("${bench_pkgs[@]}")
 missing=()
 for p in "${pkgs[@]}"; do
   st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -17,12 +17,14 @@
 #include "../service/service.h"
 
 struct api_server;
+struct acme_server;
 struct ocsp_cache;
 
 struct front_ctx {
         const char *data_dir;
         const struct qconfig *cfg; /* the configuration read at start (restart to change) */
         struct api_server *api;    /* the REST API's shared state (rate limits) */
+        struct acme_server *acme;  /* the ACME front door's shared state (nonces) */
         struct ocsp_cache *ocsp;   /* pre-signed OCSP answers (NULL: answer tryLater) */
 };
 

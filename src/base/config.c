@@ -100,8 +100,12 @@ static const struct setting schema[] = {
     {"validation", "https_port", CT_INT, OFF(validation_https_port), "443", 1, 65535, NULL,
      "Port that redirects to https may use. For tests only: the Baseline Requirements allow 443 "
      "only."},
+    {"validation", "tls_alpn_port", CT_INT, OFF(validation_tls_alpn_port), "443", 1, 65535, NULL,
+     "Port the ACME tls-alpn-01 validation connects to (RFC 8737). For tests only: the Baseline "
+     "Requirements allow 443 only."},
     {"validation", "timeout_ms", CT_INT, OFF(validation_timeout_ms), "10000", 100, 120000, NULL,
-     "How long one file fetch may take (connect and transfer)."},
+     "How long one file fetch (file method, http-01) or one tls-alpn-01 connection and handshake "
+     "may take."},
     {"validation", "source_addresses", CT_STRING, OFF(validation_source_addresses), "", 0, 0, NULL,
      "The addresses validation requests come from, listed in file_unreachable messages so that "
      "users can let them through a firewall."},
@@ -121,7 +125,8 @@ static const struct setting schema[] = {
      "lowers that limit."},
     {"validation", "allow_private_addresses", CT_BOOL, OFF(validation_allow_private_addresses),
      "false", 0, 1, NULL,
-     "For tests only (logged as a warning at start): true lets file validation connect to "
+     "For tests only (logged as a warning at start): true lets file validation (and ACME "
+     "http-01 and tls-alpn-01) connect to "
      "loopback, private and every other special-purpose address, and lets public certificates "
      "carry a [server] base_url on such an address. false (production): validation connects "
      "only to public addresses, and dv, ov and ev certificates are refused while base_url is "
@@ -192,6 +197,27 @@ static const struct setting schema[] = {
      "organisations whose receivers live inside their network; logged as a warning at "
      "start). false: webhook URLs whose host is, or resolves to, such an address are refused "
      "when registered, and every delivery connects only to public addresses."},
+    {"acme", "terms_url", CT_STRING, OFF(acme_terms_url), "", 0, 0, NULL,
+     "URL of the terms of service shown to ACME clients (`meta.termsOfService` of "
+     "`/acme/directory`); empty: none, and newAccount does not ask for agreement."},
+    {"acme", "website", CT_STRING, OFF(acme_website), "", 0, 0, NULL,
+     "URL of a page about this CA for ACME clients (`meta.website`); empty: none."},
+    {"acme", "eab_required", CT_BOOL, OFF(acme_eab_required), "false", 0, 1, NULL,
+     "true: every new ACME account needs an external account binding (`quill eab create`), "
+     "and belongs to the EAB key's tenant (`meta.externalAccountRequired`). false: accounts "
+     "without one belong to [acme] tenant."},
+    {"acme", "tenant", CT_STRING, OFF(acme_tenant), "acme", 0, 0, NULL,
+     "The tenant of ACME accounts created without an external account binding (created on "
+     "first use)."},
+    {"acme", "orders_per_hour", CT_INT, OFF(acme_orders_per_hour), "300", 0, 1000000, NULL,
+     "New ACME orders one account may create per hour (answered `rateLimited` with "
+     "Retry-After beyond it); replacement orders (`replaces`) do not count. 0: no limit."},
+    {"acme", "failed_validations_per_hour", CT_INT, OFF(acme_failed_validations_per_hour), "60", 0,
+     1000000, NULL,
+     "Failed ACME challenge validations one account may have per hour before new challenge "
+     "requests are answered `rateLimited`. 0: no limit."},
+    {"acme", "nonce_seconds", CT_INT, OFF(acme_nonce_seconds), "300", 10, 86400, NULL,
+     "How long an ACME Replay-Nonce stays usable (each once)."},
     {"notify", "expiry_days", CT_DAYS, OFF(notify_expiry_days), "30,7,1", 0, 0, NULL,
      "Days before not-after at which the owning tenant is warned that a certificate expires "
      "(event `certificate.expiring`), each threshold once per certificate."},

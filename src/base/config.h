@@ -43,6 +43,7 @@ struct qconfig {
         long caa_climb_past_inapplicable; /* bool */
         long validation_http_port;
         long validation_https_port;
+        long validation_tls_alpn_port; /* ACME tls-alpn-01 (issue 8) */
         long validation_timeout_ms;
         char *validation_source_addresses; /* shown in file_unreachable */
         long validation_deadline_seconds;
@@ -76,6 +77,14 @@ struct qconfig {
         long notify_expiry_scan_seconds;
         char *smtp_url;  /* "" = no email */
         char *smtp_from; /* the sender address */
+        /* ACME (issue 8) */
+        char *acme_terms_url;   /* "" = none */
+        char *acme_website;     /* "" = none */
+        long acme_eab_required; /* bool */
+        char *acme_tenant;      /* tenant of accounts made without EAB */
+        long acme_orders_per_hour;
+        long acme_failed_validations_per_hour;
+        long acme_nonce_seconds;
         /* OCSP (issue 6) */
         long ocsp_response_hours;  /* nextUpdate - thisUpdate of a response */
         long ocsp_responder_days;  /* validity of a delegated responder certificate */

@@ -11,11 +11,12 @@ struct qerr_row {
         const char *code;
         int http;
         enum qexit exitc;
+        const char *acme;
         const char *msg;
 };
 
 static const struct qerr_row rows[QERR__COUNT] = {
-#define QERR_ROW(name, code, http, exitc, msg) [QERR_##name] = {code, http, exitc, msg},
+#define QERR_ROW(name, code, http, exitc, acme, msg) [QERR_##name] = {code, http, exitc, acme, msg},
     QERR_TABLE(QERR_ROW)
 #undef QERR_ROW
 };
@@ -35,6 +36,11 @@ const char *qerr_code(enum qerr e)
 const char *qerr_default_msg(enum qerr e)
 {
         return row(e)->msg;
+}
+
+const char *qerr_acme_type(enum qerr e)
+{
+        return row(e)->acme;
 }
 
 int qerr_http_status(enum qerr e)

@@ -204,6 +204,33 @@ const char *netaddr_format(const struct netaddr *a, char *out, size_t outsz)
         return out;
 }
 
+const char *netaddr_reverse_name(const struct netaddr *a, char *out, size_t outsz)
+{
+        static const char hexd[] = "0123456789abcdef";
+        char tmp[NETADDR_REVERSE_MAX];
+        size_t o = 0;
+        if (a->family == NETADDR_V4) {
+                int n = snprintf(tmp, sizeof tmp, "%u.%u.%u.%u.in-addr.arpa", a->b[3], a->b[2],
+                                 a->b[1], a->b[0]);
+                o = n > 0 ? (size_t)n : 0;
+        } else if (a->family == NETADDR_V6) {
+                for (int i = 15; i >= 0; i--) {
+                        tmp[o++] = hexd[a->b[i] & 15];
+                        tmp[o++] = '.';
+                        tmp[o++] = hexd[a->b[i] >> 4];
+                        tmp[o++] = '.';
+                }
+                memcpy(tmp + o, "ip6.arpa", 9);
+                o += 8;
+        } else {
+                return NULL;
+        }
+        if (o == 0 || o + 1 > outsz)
+                return NULL;
+        memcpy(out, tmp, o + 1);
+        return out;
+}
+
 const char *netaddr_describe(const struct netaddr *a, const struct netaddr_verdict *v, char *out,
                              size_t outsz)
 {

@@ -95,6 +95,14 @@ bool netaddr_parse_net(const char *text, struct netaddr_net *out);
 /* Canonical text (RFC 5952 for IPv6) into out[NETADDR_TEXT_MAX]; returns out. */
 const char *netaddr_format(const struct netaddr *a, char *out, size_t outsz);
 
+/* The reverse-mapping name of `a` without a trailing dot (RFC 1035 3.5,
+ * RFC 3596 2.5): "1.2.0.192.in-addr.arpa" for 192.0.2.1, 32 nibbles then
+ * "ip6.arpa" for IPv6. It is the SNI of a tls-alpn-01 validation of an IP
+ * address (RFC 8738 section 6). Returns out, or NULL when `outsz` is too
+ * small (NETADDR_REVERSE_MAX always fits) or the family is unknown. */
+#define NETADDR_REVERSE_MAX 73
+const char *netaddr_reverse_name(const struct netaddr *a, char *out, size_t outsz);
+
 /* true when `a` lies in `net` (same family). */
 bool netaddr_in(const struct netaddr *a, const struct netaddr_net *net);
 

@@ -78,6 +78,7 @@ int cmd_order(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_review(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_tenant(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_key(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_eab(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_routes(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_lint(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_blocked_keys(struct cli_ctx *ctx, int argc, char **argv);

@@ -58,6 +58,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../acme/acme.h"
 #include "../api/api.h"
 #include "../api/publish.h"
 #include "../base/log.h"
@@ -188,15 +189,19 @@ static enum qerr start_http(struct serve_state *st, const char *listen, struct q
 /* The HTTPS route table: /healthz, then the REST API's table. */
 static enum qerr start_https(struct serve_state *st, const char *listen, struct qerr_info *ei)
 {
-        size_t nh = 0, na = 0;
+        size_t nh = 0, na = 0, nacme = 0;
         const struct http_route *health = publish_health_routes(&nh);
         const struct http_route *api = api_routes(&na);
-        struct http_route *table = calloc(nh + na, sizeof *table);
+        const struct http_route *acme = acme_routes(&nacme);
+        struct http_route *table = calloc(nh + na + nacme, sizeof *table);
         if (!table)
                 return qerr_set(ei, QERR_NOMEM, NULL);
         memcpy(table, health, nh * sizeof *table);
         if (na)
                 memcpy(table + nh, api, na * sizeof *table);
+        /* issue 8: ACME (RFC 8555) under /acme on the same listener */
+        memcpy(table + nh + na, acme, nacme * sizeof *table);
+        na += nacme;
         char *chain = NULL, *key = NULL;
         enum qerr rc = serve_tls_load(st, &chain, &key, ei);
         if (rc == QERR_SIGNER_UNAVAILABLE) {
@@ -446,12 +451,15 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
         if (rc == QERR_OK)
                 rc = api_server_new(&ctx->cfg, &st.front.api, &ei);
         if (rc == QERR_OK)
+                rc = acme_server_new(&ctx->cfg, &st.front.acme, &ei);
+        if (rc == QERR_OK)
                 rc = start_http(&st, listen, &ei);
         if (rc == QERR_OK && api_listen && *api_listen)
                 rc = start_https(&st, api_listen, &ei);
         if (rc != QERR_OK) {
                 stop_listeners(&st, 0);
                 api_server_free(st.front.api);
+                acme_server_free(st.front.acme);
                 service_notifier_stop(notifier);
                 service_ocsp_stop(ocsp);
                 ocsp_cache_free(st.front.ocsp);
@@ -484,6 +492,7 @@ int cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
                   grace_ms);
         stop_listeners(&st, grace_ms);
         api_server_free(st.front.api);
+        acme_server_free(st.front.acme);
         service_ocsp_stop(ocsp); /* after the listeners: nothing reads the cache now */
         ocsp_cache_free(st.front.ocsp);
         service_notifier_stop(notifier); /* pending deliveries stay in the outbox */

@@ -360,6 +360,13 @@ struct lint_cert_opts {
         /* the profile maxima of RULES.md §8 (policy_max_validity_days):
          * public_max_days 0 follows the BR schedule alone */
         long public_max_days, private_max_days;
+        /* an issuance profile's own lifetime in seconds, both ends counted
+         * (src/policy/profile.h: 45 days, 160 hours), checked on top of the
+         * above by e_validity_too_long; 0: none */
+        int64_t max_validity_seconds;
+        /* tests only ([validation] allow_private_addresses, under a profile
+         * that allows IP addresses): e_ip_reserved is not applied */
+        bool allow_reserved_ip;
         /* the issuer certificate (DER), when known: the signature algorithm
          * must fit its key and the AKI its SKI. NULL: a self-signed
          * certificate is its own issuer; for others these checks are skipped. */

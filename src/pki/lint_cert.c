@@ -160,6 +160,11 @@ static void check_validity(struct lint_cert_ctx *c)
                          "%.10s may last at most %ld days",
                          (unsigned long long)span, (double)span / 86400.0,
                          cert_profile_name(c->profile), from, max);
+        } else if (c->o->max_validity_seconds > 0 && span > (uint64_t)c->o->max_validity_seconds) {
+                lint_add(c->r, LC_VALIDITY_TOO_LONG,
+                         "the validity is %llu seconds; the issuance profile allows at most "
+                         "%lld seconds",
+                         (unsigned long long)span, (long long)c->o->max_validity_seconds);
         }
 }
 

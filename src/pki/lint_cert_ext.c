@@ -149,7 +149,8 @@ void lint_cert_names(struct lint_cert_ctx *c)
                 } else if (g->type == GEN_IPADD) {
                         char ip[46];
                         lint_ipaddr(c->r, ASN1_STRING_get0_data(g->d.iPAddress),
-                                    (size_t)ASN1_STRING_length(g->d.iPAddress), c->pub, ip);
+                                    (size_t)ASN1_STRING_length(g->d.iPAddress),
+                                    c->pub && !c->o->allow_reserved_ip, ip);
                 } else if (sub && !bad_type) {
                         bad_type = true;
                         lint_add(c->r, LC_SAN_TYPE,

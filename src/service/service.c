@@ -2,6 +2,7 @@
  * service.c - opening the service, and the helpers of service_internal.h.
  */
 #include "service_internal.h"
+#include "service_acme.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,6 +67,7 @@ void service_close(struct service *s)
         if (s->st)
                 s->st->ops->close(s->st);
         OPENSSL_cleanse(s->data_key, sizeof s->data_key);
+        svc_acme_cache_free(s->acme_cache);
         free(s);
 }
 

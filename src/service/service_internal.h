@@ -27,6 +27,7 @@ struct service {
         bool borrowed_signer;  /* a worker's: owned by another service handle */
         bool have_data_key;
         uint8_t data_key[SEAL_KEY_BYTES];
+        void *acme_cache; /* svc_acme.c: parsed account keys, by thumbprint */
         /* CRL jobs this handle queued (svc_crl.c) */
         struct {
                 int64_t ca_id;
@@ -231,6 +232,13 @@ enum qerr svc_csr_key_check(struct service *s, const void *csr, size_t len, stru
  * for key compromise committed between the check and now), the certificate
  * is revoked at once (reason keyCompromise, with its CRL) and *blocked set;
  * the caller commits and reports QERR_KEY_BLOCKED. */
+/* The holder of the key `spki` proved possession and reports it
+ * compromised (a key proof, or an ACME revokeCert signed with the
+ * certificate's key): blocks it and revokes every certificate with it in
+ * every tenant, publishing the CRLs, in one transaction. */
+struct key_proof_out;
+enum qerr svc_key_proved_compromised(struct service *s, const char *spki, struct key_proof_out *out,
+                                     struct qerr_info *ei);
 enum qerr svc_key_recheck_tx(struct service *s, struct cert_rec *c, bool *blocked,
                              struct qerr_info *ei);
 /* Fills certificates.spki_sha256 of rows made before migration 009 (all of

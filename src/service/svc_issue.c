@@ -205,8 +205,14 @@ enum qerr svc_issue_one(struct service *s, const struct issue_input *in, struct 
                 if (not_after > not_before + max_days * QTIME_DAY - 1)
                         not_after = not_before + max_days * QTIME_DAY - 1;
         }
+        if (in->variant && !in->not_after)
+                not_after =
+                    policy_profile_not_after(in->variant, not_before, s->cfg->public_max_days);
         rc = policy_check_validity(in->profile, not_before, not_after, s->cfg->public_max_days,
                                    s->cfg->private_max_days, ei);
+        if (rc == QERR_OK && in->variant)
+                rc = policy_profile_check_validity(in->variant, not_before, not_after,
+                                                   s->cfg->public_max_days, ei);
         if (rc != QERR_OK)
                 goto out;
         if ((rc = svc_pick_issuer(s, in->key_alg, &ca, ei)) != QERR_OK)
@@ -264,7 +270,7 @@ enum qerr svc_issue_one(struct service *s, const struct issue_input *in, struct 
         req.not_after = not_after;
         req.serial.p = serial;
         req.serial.len = sizeof serial;
-        req.profile = sbytes_str(cert_profile_name(in->profile));
+        req.profile = sbytes_str(in->variant ? in->variant->wire : cert_profile_name(in->profile));
         req.crl_url = sbytes_str(crl);
         req.ocsp_url = sbytes_str(ocsp);
         req.ca_issuers_url = sbytes_str(cai);
@@ -588,9 +594,23 @@ enum qerr svc_issue_order(struct service *s, const struct order_rec *o, struct c
                 rc = svc_unseal_key(s, o->key_blob, o->key_blob_len, o->key_protection, aad, NULL,
                                     &key, ei);
         }
+        /* an ACME order carries its issuance profile (classic, tlsserver,
+         * shortlived); the certificate's type stays the order's */
+        const struct issue_profile *variant = NULL;
+        if (rc == QERR_OK && !strncmp(o->created_by, "acme:", 5)) {
+                char pname[32];
+                enum qerr prc = ST(s)->ops->acme_order_profile(ST(s), o->id, pname, ei);
+                if (prc == QERR_OK && !(variant = policy_profile_find(pname)))
+                        prc = qerr_set(ei, QERR_INTERNAL, "unknown issuance profile \"%s\"", pname);
+                if (prc != QERR_OK && prc != QERR_NOT_FOUND)
+                        rc = prc;
+                if (variant && variant->type != o->profile)
+                        variant = NULL;
+        }
         if (rc == QERR_OK) {
                 struct issue_input in = {.tenant_id = o->tenant_id,
                                          .tenant = o->tenant,
+                                         .variant = variant,
                                          .pub = csr.key,
                                          .key_alg = csr.key_algorithm,
                                          .names = names,

@@ -21,6 +21,7 @@
 #ifndef QUILL_SVC_ISSUE_INT_H
 #define QUILL_SVC_ISSUE_INT_H
 
+#include "../policy/profile.h"
 #include "service_internal.h"
 
 struct issue_input {
@@ -31,6 +32,11 @@ struct issue_input {
         char **names; /* normalised */
         size_t nnames;
         enum cert_profile profile;
+        /* an issuance profile of profile.h (ACME newOrder's profile), or
+         * NULL: the type's own rules. When set, `profile` must be its type;
+         * the validity comes from policy_profile_not_after (days ignored),
+         * and the signer gets its wire name. */
+        const struct issue_profile *variant;
         long days;
         qtime_t not_after; /* reissue: the original's not-after; 0 otherwise */
         int64_t parent_id;

@@ -111,16 +111,8 @@ static bool check_control(struct service *s, struct dns_resolver *dns, struct or
 {
         /* the test-only list was checked when the configuration was read */
         struct netaddr_list allow;
-        struct qerr_info aei;
-        if (netaddr_list_parse(s->cfg->validation_allow_addresses, &allow, &aei) != QERR_OK)
-                allow.n = 0;
-        struct validate_cfg vc = {.dns = dns,
-                                  .http_port = s->cfg->validation_http_port,
-                                  .https_port = s->cfg->validation_https_port,
-                                  .timeout_ms = s->cfg->validation_timeout_ms,
-                                  .source_addresses = s->cfg->validation_source_addresses,
-                                  .allow_private = s->cfg->validation_allow_private_addresses,
-                                  .allow = &allow};
+        struct validate_cfg vc;
+        validate_cfg_from_config(s->cfg, dns, &allow, &vc);
         struct validate_result r;
         memset(&r, 0, sizeof r);
         if (qtime_now() > n->value_expires) {
@@ -474,6 +466,9 @@ static enum qerr step_issue(struct service *s, struct dns_resolver *dns, int64_t
         for (size_t i = 0; i < o->nnames && fail == QERR_OK; i++) {
                 struct order_name_rec *n = &o->names[i];
                 if (qtime_now() - n->caa_checked_at <= CAA_RECHECK_AFTER)
+                        continue;
+                struct netaddr ipa; /* an IP address (ACME, RFC 8738) has no CAA */
+                if (netaddr_parse(n->name, &ipa))
                         continue;
                 rechecked = true;
                 enum caa_outcome out = check_caa(s, dns, n);

@@ -537,6 +537,15 @@ enum qerr service_revoke_by_key_proof(struct service *s, const struct key_proof_
         EVP_PKEY_free(k);
         if (rc != QERR_OK)
                 return rc;
+        return svc_key_proved_compromised(s, spki, out, ei);
+}
+
+enum qerr svc_key_proved_compromised(struct service *s, const char *spki, struct key_proof_out *out,
+                                     struct qerr_info *ei)
+{
+        memset(out, 0, sizeof *out);
+        qtime_t now = qtime_now();
+        enum qerr rc;
         struct blocked_key_rec blk = {.blocked_at = now};
         snprintf(blk.spki_sha256, sizeof blk.spki_sha256, "%s", spki);
         snprintf(blk.source, sizeof blk.source, "key_proof");
@@ -562,7 +571,7 @@ enum qerr service_revoke_by_key_proof(struct service *s, const struct key_proof_
                 out->nrevoked = run.n;
                 out->ntold = told;
                 out->newly_blocked = added;
-                memcpy(out->spki_sha256, spki, sizeof spki);
+                snprintf(out->spki_sha256, sizeof out->spki_sha256, "%s", spki);
                 qlog_info("key compromise proved", "spki=%s revoked=%zu by=%s", spki, run.n,
                           s->who.name);
         }

@@ -23,6 +23,9 @@ enum qerr service_lint_cert(const struct qconfig *cfg, const struct lint_req *r,
             .role = LINT_ROLE_AUTO,
             .public_max_days = cfg->public_max_days,
             .private_max_days = cfg->private_max_days,
+            /* the signer's test switch (a shortlived certificate for a
+             * loopback address, issued in tests) is the linter's too */
+            .allow_reserved_ip = cfg->validation_allow_private_addresses != 0,
         };
         return lint_cert_input(r->data, r->len, &o, out, profile_used, ei);
 }

@@ -15,6 +15,7 @@
  * touch their own handles, a stop flag read atomically, and the pool's
  * mutex and condition variable (service_workers_wake: any thread).
  */
+#include "service_acme.h"
 #include "service_internal.h"
 
 #include <pthread.h>
@@ -87,6 +88,13 @@ static void *worker_main(void *arg)
                 enum qerr rc =
                     w->svc->st->ops->job_claim(w->svc->st, w->owner, qtime_now(), &j, &ei);
                 if (rc == QERR_NOT_FOUND) {
+                        /* issue 8: ACME challenges the clients said are ready */
+                        enum qerr arc = service_acme_work(w->svc, w->dns, w->owner, &ei);
+                        if (arc == QERR_OK)
+                                continue;
+                        if (arc != QERR_NOT_FOUND)
+                                qlog_warn("ACME validation failed", "worker=%d code=%s", w->index,
+                                          qerr_code(arc));
                         nap(w->pool, seen);
                         continue;
                 }

@@ -30,6 +30,7 @@
 #include "../pki/pki_key.h"
 #include "../pki/pki_pem.h"
 #include "../policy/policy.h"
+#include "../policy/profile.h"
 
 #define ROOT_YEARS 10
 #define ISSUING_YEARS 5
@@ -62,6 +63,7 @@ struct signer_state *signer_state_new(const struct signer_config *c)
         snprintf(st->key_dir, sizeof st->key_dir, "%s/ca", c->data_dir);
         st->private_max_days = c->private_max_days;
         st->public_max_days = c->public_max_days;
+        st->allow_private_ips = c->allow_private_ips;
         snprintf(st->note, sizeof st->note, "%s", c->note ? c->note : "");
         st->journal.fd = -1;
         if (c->passphrase && *c->passphrase && !keep_passphrase(st, c->passphrase)) {
@@ -239,14 +241,20 @@ out:
 }
 
 /* The profile checks of ARCHITECTURE.md: defence in depth behind the
- * service, which made the same decisions before asking. */
+ * service, which made the same decisions before asking. `variant` gets the
+ * issuance profile (src/policy/profile.h) named by the request, or NULL for
+ * a plain certificate type. */
 static enum qerr check_ee(struct signer_state *st, const struct signer_req *r, X509 *issuer,
                           EVP_PKEY *ikey, EVP_PKEY *subj, enum cert_profile *profile,
+                          const struct issue_profile **variant,
                           char names[][QUILL_MAX_NAME_LEN + 1], struct qerr_info *ei)
 {
         char prof[16], alg[16];
-        if (!sbytes_cstr(r->profile, prof, sizeof prof) || !cert_profile_from_name(prof, profile))
+        if (!sbytes_cstr(r->profile, prof, sizeof prof) ||
+            !policy_profile_from_wire(prof, profile, variant))
                 return qerr_set(ei, QERR_SIGNER_REFUSED, "unknown profile");
+        const unsigned flags = *variant ? policy_profile_name_flags(*variant)
+                                        : policy_name_flags(*profile == PROFILE_PRIVATE);
         enum qerr rc = pki_key_describe(subj, alg, ei);
         if (rc != QERR_OK)
                 return rc;
@@ -261,8 +269,10 @@ static enum qerr check_ee(struct signer_state *st, const struct signer_req *r, X
                 char raw[QUILL_MAX_NAME_LEN + 1];
                 if (!sbytes_cstr(r->names[i], raw, sizeof raw))
                         return qerr_set(ei, QERR_SIGNER_REFUSED, "name %zu is malformed", i);
-                rc = policy_check_name_ex(raw, policy_name_flags(*profile == PROFILE_PRIVATE),
-                                          names[i], QUILL_MAX_NAME_LEN + 1, ei);
+                rc = *variant
+                         ? policy_profile_check_name(*variant, raw, st->allow_private_ips, names[i],
+                                                     QUILL_MAX_NAME_LEN + 1, ei)
+                         : policy_check_name_ex(raw, flags, names[i], QUILL_MAX_NAME_LEN + 1, ei);
                 if (rc != QERR_OK)
                         return rc;
                 /* the service sends normalised names; anything else is refused */
@@ -278,6 +288,9 @@ static enum qerr check_ee(struct signer_state *st, const struct signer_req *r, X
                 return qerr_set(ei, QERR_SIGNER_REFUSED, "notBefore is too far from now");
         rc = policy_check_validity(*profile, r->not_before, r->not_after, st->public_max_days,
                                    st->private_max_days, ei);
+        if (rc == QERR_OK && *variant)
+                rc = policy_profile_check_validity(*variant, r->not_before, r->not_after,
+                                                   st->public_max_days, ei);
         if (rc != QERR_OK)
                 return rc;
         if (r->not_after > cert_not_after(issuer))
@@ -300,6 +313,7 @@ static enum qerr do_sign_cert(struct signer_state *st, const struct signer_req *
         char(*names)[QUILL_MAX_NAME_LEN + 1] = calloc(QUILL_MAX_NAMES, sizeof *names);
         const char *nptr[QUILL_MAX_NAMES];
         enum cert_profile profile;
+        const struct issue_profile *variant = NULL;
         char crl[SIGNER_MAX_URL + 1], ocsp[SIGNER_MAX_URL + 1], cai[SIGNER_MAX_URL + 1];
         if (!names)
                 return qerr_set(ei, QERR_NOMEM, NULL);
@@ -327,7 +341,7 @@ static enum qerr do_sign_cert(struct signer_state *st, const struct signer_req *
                               "subscriber certificate needs a key of its own (BR 6.1.1.3)");
                 goto out;
         }
-        if ((rc = check_ee(st, r, issuer, ikey, subj, &profile, names, ei)) != QERR_OK)
+        if ((rc = check_ee(st, r, issuer, ikey, subj, &profile, &variant, names, ei)) != QERR_OK)
                 goto out;
         struct org_subject org;
         memset(&org, 0, sizeof org);
@@ -369,6 +383,8 @@ static enum qerr do_sign_cert(struct signer_state *st, const struct signer_req *
             .role = LINT_ROLE_SUBSCRIBER,
             .public_max_days = st->public_max_days,
             .private_max_days = st->private_max_days,
+            .max_validity_seconds = variant ? variant->max_seconds : 0,
+            .allow_reserved_ip = variant && variant->ip_identifiers && st->allow_private_ips,
             .issuer_der = r->issuer_der.p,
             .issuer_len = r->issuer_der.len,
         };

@@ -85,6 +85,9 @@ struct signer_config {
         long private_max_days, public_max_days;
         const char *passphrase; /* copied into the state; NULL: none */
         const char *note;       /* why there is none */
+        /* tests only ([validation] allow_private_addresses): a profile that
+         * allows IP addresses may certify special-purpose ones (loopback) */
+        bool allow_private_ips;
 };
 struct signer_state *signer_state_new(const struct signer_config *c);
 void signer_state_free(struct signer_state *st);

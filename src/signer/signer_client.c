@@ -53,6 +53,7 @@ struct signer {
         /* what a (re)start needs */
         char data_dir[PATH_MAX];
         long private_max_days, public_max_days;
+        bool allow_private;       /* [validation] allow_private_addresses (tests only) */
         struct ca_secret *secret; /* NULL: cannot start again */
         bool switch_user;
         uid_t uid;
@@ -172,6 +173,7 @@ static enum qerr send_init(struct signer *s, struct qerr_info *ei)
         r.data_dir = sbytes_str(s->data_dir);
         r.private_max_days = s->private_max_days;
         r.public_max_days = s->public_max_days;
+        r.allow_private = s->allow_private ? 1 : 0;
         r.log_level = (int64_t)qlog_get_level();
         size_t plen = 0;
         const char *pass = ca_secret_reveal(s->secret, &plen);
@@ -317,6 +319,7 @@ enum qerr signer_start(const struct signer_launch *l, struct signer **out, struc
         snprintf(s->data_dir, sizeof s->data_dir, "%s", l->data_dir);
         s->private_max_days = l->cfg->private_max_days;
         s->public_max_days = l->cfg->public_max_days;
+        s->allow_private = l->cfg->validation_allow_private_addresses != 0;
         s->secret = l->secret;
         s->switch_user = l->switch_user;
         s->uid = l->uid;

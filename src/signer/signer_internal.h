@@ -58,6 +58,7 @@ struct signer_state {
         char data_dir[PATH_MAX];
         char key_dir[PATH_MAX + 8]; /* <data>/ca */
         long private_max_days, public_max_days;
+        bool allow_private_ips; /* tests only: see struct signer_config */
         char *passphrase; /* in a locked, non-dumpable page; NULL: none */
         size_t pass_map;  /* its mapping's length */
         char note[QERR_MSG_MAX];

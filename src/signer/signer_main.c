@@ -112,6 +112,7 @@ static enum qerr init(struct qbuf *in, struct signer_state **out, struct qerr_in
                 struct signer_config c = {.data_dir = data_dir,
                                           .private_max_days = (long)r.private_max_days,
                                           .public_max_days = (long)r.public_max_days,
+                                          .allow_private_ips = r.allow_private != 0,
                                           .passphrase = pass[0] ? pass : NULL,
                                           .note = note};
                 *out = signer_state_new(&c);

@@ -47,7 +47,9 @@ enum tag {
         T_RESPONDER = 31, /* the OCSP responder certificate (DER) */
         T_OCSP_ENTRY,     /* repeated: serial-len(1) serial status(1) revoked_at(8) reason(8) */
         T_OCSP_DER,       /* repeated, in answers: one signed OCSPResponse */
-        /* 34-39: free. 40-49: the CRL session (SMSG_CRL_BEGIN ... FINISH) */
+        /* 34: INIT, optional: [validation] allow_private_addresses (tests) */
+        T_ALLOW_PRIVATE = 34,
+        /* 35-39: free. 40-49: the CRL session (SMSG_CRL_BEGIN ... FINISH) */
         T_CRL_ENTRIES = 40, /* CRL_ENTRIES: DER of whole RevokedCertificate entries */
         T_ENTRY_COUNT,      /* CRL_BEGIN: how many entries will follow */
         T_ENTRIES_LEN,      /* CRL_BEGIN: and their bytes */
@@ -78,7 +80,7 @@ static const struct {
                             B(T_SERIAL) | B(T_PROFILE)},
     [SMSG_INIT] = {true,
                    B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_PASSPHRASE) |
-                       B(T_NOTE) | B(T_LOG_LEVEL),
+                       B(T_NOTE) | B(T_LOG_LEVEL) | B(T_ALLOW_PRIVATE),
                    B(T_DATA_DIR) | B(T_PRIVATE_MAX_DAYS) | B(T_PUBLIC_MAX_DAYS) | B(T_LOG_LEVEL)},
     [SMSG_CREATE_RESPONDER] = {true, B(T_ISSUER) | B(T_NOT_BEFORE) | B(T_NOT_AFTER),
                                B(T_ISSUER) | B(T_NOT_BEFORE) | B(T_NOT_AFTER)},
@@ -146,6 +148,7 @@ static const uint32_t max_len[T__MAX] = {
     [T_RESPONDER] = 16384,
     [T_OCSP_ENTRY] = 1 + 20 + 1 + 16,
     [T_OCSP_DER] = SIGNER_MAX_OCSP_DER,
+    [T_ALLOW_PRIVATE] = 8,
 };
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -390,6 +393,8 @@ bool signer_encode_req(const struct signer_req *r, struct qbuf *out)
                 ok = ok && field_bytes(out, T_PASSPHRASE, r->passphrase);
         if ((allowed & B(T_NOTE)) && r->note.len)
                 ok = ok && field_bytes(out, T_NOTE, r->note);
+        if ((allowed & B(T_ALLOW_PRIVATE)) && r->allow_private)
+                ok = ok && field_i64(out, T_ALLOW_PRIVATE, r->allow_private);
         if (allowed & B(T_ENTRY_COUNT))
                 ok = ok && field_i64(out, T_ENTRY_COUNT, r->entry_count) &&
                      field_i64(out, T_ENTRIES_LEN, r->entries_len);
@@ -550,6 +555,7 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
         case T_PRIVATE_MAX_DAYS:
         case T_PUBLIC_MAX_DAYS:
         case T_LOG_LEVEL:
+        case T_ALLOW_PRIVATE:
         case T_NOT_BEFORE:
         case T_NOT_AFTER:
         case T_CRL_NUMBER:
@@ -567,6 +573,8 @@ static enum qerr req_field(void *ctx, enum tag t, const uint8_t *v, uint32_t len
                         r->public_max_days = x;
                 else if (t == T_LOG_LEVEL)
                         r->log_level = x;
+                else if (t == T_ALLOW_PRIVATE)
+                        r->allow_private = x;
                 else if (t == T_NOT_BEFORE)
                         r->not_before = x;
                 else if (t == T_NOT_AFTER)

@@ -119,7 +119,9 @@ struct signer_req {
         size_t nnames;
         int64_t not_before, not_after;
         struct sbytes serial;
-        struct sbytes profile; /* "private", "dv", "ov", "ev" */
+        /* "private", "dv", "ov", "ev", or an issuance profile's wire name
+         * ("tlsserver", "shortlived": src/policy/profile.h) */
+        struct sbytes profile;
         struct sbytes crl_url, ocsp_url, ca_issuers_url;
         struct sbytes org; /* OV/EV: "O=..\nC=..\nST=..\nL=..", else empty */
         int64_t crl_number;
@@ -131,6 +133,9 @@ struct signer_req {
         struct sbytes data_dir;
         int64_t private_max_days, public_max_days;
         int64_t log_level;        /* enum qlog_level */
+        /* [validation] allow_private_addresses (tests only): IP addresses of
+         * special-purpose blocks may be certified; absent: 0 */
+        int64_t allow_private;
         struct sbytes passphrase; /* the CA passphrase; absent when there is none */
         struct sbytes note;       /* why there is none (a file that could not be read) */
         /* SMSG_JOURNAL_READ: where to go on (absent: from the start) */

@@ -31,6 +31,7 @@
 #include "../base/buf.h"
 #include "../base/err.h"
 #include "../base/model.h"
+#include "../base/model_acme.h"
 
 struct store;
 
@@ -440,6 +441,70 @@ struct store_ops {
          * *inserted false when it had been already */
         enum qerr (*expiry_record)(struct store *s, int64_t cert_id, int days, qtime_t at,
                                    bool *inserted, struct qerr_info *ei);
+
+        /* ACME (migration 011, issue 8) */
+        enum qerr (*eab_insert)(struct store *s, const struct eab_rec *e, struct qerr_info *ei);
+        /* QERR_NOT_FOUND when no such kid (revoked ones are returned) */
+        enum qerr (*eab_get)(struct store *s, const char *kid, struct eab_rec *out,
+                             struct qerr_info *ei);
+        /* tenant 0: every key; clear each with eab_rec_clear, free the array */
+        enum qerr (*eab_list)(struct store *s, int64_t tenant, struct eab_rec **out, size_t *n,
+                              struct qerr_info *ei);
+        enum qerr (*eab_revoke)(struct store *s, const char *kid, qtime_t at, struct qerr_info *ei);
+        /* counts one more account bound with the key; ACME_EAB_INVALID when it
+         * is revoked, expired at `now` or used up (nothing written) */
+        enum qerr (*eab_take)(struct store *s, const char *kid, qtime_t now, struct qerr_info *ei);
+        enum qerr (*acme_account_insert)(struct store *s, struct acme_account_rec *a,
+                                         struct qerr_info *ei);
+        enum qerr (*acme_account_get)(struct store *s, int64_t id, struct acme_account_rec *out,
+                                      struct qerr_info *ei);
+        enum qerr (*acme_account_by_thumbprint)(struct store *s, const char *thumbprint,
+                                                struct acme_account_rec *out, struct qerr_info *ei);
+        /* writes jwk, thumbprint, status, contact, updated_at */
+        enum qerr (*acme_account_update)(struct store *s, const struct acme_account_rec *a,
+                                         struct qerr_info *ei);
+        enum qerr (*acme_authz_insert)(struct store *s, struct acme_authz_rec *z,
+                                       struct qerr_info *ei);
+        enum qerr (*acme_authz_get)(struct store *s, int64_t id, struct acme_authz_rec *out,
+                                    struct qerr_info *ei);
+        /* writes every mutable field and releases the worker's lease */
+        enum qerr (*acme_authz_update)(struct store *s, const struct acme_authz_rec *z,
+                                       struct qerr_info *ei);
+        /* the newest valid, unexpired authorization of `account` for the name */
+        enum qerr (*acme_authz_reusable)(struct store *s, int64_t account, const char *name,
+                                         bool wildcard, qtime_t now, struct acme_authz_rec *out,
+                                         struct qerr_info *ei);
+        /* takes the oldest due challenge validation until lease_until (one
+         * atomic UPDATE ... RETURNING); QERR_NOT_FOUND when none is due */
+        enum qerr (*acme_authz_claim)(struct store *s, const char *owner, qtime_t now,
+                                      qtime_t lease_until, struct acme_authz_rec *out,
+                                      struct qerr_info *ei);
+        enum qerr (*acme_order_insert)(struct store *s, struct acme_order_rec *o,
+                                       struct qerr_info *ei);
+        enum qerr (*acme_order_get)(struct store *s, int64_t id, struct acme_order_rec *out,
+                                    struct qerr_info *ei);
+        /* writes status, order_id, error */
+        enum qerr (*acme_order_update)(struct store *s, const struct acme_order_rec *o,
+                                       struct qerr_info *ei);
+        /* a page of an account's order ids, newest first (caller frees) */
+        enum qerr (*acme_order_ids)(struct store *s, int64_t account, int64_t before_id,
+                                    size_t limit, int64_t **ids, size_t *n, struct qerr_info *ei);
+        /* orders (not replacements) made and challenge validations failed
+         * by `account` since `since`, for the rate limits */
+        enum qerr (*acme_counts)(struct store *s, int64_t account, qtime_t since, int64_t *orders,
+                                 int64_t *failed, struct qerr_info *ei);
+        /* the certificate with `serial`, its tenant, and the ACME account
+         * whose order made it (0 when none) */
+        enum qerr (*acme_cert_owner)(struct store *s, const char *serial, int64_t *cert_id,
+                                     int64_t *tenant_id, int64_t *account_id, struct qerr_info *ei);
+        /* the issuance profile (profile.h name) of the ACME order finalized
+         * into service order `order_id`; QERR_NOT_FOUND when it is not one */
+        enum qerr (*acme_order_profile)(struct store *s, int64_t order_id, char out[32],
+                                        struct qerr_info *ei);
+        /* finalized orders of `account` replacing `replaces` (an ARI certID)
+         * whose service order has not failed or been cancelled */
+        enum qerr (*acme_replacing)(struct store *s, int64_t account, const char *replaces,
+                                    int64_t *count, struct qerr_info *ei);
         /* serials (migration 008). serial_reserve inserts a reserved row
          * (r->id set): QERR_SERIAL_TAKEN when the serial was used before,
          * QERR_ISSUE_IN_PROGRESS when the order or reissue has a signature

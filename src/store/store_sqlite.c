@@ -1032,7 +1032,7 @@ static const struct store_ops sqlite_ops = {
     .event_add = s_event_add,
     .event_list = s_event_list,
     .event_page = s_event_page,
-    SQ_CRL_OPS SQ_ORDER_OPS SQ_TENANT_OPS SQ_KEY_OPS SQ_NOTIFY_OPS SQ_SERIAL_OPS SQ_OCSP_OPS};
+    SQ_CRL_OPS SQ_ORDER_OPS SQ_TENANT_OPS SQ_KEY_OPS SQ_NOTIFY_OPS SQ_SERIAL_OPS SQ_OCSP_OPS SQ_ACME_OPS};
 
 enum qerr store_open_sqlite(const char *data_dir, long busy_ms, struct store **out,
                             struct qerr_info *ei)

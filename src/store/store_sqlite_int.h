@@ -286,4 +286,56 @@ enum qerr sq_ocsp_responses_since(struct store *s, int64_t after, size_t limit,
         .ocsp_response_delete = sq_ocsp_response_delete,                                           \
         .ocsp_responses_since = sq_ocsp_responses_since,
 
+/* store_sqlite_acme.c */
+enum qerr sq_eab_insert(struct store *s, const struct eab_rec *e, struct qerr_info *ei);
+enum qerr sq_eab_get(struct store *s, const char *kid, struct eab_rec *out, struct qerr_info *ei);
+enum qerr sq_eab_list(struct store *s, int64_t tenant, struct eab_rec **out, size_t *n,
+                      struct qerr_info *ei);
+enum qerr sq_eab_revoke(struct store *s, const char *kid, qtime_t at, struct qerr_info *ei);
+enum qerr sq_eab_take(struct store *s, const char *kid, qtime_t now, struct qerr_info *ei);
+enum qerr sq_acme_account_insert(struct store *s, struct acme_account_rec *a, struct qerr_info *ei);
+enum qerr sq_acme_account_get(struct store *s, int64_t id, struct acme_account_rec *out,
+                              struct qerr_info *ei);
+enum qerr sq_acme_account_by_thumbprint(struct store *s, const char *tp,
+                                        struct acme_account_rec *out, struct qerr_info *ei);
+enum qerr sq_acme_account_update(struct store *s, const struct acme_account_rec *a,
+                                 struct qerr_info *ei);
+enum qerr sq_acme_authz_insert(struct store *s, struct acme_authz_rec *z, struct qerr_info *ei);
+enum qerr sq_acme_authz_get(struct store *s, int64_t id, struct acme_authz_rec *out,
+                            struct qerr_info *ei);
+enum qerr sq_acme_authz_update(struct store *s, const struct acme_authz_rec *z,
+                               struct qerr_info *ei);
+enum qerr sq_acme_authz_reusable(struct store *s, int64_t account, const char *name, bool wildcard,
+                                 qtime_t now, struct acme_authz_rec *out, struct qerr_info *ei);
+enum qerr sq_acme_authz_claim(struct store *s, const char *owner, qtime_t now, qtime_t lease_until,
+                              struct acme_authz_rec *out, struct qerr_info *ei);
+enum qerr sq_acme_order_insert(struct store *s, struct acme_order_rec *o, struct qerr_info *ei);
+enum qerr sq_acme_order_get(struct store *s, int64_t id, struct acme_order_rec *o,
+                            struct qerr_info *ei);
+enum qerr sq_acme_order_update(struct store *s, const struct acme_order_rec *o,
+                               struct qerr_info *ei);
+enum qerr sq_acme_order_ids(struct store *s, int64_t account, int64_t before_id, size_t limit,
+                            int64_t **ids, size_t *n, struct qerr_info *ei);
+enum qerr sq_acme_counts(struct store *s, int64_t account, qtime_t since, int64_t *orders,
+                         int64_t *failed, struct qerr_info *ei);
+enum qerr sq_acme_order_profile(struct store *s, int64_t order_id, char out[32],
+                                struct qerr_info *ei);
+enum qerr sq_acme_replacing(struct store *s, int64_t account, const char *replaces, int64_t *count,
+                            struct qerr_info *ei);
+enum qerr sq_acme_cert_owner(struct store *s, const char *serial, int64_t *cert_id,
+                             int64_t *tenant_id, int64_t *account_id, struct qerr_info *ei);
+
+#define SQ_ACME_OPS                                                                                \
+        .eab_insert = sq_eab_insert, .eab_get = sq_eab_get, .eab_list = sq_eab_list,               \
+        .eab_revoke = sq_eab_revoke, .eab_take = sq_eab_take,                                      \
+        .acme_account_insert = sq_acme_account_insert, .acme_account_get = sq_acme_account_get,    \
+        .acme_account_by_thumbprint = sq_acme_account_by_thumbprint,                               \
+        .acme_account_update = sq_acme_account_update, .acme_authz_insert = sq_acme_authz_insert,  \
+        .acme_authz_get = sq_acme_authz_get, .acme_authz_update = sq_acme_authz_update,            \
+        .acme_authz_reusable = sq_acme_authz_reusable, .acme_authz_claim = sq_acme_authz_claim,    \
+        .acme_order_insert = sq_acme_order_insert, .acme_order_get = sq_acme_order_get,            \
+        .acme_order_update = sq_acme_order_update, .acme_order_ids = sq_acme_order_ids,            \
+        .acme_counts = sq_acme_counts, .acme_cert_owner = sq_acme_cert_owner,                      \
+        .acme_order_profile = sq_acme_order_profile, .acme_replacing = sq_acme_replacing,
+
 #endif

@@ -33,6 +33,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "../base/config.h"
+#include "../base/netaddr.h"
 #include "../dns/dns.h"
 
 #define MAX_TXT 65536 /* one TXT rdata joined (rdata is at most 64 KiB) */
@@ -61,8 +63,12 @@ void val_set_result(struct validate_result *out, enum qerr code, bool final, con
         va_end(ap);
 }
 
-void val_set_unreachable(struct validate_result *out, const struct validate_cfg *c, bool final,
-                         const char *fmt, ...)
+static void vset_unreachable(struct validate_result *out, const struct validate_cfg *c,
+                             enum qerr code, bool final, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
+static void vset_unreachable(struct validate_result *out, const struct validate_cfg *c,
+                             enum qerr code, bool final, const char *fmt, va_list ap)
 {
         char sfx[QERR_MSG_MAX] = "";
         if (c->source_addresses && c->source_addresses[0])
@@ -70,13 +76,28 @@ void val_set_unreachable(struct validate_result *out, const struct validate_cfg 
                          " Validation requests come from %s; allow them through your firewall.",
                          c->source_addresses);
         size_t sl = strlen(sfx);
-        va_list ap;
-        va_start(ap, fmt);
         vset_result(out, sizeof out->msg - (sl < sizeof out->msg / 2 ? sl : sizeof out->msg / 2),
-                    QERR_FILE_UNREACHABLE, final, fmt, ap);
-        va_end(ap);
+                    code, final, fmt, ap);
         size_t ml = strlen(out->msg);
         snprintf(out->msg + ml, sizeof out->msg - ml, "%s", sfx);
+}
+
+void val_set_unreachable(struct validate_result *out, const struct validate_cfg *c, bool final,
+                         const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vset_unreachable(out, c, QERR_FILE_UNREACHABLE, final, fmt, ap);
+        va_end(ap);
+}
+
+void val_set_unreachable_as(struct validate_result *out, const struct validate_cfg *c,
+                            enum qerr code, bool final, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vset_unreachable(out, c, code, final, fmt, ap);
+        va_end(ap);
 }
 
 const char *val_show_bytes(const uint8_t *p, size_t n, char *out, size_t outsz)
@@ -109,6 +130,24 @@ const char *val_show_bytes(const uint8_t *p, size_t n, char *out, size_t outsz)
 const char *val_show_str(const char *s, char *out, size_t outsz)
 {
         return val_show_bytes((const uint8_t *)s, strlen(s), out, outsz);
+}
+
+/* ---------------------------------------------------------------- settings */
+
+void validate_cfg_from_config(const struct qconfig *q, struct dns_resolver *dns,
+                              struct netaddr_list *allow, struct validate_cfg *out)
+{
+        struct qerr_info ei;
+        if (netaddr_list_parse(q->validation_allow_addresses, allow, &ei) != QERR_OK)
+                allow->n = 0;
+        *out = (struct validate_cfg){.dns = dns,
+                                     .http_port = q->validation_http_port,
+                                     .https_port = q->validation_https_port,
+                                     .tls_alpn_port = q->validation_tls_alpn_port,
+                                     .timeout_ms = q->validation_timeout_ms,
+                                     .source_addresses = q->validation_source_addresses,
+                                     .allow_private = q->validation_allow_private_addresses,
+                                     .allow = allow};
 }
 
 /* ---------------------------------------------------------------- values */

@@ -1,7 +1,11 @@
 /*
  * validate.h - proving control of a domain name: a TXT record at
  * _acme-challenge.<name>, or a file at
- * http://<name>/.well-known/pki-validation/<token>.txt.
+ * http://<name>/.well-known/pki-validation/<token>.txt; for ACME also
+ * http-01 (http://<name>/.well-known/acme-challenge/<token>) and
+ * tls-alpn-01 (RFC 8737: a TLS handshake with ALPN acme-tls/1 on port 443,
+ * [validation] tls_alpn_port in tests), for DNS names and IP addresses
+ * (RFC 8738).
  *
  * Values: validate_new_value() draws the random value (at least 112 bits:
  * 32 bytes, base64url) and token. The DNS check looks up TXT through the
@@ -50,8 +54,9 @@ enum qerr validate_new_value(char *value, char *token, struct qerr_info *ei);
 
 struct validate_cfg {
         struct dns_resolver *dns;
-        long http_port;  /* 80 */
-        long https_port; /* 443 */
+        long http_port;     /* 80 */
+        long https_port;    /* 443 */
+        long tls_alpn_port; /* 443; <= 0 means 443 */
         long timeout_ms;
         const char *source_addresses; /* for file_unreachable sentences */
         /* tests only: connect to special-purpose addresses too
@@ -61,6 +66,15 @@ struct validate_cfg {
          * NULL for none */
         const struct netaddr_list *allow;
 };
+
+struct qconfig;
+/* The settings of [validation] (ports, timeout, source addresses, the
+ * test-only address switches) into `out`, with the caller's resolver.
+ * `allow` receives the parsed [validation] allow_addresses (checked when the
+ * configuration was read; an unparsable list becomes empty) and must live
+ * as long as `out` is used. */
+void validate_cfg_from_config(const struct qconfig *q, struct dns_resolver *dns,
+                              struct netaddr_list *allow, struct validate_cfg *out);
 
 struct validate_result {
         enum qerr code;         /* QERR_OK, VALIDATION_MISMATCH, VALIDATION_TIMEOUT (not found yet),
@@ -88,6 +102,54 @@ void validate_dns(const struct validate_cfg *c, const char *name, const char *va
  * failure) or FILE_UNREACHABLE (no A/AAAA). */
 void validate_file(const struct validate_cfg *c, const char *name, const char *token,
                    const char *value, struct validate_result *out);
+
+/* ACME http-01 (RFC 8555 8.3, BR 3.2.2.4.19): GET
+ * http://<name>:<http_port>/.well-known/acme-challenge/<token>; the body
+ * (trailing whitespace trimmed, as RFC 8555 8.3 allows) must equal
+ * `key_authz` ("<token>.<base64url JWK thumbprint>"). `name` is a DNS name
+ * (looked up through c->dns) or an IP address identifier (RFC 8738: fetched
+ * from that address, with it in the Host header). Everything else as
+ * validate_file: the same codes (file_unreachable for an answer that is not
+ * 200, validation_mismatch for a wrong body), redirects, address checks,
+ * size limit and deadline. */
+void validate_http01(const struct validate_cfg *c, const char *name, const char *token,
+                     const char *key_authz, struct validate_result *out);
+
+/* ACME tls-alpn-01 (RFC 8737, BR 3.2.2.4.20). `name` is a DNS name (looked
+ * up through c->dns: A and AAAA) or an IP address identifier (RFC 8738).
+ * Connects only to the public addresses found (c->allow_private and
+ * c->allow as for the file method), on c->tls_alpn_port, trying each
+ * address in turn until one accepts the connection; TLS 1.2 or later, ALPN
+ * "acme-tls/1" only, SNI = the name (for an IP address: its reverse-mapping
+ * name, RFC 8738 section 6); the peer certificate is not verified (it is
+ * self-signed) but must pass validate_alpn_check_cert against SHA-256 of
+ * `key_authz`. Everything (lookups apart) within c->timeout_ms.
+ * Results: QERR_OK; POLICY_DENIED for a wildcard (final); NAME_INVALID;
+ * DNS_ERROR (lookup failure, not final); TLS_ALPN_UNREACHABLE (no public
+ * address: final; connection refused or timed out: not final);
+ * TLS_ALPN_HANDSHAKE (not final); TLS_ALPN_NOT_NEGOTIATED (the server chose
+ * no protocol or another one: not final); TLS_ALPN_CERT_INVALID (final);
+ * VALIDATION_MISMATCH (the digest differs: final). */
+void validate_tls_alpn(const struct validate_cfg *c, const char *name, const char *key_authz,
+                       struct validate_result *out);
+
+#define VALIDATE_ALPN_PROTO "acme-tls/1"
+#define VALIDATE_ACME_ID_OID "1.3.6.1.5.5.7.1.31" /* id-pe-acmeIdentifier */
+#define VALIDATE_MAX_ALPN_CERT (64 * 1024)
+
+/* The certificate checks of RFC 8737 section 3 on outside bytes (fuzzed by
+ * fuzz/fuzz_alpn_cert.c): `der` is one DER certificate (nothing after it,
+ * at most VALIDATE_MAX_ALPN_CERT bytes) whose subjectAltName extension
+ * appears once and holds exactly one entry: the dNSName `name` (compared
+ * case-insensitively) or, when `name` is an IP address, the iPAddress of
+ * its 4 or 16 bytes; and whose id-pe-acmeIdentifier extension appears once,
+ * is critical, and holds the DER OCTET STRING of the 32 bytes of `digest`
+ * (compared in constant time). QERR_OK; TLS_ALPN_CERT_INVALID (final, the
+ * sentence names what is wrong; nothing the certificate holds is repeated
+ * but the name it carries, escaped); VALIDATION_MISMATCH (final) when only
+ * the digest differs. */
+void validate_alpn_check_cert(const uint8_t *der, size_t len, const char *name,
+                              const uint8_t digest[32], struct validate_result *out);
 
 /* Trims trailing whitespace of a fetched body and compares it with `value`
  * in constant time; exposed for the fuzzer (fuzz/fuzz_validate_body.c). */

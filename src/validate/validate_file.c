@@ -1,7 +1,11 @@
 /*
  * validate_file.c - the file method of domain control validation (BR
  * 3.2.2.4.18): GET http://<name>/.well-known/pki-validation/<token>.txt,
- * and nothing else, from public addresses only.
+ * and nothing else, from public addresses only; and ACME http-01 (RFC 8555
+ * 8.3, BR 3.2.2.4.19), the same fetch of
+ * http://<name>/.well-known/acme-challenge/<token> expecting the key
+ * authorization, under the same address and redirect rules. An IP address
+ * identifier (RFC 8738) is fetched from that address, never looked up.
  *
  * Addresses. libcurl never resolves a name: every host fetched from (the
  * name, then each redirect target) is looked up through the caller's
@@ -50,169 +54,8 @@
 #include "validate.h"
 #include "validate_int.h"
 
-#define MAX_ADDRS 16 /* addresses of one host handed to libcurl */
 #define TOKEN_MAX_LEN 64
 #define TYPE_SHOW 64 /* characters of a content type shown */
-
-/* The addresses one host may be reached at. */
-struct addrset {
-        size_t n;
-        int family[MAX_ADDRS];
-        uint8_t addr[MAX_ADDRS][16];
-};
-
-static void addrset_add(struct addrset *s, int family, const uint8_t *a)
-{
-        if (s->n >= MAX_ADDRS)
-                return;
-        s->family[s->n] = family;
-        memset(s->addr[s->n], 0, 16);
-        memcpy(s->addr[s->n], a, family == AF_INET ? 4 : 16);
-        s->n++;
-}
-
-/* An IP literal host ("192.0.2.1", "2001:db8::1" or "[2001:db8::1]") into
- * `s`; false when `host` is a name. */
-static bool literal_addr(const char *host, struct addrset *s)
-{
-        char tmp[64];
-        uint8_t a[16];
-        size_t hl = strlen(host);
-        if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-                if (hl - 2 >= sizeof tmp)
-                        return false;
-                memcpy(tmp, host + 1, hl - 2);
-                tmp[hl - 2] = '\0';
-                host = tmp;
-        }
-        s->n = 0;
-        if (inet_pton(AF_INET, host, a) == 1)
-                addrset_add(s, AF_INET, a);
-        else if (inet_pton(AF_INET6, host, a) == 1)
-                addrset_add(s, AF_INET6, a);
-        return s->n > 0;
-}
-
-/* May validation connect to this address? When not, `why` gets the address
- * and its block ("10.0.0.5 (private-use, 10.0.0.0/8, RFC 1918)"). */
-static bool addr_public(const struct validate_cfg *c, int family, const uint8_t *b, char *why,
-                        size_t whysz)
-{
-        if (c->allow_private)
-                return true;
-        struct netaddr a;
-        memset(&a, 0, sizeof a);
-        a.family = family == AF_INET ? NETADDR_V4 : NETADDR_V6;
-        memcpy(a.b, b, family == AF_INET ? 4 : 16);
-        if (netaddr_list_contains(c->allow, &a))
-                return true;
-        struct netaddr_verdict v;
-        netaddr_classify(&a, &v);
-        if (!v.special)
-                return true;
-        netaddr_describe(&a, &v, why, whysz);
-        return false;
-}
-
-/* Drops the addresses validation must not connect to. Returns how many were
- * dropped; the first is described in `why`. */
-static size_t addrset_keep_public(const struct validate_cfg *c, struct addrset *s, char *why,
-                                  size_t whysz)
-{
-        size_t kept = 0, dropped = 0;
-        for (size_t i = 0; i < s->n; i++) {
-                char w[NETADDR_WHY_MAX];
-                if (addr_public(c, s->family[i], s->addr[i], w, sizeof w)) {
-                        s->family[kept] = s->family[i];
-                        memcpy(s->addr[kept], s->addr[i], 16);
-                        kept++;
-                } else if (dropped++ == 0) {
-                        snprintf(why, whysz, "%s", w);
-                }
-        }
-        s->n = kept;
-        return dropped;
-}
-
-/* After the lookup (or the literal) of a host: refuses it when none of its
- * addresses is public (FILE_UNREACHABLE, final: the name's DNS or the
- * redirect must change). `what` (escaped) is the URL being fetched. */
-static bool keep_public(const struct validate_cfg *c, struct addrset *s, const char *what,
-                        bool redirected, struct validate_result *out)
-{
-        char why[NETADDR_WHY_MAX] = "";
-        size_t dropped = addrset_keep_public(c, s, why, sizeof why);
-        if (s->n > 0)
-                return true;
-        char more[48] = "";
-        if (dropped > 1)
-                snprintf(more, sizeof more, " (and %zu more)", dropped - 1);
-        val_set_unreachable(out, c, true,
-                            "Refused to connect to %s%s: validation only connects to public "
-                            "addresses; %s. It was to fetch %s.",
-                            why, more,
-                            redirected ? "redirect only to hosts on public addresses"
-                                       : "give the name public A or AAAA records",
-                            what);
-        return false;
-}
-
-/* Looks up A and AAAA of `host` through the caller's resolver. On failure
- * fills `out` (`what`, already escaped, names what we were trying to fetch)
- * and returns false. */
-static bool resolve_host(const struct validate_cfg *c, const char *host, const char *what,
-                         struct addrset *s, struct validate_result *out)
-{
-        static const uint16_t types[2] = {DNS_TYPE_A, DNS_TYPE_AAAA};
-        char why[300] = "";
-        bool failed = false, nx = false;
-        s->n = 0;
-        for (int t = 0; t < 2; t++) {
-                struct dns_result res;
-                struct qerr_info ei;
-                memset(&res, 0, sizeof res);
-                qerr_clear(&ei);
-                if (dns_lookup(c->dns, host, types[t], &res, &ei) != QERR_OK) {
-                        char h[URL_SHOW + 4];
-                        val_set_unreachable(
-                            out, c, true, "%s cannot be fetched: \"%s\" is not a valid host name.",
-                            what, val_show_str(host, h, sizeof h));
-                        dns_result_clear(&res);
-                        return false;
-                }
-                if (res.status == DNS_OK) {
-                        size_t want = types[t] == DNS_TYPE_A ? 4 : 16;
-                        for (size_t i = 0; i < res.nrrs; i++)
-                                if (res.rrs[i].len == want)
-                                        addrset_add(s, want == 4 ? AF_INET : AF_INET6,
-                                                    res.rrs[i].data);
-                } else if (res.status == DNS_NXDOMAIN) {
-                        nx = true;
-                } else if (res.status != DNS_NODATA && !failed) {
-                        failed = true;
-                        char d[256];
-                        dns_result_describe(&res, d, sizeof d);
-                        snprintf(why, sizeof why, "the %s lookup failed: %s",
-                                 types[t] == DNS_TYPE_A ? "A" : "AAAA", d);
-                }
-                dns_result_clear(&res);
-        }
-        if (s->n > 0)
-                return true;
-        char hs[URL_SHOW + 4];
-        host = val_show_str(host, hs, sizeof hs);
-        if (failed)
-                val_set_result(out, QERR_DNS_ERROR, false,
-                               "The address of %s could not be looked up to fetch %s: %s.", host,
-                               what, why);
-        else
-                val_set_unreachable(out, c, false,
-                                    "%s cannot be fetched: %s %s; publish an A or AAAA record for "
-                                    "it.",
-                                    what, host,
-                                    nx ? "does not exist in DNS" : "has no A or AAAA record");
-        return false;
-}
 
 /* "host:port:addr1,[addr2],..." for CURLOPT_RESOLVE. */
 static bool resolve_entry(const char *host, long port, const struct addrset *s, char *out,
@@ -276,7 +119,8 @@ static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_
             a->addr.sa_family == AF_INET
                 ? (const void *)&((const struct sockaddr_in *)(const void *)&a->addr)->sin_addr
                 : (const void *)&((const struct sockaddr_in6 *)(const void *)&a->addr)->sin6_addr;
-        if (!addr_public(hp->cfg, a->addr.sa_family, b, hp->refused_why, sizeof hp->refused_why)) {
+        if (!val_addr_public(hp->cfg, a->addr.sa_family, b, hp->refused_why,
+                             sizeof hp->refused_why)) {
                 hp->refused = true;
                 return CURL_SOCKET_BAD;
         }
@@ -300,13 +144,6 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
                 return 0;
         }
         return n;
-}
-
-static long now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The parts of a URL we check: scheme, host and effective port. */
@@ -400,30 +237,26 @@ static CURLcode hop_setup(struct hop *hp, const char *url, const struct url_part
         return rc;
 }
 
-/* The file URL of `name` and `token` (port shown only when it is not 80). */
-static bool file_url(const struct validate_cfg *c, const char *name, bool v6, const char *token,
-                     char *out, size_t outsz)
+/* What is fetched: the file method's file, or http-01's resource. */
+struct fetch_kind {
+        const char *dir;    /* "/.well-known/pki-validation/" */
+        const char *suffix; /* ".txt" */
+        bool acme;          /* http-01: the value is a key authorization */
+};
+
+static const struct fetch_kind kind_file = {"/.well-known/pki-validation/", ".txt", false};
+static const struct fetch_kind kind_http01 = {"/.well-known/acme-challenge/", "", true};
+
+/* The URL of `name` and `token` (port shown only when it is not 80). */
+static bool fetch_url(const struct validate_cfg *c, const struct fetch_kind *k, const char *name,
+                      bool v6, const char *token, char *out, size_t outsz)
 {
         char port[16] = "";
         if (c->http_port != 80)
                 snprintf(port, sizeof port, ":%ld", c->http_port);
-        int n = snprintf(out, outsz, "http://%s%s%s%s/.well-known/pki-validation/%s.txt",
-                         v6 ? "[" : "", name, v6 ? "]" : "", port, token);
+        int n = snprintf(out, outsz, "http://%s%s%s%s%s%s%s", v6 ? "[" : "", name, v6 ? "]" : "",
+                         port, k->dir, token, k->suffix);
         return n > 0 && (size_t)n < outsz;
-}
-
-static bool name_chars_ok(const char *s, size_t max, bool token)
-{
-        size_t n = strlen(s);
-        if (n == 0 || n > max)
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                unsigned char ch = (unsigned char)s[i];
-                bool ok = isalnum(ch) || ch == '-' || ch == '_' || (!token && ch == '.');
-                if (!ok)
-                        return false;
-        }
-        return true;
 }
 
 /* The content type of the answer for a sentence: "text/html" (parameters
@@ -460,8 +293,8 @@ static bool followed_status(long status)
 /* What one transfer ended with, turned into a result (or a redirect). */
 static bool hop_outcome(const struct validate_cfg *c, struct hop *hp, CURLcode rc,
                         const char *errbuf, const char *url, const char *first_url,
-                        const char *value, long timeout_ms, long *status, char **next,
-                        struct validate_result *out)
+                        const char *value, const char *noun, long timeout_ms, long *status,
+                        char **next, struct validate_result *out)
 {
         char first[URL_SHOW + 4], cur[URL_SHOW + 4], err[CURL_ERROR_SIZE + 8];
         char shown[2 * URL_SHOW + 32]; /* what the sentence is about */
@@ -482,9 +315,8 @@ static bool hop_outcome(const struct validate_cfg *c, struct hop *hp, CURLcode r
         }
         if (rc == CURLE_WRITE_ERROR && hp->too_big) {
                 val_set_result(out, QERR_VALIDATION_MISMATCH, true,
-                               "%s answered with more than %d bytes; the file must hold only the "
-                               "value shown for the order.",
-                               shown, VALIDATE_MAX_BODY);
+                               "%s answered with more than %d bytes; the file must hold only %s.",
+                               shown, VALIDATE_MAX_BODY, noun);
                 return false;
         }
         if (hp->blocked) {
@@ -542,8 +374,8 @@ static bool hop_outcome(const struct validate_cfg *c, struct hop *hp, CURLcode r
         if (*status != 200) {
                 val_set_unreachable(out, c, false,
                                     "%s answered HTTP %ld; it must answer 200 with the file "
-                                    "holding the value shown for the order.",
-                                    shown, *status);
+                                    "holding %s.",
+                                    shown, *status, noun);
                 return false;
         }
 
@@ -554,11 +386,9 @@ static bool hop_outcome(const struct validate_cfg *c, struct hop *hp, CURLcode r
                 char type[TYPE_SHOW + 32];
                 size_t tl = val_trimmed_len(hp->body.data, hp->body.len);
                 val_set_result(out, QERR_VALIDATION_MISMATCH, true,
-                               "%s answered %zu bytes of %s, not the %zu-character value shown "
-                               "for the order%s; put exactly that value in the file (what it "
-                               "holds is not repeated here).",
-                               shown, hp->body.len, content_type(hp->h, type, sizeof type),
-                               strlen(value),
+                               "%s answered %zu bytes of %s, not %s%s; put exactly that value "
+                               "in the file (what it holds is not repeated here).",
+                               shown, hp->body.len, content_type(hp->h, type, sizeof type), noun,
                                val_value_shaped(hp->body.data, tl)
                                    ? " (it holds a value of the same form: perhaps an earlier "
                                      "order's)"
@@ -567,11 +397,19 @@ static bool hop_outcome(const struct validate_cfg *c, struct hop *hp, CURLcode r
         return false;
 }
 
-void validate_file(const struct validate_cfg *c, const char *name, const char *token,
-                   const char *value, struct validate_result *out)
+/* The file method and http-01: fetch <dir><token><suffix> from `name`,
+ * expect `value`. */
+static void fetch_check(const struct validate_cfg *c, const struct fetch_kind *k, const char *name,
+                        const char *token, const char *value, struct validate_result *out)
 {
-        char shown[URL_SHOW + 4];
+        char shown[URL_SHOW + 4], noun[96];
         memset(out, 0, sizeof *out);
+        if (k->acme)
+                snprintf(noun, sizeof noun, "the %zu-character key authorization of the challenge",
+                         strlen(value));
+        else
+                snprintf(noun, sizeof noun, "the %zu-character value shown for the order",
+                         strlen(value));
         if (strncmp(name, "*.", 2) == 0) {
                 val_set_result(out, QERR_POLICY_DENIED, true,
                                "%s is a wildcard name: wildcard names can only be validated by the "
@@ -580,20 +418,21 @@ void validate_file(const struct validate_cfg *c, const char *name, const char *t
                 return;
         }
         struct addrset addrs;
-        bool literal = literal_addr(name, &addrs);
-        if (!literal && !name_chars_ok(name, NAME_MAX_LEN, false)) {
+        bool literal = val_literal_addr(name, &addrs);
+        if (!literal && !val_name_chars_ok(name, NAME_MAX_LEN, false)) {
                 val_set_result(out, QERR_NAME_INVALID, true,
                                "\"%s\" is not a host name a validation file can be fetched from.",
                                val_show_str(name, shown, sizeof shown));
                 return;
         }
-        if (!name_chars_ok(token, TOKEN_MAX_LEN, true)) {
+        if (!val_name_chars_ok(token, TOKEN_MAX_LEN, true)) {
                 val_set_result(out, QERR_INTERNAL, true, "The validation token is malformed.");
                 return;
         }
 
         char first_url[NAME_MAX_LEN + TOKEN_MAX_LEN + 64];
-        if (!file_url(c, name, literal && strchr(name, ':'), token, first_url, sizeof first_url)) {
+        if (!fetch_url(c, k, name, literal && strchr(name, ':'), token, first_url,
+                       sizeof first_url)) {
                 val_set_result(out, QERR_NAME_INVALID, true, "The name %s is too long.",
                                val_show_str(name, shown, sizeof shown));
                 return;
@@ -604,7 +443,7 @@ void validate_file(const struct validate_cfg *c, const char *name, const char *t
                 return;
         }
         char resolved_host[NAME_MAX_LEN + 3] = "";
-        long deadline = now_ms() + c->timeout_ms;
+        long deadline = val_now_ms() + c->timeout_ms;
 
         for (int hopno = 0;; hopno++) {
                 struct url_parts u;
@@ -614,7 +453,7 @@ void validate_file(const struct validate_cfg *c, const char *name, const char *t
                         break;
                 }
                 if (strcmp(u.host, resolved_host) != 0) {
-                        literal = literal_addr(u.host, &addrs);
+                        literal = val_literal_addr(u.host, &addrs);
                         char what[2 * URL_SHOW + 32], a[URL_SHOW + 4], b[URL_SHOW + 4];
                         val_show_str(first_url, a, sizeof a);
                         if (hopno == 0)
@@ -622,14 +461,16 @@ void validate_file(const struct validate_cfg *c, const char *name, const char *t
                         else
                                 snprintf(what, sizeof what, "%s (redirected to %s)", a,
                                          val_show_str(url, b, sizeof b));
-                        if (!literal && !resolve_host(c, u.host, what, &addrs, out))
+                        if (!literal &&
+                            !val_resolve_host(c, u.host, what, &addrs, QERR_FILE_UNREACHABLE, out))
                                 break;
                         /* checked here, then pinned: these are the addresses used */
-                        if (!keep_public(c, &addrs, what, hopno > 0, out))
+                        if (!val_keep_public(c, &addrs, what, hopno > 0, QERR_FILE_UNREACHABLE,
+                                             out))
                                 break;
                         snprintf(resolved_host, sizeof resolved_host, "%s", u.host);
                 }
-                long left = deadline - now_ms();
+                long left = deadline - val_now_ms();
                 if (left <= 0) {
                         val_set_unreachable(out, c, false,
                                             "%s could not be fetched within %ld ms (after %d "
@@ -651,8 +492,8 @@ void validate_file(const struct validate_cfg *c, const char *name, const char *t
                         rc = curl_easy_perform(hp.h);
                 long status = 0;
                 char *next = NULL;
-                bool more = hop_outcome(c, &hp, rc, errbuf, url, first_url, value, c->timeout_ms,
-                                        &status, &next, out);
+                bool more = hop_outcome(c, &hp, rc, errbuf, url, first_url, value, noun,
+                                        c->timeout_ms, &status, &next, out);
                 qbuf_free(&hp.body);
                 curl_slist_free_all(resolve);
                 curl_easy_cleanup(hp.h);
@@ -700,4 +541,16 @@ void validate_file(const struct validate_cfg *c, const char *name, const char *t
                 url = next;
         }
         free(url);
+}
+
+void validate_file(const struct validate_cfg *c, const char *name, const char *token,
+                   const char *value, struct validate_result *out)
+{
+        fetch_check(c, &kind_file, name, token, value, out);
+}
+
+void validate_http01(const struct validate_cfg *c, const char *name, const char *token,
+                     const char *key_authz, struct validate_result *out)
+{
+        fetch_check(c, &kind_http01, name, token, key_authz, out);
 }

@@ -104,6 +104,43 @@ static void test_err_table(void **state)
                 int http = qerr_http_status(e);
                 if (http < 200 || http > 599)
                         fail_msg("%s: http status %d", code, http);
+                /* every failure has an ACME problem type of RFC 8555 6.7,
+                 * RFC 9773 (alreadyReplaced) or the profiles draft
+                 * (invalidProfile) */
+                static const char *const acme_types[] = {"accountDoesNotExist",
+                                                         "alreadyReplaced",
+                                                         "alreadyRevoked",
+                                                         "badCSR",
+                                                         "badNonce",
+                                                         "badPublicKey",
+                                                         "badRevocationReason",
+                                                         "badSignatureAlgorithm",
+                                                         "caa",
+                                                         "compound",
+                                                         "connection",
+                                                         "dns",
+                                                         "externalAccountRequired",
+                                                         "incorrectResponse",
+                                                         "invalidContact",
+                                                         "invalidProfile",
+                                                         "malformed",
+                                                         "orderNotReady",
+                                                         "rateLimited",
+                                                         "rejectedIdentifier",
+                                                         "serverInternal",
+                                                         "tls",
+                                                         "unauthorized",
+                                                         "unsupportedContact",
+                                                         "unsupportedIdentifier",
+                                                         "userActionRequired"};
+                const char *at = qerr_acme_type(e);
+                bool known = e == QERR_OK && at[0] == '\0';
+                for (size_t k = 0; k < sizeof acme_types / sizeof acme_types[0] && !known; k++)
+                        known = strcmp(at, acme_types[k]) == 0;
+                if (!known)
+                        fail_msg("%s: ACME type \"%s\" is not one of RFC 8555/9773", code, at);
+                if (http >= 500 && e != QERR_OK && strcmp(at, "serverInternal") != 0)
+                        fail_msg("%s: a server error must be serverInternal", code);
                 /* only success is a success */
                 assert_int_equal(x == QEXIT_OK, e == QERR_OK);
                 assert_int_equal(http < 300, e == QERR_OK);

@@ -495,6 +495,39 @@ static void test_list(void **state)
         assert_int_equal(netaddr_list_parse(huge, &l, &ei), QERR_CONFIG);
 }
 
+/* RFC 8738 section 6: the SNI of tls-alpn-01 for an IP address. */
+static void test_reverse_name(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *addr, *want;
+        } rcases[] = {
+            {"192.0.2.1", "1.2.0.192.in-addr.arpa"},
+            {"255.255.255.255", "255.255.255.255.in-addr.arpa"},
+            {"0.0.0.0", "0.0.0.0.in-addr.arpa"},
+            {"2001:db8::1",
+             "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"},
+            {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe",
+             "e.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.f.ip6.arpa"},
+            {"::ffff:192.0.2.1", /* an IPv6 identifier stays IPv6 */
+             "1.0.2.0.0.0.0.c.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa"},
+        };
+        struct netaddr a;
+        char out[NETADDR_REVERSE_MAX];
+        for (size_t i = 0; i < sizeof rcases / sizeof rcases[0]; i++) {
+                assert_true(netaddr_parse(rcases[i].addr, &a));
+                memset(out, 'x', sizeof out);
+                assert_ptr_equal(netaddr_reverse_name(&a, out, sizeof out), out);
+                assert_string_equal(out, rcases[i].want);
+        }
+        /* the longest fits NETADDR_REVERSE_MAX exactly; one byte less does not */
+        assert_int_equal(strlen(rcases[4].want) + 1, NETADDR_REVERSE_MAX);
+        assert_true(netaddr_parse(rcases[4].addr, &a));
+        assert_null(netaddr_reverse_name(&a, out, NETADDR_REVERSE_MAX - 1));
+        a.family = 0;
+        assert_null(netaddr_reverse_name(&a, out, sizeof out));
+}
+
 static void test_unmapped(void **state)
 {
         (void)state;
@@ -523,6 +556,7 @@ int main(void)
             cmocka_unit_test(test_parse_net),
             cmocka_unit_test(test_list),
             cmocka_unit_test(test_unmapped),
+            cmocka_unit_test(test_reverse_name),
         };
         return cmocka_run_group_tests_name("netaddr", tests, NULL, NULL);
 }
