@@ -31,8 +31,10 @@
  * Start (service_ocsp_start, before the listeners open): the CAs, the
  * newest event id, then the stored answers of revoked certificates that
  * still say good are signed again (a revocation made while no refresher
- * ran), and every stored answer is loaded; only then does the thread start,
- * so the first request already finds them.
+ * ran), and every stored answer is loaded; the responder of every issuing
+ * CA is made (its key lives in this signer process only); only then does
+ * the thread start, so the first request already finds them and nothing
+ * is written behind the first requests but answers.
  *
  * Threads: service_ocsp_start/stop from the main thread; the refresher
  * thread owns its service handle (signing through the daemon's signer) and
@@ -445,6 +447,8 @@ enum qerr service_ocsp_start(const char *data_dir, const struct qconfig *cfg,
                 engine_init(&r->engine, r->svc, cache);
                 rc = engine_start(&r->engine, ei);
         }
+        if (rc == QERR_OK)
+                svc_ocsp_responders_ready(&r->engine, qtime_now());
         if (rc == QERR_OK && pthread_create(&r->thread, NULL, refresher_main, r) != 0)
                 rc = qerr_set(ei, QERR_INTERNAL, "cannot start the OCSP refresher thread");
         r->started = rc == QERR_OK;

@@ -69,6 +69,9 @@ enum qerr svc_ocsp_sign_rows(struct ocsp_engine *e, const struct ocsp_cert_row *
 /* Makes the CA's responder usable now: a new one when there is none, when it
  * ends within validity + margin, when the signer lost its key (a new signer
  * process) or refused it. */
+/* Makes every CA's responder ready now; a CA that fails is logged and
+ * retried by the refresher like any signing failure. */
+void svc_ocsp_responders_ready(struct ocsp_engine *e, qtime_t now);
 enum qerr svc_ocsp_responder_ready(struct ocsp_engine *e, struct ocsp_ca *ca, qtime_t now,
                                    struct qerr_info *ei);
 /* The same for every CA whose responder is in use (the tick's CA check):

@@ -302,6 +302,17 @@ void svc_ocsp_rotate_due(struct ocsp_engine *e, qtime_t now)
         }
 }
 
+void svc_ocsp_responders_ready(struct ocsp_engine *e, qtime_t now)
+{
+        for (size_t i = 0; i < e->ncas; i++) {
+                struct qerr_info ei;
+                qerr_clear(&ei);
+                enum qerr rc = svc_ocsp_responder_ready(e, &e->cas[i], now, &ei);
+                if (rc != QERR_OK)
+                        ca_failed(&e->cas[i], now, rc, &ei);
+        }
+}
+
 enum qerr svc_ocsp_sign_rows(struct ocsp_engine *e, const struct ocsp_cert_row *rows, size_t n,
                              qtime_t now, size_t *done, struct qerr_info *ei)
 {
