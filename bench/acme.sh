@@ -23,7 +23,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 if [ -z "${QUILL_BENCH_NETNS:-}" ]; then
   exec env QUILL_BENCH_NETNS=1 "$here/../scripts/netns-run.sh" "$here/acme.sh" "$@"
 fi
-q="$here/../build/quill"
+q="${QUILL_BENCH_BIN:-$here/../build/quill}"
 load="$here/../../shared/tools/acmeload.py"
 [ -x "$q" ] || { echo "build/quill missing: make build" >&2; exit 1; }
 [ -f "$load" ] || { echo "$load missing" >&2; exit 1; }
@@ -78,11 +78,28 @@ wait_tcp "$api_port"
   python3 -c 'import json,sys; print([c["certificate"] for c in json.load(sys.stdin)["cas"] if c["is_root"]][0], end="")' \
   > "$d/quill-root.pem"
 echo "== quill (SQLite), $orders orders, $workers workers"
+# QUILL_BENCH_PERF=FILE: a call-graph profile of quill serve (and its
+# signer) during the run, written to FILE (perf report -i FILE)
+# the signer (a child of serve) counts as server CPU too
+spid=$(pgrep -P "$qpid" | head -1 || true)
+if [ -n "${QUILL_BENCH_STRACE:-}" ]; then
+  strace -f -c -e trace=fdatasync,fsync -o "$QUILL_BENCH_STRACE" -p "$qpid" 2>/dev/null &
+  perfpid=$!
+fi
+if [ -n "${QUILL_BENCH_PERF:-}" ]; then
+  what=(-F 499)
+  # QUILL_BENCH_PERF_EVENT: an event instead of CPU samples (e.g. a uprobe)
+  [ -n "${QUILL_BENCH_PERF_EVENT:-}" ] && what=(-e "$QUILL_BENCH_PERF_EVENT")
+  perf record -q --call-graph dwarf,16384 "${what[@]}" -o "$QUILL_BENCH_PERF" -p "$qpid${spid:+,$spid}" 2>/dev/null &
+  perfpid=$!
+fi
 /usr/bin/python3 "$load" --directory "https://127.0.0.1:$api_port/acme/directory" \
-  --ca-bundle "$d/quill-root.pem" --server-pid "$qpid" --label quill "${common[@]}" \
+  --ca-bundle "$d/quill-root.pem" --server-pid "$qpid" ${spid:+--server-pid "$spid"} --label quill "${common[@]}" \
   | tee "$d/quill.out" || { tail -20 "$d/serve.log"; }
+if [ -n "${perfpid:-}" ]; then kill -INT "$perfpid"; wait "$perfpid" || true; fi
 
 # ---- Pebble ----
+[ -n "${QUILL_BENCH_ONLY_QUILL:-}" ] && exit 0
 pport=$(freeport); pmgmt=$(freeport)
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
   -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \

@@ -119,6 +119,25 @@ enum qerr pki_cert_pem(X509 *x, struct qbuf *out, struct qerr_info *ei)
         return rc;
 }
 
+enum qerr pki_der_pem(const void *der, size_t len, const char *label, struct qbuf *out,
+                      struct qerr_info *ei)
+{
+        if (len > LONG_MAX)
+                return qerr_set(ei, QERR_INTERNAL, "DER too large to encode");
+        BIO *b = BIO_new(BIO_s_mem());
+        enum qerr rc = QERR_OK;
+        char *p;
+        if (!b || PEM_write_bio(b, label, "", der, (long)len) <= 0)
+                rc = qerr_set(ei, QERR_NOMEM, NULL);
+        else {
+                long n = BIO_get_mem_data(b, &p);
+                if (n <= 0 || !qbuf_append(out, p, (size_t)n))
+                        rc = qerr_set(ei, QERR_NOMEM, NULL);
+        }
+        BIO_free(b);
+        return rc;
+}
+
 enum qerr pki_cert_der(X509 *x, struct qbuf *out, struct qerr_info *ei)
 {
         unsigned char *der = NULL;

@@ -26,6 +26,9 @@ enum qerr pki_certs_read(const void *data, size_t len, STACK_OF(X509) * *out, st
 enum qerr pki_cert_pem(X509 *x, struct qbuf *out, struct qerr_info *ei);
 /* Appends the DER of x to out. */
 enum qerr pki_cert_der(X509 *x, struct qbuf *out, struct qerr_info *ei);
+/* PEM text ("-----BEGIN <label>-----") of DER bytes, without parsing them. */
+enum qerr pki_der_pem(const void *der, size_t len, const char *label, struct qbuf *out,
+                      struct qerr_info *ei);
 /* Lower-case hex of the serial (no leading zeros but at least "0"). */
 void pki_cert_serial_hex(X509 *x, char *out, size_t outsz);
 /* dNSName and iPAddress SANs (IPs as text) in order, then the subject CN if

@@ -68,6 +68,7 @@ void service_close(struct service *s)
                 s->st->ops->close(s->st);
         OPENSSL_cleanse(s->data_key, sizeof s->data_key);
         svc_acme_cache_free(s->acme_cache);
+        svc_ca_memo_free(s);
         free(s);
 }
 

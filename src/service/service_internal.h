@@ -28,6 +28,16 @@ struct service {
         bool have_data_key;
         uint8_t data_key[SEAL_KEY_BYTES];
         void *acme_cache; /* svc_acme.c: parsed account keys, by thumbprint */
+        /* svc_issue.c: issuing CAs' DER and subject, parsed once per handle
+         * (decoding a certificate costs more than the rest of issuing) */
+        struct svc_ca_memo {
+                int64_t id;
+                char *pem; /* what it was made from: a changed row is parsed again */
+                uint8_t *der;
+                size_t der_len;
+                char *subject;
+        } ca_memo[4];
+        size_t nca_memo;
         /* CRL jobs this handle queued (svc_crl.c) */
         struct {
                 int64_t ca_id;
@@ -42,6 +52,14 @@ struct service {
 };
 
 #define ST(s) ((s)->st)
+
+/* An order whose every name is validated (and CAA-checked): the review
+ * gates, then issuing with its job queued (svc_jobs.c), in the caller's
+ * transaction. */
+enum qerr svc_order_gate(struct service *s, struct order_rec *o, struct qerr_info *ei);
+
+/* Frees the handle's CA memo (svc_issue.c). */
+void svc_ca_memo_free(struct service *s);
 
 /* The handle's signer (QERR_SIGNER_UNAVAILABLE when it has none). */
 enum qerr svc_signer(struct service *s, struct signer **out, struct qerr_info *ei);

@@ -555,8 +555,11 @@ enum qerr service_acme_finalize(struct service *s, const struct acme_account_rec
                 snprintf(out->o.status, sizeof out->o.status, "processing");
                 rc = ST(s)->ops->acme_order_update(ST(s), &out->o, ei);
         }
+        /* every name is validated already (the authorizations): the review
+         * gate now, and the issue job, in this transaction (no validate job
+         * to wait for) */
         if (rc == QERR_OK)
-                rc = ST(s)->ops->job_insert(ST(s), "validate", o->id, qtime_now(), ei);
+                rc = svc_order_gate(s, o, ei);
         if (rc == QERR_OK)
                 s->jobs_queued = true;
         rc = rc == QERR_OK ? svc_commit(s, ei) : svc_abort(s, rc);

@@ -160,16 +160,75 @@ static void reservation_of(const struct issue_input *in, const struct ca_rec *ca
         r->csr_pem = (char *)in->csr_pem;
 }
 
+void svc_ca_memo_free(struct service *s)
+{
+        for (size_t i = 0; i < s->nca_memo; i++) {
+                free(s->ca_memo[i].pem);
+                free(s->ca_memo[i].der);
+                free(s->ca_memo[i].subject);
+        }
+        s->nca_memo = 0;
+}
+
+/* The DER and subject of issuing CA `ca`, from the handle's memo or
+ * parsed now (and remembered). Borrowed: valid until the memo is freed. */
+static enum qerr ca_memo(struct service *s, const struct ca_rec *ca, const struct svc_ca_memo **out,
+                         struct qerr_info *ei)
+{
+        for (size_t i = 0; i < s->nca_memo; i++) {
+                if (s->ca_memo[i].id == ca->id && strcmp(s->ca_memo[i].pem, ca->cert_pem) == 0) {
+                        *out = &s->ca_memo[i];
+                        return QERR_OK;
+                }
+        }
+        X509 *x = NULL;
+        struct qbuf der;
+        qbuf_init(&der, 64 * 1024);
+        struct svc_ca_memo m = {.id = ca->id};
+        enum qerr rc = pki_cert_read(ca->cert_pem, strlen(ca->cert_pem), &x, ei);
+        if (rc == QERR_OK)
+                rc = pki_cert_der(x, &der, ei);
+        if (rc == QERR_OK) {
+                m.pem = strdup(ca->cert_pem);
+                m.subject = pki_name_oneline(X509_get_subject_name(x));
+                m.der = malloc(der.len);
+                m.der_len = der.len;
+                if (!m.pem || !m.subject || !m.der)
+                        rc = qerr_set(ei, QERR_NOMEM, NULL);
+                else
+                        memcpy(m.der, der.data, der.len);
+        }
+        X509_free(x);
+        qbuf_free(&der);
+        if (rc != QERR_OK) {
+                free(m.pem);
+                free(m.subject);
+                free(m.der);
+                return rc;
+        }
+        size_t slot = s->nca_memo;
+        if (slot == sizeof s->ca_memo / sizeof s->ca_memo[0]) {
+                slot = 0; /* full: the oldest goes */
+                free(s->ca_memo[0].pem);
+                free(s->ca_memo[0].der);
+                free(s->ca_memo[0].subject);
+        } else {
+                s->nca_memo++;
+        }
+        s->ca_memo[slot] = m;
+        *out = &s->ca_memo[slot];
+        return QERR_OK;
+}
+
 enum qerr svc_issue_one(struct service *s, const struct issue_input *in, struct cert_rec **out,
                         struct qerr_info *ei)
 {
         struct ca_rec *ca = NULL;
         struct cert_rec *c = NULL;
-        X509 *x = NULL, *cax = NULL;
-        char *ca_subject = NULL;
-        struct qbuf spki, cader, frame, pem;
+        const struct svc_ca_memo *cam = NULL;
+        const char *ca_subject = NULL;
+        struct qbuf spki, frame, pem;
         qbuf_init(&spki, 8192);
-        qbuf_init(&cader, 64 * 1024);
         qbuf_init(&frame, MAX_SIGNER_MSG_BYTES);
         qbuf_init(&pem, 64 * 1024);
         uint8_t serial[16];
@@ -225,14 +284,9 @@ enum qerr svc_issue_one(struct service *s, const struct issue_input *in, struct 
         }
         if ((rc = pki_key_spki_der(in->pub, &spki, ei)) != QERR_OK)
                 goto out;
-        if ((rc = pki_cert_read(ca->cert_pem, strlen(ca->cert_pem), &cax, ei)) != QERR_OK)
+        if ((rc = ca_memo(s, ca, &cam, ei)) != QERR_OK)
                 goto out;
-        if ((rc = pki_cert_der(cax, &cader, ei)) != QERR_OK)
-                goto out;
-        if (!(ca_subject = pki_name_oneline(X509_get_subject_name(cax)))) {
-                rc = qerr_set(ei, QERR_NOMEM, NULL);
-                goto out;
-        }
+        ca_subject = cam->subject;
         /* phase one: the reservation commits before the signer is asked */
         for (int tries = 0;; tries++) {
                 if ((rc = draw_serial(serial, hex, ei)) != QERR_OK)
@@ -259,8 +313,8 @@ enum qerr svc_issue_one(struct service *s, const struct issue_input *in, struct 
         char crl[600], ocsp[600], cai[600];
         svc_urls(s, ca->id, shard, crl, ocsp, cai, sizeof crl);
         struct signer_req req = {.type = SMSG_SIGN_CERT};
-        req.issuer_der.p = cader.data;
-        req.issuer_der.len = cader.len;
+        req.issuer_der.p = cam->der;
+        req.issuer_der.len = cam->der_len;
         req.spki_der.p = spki.data;
         req.spki_der.len = spki.len;
         for (size_t i = 0; i < in->nnames; i++)
@@ -289,9 +343,14 @@ enum qerr svc_issue_one(struct service *s, const struct issue_input *in, struct 
         signed_ok = true;
         /* phase two (the caller's): store it */
         QUILL_TEST_PAUSE("issue_signed");
-        if ((rc = pki_cert_read(resp.der.p, resp.der.len, &x, ei)) != QERR_OK)
+        /* stored as the signer made it: the signer linted it before signing,
+         * and the issuer it names is the CA's subject (the signer loaded the
+         * issuer from the DER above) */
+        if (resp.der.len < 2 || resp.der.p[0] != 0x30) {
+                rc = qerr_set(ei, QERR_INTERNAL, "the signer answered with something not DER");
                 goto out;
-        if ((rc = pki_cert_pem(x, &pem, ei)) != QERR_OK)
+        }
+        if ((rc = pki_der_pem(resp.der.p, resp.der.len, "CERTIFICATE", &pem, ei)) != QERR_OK)
                 goto out;
         c = calloc(1, sizeof *c);
         if (!c || !(c->names = calloc(in->nnames, sizeof *c->names))) {
@@ -321,7 +380,7 @@ enum qerr svc_issue_one(struct service *s, const struct issue_input *in, struct 
         c->created_at = now;
         c->revoke_reason = -1;
         snprintf(c->spki_sha256, sizeof c->spki_sha256, "%s", spki_hash);
-        c->issuer = pki_name_oneline(X509_get_issuer_name(x));
+        c->issuer = strdup(ca_subject);
         c->cert_pem = strdup(qbuf_str(&pem));
         c->csr_pem = in->csr_pem ? strdup(in->csr_pem) : NULL;
         rc = svc_chain_of(s, ca, &c->chain_pem, ei);
@@ -352,12 +411,8 @@ enum qerr svc_issue_one(struct service *s, const struct issue_input *in, struct 
         }
 out:
         free(res.key_blob);
-        free(ca_subject);
-        X509_free(x);
-        X509_free(cax);
         ca_rec_free(ca);
         qbuf_free(&spki);
-        qbuf_free(&cader);
         qbuf_free(&frame);
         qbuf_free(&pem);
         if (rc != QERR_OK) {

@@ -85,6 +85,7 @@ void signer_state_free(struct signer_state *st)
                 EVP_PKEY_free(st->gate_keys[i]);
         for (size_t i = 0; i < st->nresponders; i++)
                 EVP_PKEY_free(st->responders[i].key);
+        signer_issuers_free(st);
         if (st->passphrase) {
                 OPENSSL_cleanse(st->passphrase, st->pass_map);
                 munmap(st->passphrase, st->pass_map);
@@ -181,7 +182,7 @@ static enum qerr do_create(struct signer_state *st, const struct signer_req *r, 
         struct ca_params cp = {.subject = subject, .not_before = now - 60};
         char crl[SIGNER_MAX_URL + 1] = "", cai[SIGNER_MAX_URL + 1] = "";
         if (r->type == SMSG_CREATE_ISSUING) {
-                if ((rc = signer_load_issuer(r->issuer_der, &issuer, ei)) != QERR_OK)
+                if ((rc = signer_load_issuer(st, r->issuer_der, &issuer, ei)) != QERR_OK)
                         goto out;
                 if (!is_root(issuer)) {
                         rc = qerr_set(ei, QERR_SIGNER_REFUSED,
@@ -317,7 +318,7 @@ static enum qerr do_sign_cert(struct signer_state *st, const struct signer_req *
         char crl[SIGNER_MAX_URL + 1], ocsp[SIGNER_MAX_URL + 1], cai[SIGNER_MAX_URL + 1];
         if (!names)
                 return qerr_set(ei, QERR_NOMEM, NULL);
-        enum qerr rc = signer_load_issuer(r->issuer_der, &issuer, ei);
+        enum qerr rc = signer_load_issuer(st, r->issuer_der, &issuer, ei);
         if (rc != QERR_OK)
                 goto out;
         if (is_root(issuer)) {

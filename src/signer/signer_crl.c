@@ -159,7 +159,7 @@ enum qerr signer_crl_begin(struct signer_state *st, const struct signer_req *r, 
         X509 *issuer = NULL;
         EVP_PKEY *ikey = NULL;
         char idp[SIGNER_MAX_URL + 1] = "";
-        enum qerr rc = signer_load_issuer(r->issuer_der, &issuer, ei);
+        enum qerr rc = signer_load_issuer(st, r->issuer_der, &issuer, ei);
         if (rc != QERR_OK)
                 return rc;
         qtime_t now = qtime_now();

@@ -54,13 +54,24 @@ struct signer_journal {
         uint32_t name_salt; /* makes names unique within one process (tests) */
 };
 
+/* An issuer certificate as the main process sends it, parsed once: the
+ * decoding (public key through OpenSSL's decoders) was a tenth of the
+ * CPU of an ACME order. Compared by the whole DER. */
+#define MAX_CACHED_ISSUERS 16
+struct cached_issuer {
+        unsigned char *der;
+        size_t len;
+        X509 *x;
+        char key_id[65]; /* of its public key; "" until first needed */
+};
+
 struct signer_state {
         char data_dir[PATH_MAX];
         char key_dir[PATH_MAX + 8]; /* <data>/ca */
         long private_max_days, public_max_days;
         bool allow_private_ips; /* tests only: see struct signer_config */
-        char *passphrase; /* in a locked, non-dumpable page; NULL: none */
-        size_t pass_map;  /* its mapping's length */
+        char *passphrase;       /* in a locked, non-dumpable page; NULL: none */
+        size_t pass_map;        /* its mapping's length */
         char note[QERR_MSG_MAX];
         struct cached_key keys[MAX_CACHED_KEYS];
         size_t nkeys;
@@ -70,6 +81,8 @@ struct signer_state {
         struct signer_journal journal;
         struct cached_key responders[MAX_RESPONDER_KEYS]; /* id: of the public key */
         size_t nresponders;
+        struct cached_issuer issuers[MAX_CACHED_ISSUERS];
+        size_t nissuers;
 };
 
 /* ---- signer.c ---- */
@@ -93,8 +106,12 @@ enum qerr signer_store_new_key(struct signer_state *st, EVP_PKEY *k, char id[65]
 /* true when `k` is the public key of a CA key in the key directory (its
  * file is named by the SHA-256 of the SPKI, taken in uncompressed form). */
 bool signer_is_ca_key(struct signer_state *st, EVP_PKEY *k);
-/* Parses a certificate given by the main process; refuses non-CA ones. */
-enum qerr signer_load_issuer(struct sbytes der, X509 **out, struct qerr_info *ei);
+/* Parses a certificate given by the main process (or finds it parsed
+ * already); refuses non-CA ones. *out is the caller's reference
+ * (X509_free it). */
+enum qerr signer_load_issuer(struct signer_state *st, struct sbytes der, X509 **out,
+                             struct qerr_info *ei);
+void signer_issuers_free(struct signer_state *st);
 
 /* ---- signer_crl.c: the CRL session (signer_proto.h) ---- */
 enum qerr signer_crl_begin(struct signer_state *st, const struct signer_req *r, struct qbuf *out,

@@ -68,9 +68,21 @@ enum qerr signer_issuer_key(struct signer_state *st, X509 *issuer, EVP_PKEY **ou
 {
         char id[65];
         EVP_PKEY *pub = X509_get0_pubkey(issuer);
-        if (!pub || pki_key_id(pub, id, ei) != QERR_OK)
-                return qerr_set(ei, QERR_SIGNER_REFUSED,
-                                "the issuer certificate has no usable key");
+        /* the key id of a cached issuer is computed once (encoding the
+         * public key goes through OpenSSL's encoders) */
+        struct cached_issuer *ci = NULL;
+        for (size_t i = 0; i < st->nissuers && !ci; i++)
+                if (st->issuers[i].x == issuer)
+                        ci = &st->issuers[i];
+        if (ci && ci->key_id[0]) {
+                memcpy(id, ci->key_id, sizeof id);
+        } else {
+                if (!pub || pki_key_id(pub, id, ei) != QERR_OK)
+                        return qerr_set(ei, QERR_SIGNER_REFUSED,
+                                        "the issuer certificate has no usable key");
+                if (ci)
+                        memcpy(ci->key_id, id, sizeof id);
+        }
         for (size_t i = 0; i < st->nkeys; i++)
                 if (strcmp(st->keys[i].id, id) == 0) {
                         *out = st->keys[i].key;
@@ -167,8 +179,17 @@ bool signer_is_ca_key(struct signer_state *st, EVP_PKEY *k)
         return access(path, F_OK) == 0;
 }
 
-enum qerr signer_load_issuer(struct sbytes der, X509 **out, struct qerr_info *ei)
+enum qerr signer_load_issuer(struct signer_state *st, struct sbytes der, X509 **out,
+                             struct qerr_info *ei)
 {
+        for (size_t i = 0; i < st->nissuers; i++) {
+                struct cached_issuer *c = &st->issuers[i];
+                if (c->len == der.len && memcmp(c->der, der.p, der.len) == 0) {
+                        X509_up_ref(c->x);
+                        *out = c->x;
+                        return QERR_OK;
+                }
+        }
         const unsigned char *p = der.p;
         X509 *x = d2i_X509(NULL, &p, (long)der.len);
         if (!x || p != der.p + der.len) {
@@ -181,6 +202,22 @@ enum qerr signer_load_issuer(struct sbytes der, X509 **out, struct qerr_info *ei
                 X509_free(x);
                 return qerr_set(ei, QERR_SIGNER_REFUSED, "the issuer is not a CA certificate");
         }
+        unsigned char *copy = st->nissuers < MAX_CACHED_ISSUERS ? malloc(der.len) : NULL;
+        if (copy) {
+                memcpy(copy, der.p, der.len);
+                X509_up_ref(x);
+                st->issuers[st->nissuers++] =
+                    (struct cached_issuer){.der = copy, .len = der.len, .x = x};
+        }
         *out = x;
         return QERR_OK;
+}
+
+void signer_issuers_free(struct signer_state *st)
+{
+        for (size_t i = 0; i < st->nissuers; i++) {
+                X509_free(st->issuers[i].x);
+                free(st->issuers[i].der);
+        }
+        st->nissuers = 0;
 }

@@ -82,7 +82,7 @@ static bool is_self_issued(X509 *x)
 static enum qerr load_issuing(struct signer_state *st, struct sbytes der, X509 **issuer,
                               EVP_PKEY **key, struct qerr_info *ei)
 {
-        enum qerr rc = signer_load_issuer(der, issuer, ei);
+        enum qerr rc = signer_load_issuer(st, der, issuer, ei);
         if (rc != QERR_OK)
                 return rc;
         if (is_self_issued(*issuer)) {

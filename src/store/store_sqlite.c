@@ -72,6 +72,67 @@ enum qerr sq_prep(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct qerr_i
         return rc == SQLITE_OK ? QERR_OK : sq_err(db, rc, ei, "preparing a query");
 }
 
+static uint64_t sql_hash(const char *sql)
+{
+        uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+        for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+                h = (h ^ *p) * 1099511628211ULL;
+        return h;
+}
+
+enum qerr sq_stmt(struct store *s, const char *sql, sqlite3_stmt **out, struct qerr_info *ei)
+{
+        struct sqlite_store *ss = (struct sqlite_store *)s;
+        uint64_t h = sql_hash(sql);
+        for (size_t i = 0; i < ss->ncached; i++) {
+                struct sq_cached *c = &ss->cache[i];
+                if (c->hash == h && !c->busy && strcmp(sqlite3_sql(c->st), sql) == 0) {
+                        c->busy = true;
+                        *out = c->st;
+                        return QERR_OK;
+                }
+        }
+        unsigned flags = ss->ncached < SQ_CACHE_SLOTS ? SQLITE_PREPARE_PERSISTENT : 0;
+        int rc = sqlite3_prepare_v3(ss->db, sql, -1, flags, out, NULL);
+        if (rc != SQLITE_OK)
+                return sq_err(ss->db, rc, ei, "preparing a query");
+        if (flags)
+                ss->cache[ss->ncached++] = (struct sq_cached){.hash = h, .st = *out, .busy = true};
+        return QERR_OK;
+}
+
+void sq_done(struct store *s, sqlite3_stmt *st)
+{
+        struct sqlite_store *ss = (struct sqlite_store *)s;
+        for (size_t i = 0; i < ss->ncached; i++) {
+                if (ss->cache[i].st == st) {
+                        sqlite3_reset(st);
+                        sqlite3_clear_bindings(st);
+                        ss->cache[i].busy = false;
+                        return;
+                }
+        }
+        sqlite3_finalize(st);
+}
+
+/* A statement still in use at close was not given back on some path: a
+ * bug that would have held a read snapshot open. Sanitizer builds (the
+ * unit tests) stop on it. */
+static void cache_clear(struct sqlite_store *ss)
+{
+        for (size_t i = 0; i < ss->ncached; i++) {
+                if (ss->cache[i].busy) {
+                        qlog_error("a store statement was not given back", "sql=%.60s",
+                                   sqlite3_sql(ss->cache[i].st));
+#ifdef __SANITIZE_ADDRESS__
+                        abort();
+#endif
+                }
+                sqlite3_finalize(ss->cache[i].st);
+        }
+        ss->ncached = 0;
+}
+
 /* ---- transactions ---- */
 
 static enum qerr s_begin(struct store *s, struct qerr_info *ei)
@@ -108,6 +169,7 @@ static void s_close(struct store *s)
                 return;
         struct sqlite_store *ss = (struct sqlite_store *)s;
         s_rollback(s);
+        cache_clear(ss);
         sqlite3_close(ss->db);
         free(ss);
 }
@@ -143,14 +205,25 @@ void sq_bind_id_or_null(sqlite3_stmt *st, int i, int64_t v)
 }
 
 /* Runs a statement that returns no rows; finalizes it. */
-enum qerr sq_run(sqlite3 *db, sqlite3_stmt *st, struct qerr_info *ei, const char *what)
+enum qerr sq_run(struct store *s, sqlite3_stmt *st, struct qerr_info *ei, const char *what)
 {
         int rc = sqlite3_step(st);
-        sqlite3_finalize(st);
-        return rc == SQLITE_DONE ? QERR_OK : sq_err(db, rc, ei, what);
+        /* the error text before the reset clears it */
+        enum qerr r = rc == SQLITE_DONE ? QERR_OK : sq_err(DB(s), rc, ei, what);
+        sq_done(s, st);
+        return r;
 }
 
-enum qerr sq_collect(sqlite3 *db, sqlite3_stmt *st, size_t elem,
+/* Steps a statement once in migrations (sq_prep), then finalizes it. */
+static enum qerr run_once(sqlite3 *db, sqlite3_stmt *st, struct qerr_info *ei, const char *what)
+{
+        int rc = sqlite3_step(st);
+        enum qerr r = rc == SQLITE_DONE ? QERR_OK : sq_err(db, rc, ei, what);
+        sqlite3_finalize(st);
+        return r;
+}
+
+enum qerr sq_collect(struct store *s, sqlite3_stmt *st, size_t elem,
                      bool (*fill)(sqlite3_stmt *st, void *slot), void (*clear)(void *slot),
                      void **out, size_t *n, const char *what, struct qerr_info *ei)
 {
@@ -175,8 +248,8 @@ enum qerr sq_collect(sqlite3 *db, sqlite3_stmt *st, size_t elem,
                 count++;
         }
         if (rc == QERR_OK && step != SQLITE_DONE)
-                rc = sq_err(db, step, ei, what);
-        sqlite3_finalize(st);
+                rc = sq_err(DB(s), step, ei, what);
+        sq_done(s, st);
         if (rc != QERR_OK) {
                 for (size_t i = 0; clear && i < count; i++)
                         clear(v + i * elem);
@@ -284,7 +357,7 @@ static enum qerr migrate_locked(sqlite3 *db, struct qerr_info *ei)
                         break;
                 sqlite3_bind_int(st, 1, m->version);
                 sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
-                rc = sq_run(db, st, ei, "recording a migration");
+                rc = run_once(db, st, ei, "recording a migration");
                 if (rc == QERR_OK) {
                         applied++;
                         qlog_info("migration applied", "version=%d name=%s", m->version, m->name);
@@ -331,7 +404,7 @@ static struct ca_rec *ca_from_row(sqlite3_stmt *st)
 static enum qerr s_ca_insert(struct store *s, struct ca_rec *ca, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO cas (parent_id, is_root, key_algorithm, subject, "
                                "cert_pem, key_file, not_before, not_after, crl_number, created_at, "
                                "crl_shards) VALUES (?,?,?,?,?,?,?,?,0,strftime('%s','now'),?)",
@@ -348,7 +421,7 @@ static enum qerr s_ca_insert(struct store *s, struct ca_rec *ca, struct qerr_inf
         sqlite3_bind_int64(st, 8, ca->not_after);
         sqlite3_bind_int(st, 9, ca->crl_shards);
         int step = sqlite3_step(st);
-        sqlite3_finalize(st);
+        sq_done(s, st);
         if (sq_unique_violation(step))
                 return qerr_set(ei, QERR_CA_EXISTS, "a %s CA with key type %s already exists",
                                 ca->is_root ? "root" : "issuing", ca->key_algorithm);
@@ -371,17 +444,17 @@ static void ca_clear(void *slot)
 static enum qerr s_ca_list(struct store *s, struct ca_rec ***out, size_t *n, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), "SELECT " CA_COLS " FROM cas ORDER BY id", &st, ei);
+        enum qerr rc = sq_stmt(s, "SELECT " CA_COLS " FROM cas ORDER BY id", &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        return sq_collect(DB(s), st, sizeof **out, ca_fill, ca_clear, (void **)out, n,
-                          "listing CAs", ei);
+        return sq_collect(s, st, sizeof **out, ca_fill, ca_clear, (void **)out, n, "listing CAs",
+                          ei);
 }
 
 static enum qerr s_ca_get(struct store *s, int64_t id, struct ca_rec **out, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), "SELECT " CA_COLS " FROM cas WHERE id = ?", &st, ei);
+        enum qerr rc = sq_stmt(s, "SELECT " CA_COLS " FROM cas WHERE id = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, id);
@@ -394,7 +467,7 @@ static enum qerr s_ca_get(struct store *s, int64_t id, struct ca_rec **out, stru
         } else {
                 rc = sq_err(DB(s), step, ei, "reading a CA");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -402,7 +475,7 @@ static enum qerr s_ca_next_crl_number(struct store *s, int64_t ca_id, int64_t *o
                                       struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE cas SET crl_number = crl_number + 1 WHERE id = ? "
                                "RETURNING crl_number",
                                &st, ei);
@@ -416,7 +489,7 @@ static enum qerr s_ca_next_crl_number(struct store *s, int64_t ca_id, int64_t *o
                 rc = step == SQLITE_DONE
                          ? qerr_set(ei, QERR_NOT_FOUND, "no CA %lld", (long long)ca_id)
                          : sq_err(DB(s), step, ei, "numbering a CRL");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -523,7 +596,7 @@ static enum qerr s_cert_insert(struct store *s, struct cert_rec *c, struct qerr_
         if (!names)
                 return qerr_set(ei, QERR_NOMEM, NULL);
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO certificates (ca_id, parent_id, serial, names, "
                                "not_before, not_after, key_algorithm, profile, origin, status, "
                                "free_cert, issuer, cert_pem, chain_pem, csr_pem, key_blob, "
@@ -563,7 +636,7 @@ static enum qerr s_cert_insert(struct store *s, struct cert_rec *c, struct qerr_
         else
                 sqlite3_bind_null(st, 21);
         int step = sqlite3_step(st);
-        sqlite3_finalize(st);
+        sq_done(s, st);
         free(names);
         if (sq_unique_violation(step) && c->origin == ORIGIN_UPLOADED)
                 return qerr_set(ei, QERR_UPLOAD_DUPLICATE, NULL);
@@ -586,7 +659,7 @@ static enum qerr s_cert_insert(struct store *s, struct cert_rec *c, struct qerr_
         if (!c->tenant_id)
                 c->tenant_id = 1;
         /* one row per name, for searches by name */
-        if ((rc = sq_prep(DB(s),
+        if ((rc = sq_stmt(s,
                           "INSERT OR IGNORE INTO certificate_names (certificate_id, tenant_id, "
                           "name) VALUES (?,?,?)",
                           &st, ei)) != QERR_OK)
@@ -600,7 +673,7 @@ static enum qerr s_cert_insert(struct store *s, struct cert_rec *c, struct qerr_
                 if (step != SQLITE_DONE)
                         rc = sq_err(DB(s), step, ei, "storing a certificate's names");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -608,8 +681,8 @@ static enum qerr s_cert_get(struct store *s, int64_t tenant, int64_t id, struct 
                             struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(
-            DB(s), "SELECT " CERT_COLS CERT_FROM "WHERE c.id = ?1 AND (?2 = 0 OR c.tenant_id = ?2)",
+        enum qerr rc = sq_stmt(
+            s, "SELECT " CERT_COLS CERT_FROM "WHERE c.id = ?1 AND (?2 = 0 OR c.tenant_id = ?2)",
             &st, ei);
         if (rc != QERR_OK)
                 return rc;
@@ -626,7 +699,7 @@ static enum qerr s_cert_get(struct store *s, int64_t tenant, int64_t id, struct 
         } else {
                 rc = sq_err(DB(s), step, ei, "reading a certificate");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -677,10 +750,10 @@ static enum qerr s_cert_page(struct store *s, const struct cert_query *q, struct
         size_t limit = q->limit ? q->limit : 100;
         sqw_tail_int(&w, " ORDER BY c.id DESC LIMIT ?", (int64_t)limit + 1);
         sqlite3_stmt *st;
-        enum qerr rc = sqw_prepare(DB(s), &w, &st, ei);
+        enum qerr rc = sqw_prepare(s, &w, &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        rc = sq_collect(DB(s), st, sizeof **out, cert_fill, cert_clear, (void **)out, n,
+        rc = sq_collect(s, st, sizeof **out, cert_fill, cert_clear, (void **)out, n,
                         "listing certificates", ei);
         *more = false;
         if (rc == QERR_OK && *n > limit) {
@@ -694,7 +767,7 @@ static enum qerr s_cert_page(struct store *s, const struct cert_query *q, struct
 static enum qerr s_cert_update(struct store *s, const struct cert_rec *c, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE certificates SET status = ?, revoked_at = ?, "
                                "revoke_reason = ?, key_blob = ?, key_protection = ? WHERE id = ?",
                                &st, ei);
@@ -712,15 +785,15 @@ static enum qerr s_cert_update(struct store *s, const struct cert_rec *c, struct
                 sqlite3_bind_null(st, 4);
         sqlite3_bind_text(st, 5, keyprot_name(c->key_protection), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 6, c->id);
-        return sq_run(DB(s), st, ei, "updating a certificate");
+        return sq_run(s, st, ei, "updating a certificate");
 }
 
 static enum qerr s_cert_serial_exists(struct store *s, const char *serial, bool *out,
                                       struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(
-            DB(s), "SELECT 1 FROM certificates WHERE serial = ? AND origin = 'issued'", &st, ei);
+        enum qerr rc = sq_stmt(
+            s, "SELECT 1 FROM certificates WHERE serial = ? AND origin = 'issued'", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_text(st, 1, serial, -1, SQLITE_TRANSIENT);
@@ -728,7 +801,7 @@ static enum qerr s_cert_serial_exists(struct store *s, const char *serial, bool 
         *out = step == SQLITE_ROW;
         if (step != SQLITE_ROW && step != SQLITE_DONE)
                 rc = sq_err(DB(s), step, ei, "checking a serial");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -738,10 +811,10 @@ static bool id_fill(sqlite3_stmt *st, void *slot)
         return true;
 }
 
-static enum qerr collect_ids(sqlite3 *db, sqlite3_stmt *st, int64_t **ids, size_t *n,
+static enum qerr collect_ids(struct store *s, sqlite3_stmt *st, int64_t **ids, size_t *n,
                              struct qerr_info *ei)
 {
-        return sq_collect(db, st, sizeof **ids, id_fill, NULL, (void **)ids, n,
+        return sq_collect(s, st, sizeof **ids, id_fill, NULL, (void **)ids, n,
                           "walking certificates", ei);
 }
 
@@ -749,7 +822,7 @@ static enum qerr s_cert_descendants(struct store *s, int64_t id, int64_t **ids, 
                                     struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "WITH RECURSIVE d(id) AS (SELECT id FROM certificates WHERE "
                                "parent_id = ?1 UNION SELECT c.id FROM certificates c JOIN d ON "
                                "c.parent_id = d.id) SELECT id FROM d ORDER BY id",
@@ -757,7 +830,7 @@ static enum qerr s_cert_descendants(struct store *s, int64_t id, int64_t **ids, 
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, id);
-        return collect_ids(DB(s), st, ids, n, ei);
+        return collect_ids(s, st, ids, n, ei);
 }
 
 static enum qerr s_cert_lineage_reissues(struct store *s, int64_t id, int *out,
@@ -765,7 +838,7 @@ static enum qerr s_cert_lineage_reissues(struct store *s, int64_t id, int *out,
 {
         /* climb to the original, then count every certificate below it */
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM "
                                "certificates WHERE id = ?1 UNION SELECT c.id, c.parent_id FROM "
                                "certificates c JOIN up ON c.id = up.parent_id), "
@@ -782,7 +855,7 @@ static enum qerr s_cert_lineage_reissues(struct store *s, int64_t id, int *out,
                 *out = sqlite3_column_int(st, 0);
         else
                 rc = sq_err(DB(s), step, ei, "counting reissues");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         if (rc == QERR_OK && *out < 0)
                 *out = 0;
         return rc;
@@ -793,7 +866,7 @@ static enum qerr s_cert_lineage_reissues(struct store *s, int64_t id, int *out,
 static enum qerr s_reissue_insert(struct store *s, struct reissue_rec *r, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO reissues (certificate_id, status, csr_source, reason, "
                                "registered_domains, created_at, owner, tenant_id) "
                                "VALUES (?, 'in_progress', ?, ?, ?, ?, ?, ?)",
@@ -809,7 +882,7 @@ static enum qerr s_reissue_insert(struct store *s, struct reissue_rec *r, struct
         sq_bind_text_or_null(st, 6, r->owner[0] ? r->owner : NULL);
         sqlite3_bind_int64(st, 7, r->tenant_id ? r->tenant_id : 1);
         int step = sqlite3_step(st);
-        sqlite3_finalize(st);
+        sq_done(s, st);
         if (sq_unique_violation(step))
                 return qerr_set(ei, QERR_REISSUE_IN_PROGRESS, NULL);
         if (step != SQLITE_DONE)
@@ -825,7 +898,7 @@ static enum qerr s_reissue_finish(struct store *s, int64_t id, const char *statu
 {
         sqlite3_stmt *st;
         enum qerr rc =
-            sq_prep(DB(s),
+            sq_stmt(s,
                     "UPDATE reissues SET status = ?, new_certificate_id = ?, failure = ?, "
                     "finished_at = ? WHERE id = ? AND status = 'in_progress'",
                     &st, ei);
@@ -836,7 +909,7 @@ static enum qerr s_reissue_finish(struct store *s, int64_t id, const char *statu
         sq_bind_text_or_null(st, 3, failure);
         sqlite3_bind_int64(st, 4, at);
         sqlite3_bind_int64(st, 5, id);
-        return sq_run(DB(s), st, ei, "finishing a reissue request");
+        return sq_run(s, st, ei, "finishing a reissue request");
 }
 
 static bool reissue_fill(sqlite3_stmt *st, void *slot)
@@ -865,7 +938,7 @@ static enum qerr s_reissue_active(struct store *s, struct reissue_rec **out, siz
                                   struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT id, certificate_id, csr_source, reason, registered_domains, "
                                "created_at, owner, tenant_id FROM reissues WHERE status = "
                                "'in_progress' "
@@ -873,7 +946,7 @@ static enum qerr s_reissue_active(struct store *s, struct reissue_rec **out, siz
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        return sq_collect(DB(s), st, sizeof **out, reissue_fill, reissue_clear, (void **)out, n,
+        return sq_collect(s, st, sizeof **out, reissue_fill, reissue_clear, (void **)out, n,
                           "listing reissues", ei);
 }
 
@@ -882,7 +955,7 @@ static enum qerr s_revocation_insert(struct store *s, int64_t tenant_id, int64_t
                                      qtime_t at, int64_t *id, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO revocations (certificate_id, status, reason_code, "
                                "cascade_from, requested_at, finished_at, tenant_id) "
                                "VALUES (?,?,?,?,?,?,?)",
@@ -900,7 +973,7 @@ static enum qerr s_revocation_insert(struct store *s, int64_t tenant_id, int64_t
                 sqlite3_bind_int64(st, 6, at);
         sqlite3_bind_int64(st, 7, tenant_id ? tenant_id : 1);
         int step = sqlite3_step(st);
-        sqlite3_finalize(st);
+        sq_done(s, st);
         if (sq_unique_violation(step))
                 return qerr_set(ei, QERR_REVOKE_ALREADY, NULL);
         if (step != SQLITE_DONE)
@@ -916,7 +989,7 @@ static enum qerr s_event_add(struct store *s, const struct event_rec *e, struct 
 {
         sqlite3_stmt *st;
         enum qerr rc =
-            sq_prep(DB(s),
+            sq_stmt(s,
                     "INSERT INTO events (object_type, object_id, actor, at, from_status, "
                     "to_status, reason, tenant_id) VALUES (?,?,?,?,?,?,?,?)",
                     &st, ei);
@@ -930,7 +1003,7 @@ static enum qerr s_event_add(struct store *s, const struct event_rec *e, struct 
         sqlite3_bind_text(st, 6, e->to_status, -1, SQLITE_TRANSIENT);
         sq_bind_text_or_null(st, 7, e->reason);
         sqlite3_bind_int64(st, 8, e->tenant_id ? e->tenant_id : 1);
-        return sq_run(DB(s), st, ei, "recording an event");
+        return sq_run(s, st, ei, "recording an event");
 }
 
 static bool event_fill(sqlite3_stmt *st, void *slot)
@@ -963,7 +1036,7 @@ static enum qerr s_event_list(struct store *s, int64_t tenant, const char *objec
                               struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT " EVENT_COLS "WHERE e.object_type = ?1 AND "
                                "e.object_id = ?2 AND (?3 = 0 OR e.tenant_id = ?3) ORDER BY e.id",
                                &st, ei);
@@ -972,7 +1045,7 @@ static enum qerr s_event_list(struct store *s, int64_t tenant, const char *objec
         sqlite3_bind_text(st, 1, object_type, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, object_id);
         sqlite3_bind_int64(st, 3, tenant);
-        return sq_collect(DB(s), st, sizeof **out, event_fill, event_clear, (void **)out, n,
+        return sq_collect(s, st, sizeof **out, event_fill, event_clear, (void **)out, n,
                           "listing events", ei);
 }
 
@@ -994,10 +1067,10 @@ static enum qerr s_event_page(struct store *s, const struct event_query *q, stru
         size_t limit = q->limit ? q->limit : 100;
         sqw_tail_int(&w, " ORDER BY e.id DESC LIMIT ?", (int64_t)limit + 1);
         sqlite3_stmt *st;
-        enum qerr rc = sqw_prepare(DB(s), &w, &st, ei);
+        enum qerr rc = sqw_prepare(s, &w, &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        rc = sq_collect(DB(s), st, sizeof **out, event_fill, event_clear, (void **)out, n,
+        rc = sq_collect(s, st, sizeof **out, event_fill, event_clear, (void **)out, n,
                         "listing events", ei);
         *more = false;
         if (rc == QERR_OK && *n > limit) {
@@ -1032,7 +1105,8 @@ static const struct store_ops sqlite_ops = {
     .event_add = s_event_add,
     .event_list = s_event_list,
     .event_page = s_event_page,
-    SQ_CRL_OPS SQ_ORDER_OPS SQ_TENANT_OPS SQ_KEY_OPS SQ_NOTIFY_OPS SQ_SERIAL_OPS SQ_OCSP_OPS SQ_ACME_OPS};
+    SQ_CRL_OPS SQ_ORDER_OPS SQ_TENANT_OPS SQ_KEY_OPS SQ_NOTIFY_OPS SQ_SERIAL_OPS SQ_OCSP_OPS
+        SQ_ACME_OPS};
 
 enum qerr store_open_sqlite(const char *data_dir, long busy_ms, struct store **out,
                             struct qerr_info *ei)

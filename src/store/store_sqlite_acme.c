@@ -60,7 +60,7 @@ static void eab_slot_clear(void *slot)
 enum qerr sq_eab_insert(struct store *s, const struct eab_rec *e, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO acme_eab_keys (kid, tenant_id, hmac_blob, label, "
                                "max_accounts, expires_at, created_at, created_by) VALUES "
                                "(?,?,?,?,?,?,?,?)",
@@ -75,13 +75,13 @@ enum qerr sq_eab_insert(struct store *s, const struct eab_rec *e, struct qerr_in
         bind_time(st, 6, e->expires_at);
         sqlite3_bind_int64(st, 7, e->created_at);
         sqlite3_bind_text(st, 8, e->created_by, -1, SQLITE_TRANSIENT);
-        return sq_run(DB(s), st, ei, "storing an EAB key");
+        return sq_run(s, st, ei, "storing an EAB key");
 }
 
 enum qerr sq_eab_get(struct store *s, const char *kid, struct eab_rec *out, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), "SELECT " EAB_COLS "WHERE e.kid = ?", &st, ei);
+        enum qerr rc = sq_stmt(s, "SELECT " EAB_COLS "WHERE e.kid = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_text(st, 1, kid, -1, SQLITE_TRANSIENT);
@@ -93,7 +93,7 @@ enum qerr sq_eab_get(struct store *s, const char *kid, struct eab_rec *out, stru
                 rc = qerr_set(ei, QERR_NOT_FOUND, "no such EAB key");
         else
                 rc = sq_err(DB(s), r, ei, "reading an EAB key");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -101,7 +101,7 @@ enum qerr sq_eab_list(struct store *s, int64_t tenant, struct eab_rec **out, siz
                       struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT " EAB_COLS "WHERE (? = 0 OR e.tenant_id = ?) ORDER BY "
                                "e.created_at, e.kid",
                                &st, ei);
@@ -109,14 +109,14 @@ enum qerr sq_eab_list(struct store *s, int64_t tenant, struct eab_rec **out, siz
                 return rc;
         sqlite3_bind_int64(st, 1, tenant);
         sqlite3_bind_int64(st, 2, tenant);
-        return sq_collect(DB(s), st, sizeof **out, eab_fill, eab_slot_clear, (void **)out, n,
+        return sq_collect(s, st, sizeof **out, eab_fill, eab_slot_clear, (void **)out, n,
                           "listing EAB keys", ei);
 }
 
 enum qerr sq_eab_revoke(struct store *s, const char *kid, qtime_t at, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE acme_eab_keys SET revoked_at = ? WHERE kid = ? AND "
                                "revoked_at IS NULL",
                                &st, ei);
@@ -124,13 +124,13 @@ enum qerr sq_eab_revoke(struct store *s, const char *kid, qtime_t at, struct qer
                 return rc;
         sqlite3_bind_int64(st, 1, at);
         sqlite3_bind_text(st, 2, kid, -1, SQLITE_TRANSIENT);
-        return sq_run(DB(s), st, ei, "revoking an EAB key");
+        return sq_run(s, st, ei, "revoking an EAB key");
 }
 
 enum qerr sq_eab_take(struct store *s, const char *kid, qtime_t now, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE acme_eab_keys SET accounts = accounts + 1 WHERE kid = ? "
                                "AND revoked_at IS NULL AND accounts < max_accounts AND "
                                "(expires_at IS NULL OR expires_at > ?)",
@@ -139,7 +139,7 @@ enum qerr sq_eab_take(struct store *s, const char *kid, qtime_t now, struct qerr
                 return rc;
         sqlite3_bind_text(st, 1, kid, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, now);
-        rc = sq_run(DB(s), st, ei, "using an EAB key");
+        rc = sq_run(s, st, ei, "using an EAB key");
         if (rc == QERR_OK && sqlite3_changes(DB(s)) != 1)
                 rc = qerr_set(ei, QERR_ACME_EAB_INVALID, NULL);
         return rc;
@@ -177,7 +177,7 @@ static enum qerr acct_one(struct store *s, sqlite3_stmt *st, struct acme_account
         } else {
                 rc = sq_err(DB(s), r, ei, "reading an ACME account");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -185,7 +185,7 @@ enum qerr sq_acme_account_get(struct store *s, int64_t id, struct acme_account_r
                               struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), "SELECT " ACCT_COLS "WHERE a.id = ?", &st, ei);
+        enum qerr rc = sq_stmt(s, "SELECT " ACCT_COLS "WHERE a.id = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, id);
@@ -196,7 +196,7 @@ enum qerr sq_acme_account_by_thumbprint(struct store *s, const char *tp,
                                         struct acme_account_rec *out, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), "SELECT " ACCT_COLS "WHERE a.thumbprint = ?", &st, ei);
+        enum qerr rc = sq_stmt(s, "SELECT " ACCT_COLS "WHERE a.thumbprint = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_text(st, 1, tp, -1, SQLITE_TRANSIENT);
@@ -206,7 +206,7 @@ enum qerr sq_acme_account_by_thumbprint(struct store *s, const char *tp,
 enum qerr sq_acme_account_insert(struct store *s, struct acme_account_rec *a, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO acme_accounts (tenant_id, jwk, thumbprint, status, "
                                "contact, eab_kid, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
                                &st, ei);
@@ -220,7 +220,7 @@ enum qerr sq_acme_account_insert(struct store *s, struct acme_account_rec *a, st
         sq_bind_text_or_null(st, 6, a->eab_kid[0] ? a->eab_kid : NULL);
         sqlite3_bind_int64(st, 7, a->created_at);
         sqlite3_bind_int64(st, 8, a->updated_at);
-        rc = sq_run(DB(s), st, ei, "storing an ACME account");
+        rc = sq_run(s, st, ei, "storing an ACME account");
         if (rc == QERR_OK)
                 a->id = sqlite3_last_insert_rowid(DB(s));
         return rc;
@@ -230,7 +230,7 @@ enum qerr sq_acme_account_update(struct store *s, const struct acme_account_rec 
                                  struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE acme_accounts SET jwk = ?, thumbprint = ?, status = ?, "
                                "contact = ?, updated_at = ? WHERE id = ?",
                                &st, ei);
@@ -242,7 +242,7 @@ enum qerr sq_acme_account_update(struct store *s, const struct acme_account_rec 
         sqlite3_bind_text(st, 4, a->contact ? a->contact : "", -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 5, a->updated_at);
         sqlite3_bind_int64(st, 6, a->id);
-        return sq_run(DB(s), st, ei, "updating an ACME account");
+        return sq_run(s, st, ei, "updating an ACME account");
 }
 
 /* ---- authorizations ---- */
@@ -291,14 +291,14 @@ static enum qerr authz_one(struct store *s, sqlite3_stmt *st, struct acme_authz_
                 rc = qerr_set(ei, QERR_NOT_FOUND, "no such authorization");
         else
                 rc = sq_err(DB(s), r, ei, "reading an authorization");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
 enum qerr sq_acme_authz_insert(struct store *s, struct acme_authz_rec *z, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO acme_authzs (account_id, tenant_id, name, wildcard, "
                                "status, token, expires_at, created_at, updated_at) VALUES "
                                "(?,?,?,?,?,?,?,?,?)",
@@ -314,7 +314,7 @@ enum qerr sq_acme_authz_insert(struct store *s, struct acme_authz_rec *z, struct
         sqlite3_bind_int64(st, 7, z->expires_at);
         sqlite3_bind_int64(st, 8, z->created_at);
         sqlite3_bind_int64(st, 9, z->updated_at);
-        rc = sq_run(DB(s), st, ei, "storing an authorization");
+        rc = sq_run(s, st, ei, "storing an authorization");
         if (rc == QERR_OK)
                 z->id = sqlite3_last_insert_rowid(DB(s));
         return rc;
@@ -324,7 +324,7 @@ enum qerr sq_acme_authz_get(struct store *s, int64_t id, struct acme_authz_rec *
                             struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), "SELECT " AUTHZ_COLS "WHERE id = ?", &st, ei);
+        enum qerr rc = sq_stmt(s, "SELECT " AUTHZ_COLS "WHERE id = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, id);
@@ -335,7 +335,7 @@ enum qerr sq_acme_authz_update(struct store *s, const struct acme_authz_rec *z,
                                struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE acme_authzs SET status = ?, challenge = ?, chall_status = "
                                "?, expires_at = ?, validated_at = ?, caa_checked_at = ?, "
                                "next_try_at = ?, tries = ?, error_code = ?, error_detail = ?, "
@@ -357,14 +357,14 @@ enum qerr sq_acme_authz_update(struct store *s, const struct acme_authz_rec *z,
         sqlite3_bind_int64(st, 11, z->updated_at);
         sqlite3_bind_text(st, 12, z->account_uri, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 13, z->id);
-        return sq_run(DB(s), st, ei, "updating an authorization");
+        return sq_run(s, st, ei, "updating an authorization");
 }
 
 enum qerr sq_acme_authz_reusable(struct store *s, int64_t account, const char *name, bool wildcard,
                                  qtime_t now, struct acme_authz_rec *out, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT " AUTHZ_COLS "WHERE account_id = ? AND name = ? AND "
                                "wildcard = ? AND status = 'valid' AND expires_at > ? ORDER BY "
                                "id DESC LIMIT 1",
@@ -383,7 +383,7 @@ enum qerr sq_acme_authz_claim(struct store *s, const char *owner, qtime_t now, q
 {
         sqlite3_stmt *st;
         enum qerr rc =
-            sq_prep(DB(s),
+            sq_stmt(s,
                     "UPDATE acme_authzs SET owner = ?, lease_until = ?, tries = tries "
                     "+ 1 WHERE id = (SELECT id FROM acme_authzs WHERE chall_status = "
                     "'processing' AND next_try_at <= ? AND (lease_until IS NULL OR "
@@ -404,7 +404,7 @@ enum qerr sq_acme_authz_claim(struct store *s, const char *owner, qtime_t now, q
                 rc = sq_err(DB(s), r, ei, "claiming a validation");
         if (r == SQLITE_ROW && sqlite3_step(st) != SQLITE_DONE)
                 rc = sq_err(DB(s), r, ei, "claiming a validation");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -468,7 +468,7 @@ enum qerr sq_acme_order_insert(struct store *s, struct acme_order_rec *o, struct
         sqlite3_stmt *st;
         enum qerr rc = names ? QERR_OK : qerr_set(ei, QERR_NOMEM, NULL);
         if (rc == QERR_OK)
-                rc = sq_prep(DB(s),
+                rc = sq_stmt(s,
                              "INSERT INTO acme_orders (account_id, tenant_id, status, names, "
                              "authzs, profile, replaces, expires_at, created_at) VALUES "
                              "(?,?,?,?,?,?,?,?,?)",
@@ -486,7 +486,7 @@ enum qerr sq_acme_order_insert(struct store *s, struct acme_order_rec *o, struct
         sqlite3_bind_text(st, 7, o->replaces, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 8, o->expires_at);
         sqlite3_bind_int64(st, 9, o->created_at);
-        rc = sq_run(DB(s), st, ei, "storing an ACME order");
+        rc = sq_run(s, st, ei, "storing an ACME order");
         free(names);
         if (rc == QERR_OK)
                 o->id = sqlite3_last_insert_rowid(DB(s));
@@ -497,7 +497,7 @@ enum qerr sq_acme_order_get(struct store *s, int64_t id, struct acme_order_rec *
                             struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT id, account_id, tenant_id, status, names, authzs, profile, "
                                "replaces, expires_at, created_at, order_id, error_code, "
                                "error_detail FROM acme_orders WHERE id = ?",
@@ -540,7 +540,7 @@ enum qerr sq_acme_order_get(struct store *s, int64_t id, struct acme_order_rec *
         } else {
                 rc = sq_err(DB(s), r, ei, "reading an ACME order");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -548,7 +548,7 @@ enum qerr sq_acme_order_update(struct store *s, const struct acme_order_rec *o,
                                struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE acme_orders SET status = ?, order_id = ?, error_code = ?, "
                                "error_detail = ? WHERE id = ?",
                                &st, ei);
@@ -559,7 +559,7 @@ enum qerr sq_acme_order_update(struct store *s, const struct acme_order_rec *o,
         sq_bind_text_or_null(st, 3, o->error_code[0] ? o->error_code : NULL);
         sq_bind_text_or_null(st, 4, o->error_detail);
         sqlite3_bind_int64(st, 5, o->id);
-        return sq_run(DB(s), st, ei, "updating an ACME order");
+        return sq_run(s, st, ei, "updating an ACME order");
 }
 
 static bool id_fill(sqlite3_stmt *st, void *slot)
@@ -572,7 +572,7 @@ enum qerr sq_acme_order_ids(struct store *s, int64_t account, int64_t before_id,
                             int64_t **ids, size_t *n, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT id FROM acme_orders WHERE account_id = ? AND (? = 0 OR id "
                                "< ?) ORDER BY id DESC LIMIT ?",
                                &st, ei);
@@ -582,7 +582,7 @@ enum qerr sq_acme_order_ids(struct store *s, int64_t account, int64_t before_id,
         sqlite3_bind_int64(st, 2, before_id);
         sqlite3_bind_int64(st, 3, before_id);
         sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
-        return sq_collect(DB(s), st, sizeof **ids, id_fill, NULL, (void **)ids, n,
+        return sq_collect(s, st, sizeof **ids, id_fill, NULL, (void **)ids, n,
                           "listing ACME orders", ei);
 }
 
@@ -590,7 +590,7 @@ enum qerr sq_acme_counts(struct store *s, int64_t account, qtime_t since, int64_
                          int64_t *failed, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT (SELECT count(*) FROM acme_orders WHERE account_id = ?1 "
                                "AND created_at >= ?2 AND replaces = ''), (SELECT count(*) FROM "
                                "acme_authzs WHERE account_id = ?1 AND chall_status = 'invalid' "
@@ -607,7 +607,7 @@ enum qerr sq_acme_counts(struct store *s, int64_t account, qtime_t since, int64_
         } else {
                 rc = sq_err(DB(s), r, ei, "counting ACME orders");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -615,7 +615,7 @@ enum qerr sq_acme_cert_owner(struct store *s, const char *serial, int64_t *cert_
                              int64_t *tenant_id, int64_t *account_id, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT c.id, c.tenant_id, (SELECT a.account_id FROM acme_orders a "
                                "JOIN orders o ON o.id = a.order_id WHERE o.certificate_id = c.id "
                                "LIMIT 1) FROM certificates c WHERE c.serial = ? LIMIT 1",
@@ -634,7 +634,7 @@ enum qerr sq_acme_cert_owner(struct store *s, const char *serial, int64_t *cert_
         } else {
                 rc = sq_err(DB(s), r, ei, "finding a certificate");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -643,7 +643,7 @@ enum qerr sq_acme_order_profile(struct store *s, int64_t order_id, char out[32],
 {
         sqlite3_stmt *st;
         enum qerr rc =
-            sq_prep(DB(s), "SELECT profile FROM acme_orders WHERE order_id = ? LIMIT 1", &st, ei);
+            sq_stmt(s, "SELECT profile FROM acme_orders WHERE order_id = ? LIMIT 1", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, order_id);
@@ -657,7 +657,7 @@ enum qerr sq_acme_order_profile(struct store *s, int64_t order_id, char out[32],
         } else {
                 rc = sq_err(DB(s), r, ei, "reading an ACME order's profile");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -665,7 +665,7 @@ enum qerr sq_acme_replacing(struct store *s, int64_t account, const char *replac
                             struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT count(*) FROM acme_orders a JOIN orders o ON o.id = "
                                "a.order_id WHERE a.account_id = ? AND a.replaces = ? AND "
                                "o.status NOT IN ('failed', 'cancelled')",
@@ -679,6 +679,6 @@ enum qerr sq_acme_replacing(struct store *s, int64_t account, const char *replac
                 *count = sqlite3_column_int64(st, 0);
         else
                 rc = sq_err(DB(s), r, ei, "finding replacement orders");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }

@@ -29,13 +29,13 @@ enum qerr sq_ca_raise_crl_shards(struct store *s, int64_t ca_id, int n, int *bef
                                  struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), "SELECT crl_shards FROM cas WHERE id = ?", &st, ei);
+        enum qerr rc = sq_stmt(s, "SELECT crl_shards FROM cas WHERE id = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, ca_id);
         int step = sqlite3_step(st);
         int had = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-        sqlite3_finalize(st);
+        sq_done(s, st);
         if (step == SQLITE_DONE)
                 return qerr_set(ei, QERR_NOT_FOUND, "no CA %lld", (long long)ca_id);
         if (step != SQLITE_ROW)
@@ -44,11 +44,11 @@ enum qerr sq_ca_raise_crl_shards(struct store *s, int64_t ca_id, int n, int *bef
                 *before = had;
         if (had >= n)
                 return QERR_OK;
-        if ((rc = sq_prep(DB(s), "UPDATE cas SET crl_shards = ? WHERE id = ?", &st, ei)) != QERR_OK)
+        if ((rc = sq_stmt(s, "UPDATE cas SET crl_shards = ? WHERE id = ?", &st, ei)) != QERR_OK)
                 return rc;
         sqlite3_bind_int(st, 1, n);
         sqlite3_bind_int64(st, 2, ca_id);
-        return sq_run(DB(s), st, ei, "raising a CA's CRL shards");
+        return sq_run(s, st, ei, "raising a CA's CRL shards");
 }
 
 enum qerr sq_crl_scan(struct store *s, int64_t ca_id, int shard, qtime_t now, crl_scan_fn fn,
@@ -65,7 +65,7 @@ enum qerr sq_crl_scan(struct store *s, int64_t ca_id, int shard, qtime_t now, cr
             "certificates_crl WHERE ca_id = ?1 AND crl_shard IS NULL AND revoked_at IS NOT NULL "
             "AND not_after >= ?3 ORDER BY serial";
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), shard >= 0 ? by_shard : unsharded, &st, ei);
+        enum qerr rc = sq_stmt(s, shard >= 0 ? by_shard : unsharded, &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, ca_id);
@@ -85,7 +85,7 @@ enum qerr sq_crl_scan(struct store *s, int64_t ca_id, int shard, qtime_t now, cr
         }
         if (rc == QERR_OK && step != SQLITE_DONE)
                 rc = sq_err(DB(s), step, ei, "reading revoked certificates");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -100,13 +100,13 @@ enum qerr sq_crl_put(struct store *s, const struct crl_info *info, const uint8_t
         if (len > (size_t)INT_MAX)
                 return qerr_set(ei, QERR_STORE, "a CRL of more than 2 GB cannot be stored");
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), "SELECT max(crl_number) FROM crls WHERE ca_id = ?", &st, ei);
+        enum qerr rc = sq_stmt(s, "SELECT max(crl_number) FROM crls WHERE ca_id = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, info->ca_id);
         int step = sqlite3_step(st);
         int64_t last = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-        sqlite3_finalize(st);
+        sq_done(s, st);
         if (step != SQLITE_ROW)
                 return sq_err(DB(s), step, ei, "reading CRL numbers");
         if (info->number <= last)
@@ -115,15 +115,14 @@ enum qerr sq_crl_put(struct store *s, const struct crl_info *info, const uint8_t
                                 "(%lld)",
                                 (long long)info->number, (long long)info->ca_id, (long long)last);
         /* the older CRL first: its pages are free again for the new one */
-        if ((rc = sq_prep(DB(s), "DELETE FROM crls WHERE ca_id = ? AND shard = ?", &st, ei)) !=
-            QERR_OK)
+        if ((rc = sq_stmt(s, "DELETE FROM crls WHERE ca_id = ? AND shard = ?", &st, ei)) != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, info->ca_id);
         sqlite3_bind_int(st, 2, info->shard);
-        if ((rc = sq_run(DB(s), st, ei, "dropping older CRLs")) != QERR_OK)
+        if ((rc = sq_run(s, st, ei, "dropping older CRLs")) != QERR_OK)
                 return rc;
         bool pieces = len > CRL_BIND_MAX;
-        if ((rc = sq_prep(DB(s),
+        if ((rc = sq_stmt(s,
                           "INSERT INTO crls (ca_id, crl_number, this_update, next_update, der, "
                           "shard, entries) VALUES (?,?,?,?,?,?,?)",
                           &st, ei)) != QERR_OK)
@@ -138,7 +137,7 @@ enum qerr sq_crl_put(struct store *s, const struct crl_info *info, const uint8_t
                 sqlite3_bind_blob(st, 5, der, (int)len, SQLITE_STATIC);
         sqlite3_bind_int(st, 6, info->shard);
         sqlite3_bind_int64(st, 7, info->entries);
-        if ((rc = sq_run(DB(s), st, ei, "storing a CRL")) != QERR_OK || !pieces)
+        if ((rc = sq_run(s, st, ei, "storing a CRL")) != QERR_OK || !pieces)
                 return rc;
         sqlite3_blob *blob = NULL;
         int brc = sqlite3_blob_open(DB(s), "main", "crls", "der", sqlite3_last_insert_rowid(DB(s)),
@@ -170,7 +169,7 @@ enum qerr sq_crl_latest(struct store *s, int64_t ca_id, int shard, struct qbuf *
                         struct crl_info *info, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                der ? "SELECT " INFO_COLS ", der FROM crls WHERE ca_id = ? AND "
                                      "shard = ? ORDER BY crl_number DESC LIMIT 1"
                                    : "SELECT " INFO_COLS " FROM crls WHERE ca_id = ? AND shard = "
@@ -195,7 +194,7 @@ enum qerr sq_crl_latest(struct store *s, int64_t ca_id, int shard, struct qbuf *
         } else {
                 rc = sq_err(DB(s), step, ei, "reading a CRL");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -210,7 +209,7 @@ enum qerr sq_crl_list(struct store *s, int64_t ca_id, struct crl_info **out, siz
 {
         sqlite3_stmt *st;
         enum qerr rc =
-            sq_prep(DB(s),
+            sq_stmt(s,
                     "SELECT " INFO_COLS " FROM crls c WHERE (?1 = 0 OR ca_id = ?1) AND "
                     "crl_number = (SELECT max(crl_number) FROM crls d WHERE d.ca_id = c.ca_id "
                     "AND d.shard = c.shard) ORDER BY ca_id, shard",
@@ -218,7 +217,7 @@ enum qerr sq_crl_list(struct store *s, int64_t ca_id, struct crl_info **out, siz
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, ca_id);
-        return sq_collect(DB(s), st, sizeof **out, info_fill, NULL, (void **)out, n, "listing CRLs",
+        return sq_collect(s, st, sizeof **out, info_fill, NULL, (void **)out, n, "listing CRLs",
                           ei);
 }
 
@@ -227,7 +226,7 @@ enum qerr sq_job_insert_crl(struct store *s, int64_t ca_id, int shard, qtime_t r
 {
         sqlite3_stmt *st;
         /* jobs_crl_queued: a queued job of the partition already covers this */
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO jobs (kind, ca_id, shard, state, run_at, created_at, "
                                "updated_at) VALUES ('crl', ?, ?, 'queued', ?, ?, ?) "
                                "ON CONFLICT DO NOTHING",
@@ -239,13 +238,13 @@ enum qerr sq_job_insert_crl(struct store *s, int64_t ca_id, int shard, qtime_t r
         sqlite3_bind_int64(st, 3, run_at);
         sqlite3_bind_int64(st, 4, run_at);
         sqlite3_bind_int64(st, 5, run_at);
-        return sq_run(DB(s), st, ei, "queueing a CRL job");
+        return sq_run(s, st, ei, "queueing a CRL job");
 }
 
 enum qerr sq_job_close_crl(struct store *s, int64_t ca_id, int shard, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE jobs SET state = 'done', owner = NULL, updated_at = "
                                "strftime('%s','now') WHERE kind = 'crl' AND ca_id = ? AND "
                                "shard = ? AND state = 'queued'",
@@ -254,5 +253,5 @@ enum qerr sq_job_close_crl(struct store *s, int64_t ca_id, int shard, struct qer
                 return rc;
         sqlite3_bind_int64(st, 1, ca_id);
         sqlite3_bind_int(st, 2, shard);
-        return sq_run(DB(s), st, ei, "closing CRL jobs");
+        return sq_run(s, st, ei, "closing CRL jobs");
 }

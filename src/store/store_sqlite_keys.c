@@ -19,7 +19,7 @@
 enum qerr sq_validation_insert(struct store *s, struct validation_rec *v, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO validations (tenant_id, name, method, validated_at, "
                                "order_id) VALUES (?,?,?,?,?)",
                                &st, ei);
@@ -30,7 +30,7 @@ enum qerr sq_validation_insert(struct store *s, struct validation_rec *v, struct
         sqlite3_bind_text(st, 3, v->method, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 4, v->validated_at);
         sqlite3_bind_int64(st, 5, v->order_id);
-        rc = sq_run(DB(s), st, ei, "recording a validation");
+        rc = sq_run(s, st, ei, "recording a validation");
         if (rc == QERR_OK)
                 v->id = sqlite3_last_insert_rowid(DB(s));
         return rc;
@@ -47,7 +47,7 @@ enum qerr sq_validation_find(struct store *s, int64_t tenant, const char *name, 
         else
                 snprintf(other, sizeof other, "*.%s", name);
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT id, tenant_id, name, method, validated_at, order_id FROM "
                                "validations WHERE tenant_id = ?1 AND validated_at >= ?4 AND "
                                "((name = ?2 AND (?5 = 0 OR method = 'dns')) OR "
@@ -76,7 +76,7 @@ enum qerr sq_validation_find(struct store *s, int64_t tenant, const char *name, 
         } else {
                 rc = sq_err(DB(s), step, ei, "looking for a validation");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -105,7 +105,7 @@ enum qerr sq_blocked_key_get(struct store *s, const char *spki, struct blocked_k
                              struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), BLOCKED_COLS "WHERE spki_sha256 = ?", &st, ei);
+        enum qerr rc = sq_stmt(s, BLOCKED_COLS "WHERE spki_sha256 = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_text(st, 1, spki, -1, SQLITE_TRANSIENT);
@@ -118,7 +118,7 @@ enum qerr sq_blocked_key_get(struct store *s, const char *spki, struct blocked_k
         } else {
                 rc = sq_err(DB(s), step, ei, "looking up a blocked key");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -126,7 +126,7 @@ enum qerr sq_blocked_key_add(struct store *s, struct blocked_key_rec *k, bool *a
                              struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO blocked_keys (spki_sha256, blocked_at, source, "
                                "revocation_id, tenant_id, blocked_by, reason) "
                                "VALUES (?,?,?,?,?,?,?) ON CONFLICT (spki_sha256) DO NOTHING",
@@ -140,7 +140,7 @@ enum qerr sq_blocked_key_add(struct store *s, struct blocked_key_rec *k, bool *a
         sq_bind_id_or_null(st, 5, k->tenant_id);
         sqlite3_bind_text(st, 6, k->blocked_by, -1, SQLITE_TRANSIENT);
         sq_bind_text_or_null(st, 7, k->reason[0] ? k->reason : NULL);
-        if ((rc = sq_run(DB(s), st, ei, "blocking a key")) != QERR_OK)
+        if ((rc = sq_run(s, st, ei, "blocking a key")) != QERR_OK)
                 return rc;
         *added = sqlite3_changes(DB(s)) > 0;
         /* the row as stored: ours, or the one that blocked the key first */
@@ -152,15 +152,15 @@ enum qerr sq_blocked_key_page(struct store *s, int64_t before_id, size_t limit,
                               struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(
-            DB(s), BLOCKED_COLS "WHERE (?1 = 0 OR id < ?1) ORDER BY id DESC LIMIT ?2", &st, ei);
+        enum qerr rc =
+            sq_stmt(s, BLOCKED_COLS "WHERE (?1 = 0 OR id < ?1) ORDER BY id DESC LIMIT ?2", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         if (!limit)
                 limit = 100;
         sqlite3_bind_int64(st, 1, before_id);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)limit + 1);
-        rc = sq_collect(DB(s), st, sizeof **out, blocked_fill, NULL, (void **)out, n,
+        rc = sq_collect(s, st, sizeof **out, blocked_fill, NULL, (void **)out, n,
                         "listing blocked keys", ei);
         *more = false;
         if (rc == QERR_OK && *n > limit) {
@@ -186,7 +186,7 @@ enum qerr sq_cert_by_spki(struct store *s, const char *spki, qtime_t now, struct
                           size_t *n, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT " CERT_COLS CERT_FROM
                                "WHERE c.spki_sha256 = ? AND c.status NOT IN ('revoked', "
                                "'deleted') AND c.not_after >= ? ORDER BY c.id",
@@ -195,7 +195,7 @@ enum qerr sq_cert_by_spki(struct store *s, const char *spki, qtime_t now, struct
                 return rc;
         sqlite3_bind_text(st, 1, spki, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, now);
-        return sq_collect(DB(s), st, sizeof **out, cert_fill, cert_clear, (void **)out, n,
+        return sq_collect(s, st, sizeof **out, cert_fill, cert_clear, (void **)out, n,
                           "finding the certificates of a key", ei);
 }
 
@@ -209,26 +209,25 @@ enum qerr sq_cert_spki_missing(struct store *s, size_t limit, int64_t **ids, siz
                                struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(
-            DB(s), "SELECT id FROM certificates WHERE spki_sha256 IS NULL ORDER BY id LIMIT ?", &st,
-            ei);
+        enum qerr rc =
+            sq_stmt(s, "SELECT id FROM certificates WHERE spki_sha256 IS NULL ORDER BY id LIMIT ?",
+                    &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
-        return sq_collect(DB(s), st, sizeof **ids, id_fill, NULL, (void **)ids, n,
+        return sq_collect(s, st, sizeof **ids, id_fill, NULL, (void **)ids, n,
                           "finding certificates without a key hash", ei);
 }
 
 enum qerr sq_cert_set_spki(struct store *s, int64_t id, const char *spki, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc =
-            sq_prep(DB(s), "UPDATE certificates SET spki_sha256 = ? WHERE id = ?", &st, ei);
+        enum qerr rc = sq_stmt(s, "UPDATE certificates SET spki_sha256 = ? WHERE id = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_text(st, 1, spki, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, id);
-        return sq_run(DB(s), st, ei, "recording a certificate's key hash");
+        return sq_run(s, st, ei, "recording a certificate's key hash");
 }
 
 /* ---- pending revocations a key compromise overtakes ---- */
@@ -237,7 +236,7 @@ enum qerr sq_revocation_pending_of(struct store *s, int64_t cert_id, int64_t *re
                                    int64_t *order_id, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT id, order_id FROM revocations WHERE certificate_id = ? AND "
                                "status = 'pending'",
                                &st, ei);
@@ -254,7 +253,7 @@ enum qerr sq_revocation_pending_of(struct store *s, int64_t cert_id, int64_t *re
         } else {
                 rc = sq_err(DB(s), step, ei, "reading a revocation");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -264,7 +263,7 @@ enum qerr sq_review_close_revocation(struct store *s, int64_t rev_id, const char
 {
         sqlite3_stmt *st;
         *review_id = 0;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE reviews SET status = ?, reviewer = ?, reason = ?, "
                                "decided_at = ? WHERE revocation_id = ? AND status = 'pending' "
                                "RETURNING id",
@@ -283,6 +282,6 @@ enum qerr sq_review_close_revocation(struct store *s, int64_t rev_id, const char
         }
         if (step != SQLITE_DONE)
                 rc = sq_err(DB(s), step, ei, "closing a review");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }

@@ -62,7 +62,7 @@ void store_free_webhooks(struct webhook_rec *v, size_t n)
 enum qerr sq_webhook_insert(struct store *s, struct webhook_rec *w, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO webhooks (tenant_id, url, secret_blob, created_at, "
                                "created_by) VALUES (?, ?, ?, ?, ?)",
                                &st, ei);
@@ -76,7 +76,7 @@ enum qerr sq_webhook_insert(struct store *s, struct webhook_rec *w, struct qerr_
                 sqlite3_bind_zeroblob(st, 3, 0);
         sqlite3_bind_int64(st, 4, w->created_at);
         sqlite3_bind_text(st, 5, w->created_by, -1, SQLITE_TRANSIENT);
-        rc = sq_run(DB(s), st, ei, "storing a webhook");
+        rc = sq_run(s, st, ei, "storing a webhook");
         if (rc == QERR_OK)
                 w->id = sqlite3_last_insert_rowid(DB(s));
         return rc;
@@ -86,12 +86,12 @@ enum qerr sq_webhook_set_secret(struct store *s, int64_t id, const uint8_t *blob
                                 struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), "UPDATE webhooks SET secret_blob = ? WHERE id = ?", &st, ei);
+        enum qerr rc = sq_stmt(s, "UPDATE webhooks SET secret_blob = ? WHERE id = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, id);
-        return sq_run(DB(s), st, ei, "storing a webhook secret");
+        return sq_run(s, st, ei, "storing a webhook secret");
 }
 
 enum qerr sq_webhook_get(struct store *s, int64_t tenant, int64_t id, struct webhook_rec *out,
@@ -99,7 +99,7 @@ enum qerr sq_webhook_get(struct store *s, int64_t tenant, int64_t id, struct web
 {
         sqlite3_stmt *st;
         memset(out, 0, sizeof *out);
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT " WEBHOOK_COLS "WHERE w.id = ?1 AND w.deleted_at IS NULL "
                                "AND (?2 = 0 OR w.tenant_id = ?2)",
                                &st, ei);
@@ -118,7 +118,7 @@ enum qerr sq_webhook_get(struct store *s, int64_t tenant, int64_t id, struct web
         } else {
                 rc = sq_err(DB(s), step, ei, "reading a webhook");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -126,34 +126,33 @@ enum qerr sq_webhook_list(struct store *s, int64_t tenant, struct webhook_rec **
                           struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT " WEBHOOK_COLS "WHERE w.deleted_at IS NULL AND (?1 = 0 OR "
                                "w.tenant_id = ?1) ORDER BY w.id",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, tenant);
-        return sq_collect(DB(s), st, sizeof **out, webhook_fill, webhook_clear, (void **)out, n,
+        return sq_collect(s, st, sizeof **out, webhook_fill, webhook_clear, (void **)out, n,
                           "listing webhooks", ei);
 }
 
 enum qerr sq_webhook_delete(struct store *s, int64_t id, qtime_t at, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc =
-            sq_prep(DB(s), "UPDATE webhooks SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
-                    &st, ei);
+        enum qerr rc = sq_stmt(
+            s, "UPDATE webhooks SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, at);
         sqlite3_bind_int64(st, 2, id);
-        rc = sq_run(DB(s), st, ei, "deleting a webhook");
+        rc = sq_run(s, st, ei, "deleting a webhook");
         if (rc == QERR_OK && sqlite3_changes(DB(s)) != 1)
                 return qerr_set(ei, QERR_NOT_FOUND, "no webhook with id %lld", (long long)id);
         if (rc != QERR_OK)
                 return rc;
         /* what was still to be sent to it is not sent any more */
-        rc = sq_prep(DB(s),
+        rc = sq_stmt(s,
                      "UPDATE deliveries SET state = 'cancelled', finished_at = ?1, last_error = "
                      "coalesce(last_error, 'the webhook was deleted') WHERE webhook_id = ?2 AND "
                      "state = 'pending'",
@@ -162,7 +161,7 @@ enum qerr sq_webhook_delete(struct store *s, int64_t id, qtime_t at, struct qerr
                 return rc;
         sqlite3_bind_int64(st, 1, at);
         sqlite3_bind_int64(st, 2, id);
-        return sq_run(DB(s), st, ei, "cancelling deliveries");
+        return sq_run(s, st, ei, "cancelling deliveries");
 }
 
 /* ---- contacts ---- */
@@ -171,14 +170,14 @@ enum qerr sq_contacts_set(struct store *s, int64_t tenant, const char *const *em
                           struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), "DELETE FROM contacts WHERE tenant_id = ?", &st, ei);
+        enum qerr rc = sq_stmt(s, "DELETE FROM contacts WHERE tenant_id = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, tenant);
-        if ((rc = sq_run(DB(s), st, ei, "replacing contacts")) != QERR_OK)
+        if ((rc = sq_run(s, st, ei, "replacing contacts")) != QERR_OK)
                 return rc;
         for (size_t i = 0; i < n; i++) {
-                rc = sq_prep(DB(s),
+                rc = sq_stmt(s,
                              "INSERT OR IGNORE INTO contacts (tenant_id, email, position) VALUES "
                              "(?, ?, ?)",
                              &st, ei);
@@ -187,7 +186,7 @@ enum qerr sq_contacts_set(struct store *s, int64_t tenant, const char *const *em
                 sqlite3_bind_int64(st, 1, tenant);
                 sqlite3_bind_text(st, 2, emails[i], -1, SQLITE_TRANSIENT);
                 sqlite3_bind_int64(st, 3, (int64_t)i);
-                if ((rc = sq_run(DB(s), st, ei, "storing a contact")) != QERR_OK)
+                if ((rc = sq_run(s, st, ei, "storing a contact")) != QERR_OK)
                         return rc;
         }
         return QERR_OK;
@@ -216,13 +215,12 @@ enum qerr sq_contacts_get(struct store *s, int64_t tenant, char ***emails, size_
                           struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(
-            DB(s), "SELECT email FROM contacts WHERE tenant_id = ? ORDER BY position, email", &st,
-            ei);
+        enum qerr rc = sq_stmt(
+            s, "SELECT email FROM contacts WHERE tenant_id = ? ORDER BY position, email", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, tenant);
-        return sq_collect(DB(s), st, sizeof **emails, string_fill, string_clear, (void **)emails, n,
+        return sq_collect(s, st, sizeof **emails, string_fill, string_clear, (void **)emails, n,
                           "reading contacts", ei);
 }
 
@@ -281,7 +279,7 @@ enum qerr sq_delivery_insert(struct store *s, struct delivery_rec *d, struct qer
 {
         sqlite3_stmt *st;
         enum qerr rc =
-            sq_prep(DB(s),
+            sq_stmt(s,
                     "INSERT INTO deliveries (tenant_id, event, object_type, object_id, channel, "
                     "webhook_id, recipients, subject, body, state, attempts, next_attempt_at, "
                     "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
@@ -299,7 +297,7 @@ enum qerr sq_delivery_insert(struct store *s, struct delivery_rec *d, struct qer
         sqlite3_bind_blob(st, 9, d->body, (int)d->body_len, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 10, d->next_attempt_at);
         sqlite3_bind_int64(st, 11, d->created_at);
-        rc = sq_run(DB(s), st, ei, "queueing a notification");
+        rc = sq_run(s, st, ei, "queueing a notification");
         if (rc == QERR_OK) {
                 d->id = sqlite3_last_insert_rowid(DB(s));
                 snprintf(d->state, sizeof d->state, "pending");
@@ -312,7 +310,7 @@ enum qerr sq_delivery_claim(struct store *s, const char *owner, qtime_t now, qti
 {
         sqlite3_stmt *st;
         memset(out, 0, sizeof *out);
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE deliveries SET state = 'sending', owner = ?1, attempts = "
                                "attempts + 1, lease_until = ?3 WHERE id = (SELECT id FROM "
                                "deliveries WHERE state = 'pending' AND next_attempt_at <= ?2 "
@@ -334,7 +332,7 @@ enum qerr sq_delivery_claim(struct store *s, const char *owner, qtime_t now, qti
         } else {
                 rc = sq_err(DB(s), step, ei, "claiming a notification");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -344,8 +342,8 @@ enum qerr sq_delivery_finish(struct store *s, int64_t id, const char *owner,
 {
         sqlite3_stmt *st;
         bool final = strcmp(state, "pending") != 0;
-        enum qerr rc = sq_prep(
-            DB(s),
+        enum qerr rc = sq_stmt(
+            s,
             "UPDATE deliveries SET state = CASE WHEN ?1 = 'pending' AND webhook_id IN (SELECT id "
             "FROM webhooks WHERE deleted_at IS NOT NULL) THEN 'cancelled' ELSE ?1 END, "
             "next_attempt_at = ?2, last_status = ?3, last_error = ?4, owner = NULL, "
@@ -367,14 +365,14 @@ enum qerr sq_delivery_finish(struct store *s, int64_t id, const char *owner,
         sqlite3_bind_int64(st, 7, id);
         sqlite3_bind_text(st, 8, owner, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int(st, 9, t->attempt);
-        rc = sq_run(DB(s), st, ei, "recording a delivery");
+        rc = sq_run(s, st, ei, "recording a delivery");
         if (rc != QERR_OK)
                 return rc;
         if (sqlite3_changes(DB(s)) != 1)
                 return qerr_set(ei, QERR_NOT_FOUND,
                                 "delivery %lld is no longer held by %s (its lease ended)",
                                 (long long)id, owner);
-        rc = sq_prep(DB(s),
+        rc = sq_stmt(s,
                      "INSERT INTO delivery_attempts (delivery_id, attempt, at, status, error, "
                      "duration_ms) VALUES (?, ?, ?, ?, ?, ?)",
                      &st, ei);
@@ -389,7 +387,7 @@ enum qerr sq_delivery_finish(struct store *s, int64_t id, const char *owner,
                 sqlite3_bind_null(st, 4);
         sq_bind_text_or_null(st, 5, t->error[0] ? t->error : NULL);
         sqlite3_bind_int64(st, 6, t->duration_ms);
-        return sq_run(DB(s), st, ei, "recording a delivery attempt");
+        return sq_run(s, st, ei, "recording a delivery attempt");
 }
 
 enum qerr sq_delivery_release(struct store *s, qtime_t now, const char *owner, int *n,
@@ -397,7 +395,7 @@ enum qerr sq_delivery_release(struct store *s, qtime_t now, const char *owner, i
 {
         sqlite3_stmt *st;
         *n = 0;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                owner ? "UPDATE deliveries SET state = 'pending', owner = NULL, "
                                        "lease_until = NULL WHERE state = 'sending' AND owner = ?2"
                                      : "UPDATE deliveries SET state = 'pending', owner = NULL, "
@@ -410,7 +408,7 @@ enum qerr sq_delivery_release(struct store *s, qtime_t now, const char *owner, i
                 sqlite3_bind_text(st, 2, owner, -1, SQLITE_TRANSIENT);
         else
                 sqlite3_bind_int64(st, 1, now);
-        rc = sq_run(DB(s), st, ei, "taking back notifications");
+        rc = sq_run(s, st, ei, "taking back notifications");
         if (rc == QERR_OK)
                 *n = sqlite3_changes(DB(s));
         return rc;
@@ -419,13 +417,13 @@ enum qerr sq_delivery_release(struct store *s, qtime_t now, const char *owner, i
 enum qerr sq_delivery_owners(struct store *s, char ***owners, size_t *n, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT DISTINCT owner FROM deliveries WHERE state = 'sending' "
                                "AND owner IS NOT NULL",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        return sq_collect(DB(s), st, sizeof **owners, string_fill, string_clear, (void **)owners, n,
+        return sq_collect(s, st, sizeof **owners, string_fill, string_clear, (void **)owners, n,
                           "listing notification owners", ei);
 }
 
@@ -443,15 +441,15 @@ static bool try_fill(sqlite3_stmt *st, void *slot)
 static enum qerr load_tries(struct store *s, struct delivery_rec *d, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT attempt, at, status, error, duration_ms FROM "
                                "delivery_attempts WHERE delivery_id = ? ORDER BY attempt",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, d->id);
-        return sq_collect(DB(s), st, sizeof *d->tries, try_fill, NULL, (void **)&d->tries,
-                          &d->ntries, "reading delivery attempts", ei);
+        return sq_collect(s, st, sizeof *d->tries, try_fill, NULL, (void **)&d->tries, &d->ntries,
+                          "reading delivery attempts", ei);
 }
 
 enum qerr sq_delivery_page(struct store *s, const struct delivery_query *q,
@@ -459,7 +457,7 @@ enum qerr sq_delivery_page(struct store *s, const struct delivery_query *q,
 {
         sqlite3_stmt *st;
         *more = false;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT " DELIVERY_COLS " FROM deliveries WHERE webhook_id = ?1 "
                                "AND (?2 = 0 OR tenant_id = ?2) AND (?3 = 0 OR id < ?3) ORDER BY "
                                "id DESC LIMIT ?4",
@@ -470,7 +468,7 @@ enum qerr sq_delivery_page(struct store *s, const struct delivery_query *q,
         sqlite3_bind_int64(st, 2, q->tenant);
         sqlite3_bind_int64(st, 3, q->before_id);
         sqlite3_bind_int64(st, 4, (int64_t)q->limit + 1);
-        rc = sq_collect(DB(s), st, sizeof **out, delivery_fill, delivery_clear, (void **)out, n,
+        rc = sq_collect(s, st, sizeof **out, delivery_fill, delivery_clear, (void **)out, n,
                         "listing deliveries", ei);
         if (rc != QERR_OK)
                 return rc;
@@ -491,7 +489,7 @@ enum qerr sq_delivery_page(struct store *s, const struct delivery_query *q,
 static enum qerr count_of(struct store *s, const char *sql, int64_t *out, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), sql, &st, ei);
+        enum qerr rc = sq_stmt(s, sql, &st, ei);
         if (rc != QERR_OK)
                 return rc;
         int step = sqlite3_step(st);
@@ -499,7 +497,7 @@ static enum qerr count_of(struct store *s, const char *sql, int64_t *out, struct
                 *out = sqlite3_column_int64(st, 0);
         else
                 rc = sq_err(DB(s), step, ei, "counting notifications");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -523,7 +521,7 @@ enum qerr sq_expiry_mark(struct store *s, int days, qtime_t *not_after, int64_t 
         *not_after = 0;
         *cert_id = 0;
         enum qerr rc =
-            sq_prep(DB(s), "SELECT not_after, cert_id FROM expiry_scan WHERE days = ?", &st, ei);
+            sq_stmt(s, "SELECT not_after, cert_id FROM expiry_scan WHERE days = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int(st, 1, days);
@@ -534,7 +532,7 @@ enum qerr sq_expiry_mark(struct store *s, int days, qtime_t *not_after, int64_t 
         } else if (step != SQLITE_DONE) {
                 rc = sq_err(DB(s), step, ei, "reading the expiry scan");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -543,7 +541,7 @@ enum qerr sq_expiry_mark_set(struct store *s, int days, qtime_t not_after, int64
 {
         sqlite3_stmt *st;
         enum qerr rc =
-            sq_prep(DB(s),
+            sq_stmt(s,
                     "INSERT INTO expiry_scan (days, not_after, cert_id) VALUES (?, ?, "
                     "?) ON CONFLICT (days) DO UPDATE SET not_after = excluded.not_after, "
                     "cert_id = excluded.cert_id",
@@ -553,7 +551,7 @@ enum qerr sq_expiry_mark_set(struct store *s, int days, qtime_t not_after, int64
         sqlite3_bind_int(st, 1, days);
         sqlite3_bind_int64(st, 2, not_after);
         sqlite3_bind_int64(st, 3, cert_id);
-        return sq_run(DB(s), st, ei, "recording the expiry scan");
+        return sq_run(s, st, ei, "recording the expiry scan");
 }
 
 static bool expiry_fill(sqlite3_stmt *st, void *slot)
@@ -572,7 +570,7 @@ enum qerr sq_expiry_candidates(struct store *s, qtime_t after_not_after, int64_t
 {
         sqlite3_stmt *st;
         /* a range of the not_after index, (not_after, id) after the mark */
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT id, tenant_id, not_after, status IN ('issued', "
                                "'reissuing') FROM certificates INDEXED BY certificates_not_after "
                                "WHERE not_after >= ?1 AND not_after <= ?3 AND (not_after > ?1 OR "
@@ -584,7 +582,7 @@ enum qerr sq_expiry_candidates(struct store *s, qtime_t after_not_after, int64_t
         sqlite3_bind_int64(st, 2, after_id);
         sqlite3_bind_int64(st, 3, upto);
         sqlite3_bind_int64(st, 4, (int64_t)limit);
-        return sq_collect(DB(s), st, sizeof **out, expiry_fill, NULL, (void **)out, n,
+        return sq_collect(s, st, sizeof **out, expiry_fill, NULL, (void **)out, n,
                           "scanning for expiring certificates", ei);
 }
 
@@ -593,7 +591,7 @@ enum qerr sq_expiry_record(struct store *s, int64_t cert_id, int days, qtime_t a
 {
         sqlite3_stmt *st;
         *inserted = false;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT OR IGNORE INTO expiry_warnings (certificate_id, days, "
                                "sent_at) VALUES (?, ?, ?)",
                                &st, ei);
@@ -602,7 +600,7 @@ enum qerr sq_expiry_record(struct store *s, int64_t cert_id, int days, qtime_t a
         sqlite3_bind_int64(st, 1, cert_id);
         sqlite3_bind_int(st, 2, days);
         sqlite3_bind_int64(st, 3, at);
-        rc = sq_run(DB(s), st, ei, "recording an expiry warning");
+        rc = sq_run(s, st, ei, "recording an expiry warning");
         if (rc == QERR_OK)
                 *inserted = sqlite3_changes(DB(s)) == 1;
         return rc;

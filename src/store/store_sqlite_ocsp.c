@@ -20,7 +20,8 @@
 
 #define DB(s) sq_db(s)
 
-#define OCSP_CERT_COLS "c.id, c.ca_id, c.serial, c.status, c.not_after, c.revoked_at, c.revoke_reason"
+#define OCSP_CERT_COLS                                                                             \
+        "c.id, c.ca_id, c.serial, c.status, c.not_after, c.revoked_at, c.revoke_reason"
 /* the status the answer of certificate c must have */
 #define ANSWER_STATUS                                                                              \
         "CASE WHEN c.revoked_at IS NOT NULL AND c.status IN ('revoked', 'deleted') "               \
@@ -50,7 +51,7 @@ static bool cert_row_fill(sqlite3_stmt *st, void *slot)
 static enum qerr max_of(struct store *s, const char *sql, int64_t *out, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), sql, &st, ei);
+        enum qerr rc = sq_stmt(s, sql, &st, ei);
         if (rc != QERR_OK)
                 return rc;
         int step = sqlite3_step(st);
@@ -58,7 +59,7 @@ static enum qerr max_of(struct store *s, const char *sql, int64_t *out, struct q
                 *out = sqlite3_column_int64(st, 0); /* NULL (empty table) reads as 0 */
         else
                 rc = sq_err(DB(s), step, ei, "reading a maximum");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -66,7 +67,7 @@ enum qerr sq_ocsp_responder_insert(struct store *s, struct ocsp_responder_row *r
                                    struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO ocsp_responders (ca_id, serial, cert_der, not_before, "
                                "not_after, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                                &st, ei);
@@ -78,7 +79,7 @@ enum qerr sq_ocsp_responder_insert(struct store *s, struct ocsp_responder_row *r
         sqlite3_bind_int64(st, 4, r->not_before);
         sqlite3_bind_int64(st, 5, r->not_after);
         sqlite3_bind_int64(st, 6, r->created_at);
-        if ((rc = sq_run(DB(s), st, ei, "storing an OCSP responder")) == QERR_OK)
+        if ((rc = sq_run(s, st, ei, "storing an OCSP responder")) == QERR_OK)
                 r->id = sqlite3_last_insert_rowid(DB(s));
         return rc;
 }
@@ -88,7 +89,7 @@ enum qerr sq_ocsp_responder_get(struct store *s, int64_t id, struct ocsp_respond
 {
         sqlite3_stmt *st;
         memset(out, 0, sizeof *out);
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT id, ca_id, serial, cert_der, not_before, not_after, "
                                "created_at FROM ocsp_responders WHERE id = ?",
                                &st, ei);
@@ -116,7 +117,7 @@ enum qerr sq_ocsp_responder_get(struct store *s, int64_t id, struct ocsp_respond
         } else {
                 rc = sq_err(DB(s), step, ei, "reading an OCSP responder");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -132,7 +133,7 @@ enum qerr sq_ocsp_cert_changes(struct store *s, int64_t after_event, size_t limi
         if (rc != QERR_OK || hi <= after_event)
                 return rc;
         sqlite3_stmt *st;
-        rc = sq_prep(DB(s),
+        rc = sq_stmt(s,
                      "SELECT e.id, " OCSP_CERT_COLS " FROM events e JOIN certificates c ON c.id = "
                      "e.object_id WHERE e.id > ?1 AND e.id <= ?2 AND e.object_type = "
                      "'certificate' AND c.origin = 'issued' ORDER BY e.id LIMIT ?3",
@@ -160,7 +161,7 @@ enum qerr sq_ocsp_cert_changes(struct store *s, int64_t after_event, size_t limi
         }
         if (rc == QERR_OK && step != SQLITE_DONE)
                 rc = sq_err(DB(s), step, ei, "reading certificate events");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         if (rc != QERR_OK) {
                 free(v);
                 return rc;
@@ -182,7 +183,7 @@ enum qerr sq_ocsp_certs_unanswered(struct store *s, int64_t after, int64_t upto,
         if (rc != QERR_OK)
                 return rc;
         sqlite3_stmt *st;
-        rc = sq_prep(DB(s),
+        rc = sq_stmt(s,
                      "SELECT " OCSP_CERT_COLS " FROM certificates c LEFT JOIN ocsp_responses r ON "
                      "r.ca_id = c.ca_id AND r.serial = c.serial WHERE c.id > ?1 AND c.id <= ?2 "
                      "AND c.origin = 'issued' AND c.not_after > ?3 AND (c.status <> 'deleted' OR "
@@ -194,7 +195,7 @@ enum qerr sq_ocsp_certs_unanswered(struct store *s, int64_t after, int64_t upto,
         sqlite3_bind_int64(st, 1, after);
         sqlite3_bind_int64(st, 2, upto);
         sqlite3_bind_int64(st, 3, now);
-        return sq_collect(DB(s), st, sizeof **out, cert_row_fill, NULL, (void **)out, n,
+        return sq_collect(s, st, sizeof **out, cert_row_fill, NULL, (void **)out, n,
                           "looking for certificates without an OCSP answer", ei);
 }
 
@@ -202,17 +203,17 @@ enum qerr sq_ocsp_revoked_stale(struct store *s, size_t limit, struct ocsp_cert_
                                 size_t *n, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc =
-            sq_prep(DB(s),
-                    "SELECT " OCSP_CERT_COLS " FROM ocsp_responses r JOIN certificates c ON c.serial = "
-                    "r.serial AND c.origin = 'issued' AND c.ca_id = r.ca_id WHERE r.status = "
-                    "'good' AND c.revoked_at IS NOT NULL AND c.status IN ('revoked', 'deleted') "
-                    "LIMIT ?",
-                    &st, ei);
+        enum qerr rc = sq_stmt(
+            s,
+            "SELECT " OCSP_CERT_COLS " FROM ocsp_responses r JOIN certificates c ON c.serial = "
+            "r.serial AND c.origin = 'issued' AND c.ca_id = r.ca_id WHERE r.status = "
+            "'good' AND c.revoked_at IS NOT NULL AND c.status IN ('revoked', 'deleted') "
+            "LIMIT ?",
+            &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
-        return sq_collect(DB(s), st, sizeof **out, cert_row_fill, NULL, (void **)out, n,
+        return sq_collect(s, st, sizeof **out, cert_row_fill, NULL, (void **)out, n,
                           "looking for stale OCSP answers of revoked certificates", ei);
 }
 
@@ -220,16 +221,17 @@ enum qerr sq_ocsp_due(struct store *s, qtime_t now, size_t limit, struct ocsp_ce
                       size_t *n, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
-                               "SELECT " OCSP_CERT_COLS " FROM ocsp_responses r JOIN certificates c "
-                               "ON c.id = r.certificate_id WHERE r.refresh_at <= ? ORDER BY "
-                               "r.refresh_at LIMIT ?",
-                               &st, ei);
+        enum qerr rc =
+            sq_stmt(s,
+                    "SELECT " OCSP_CERT_COLS " FROM ocsp_responses r JOIN certificates c "
+                    "ON c.id = r.certificate_id WHERE r.refresh_at <= ? ORDER BY "
+                    "r.refresh_at LIMIT ?",
+                    &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, now);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-        return sq_collect(DB(s), st, sizeof **out, cert_row_fill, NULL, (void **)out, n,
+        return sq_collect(s, st, sizeof **out, cert_row_fill, NULL, (void **)out, n,
                           "looking for OCSP answers to refresh", ei);
 }
 
@@ -241,7 +243,7 @@ enum qerr sq_ocsp_response_put(struct store *s, struct ocsp_response_row *r, boo
         /* a response never goes back from revoked to good: a good one signed
          * from a read made before the revocation committed is dropped */
         enum qerr rc =
-            sq_prep(DB(s),
+            sq_stmt(s,
                     "INSERT OR REPLACE INTO ocsp_responses (ca_id, serial, certificate_id, "
                     "status, responder_id, this_update, next_update, refresh_at, der) SELECT ?1, "
                     "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE NOT (?4 = 'good' AND EXISTS (SELECT 1 "
@@ -259,7 +261,7 @@ enum qerr sq_ocsp_response_put(struct store *s, struct ocsp_response_row *r, boo
         sqlite3_bind_int64(st, 7, r->next_update);
         sqlite3_bind_int64(st, 8, r->refresh_at);
         sqlite3_bind_blob(st, 9, r->der, (int)r->der_len, SQLITE_TRANSIENT);
-        if ((rc = sq_run(DB(s), st, ei, "storing an OCSP response")) != QERR_OK)
+        if ((rc = sq_run(s, st, ei, "storing an OCSP response")) != QERR_OK)
                 return rc;
         *stored = sqlite3_changes(DB(s)) > 0;
         if (*stored)
@@ -272,12 +274,12 @@ enum qerr sq_ocsp_response_delete(struct store *s, int64_t ca_id, const char *se
 {
         sqlite3_stmt *st;
         enum qerr rc =
-            sq_prep(DB(s), "DELETE FROM ocsp_responses WHERE ca_id = ? AND serial = ?", &st, ei);
+            sq_stmt(s, "DELETE FROM ocsp_responses WHERE ca_id = ? AND serial = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, ca_id);
         sqlite3_bind_text(st, 2, serial, -1, SQLITE_TRANSIENT);
-        return sq_run(DB(s), st, ei, "deleting an OCSP response");
+        return sq_run(s, st, ei, "deleting an OCSP response");
 }
 
 static bool response_fill(sqlite3_stmt *st, void *slot)
@@ -313,7 +315,7 @@ enum qerr sq_ocsp_responses_since(struct store *s, int64_t after, size_t limit,
                                   struct ocsp_response_row **out, size_t *n, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT seq, ca_id, serial, certificate_id, status, responder_id, "
                                "this_update, next_update, refresh_at, der FROM ocsp_responses "
                                "WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -322,7 +324,7 @@ enum qerr sq_ocsp_responses_since(struct store *s, int64_t after, size_t limit,
                 return rc;
         sqlite3_bind_int64(st, 1, after);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-        return sq_collect(DB(s), st, sizeof **out, response_fill, response_clear, (void **)out, n,
+        return sq_collect(s, st, sizeof **out, response_fill, response_clear, (void **)out, n,
                           "loading OCSP responses", ei);
 }
 

@@ -31,7 +31,7 @@ static enum qerr insert_name(struct store *s, int64_t order_id, struct order_nam
                              struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO order_names (order_id, name, method, token, value, "
                                "value_expires, validation_status, caa_status, validated_at, "
                                "reused_from) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -55,7 +55,7 @@ static enum qerr insert_name(struct store *s, int64_t order_id, struct order_nam
         /* a name that reuses an earlier validation is valid from the start */
         sq_bind_id_or_null(st, 9, n->validated_at);
         sq_bind_id_or_null(st, 10, n->reused_from);
-        rc = sq_run(DB(s), st, ei, "storing an order name");
+        rc = sq_run(s, st, ei, "storing an order name");
         if (rc == QERR_OK)
                 n->id = sqlite3_last_insert_rowid(DB(s));
         return rc;
@@ -64,7 +64,7 @@ static enum qerr insert_name(struct store *s, int64_t order_id, struct order_nam
 enum qerr sq_order_insert(struct store *s, struct order_rec *o, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO orders (purpose, subject_id, status, profile, "
                                "key_algorithm, csr_pem, key_blob, key_protection, org_info, "
                                "org_hash, free_cert, days, deadline, created_at, updated_at, "
@@ -90,7 +90,7 @@ enum qerr sq_order_insert(struct store *s, struct order_rec *o, struct qerr_info
         sqlite3_bind_int64(st, 15, o->updated_at);
         sqlite3_bind_int64(st, 16, o->tenant_id ? o->tenant_id : 1);
         sqlite3_bind_text(st, 17, o->created_by, -1, SQLITE_TRANSIENT);
-        if ((rc = sq_run(DB(s), st, ei, "storing an order")) != QERR_OK)
+        if ((rc = sq_run(s, st, ei, "storing an order")) != QERR_OK)
                 return rc;
         o->id = sqlite3_last_insert_rowid(DB(s));
         for (size_t i = 0; rc == QERR_OK && i < o->nnames; i++)
@@ -154,7 +154,7 @@ static struct order_rec *order_from_row(sqlite3_stmt *st)
 static enum qerr load_names(struct store *s, struct order_rec *o, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT n.id, n.name, n.method, n.token, n.value, "
                                "n.value_expires, n.validation_status, n.caa_status, "
                                "n.caa_checked_at, n.caa_detail, n.failure_code, "
@@ -194,7 +194,7 @@ static enum qerr load_names(struct store *s, struct order_rec *o, struct qerr_in
         }
         if (rc == QERR_OK && step != SQLITE_DONE)
                 rc = sq_err(DB(s), step, ei, "reading order names");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -202,9 +202,8 @@ enum qerr sq_order_get(struct store *s, int64_t tenant, int64_t id, struct order
                        struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc =
-            sq_prep(DB(s), "SELECT " ORDER_COLS "WHERE o.id = ?1 AND (?2 = 0 OR o.tenant_id = ?2)",
-                    &st, ei);
+        enum qerr rc = sq_stmt(
+            s, "SELECT " ORDER_COLS "WHERE o.id = ?1 AND (?2 = 0 OR o.tenant_id = ?2)", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, id);
@@ -220,7 +219,7 @@ enum qerr sq_order_get(struct store *s, int64_t tenant, int64_t id, struct order
                               (long long)id);
         else
                 rc = sq_err(DB(s), step, ei, "reading an order");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         if (rc == QERR_OK)
                 rc = load_names(s, o, ei);
         if (rc != QERR_OK) {
@@ -256,10 +255,10 @@ enum qerr sq_order_page(struct store *s, const struct order_query *q, struct ord
         size_t limit = q->limit ? q->limit : 100;
         sqw_tail_int(&w, " ORDER BY o.id DESC LIMIT ?", (int64_t)limit + 1);
         sqlite3_stmt *st;
-        enum qerr rc = sqw_prepare(DB(s), &w, &st, ei);
+        enum qerr rc = sqw_prepare(s, &w, &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        rc = sq_collect(DB(s), st, sizeof **out, order_fill, order_clear, (void **)out, n,
+        rc = sq_collect(s, st, sizeof **out, order_fill, order_clear, (void **)out, n,
                         "listing orders", ei);
         *more = false;
         if (rc == QERR_OK && *n > limit) {
@@ -280,7 +279,7 @@ enum qerr sq_order_page(struct store *s, const struct order_query *q, struct ord
 enum qerr sq_order_update(struct store *s, const struct order_rec *o, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE orders SET status = ?, failure_code = ?, failure_message = "
                                "?, certificate_id = ?, key_blob = ?, key_protection = ?, "
                                "updated_at = ? WHERE id = ?",
@@ -295,14 +294,14 @@ enum qerr sq_order_update(struct store *s, const struct order_rec *o, struct qer
         sqlite3_bind_text(st, 6, keyprot(o->key_protection), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 7, o->updated_at);
         sqlite3_bind_int64(st, 8, o->id);
-        return sq_run(DB(s), st, ei, "updating an order");
+        return sq_run(s, st, ei, "updating an order");
 }
 
 enum qerr sq_order_name_update(struct store *s, const struct order_name_rec *n,
                                struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE order_names SET validation_status = ?, caa_status = ?, "
                                "caa_checked_at = ?, caa_detail = ?, failure_code = ?, "
                                "failure_message = ?, validated_at = ? WHERE id = ?",
@@ -317,7 +316,7 @@ enum qerr sq_order_name_update(struct store *s, const struct order_name_rec *n,
         sq_bind_text_or_null(st, 6, n->failure_message);
         sq_bind_id_or_null(st, 7, n->validated_at);
         sqlite3_bind_int64(st, 8, n->id);
-        return sq_run(DB(s), st, ei, "updating an order name");
+        return sq_run(s, st, ei, "updating an order name");
 }
 
 enum qerr sq_order_active_for_names(struct store *s, int64_t tenant, char *const *names, size_t n,
@@ -326,7 +325,7 @@ enum qerr sq_order_active_for_names(struct store *s, int64_t tenant, char *const
         *order_id = 0;
         for (size_t i = 0; i < n && !*order_id; i++) {
                 sqlite3_stmt *st;
-                enum qerr rc = sq_prep(DB(s),
+                enum qerr rc = sq_stmt(s,
                                        "SELECT o.id FROM orders o JOIN order_names n ON "
                                        "n.order_id = o.id WHERE o.purpose = 'issue' AND "
                                        "o.status NOT IN ('issued', 'failed', 'cancelled') AND "
@@ -342,7 +341,7 @@ enum qerr sq_order_active_for_names(struct store *s, int64_t tenant, char *const
                         *order_id = sqlite3_column_int64(st, 0);
                 else if (step != SQLITE_DONE)
                         rc = sq_err(DB(s), step, ei, "looking for renewals");
-                sqlite3_finalize(st);
+                sq_done(s, st);
                 if (rc != QERR_OK)
                         return rc;
         }
@@ -356,7 +355,7 @@ enum qerr sq_job_insert(struct store *s, const char *kind, int64_t order_id, qti
 {
         sqlite3_stmt *st;
         /* an open job of the same kind for the order already does the work */
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO jobs (kind, order_id, state, run_at, created_at, "
                                "updated_at) VALUES (?, ?, 'queued', ?, ?, ?) "
                                "ON CONFLICT DO NOTHING",
@@ -368,7 +367,7 @@ enum qerr sq_job_insert(struct store *s, const char *kind, int64_t order_id, qti
         sqlite3_bind_int64(st, 3, run_at);
         sqlite3_bind_int64(st, 4, run_at);
         sqlite3_bind_int64(st, 5, run_at);
-        return sq_run(DB(s), st, ei, "queueing a job");
+        return sq_run(s, st, ei, "queueing a job");
 }
 
 static void job_from_row(sqlite3_stmt *st, struct job_rec *j)
@@ -390,7 +389,7 @@ enum qerr sq_job_claim(struct store *s, const char *owner, qtime_t now, struct j
                        struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE jobs SET state = 'running', owner = ?1, attempts = "
                                "attempts + 1, updated_at = ?2 WHERE id = (SELECT id FROM jobs "
                                "WHERE state = 'queued' AND run_at <= ?2 ORDER BY run_at, id "
@@ -408,28 +407,28 @@ enum qerr sq_job_claim(struct store *s, const char *owner, qtime_t now, struct j
                 rc = QERR_NOT_FOUND;
         else
                 rc = sq_err(DB(s), step, ei, "claiming a job");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
 enum qerr sq_job_done(struct store *s, int64_t id, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE jobs SET state = 'done', owner = NULL, updated_at = "
                                "strftime('%s','now') WHERE id = ?",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, id);
-        return sq_run(DB(s), st, ei, "finishing a job");
+        return sq_run(s, st, ei, "finishing a job");
 }
 
 enum qerr sq_job_retry(struct store *s, int64_t id, qtime_t run_at, const char *error,
                        struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE jobs SET state = 'queued', owner = NULL, run_at = ?, "
                                "last_error = ?, updated_at = strftime('%s','now') WHERE id = ?",
                                &st, ei);
@@ -439,21 +438,21 @@ enum qerr sq_job_retry(struct store *s, int64_t id, qtime_t run_at, const char *
         sq_bind_text_or_null(st, 2, error);
         sqlite3_bind_int64(st, 3, id);
         int step = sqlite3_step(st);
-        sqlite3_finalize(st);
+        sq_done(s, st);
         if (step == SQLITE_DONE)
                 return QERR_OK;
         if (!sq_unique_violation(step))
                 return sq_err(DB(s), step, ei, "rescheduling a job");
         /* a CRL job queued for the same partition meanwhile (a revocation
          * while this one ran) does all this one would: this one is done */
-        if ((rc = sq_prep(DB(s),
+        if ((rc = sq_stmt(s,
                           "UPDATE jobs SET state = 'done', owner = NULL, last_error = ?, "
                           "updated_at = strftime('%s','now') WHERE id = ?",
                           &st, ei)) != QERR_OK)
                 return rc;
         sq_bind_text_or_null(st, 1, error);
         sqlite3_bind_int64(st, 2, id);
-        return sq_run(DB(s), st, ei, "closing a job another one replaces");
+        return sq_run(s, st, ei, "closing a job another one replaces");
 }
 
 static bool job_fill(sqlite3_stmt *st, void *slot)
@@ -466,27 +465,27 @@ enum qerr sq_job_list_running(struct store *s, struct job_rec **out, size_t *n,
                               struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT id, kind, order_id, state, run_at, attempts, owner, ca_id, "
                                "shard FROM jobs WHERE state = 'running' ORDER BY id",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        return sq_collect(DB(s), st, sizeof **out, job_fill, NULL, (void **)out, n,
+        return sq_collect(s, st, sizeof **out, job_fill, NULL, (void **)out, n,
                           "listing running jobs", ei);
 }
 
 enum qerr sq_job_close_order(struct store *s, int64_t order_id, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE jobs SET state = 'done', owner = NULL, updated_at = "
                                "strftime('%s','now') WHERE order_id = ? AND state <> 'done'",
                                &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, order_id);
-        return sq_run(DB(s), st, ei, "closing an order's jobs");
+        return sq_run(s, st, ei, "closing an order's jobs");
 }
 
 /* ---- reviews ---- */
@@ -495,7 +494,7 @@ enum qerr sq_review_insert(struct store *s, struct review_rec *r, struct qerr_in
 {
         sqlite3_stmt *st;
         enum qerr rc =
-            sq_prep(DB(s),
+            sq_stmt(s,
                     "INSERT INTO reviews (order_id, revocation_id, kind, status, detail, "
                     "created_at, tenant_id, requested_by) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)",
                     &st, ei);
@@ -508,7 +507,7 @@ enum qerr sq_review_insert(struct store *s, struct review_rec *r, struct qerr_in
         sqlite3_bind_int64(st, 5, r->created_at);
         sqlite3_bind_int64(st, 6, r->tenant_id ? r->tenant_id : 1);
         sqlite3_bind_text(st, 7, r->requested_by, -1, SQLITE_TRANSIENT);
-        rc = sq_run(DB(s), st, ei, "storing a review");
+        rc = sq_run(s, st, ei, "storing a review");
         if (rc == QERR_OK) {
                 r->id = sqlite3_last_insert_rowid(DB(s));
                 snprintf(r->status, sizeof r->status, "pending");
@@ -544,9 +543,8 @@ enum qerr sq_review_get(struct store *s, int64_t tenant, int64_t id, struct revi
                         struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc =
-            sq_prep(DB(s), "SELECT " REVIEW_COLS "WHERE r.id = ?1 AND (?2 = 0 OR r.tenant_id = ?2)",
-                    &st, ei);
+        enum qerr rc = sq_stmt(
+            s, "SELECT " REVIEW_COLS "WHERE r.id = ?1 AND (?2 = 0 OR r.tenant_id = ?2)", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, id);
@@ -559,7 +557,7 @@ enum qerr sq_review_get(struct store *s, int64_t tenant, int64_t id, struct revi
                               (long long)id);
         else
                 rc = sq_err(DB(s), step, ei, "reading a review");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -578,7 +576,7 @@ enum qerr sq_review_list(struct store *s, int64_t tenant, const char *status,
                          struct review_rec **out, size_t *n, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT " REVIEW_COLS "WHERE (?1 IS NULL OR r.status = ?1) AND "
                                "(?2 = 0 OR r.tenant_id = ?2) ORDER BY r.id",
                                &st, ei);
@@ -586,7 +584,7 @@ enum qerr sq_review_list(struct store *s, int64_t tenant, const char *status,
                 return rc;
         sq_bind_text_or_null(st, 1, status);
         sqlite3_bind_int64(st, 2, tenant);
-        return sq_collect(DB(s), st, sizeof **out, review_fill, review_clear, (void **)out, n,
+        return sq_collect(s, st, sizeof **out, review_fill, review_clear, (void **)out, n,
                           "listing reviews", ei);
 }
 
@@ -595,18 +593,18 @@ enum qerr sq_review_for_order(struct store *s, int64_t order_id, struct review_r
 {
         sqlite3_stmt *st;
         enum qerr rc =
-            sq_prep(DB(s), "SELECT " REVIEW_COLS "WHERE r.order_id = ? ORDER BY r.id", &st, ei);
+            sq_stmt(s, "SELECT " REVIEW_COLS "WHERE r.order_id = ? ORDER BY r.id", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, order_id);
-        return sq_collect(DB(s), st, sizeof **out, review_fill, review_clear, (void **)out, n,
+        return sq_collect(s, st, sizeof **out, review_fill, review_clear, (void **)out, n,
                           "listing an order's reviews", ei);
 }
 
 enum qerr sq_review_decide(struct store *s, const struct review_rec *r, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE reviews SET status = ?, reviewer = ?, reason = ?, "
                                "decided_at = ?, reviewer_key = ? WHERE id = ? AND status = "
                                "'pending'",
@@ -619,7 +617,7 @@ enum qerr sq_review_decide(struct store *s, const struct review_rec *r, struct q
         sqlite3_bind_int64(st, 4, r->decided_at);
         sq_bind_id_or_null(st, 5, r->reviewer_key);
         sqlite3_bind_int64(st, 6, r->id);
-        rc = sq_run(DB(s), st, ei, "deciding a review");
+        rc = sq_run(s, st, ei, "deciding a review");
         if (rc == QERR_OK && sqlite3_changes(DB(s)) != 1)
                 rc = qerr_set(ei, QERR_ORDER_STATE, "review %lld was already decided",
                               (long long)r->id);
@@ -630,7 +628,7 @@ enum qerr sq_org_is_approved(struct store *s, int64_t tenant, const char *org_ha
                              bool *out, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT 1 FROM organizations WHERE tenant_id = ? AND org_hash = ? "
                                "AND approved_at >= ?",
                                &st, ei);
@@ -643,7 +641,7 @@ enum qerr sq_org_is_approved(struct store *s, int64_t tenant, const char *org_ha
         *out = step == SQLITE_ROW;
         if (step != SQLITE_ROW && step != SQLITE_DONE)
                 rc = sq_err(DB(s), step, ei, "looking up an organisation");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -652,7 +650,7 @@ enum qerr sq_org_approve(struct store *s, int64_t tenant, const char *org_hash, 
 {
         sqlite3_stmt *st;
         /* a new approval renews an expired one */
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO organizations (tenant_id, org_hash, info, review_id, "
                                "approved_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, "
                                "org_hash) DO UPDATE SET info = excluded.info, review_id = "
@@ -665,7 +663,7 @@ enum qerr sq_org_approve(struct store *s, int64_t tenant, const char *org_hash, 
         sqlite3_bind_text(st, 3, info ? info : "{}", -1, SQLITE_TRANSIENT);
         sq_bind_id_or_null(st, 4, review_id);
         sqlite3_bind_int64(st, 5, at);
-        return sq_run(DB(s), st, ei, "recording an organisation");
+        return sq_run(s, st, ei, "recording an organisation");
 }
 
 /* ---- DV revocations waiting for proof of control ---- */
@@ -674,7 +672,7 @@ enum qerr sq_revocation_by_order(struct store *s, int64_t order_id, int64_t *rev
                                  int64_t *cert_id, int *reason, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT id, certificate_id, reason_code FROM revocations WHERE "
                                "order_id = ? AND status = 'pending'",
                                &st, ei);
@@ -692,7 +690,7 @@ enum qerr sq_revocation_by_order(struct store *s, int64_t order_id, int64_t *rev
         } else {
                 rc = sq_err(DB(s), step, ei, "reading a revocation");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -700,26 +698,26 @@ enum qerr sq_revocation_finish(struct store *s, int64_t rev_id, const char *stat
                                struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(
-            DB(s), "UPDATE revocations SET status = ?, finished_at = ? WHERE id = ?", &st, ei);
+        enum qerr rc =
+            sq_stmt(s, "UPDATE revocations SET status = ?, finished_at = ? WHERE id = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_text(st, 1, status, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, at);
         sqlite3_bind_int64(st, 3, rev_id);
-        return sq_run(DB(s), st, ei, "finishing a revocation");
+        return sq_run(s, st, ei, "finishing a revocation");
 }
 
 enum qerr sq_revocation_link_order(struct store *s, int64_t rev_id, int64_t order_id,
                                    struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), "UPDATE revocations SET order_id = ? WHERE id = ?", &st, ei);
+        enum qerr rc = sq_stmt(s, "UPDATE revocations SET order_id = ? WHERE id = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, order_id);
         sqlite3_bind_int64(st, 2, rev_id);
-        return sq_run(DB(s), st, ei, "linking a revocation");
+        return sq_run(s, st, ei, "linking a revocation");
 }
 
 void store_free_orders(struct order_rec **v, size_t n)
@@ -741,7 +739,7 @@ enum qerr sq_letter_put(struct store *s, int64_t rev_id, const char *type, const
 {
         sqlite3_stmt *st;
         enum qerr rc =
-            sq_prep(DB(s),
+            sq_stmt(s,
                     "INSERT INTO revocation_letters (revocation_id, content_type, "
                     "sha256, data, created_at) VALUES (?, ?, ?, ?, strftime('%s','now'))",
                     &st, ei);
@@ -751,14 +749,14 @@ enum qerr sq_letter_put(struct store *s, int64_t rev_id, const char *type, const
         sqlite3_bind_text(st, 2, type, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 3, sha256, -1, SQLITE_TRANSIENT);
         sqlite3_bind_blob(st, 4, data, (int)len, SQLITE_TRANSIENT);
-        return sq_run(DB(s), st, ei, "storing a revocation letter");
+        return sq_run(s, st, ei, "storing a revocation letter");
 }
 
 enum qerr sq_revocation_get(struct store *s, int64_t rev_id, int64_t *cert_id, int *reason,
                             char status[16], struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT certificate_id, reason_code, status FROM revocations WHERE "
                                "id = ?",
                                &st, ei);
@@ -775,14 +773,14 @@ enum qerr sq_revocation_get(struct store *s, int64_t rev_id, int64_t *cert_id, i
         } else {
                 rc = sq_err(DB(s), step, ei, "reading a revocation");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
 enum qerr sq_job_counts(struct store *s, int64_t *queued, int64_t *running, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT count(*) FILTER (WHERE state = 'queued'), count(*) FILTER "
                                "(WHERE state = 'running') FROM jobs WHERE state <> 'done'",
                                &st, ei);
@@ -795,6 +793,6 @@ enum qerr sq_job_counts(struct store *s, int64_t *queued, int64_t *running, stru
         } else {
                 rc = sq_err(DB(s), step, ei, "counting jobs");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }

@@ -79,12 +79,12 @@ void sqw_tail_int(struct sq_where *w, const char *tail, int64_t v)
         }
 }
 
-enum qerr sqw_prepare(sqlite3 *db, const struct sq_where *w, sqlite3_stmt **st,
+enum qerr sqw_prepare(struct store *s, const struct sq_where *w, sqlite3_stmt **st,
                       struct qerr_info *ei)
 {
         if (w->overflow)
                 return qerr_set(ei, QERR_STORE, "a query grew past its builder's limits");
-        enum qerr rc = sq_prep(db, w->sql, st, ei);
+        enum qerr rc = sq_stmt(s, w->sql, st, ei);
         if (rc != QERR_OK)
                 return rc;
         for (int i = 0; i < w->nbinds; i++) {

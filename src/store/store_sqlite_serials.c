@@ -124,7 +124,7 @@ enum qerr sq_serial_reserve(struct store *s, struct serial_rec *r, struct qerr_i
         if (!names)
                 return qerr_set(ei, QERR_NOMEM, NULL);
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO serials (serial, ca_id, tenant_id, purpose, order_id, "
                                "reissue_id, parent_id, profile, key_algorithm, names, free_cert, "
                                "csr_pem, key_blob, key_protection, state, owner, reserved_at) "
@@ -157,7 +157,7 @@ enum qerr sq_serial_reserve(struct store *s, struct serial_rec *r, struct qerr_i
         const char *msg = sqlite3_errmsg(DB(s));
         bool dup_serial = sq_unique_violation(step) && msg && strstr(msg, "serials.serial");
         bool dup_work = sq_unique_violation(step) && !dup_serial;
-        sqlite3_finalize(st);
+        sq_done(s, st);
         free(names);
         if (dup_serial)
                 return qerr_set(ei, QERR_SERIAL_TAKEN, "serial %s was used before", r->serial);
@@ -178,8 +178,7 @@ enum qerr sq_serial_get(struct store *s, const char *serial, struct serial_rec *
 {
         sqlite3_stmt *st;
         memset(out, 0, sizeof *out);
-        enum qerr rc =
-            sq_prep(DB(s), "SELECT " SERIAL_COLS " FROM serials WHERE serial = ?", &st, ei);
+        enum qerr rc = sq_stmt(s, "SELECT " SERIAL_COLS " FROM serials WHERE serial = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_text(st, 1, serial, -1, SQLITE_TRANSIENT);
@@ -195,7 +194,7 @@ enum qerr sq_serial_get(struct store *s, const char *serial, struct serial_rec *
         } else {
                 rc = sq_err(DB(s), step, ei, "reading a serial");
         }
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -203,19 +202,18 @@ enum qerr sq_serial_list_reserved(struct store *s, struct serial_rec **out, size
                                   struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(
-            DB(s), "SELECT " SERIAL_COLS " FROM serials WHERE state = 'reserved' ORDER BY id", &st,
-            ei);
+        enum qerr rc = sq_stmt(
+            s, "SELECT " SERIAL_COLS " FROM serials WHERE state = 'reserved' ORDER BY id", &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        return sq_collect(DB(s), st, sizeof **out, serial_fill, serial_clear_slot, (void **)out, n,
+        return sq_collect(s, st, sizeof **out, serial_fill, serial_clear_slot, (void **)out, n,
                           "listing reserved serials", ei);
 }
 
 enum qerr sq_serial_void(struct store *s, int64_t id, qtime_t at, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "UPDATE serials SET state = 'void', finished_at = ?, key_blob = "
                                "NULL, csr_pem = NULL WHERE id = ? AND state = 'reserved'",
                                &st, ei);
@@ -224,7 +222,7 @@ enum qerr sq_serial_void(struct store *s, int64_t id, qtime_t at, struct qerr_in
         sqlite3_bind_int64(st, 1, at);
         sqlite3_bind_int64(st, 2, id);
         int step = sqlite3_step(st);
-        sqlite3_finalize(st);
+        sq_done(s, st);
         if (step != SQLITE_DONE)
                 return sq_err(DB(s), step, ei, "voiding a serial");
         if (sqlite3_changes(DB(s)) != 1)
@@ -236,10 +234,10 @@ enum qerr sq_serial_void(struct store *s, int64_t id, qtime_t at, struct qerr_in
 enum qerr sq_serial_orphan(struct store *s, int64_t id, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(
-            DB(s), "UPDATE serials SET owner = NULL WHERE id = ? AND state = 'reserved'", &st, ei);
+        enum qerr rc = sq_stmt(
+            s, "UPDATE serials SET owner = NULL WHERE id = ? AND state = 'reserved'", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, id);
-        return sq_run(DB(s), st, ei, "handing a serial to reconciliation");
+        return sq_run(s, st, ei, "handing a serial to reconciliation");
 }

@@ -16,14 +16,13 @@
 enum qerr sq_tenant_insert(struct store *s, struct tenant_rec *t, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc =
-            sq_prep(DB(s), "INSERT INTO tenants (name, created_at) VALUES (?, ?)", &st, ei);
+        enum qerr rc = sq_stmt(s, "INSERT INTO tenants (name, created_at) VALUES (?, ?)", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_text(st, 1, t->name, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, t->created_at);
         int step = sqlite3_step(st);
-        sqlite3_finalize(st);
+        sq_done(s, st);
         if (sq_unique_violation(step))
                 return qerr_set(ei, QERR_TENANT_EXISTS, "a tenant named '%s' already exists",
                                 t->name);
@@ -45,11 +44,10 @@ static bool tenant_fill(sqlite3_stmt *st, void *slot)
 enum qerr sq_tenant_list(struct store *s, struct tenant_rec **out, size_t *n, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc =
-            sq_prep(DB(s), "SELECT id, name, created_at FROM tenants ORDER BY id", &st, ei);
+        enum qerr rc = sq_stmt(s, "SELECT id, name, created_at FROM tenants ORDER BY id", &st, ei);
         if (rc != QERR_OK)
                 return rc;
-        return sq_collect(DB(s), st, sizeof **out, tenant_fill, NULL, (void **)out, n,
+        return sq_collect(s, st, sizeof **out, tenant_fill, NULL, (void **)out, n,
                           "listing tenants", ei);
 }
 
@@ -57,7 +55,7 @@ enum qerr sq_tenant_find(struct store *s, const char *name, int64_t id, struct t
                          struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "SELECT id, name, created_at FROM tenants WHERE "
                                "CASE WHEN ?1 IS NULL THEN id = ?2 ELSE name = ?1 END",
                                &st, ei);
@@ -75,14 +73,14 @@ enum qerr sq_tenant_find(struct store *s, const char *name, int64_t id, struct t
                                      (long long)id);
         else
                 rc = sq_err(DB(s), step, ei, "reading a tenant");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
 enum qerr sq_apikey_insert(struct store *s, struct apikey_rec *k, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s),
+        enum qerr rc = sq_stmt(s,
                                "INSERT INTO api_keys (tenant_id, role, label, secret_hash, "
                                "created_at, created_by) VALUES (?,?,?,?,?,?)",
                                &st, ei);
@@ -94,7 +92,7 @@ enum qerr sq_apikey_insert(struct store *s, struct apikey_rec *k, struct qerr_in
         sqlite3_bind_blob(st, 4, k->secret_hash, sizeof k->secret_hash, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 5, k->created_at);
         sqlite3_bind_text(st, 6, k->created_by, -1, SQLITE_TRANSIENT);
-        rc = sq_run(DB(s), st, ei, "storing an API key");
+        rc = sq_run(s, st, ei, "storing an API key");
         if (rc == QERR_OK)
                 k->id = sqlite3_last_insert_rowid(DB(s));
         return rc;
@@ -125,7 +123,7 @@ static bool key_fill(sqlite3_stmt *st, void *slot)
 enum qerr sq_apikey_get(struct store *s, int64_t id, struct apikey_rec *out, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), "SELECT " KEY_COLS "WHERE k.id = ?", &st, ei);
+        enum qerr rc = sq_stmt(s, "SELECT " KEY_COLS "WHERE k.id = ?", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, id);
@@ -139,7 +137,7 @@ enum qerr sq_apikey_get(struct store *s, int64_t id, struct apikey_rec *out, str
                 rc = qerr_set(ei, QERR_NOT_FOUND, "no API key with id %lld", (long long)id);
         else
                 rc = sq_err(DB(s), step, ei, "reading an API key");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
 
@@ -147,26 +145,25 @@ enum qerr sq_apikey_list(struct store *s, int64_t tenant, struct apikey_rec **ou
                          struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(
-            DB(s), "SELECT " KEY_COLS "WHERE ?1 = 0 OR k.tenant_id = ?1 ORDER BY k.id", &st, ei);
+        enum qerr rc = sq_stmt(
+            s, "SELECT " KEY_COLS "WHERE ?1 = 0 OR k.tenant_id = ?1 ORDER BY k.id", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, tenant);
-        return sq_collect(DB(s), st, sizeof **out, key_fill, NULL, (void **)out, n,
-                          "listing API keys", ei);
+        return sq_collect(s, st, sizeof **out, key_fill, NULL, (void **)out, n, "listing API keys",
+                          ei);
 }
 
 enum qerr sq_apikey_revoke(struct store *s, int64_t id, qtime_t at, struct qerr_info *ei)
 {
         sqlite3_stmt *st;
-        enum qerr rc =
-            sq_prep(DB(s), "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                    &st, ei);
+        enum qerr rc = sq_stmt(
+            s, "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, at);
         sqlite3_bind_int64(st, 2, id);
-        rc = sq_run(DB(s), st, ei, "revoking an API key");
+        rc = sq_run(s, st, ei, "revoking an API key");
         if (rc == QERR_OK && sqlite3_changes(DB(s)) != 1)
                 rc = qerr_set(ei, QERR_NOT_FOUND, "no valid API key with id %lld", (long long)id);
         return rc;
@@ -190,7 +187,7 @@ enum qerr sq_object_tenant(struct store *s, const char *type, int64_t id, int64_
         if (!sql)
                 return qerr_set(ei, QERR_NOT_FOUND, NULL);
         sqlite3_stmt *st;
-        enum qerr rc = sq_prep(DB(s), sql, &st, ei);
+        enum qerr rc = sq_stmt(s, sql, &st, ei);
         if (rc != QERR_OK)
                 return rc;
         sqlite3_bind_int64(st, 1, id);
@@ -201,6 +198,6 @@ enum qerr sq_object_tenant(struct store *s, const char *type, int64_t id, int64_
                 rc = qerr_set(ei, QERR_NOT_FOUND, NULL);
         else
                 rc = sq_err(DB(s), step, ei, "looking up an owner");
-        sqlite3_finalize(st);
+        sq_done(s, st);
         return rc;
 }
