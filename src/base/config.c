@@ -73,7 +73,7 @@ static const struct setting schema[] = {
      "from 2029-03-15); a value only ever lowers that limit."},
     {"log", "level", CT_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error",
      "Lowest level that is logged."},
-    {"store", "busy_ms", CT_INT, OFF(store_busy_ms), "5000", 10, 600000, NULL,
+    {"store", "busy_ms", CT_INT, OFF(store_busy_ms), "15000", 10, 600000, NULL,
      "How long a command waits for another quill process holding the database lock."},
     {"dns", "resolver", CT_STRING, OFF(dns_resolver), "", 0, 0, NULL,
      "HOST:PORT of a DNS server to send every query to (forwarding), special-use names such "

@@ -95,7 +95,7 @@ static void assert_defaults(const struct qconfig *c)
         assert_int_equal(c->private_max_days, 365);
         assert_int_equal(c->public_max_days, 0);
         assert_str_field("log.level", c->log_level, "info");
-        assert_int_equal(c->store_busy_ms, 5000);
+        assert_int_equal(c->store_busy_ms, 15000);
         /* production: public addresses only */
         assert_int_equal(c->validation_allow_private_addresses, 0);
         assert_str_field("validation.allow_addresses", c->validation_allow_addresses, "");
