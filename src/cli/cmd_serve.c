@@ -219,6 +219,10 @@ static enum qerr start_https(struct serve_state *st, const char *listen, struct 
                 o.cert_chain_pem = chain;
                 o.key_pem = key;
                 o.name = "https";
+                /* an ACME client reads problem documents, also for a body
+                 * over the cap */
+                o.problem_prefix = "/acme/";
+                o.problem_type = "urn:ietf:params:acme:error:malformed";
                 rc = http_server_start(&o, &st->https, ei); /* copies the table */
         }
         serve_tls_free(chain, key);

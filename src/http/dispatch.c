@@ -219,7 +219,10 @@ static enum MHD_Result answer_error(struct req_state *st, int status, enum qerr 
 {
         struct http_response r;
         response_init(&r);
-        http_error_body(&r, status, qerr_code(code), msg);
+        if (st->route && st->route->problem_type)
+                http_problem_body(&r, status, st->route->problem_type, qerr_code(code), msg);
+        else
+                http_error_body(&r, status, qerr_code(code), msg);
         enum MHD_Result ok = send_response(st, &r, allow);
         response_clear(&r);
         return ok;

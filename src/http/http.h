@@ -136,6 +136,12 @@ struct http_listener_opts {
         const char *name;         /* listener label in logs and metrics; NULL: "http"/"https" */
         unsigned max_connections; /* 0: 1024; more are refused at accept */
         unsigned timeout_s;       /* idle/read timeout of a connection; 0: 30 s */
+        /* Routes whose pattern starts with problem_prefix get the server's
+         * own refusals (a body over the cap: 413) as RFC 7807 problem
+         * documents of problem_type (application/problem+json) instead of
+         * the JSON error body. NULL: none. */
+        const char *problem_prefix;
+        const char *problem_type;
 };
 
 struct http_server;

@@ -38,6 +38,7 @@ struct route_ent {
         struct http_route r;
         struct http_pattern pat;
         bool loopback_only;
+        const char *problem_type;       /* http_listener_opts: NULL or a static string */
         struct metric_series *duration; /* quill_http_request_duration_seconds */
         struct status_cache statuses;   /* quill_http_requests_total */
 };
@@ -118,5 +119,9 @@ int http_method_index(const char *method);
 /* response.c */
 /* The error body of http.h into resp (status, code, message). */
 void http_error_body(struct http_response *resp, int status, const char *code, const char *msg);
+/* The same as an RFC 7807 problem document of `type` (application/problem+json:
+ * type, detail, status, and quill's code). */
+void http_problem_body(struct http_response *resp, int status, const char *type, const char *code,
+                       const char *msg);
 
 #endif

@@ -125,6 +125,26 @@ void http_error_body(struct http_response *resp, int status, const char *code, c
         free(text);
 }
 
+void http_problem_body(struct http_response *resp, int status, const char *type, const char *code,
+                       const char *msg)
+{
+        http_error_body(resp, status, code, msg); /* the fallback when packing fails */
+        char clean[QERR_MSG_MAX];
+        ascii_copy(msg ? msg : "", clean, sizeof clean);
+        json_t *o = json_pack("{s:s,s:s,s:i,s:s}", "type", type, "detail", clean, "status", status,
+                              "code", code ? code : "internal");
+        char *text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+        json_decref(o);
+        if (text) {
+                qbuf_reset(&resp->body);
+                if (qbuf_append_str(&resp->body, text))
+                        resp->content_type = "application/problem+json";
+                else
+                        http_error_body(resp, status, code, msg);
+        }
+        free(text);
+}
+
 void http_error(struct http_response *resp, const struct qerr_info *ei)
 {
         http_error_body(resp, qerr_http_status(ei->code), qerr_code(ei->code), qerr_message(ei));

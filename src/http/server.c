@@ -285,6 +285,9 @@ static enum qerr load_routes(struct http_server *s, const struct http_listener_o
                 for (const char *const *lp = o->loopback_only_patterns; lp && *lp; lp++)
                         if (strcmp(*lp, r->r.pattern) == 0)
                                 r->loopback_only = true;
+                if (o->problem_prefix && o->problem_type &&
+                    strncmp(r->r.pattern, o->problem_prefix, strlen(o->problem_prefix)) == 0)
+                        r->problem_type = o->problem_type;
         }
         s->none.r.pattern = "none";
         return QERR_OK;

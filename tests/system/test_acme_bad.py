@@ -90,6 +90,10 @@ def test_jws_refusals(acme):
         # a payload over the JWS cap (64 KiB), within the route's body cap
         big = {"identifiers": ids["identifiers"], "x": "a" * (100 * 1024)}
         problem(m.post(a, new_order, big), "malformed")
+        # a body over the route's cap (256 KiB): refused before any handler,
+        # still as an ACME problem document
+        huge = {"identifiers": ids["identifiers"], "x": "a" * (300 * 1024)}
+        problem(m.post(a, new_order, huge), "malformed", 413)
         # the wrong media type
         problem(m.send(new_order, m.jws(a.key, new_order, ids, kid=a.kid),
                        ctype="application/json"), "malformed")
