@@ -160,13 +160,18 @@ static void reservation_of(const struct issue_input *in, const struct ca_rec *ca
         r->csr_pem = (char *)in->csr_pem;
 }
 
+static void memo_clear(struct svc_ca_memo *m)
+{
+        free(m->pem);
+        free(m->der);
+        free(m->subject);
+        memset(m, 0, sizeof *m);
+}
+
 void svc_ca_memo_free(struct service *s)
 {
-        for (size_t i = 0; i < s->nca_memo; i++) {
-                free(s->ca_memo[i].pem);
-                free(s->ca_memo[i].der);
-                free(s->ca_memo[i].subject);
-        }
+        for (size_t i = 0; i < s->nca_memo; i++)
+                memo_clear(&s->ca_memo[i]);
         s->nca_memo = 0;
 }
 
@@ -201,17 +206,13 @@ static enum qerr ca_memo(struct service *s, const struct ca_rec *ca, const struc
         X509_free(x);
         qbuf_free(&der);
         if (rc != QERR_OK) {
-                free(m.pem);
-                free(m.subject);
-                free(m.der);
+                memo_clear(&m);
                 return rc;
         }
         size_t slot = s->nca_memo;
         if (slot == sizeof s->ca_memo / sizeof s->ca_memo[0]) {
-                slot = 0; /* full: the oldest goes */
-                free(s->ca_memo[0].pem);
-                free(s->ca_memo[0].der);
-                free(s->ca_memo[0].subject);
+                slot = 0; /* full: the first goes */
+                memo_clear(&s->ca_memo[0]);
         } else {
                 s->nca_memo++;
         }
